@@ -1,0 +1,141 @@
+//! The claim rules: types of registered claims, time checks, issuer, audience,
+//! subject, required claims and the personal-data guard.
+//!
+//! These functions take the current time as an argument and read nothing from
+//! the environment, so every rule can be tested with a fixed clock.
+
+use serde_json::{Map, Value};
+
+use crate::error::{VerifyError, printable};
+
+/// The OpenID Connect standard claims that identify a person. With
+/// [`PersonalData::Reject`](crate::PersonalData::Reject) a token carrying any of
+/// them is refused. `sub`, roles, scopes and `*_verified` booleans are not on
+/// the list: they are what a zero-knowledge shop is allowed to see.
+pub const PERSONAL_DATA_CLAIMS: [&str; 14] = [
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "address",
+    "birthdate",
+    "picture",
+    "profile",
+    "website",
+    "gender",
+];
+
+/// Checks that registered claims have the types RFC 7519 gives them, so that a
+/// later rule can never be confused by, say, an `exp` that is a string.
+pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), VerifyError> {
+    for name in ["exp", "nbf", "iat"] {
+        if let Some(value) = claims.get(name) {
+            if !value.is_number() {
+                return Err(VerifyError::InvalidClaimType {
+                    claim: name.to_owned(),
+                    reason: "must be a JSON number (NumericDate)",
+                });
+            }
+        }
+    }
+    for name in ["iss", "sub", "jti"] {
+        if let Some(value) = claims.get(name) {
+            if !value.is_string() {
+                return Err(VerifyError::InvalidClaimType {
+                    claim: name.to_owned(),
+                    reason: "must be a string",
+                });
+            }
+        }
+    }
+    match claims.get("aud") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => {
+            return Err(VerifyError::InvalidClaimType {
+                claim: "aud".to_owned(),
+                reason: "must be a string or an array of strings",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The time-based rules, which a cached passport must pass again on every hit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeRules {
+    pub clock_tolerance: u64,
+    pub max_token_age: Option<u64>,
+}
+
+pub(crate) fn check_time(
+    claims: &Map<String, Value>,
+    now: i64,
+    rules: TimeRules,
+) -> Result<(), VerifyError> {
+    let now = now as f64;
+    let tolerance = rules.clock_tolerance as f64;
+    let number = |name: &str| claims.get(name).and_then(Value::as_f64);
+
+    let expires_at = number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
+    if now - tolerance >= expires_at {
+        return Err(VerifyError::Expired { claim: "exp" });
+    }
+    if let Some(not_before) = number("nbf") {
+        if not_before > now + tolerance {
+            return Err(VerifyError::claim_invalid(
+                "nbf",
+                "the token is not valid yet",
+            ));
+        }
+    }
+    if let Some(max_age) = rules.max_token_age {
+        let issued_at = number("iat").ok_or_else(|| {
+            VerifyError::claim_invalid("iat", "is missing and a maximum token age is set")
+        })?;
+        if issued_at > now + tolerance {
+            return Err(VerifyError::claim_invalid("iat", "lies in the future"));
+        }
+        if now - issued_at > max_age as f64 + tolerance {
+            return Err(VerifyError::Expired { claim: "iat" });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `audience` (a string or an array of strings) names any of `expected`.
+pub(crate) fn audience_matches(audience: &Value, expected: &[String]) -> bool {
+    match audience {
+        Value::String(single) => expected.iter().any(|wanted| wanted == single),
+        Value::Array(many) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|item| expected.iter().any(|wanted| wanted == item)),
+        _ => false,
+    }
+}
+
+/// Lower-cases a media type and removes an `application/` prefix, as RFC 7515
+/// section 4.1.9 recommends for comparing `typ` values.
+pub(crate) fn normalize_media_type(media_type: &str) -> String {
+    let lower = media_type.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) if !rest.contains('/') => rest.to_owned(),
+        _ => lower,
+    }
+}
+
+pub(crate) fn first_personal_data_claim(claims: &Map<String, Value>) -> Option<&str> {
+    PERSONAL_DATA_CLAIMS
+        .iter()
+        .copied()
+        .find(|name| claims.contains_key(*name))
+}
+
+pub(crate) fn missing(claim: &str) -> VerifyError {
+    VerifyError::claim_invalid(&printable(claim), "is missing")
+}

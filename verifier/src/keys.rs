@@ -1,0 +1,432 @@
+//! JSON Web Key Sets: which keys may verify a token, and which one does.
+//!
+//! A [`KeySet`] is built from a JWKS document (parsed with `jsonwebtoken`'s
+//! [`jsonwebtoken::jwk::JwkSet`]) and keeps only keys that can verify
+//! signatures with an asymmetric algorithm this crate supports. Keys of other
+//! kinds (encryption keys, symmetric keys, curves we do not support) are
+//! skipped with a recorded reason rather than failing the whole set, because
+//! real providers publish mixed sets. This module does no I/O and no
+//! signature arithmetic.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::Value;
+
+use crate::error::{VerifyError, printable};
+
+/// RSA moduli shorter than this are refused (NIST SP 800-131A).
+pub const MINIMUM_RSA_MODULUS_BITS: usize = 2048;
+/// RSA moduli longer than this are refused; ring verifies up to 8192 bits.
+pub const MAXIMUM_RSA_MODULUS_BITS: usize = 8192;
+
+/// The asymmetric JWS algorithms this verifier accepts.
+pub const SUPPORTED_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Parses a JWS `alg` name into a supported asymmetric algorithm.
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, VerifyError> {
+    let refused = |reason| VerifyError::AlgorithmNotAllowed {
+        algorithm: printable(name),
+        reason,
+    };
+    match name {
+        "none" => Err(refused("unsecured tokens are never accepted")),
+        "HS256" | "HS384" | "HS512" => Err(refused(
+            "symmetric algorithms are never accepted from a key set",
+        )),
+        _ => {
+            let algorithm: Algorithm = name
+                .parse()
+                .map_err(|_| refused("the algorithm is not supported"))?;
+            if SUPPORTED_ALGORITHMS.contains(&algorithm) {
+                Ok(algorithm)
+            } else {
+                Err(refused("the algorithm is not supported"))
+            }
+        }
+    }
+}
+
+/// The kind of public key, which decides the algorithms it can verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// An RSA key, for RS* and PS*.
+    Rsa {
+        /// The modulus length in bits.
+        modulus_bits: usize,
+    },
+    /// A P-256 key, for ES256.
+    EcP256,
+    /// A P-384 key, for ES384.
+    EcP384,
+    /// An Ed25519 key, for EdDSA.
+    Ed25519,
+}
+
+impl KeyKind {
+    /// Whether a key of this kind can verify `algorithm`.
+    pub fn fits(self, algorithm: Algorithm) -> bool {
+        match self {
+            KeyKind::Rsa { .. } => matches!(
+                algorithm,
+                Algorithm::RS256
+                    | Algorithm::RS384
+                    | Algorithm::RS512
+                    | Algorithm::PS256
+                    | Algorithm::PS384
+                    | Algorithm::PS512
+            ),
+            KeyKind::EcP256 => algorithm == Algorithm::ES256,
+            KeyKind::EcP384 => algorithm == Algorithm::ES384,
+            KeyKind::Ed25519 => algorithm == Algorithm::EdDSA,
+        }
+    }
+
+    /// The exact signature length for this key, when the algorithm fixes it.
+    pub fn signature_length(self) -> usize {
+        match self {
+            KeyKind::Rsa { modulus_bits } => modulus_bits.div_ceil(8),
+            KeyKind::EcP256 => 64,
+            KeyKind::EcP384 => 96,
+            KeyKind::Ed25519 => 64,
+        }
+    }
+}
+
+/// One public key that may verify signatures.
+#[derive(Debug, Clone)]
+pub struct VerificationKey {
+    key_id: Option<String>,
+    kind: KeyKind,
+    algorithm: Option<Algorithm>,
+    decoding_key: DecodingKey,
+    jwk: Jwk,
+}
+
+impl VerificationKey {
+    /// The key's `kid`, when it has one.
+    pub fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+    /// The kind of key.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+    /// The key's `alg`, when the JWK pins one.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        self.algorithm
+    }
+    /// The key in `jsonwebtoken`'s form, for a [`jsonwebtoken::crypto::CryptoProvider`].
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding_key
+    }
+    /// The public JWK this key was built from (for hosts that import it into
+    /// their own crypto engine, such as WebCrypto).
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// Checks a raw signature with ring through [`crate::RING_PROVIDER`]: the
+    /// algorithm must fit the key and the signature must have exactly the
+    /// length the key implies (so DER-encoded ECDSA signatures fail) before any
+    /// arithmetic happens.
+    #[cfg(feature = "ring")]
+    pub fn verify_signature(
+        &self,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        self.check_signature_shape(algorithm, signature)?;
+        let verifier =
+            (crate::ring_provider::RING_PROVIDER.verifier_factory)(&algorithm, &self.decoding_key)
+                .map_err(|_| VerifyError::SignatureInvalid)?;
+        verifier
+            .verify(message, &signature.to_vec())
+            .map_err(|_| VerifyError::SignatureInvalid)
+    }
+
+    /// The checks every signature engine runs before its arithmetic.
+    pub fn check_signature_shape(
+        &self,
+        algorithm: Algorithm,
+        signature: &[u8],
+    ) -> Result<(), VerifyError> {
+        if !self.accepts(algorithm) {
+            return Err(VerifyError::AlgorithmNotAllowed {
+                algorithm: format!("{algorithm:?}"),
+                reason: "the algorithm does not fit the key",
+            });
+        }
+        if signature.len() != self.kind.signature_length() {
+            return Err(VerifyError::SignatureInvalid);
+        }
+        Ok(())
+    }
+
+    /// Whether this key may verify a token signed with `algorithm`.
+    pub fn accepts(&self, algorithm: Algorithm) -> bool {
+        self.kind.fits(algorithm) && self.algorithm.is_none_or(|pinned| pinned == algorithm)
+    }
+}
+
+/// A key from the document that was not kept, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// The key's `kid`, when it has one.
+    pub key_id: Option<String>,
+    /// Why it cannot verify signatures here.
+    pub reason: &'static str,
+}
+
+/// The usable signature keys of one JSON Web Key Set.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    keys: Vec<VerificationKey>,
+    skipped: Vec<SkippedKey>,
+    document: Value,
+    generation: u64,
+}
+
+/// Hands every key set a distinct number, so that caches of imported keys
+/// (WebCrypto's) can tell one set from the next.
+static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl KeySet {
+    /// Builds a key set from a JWKS JSON document.
+    ///
+    /// Fails when the document is not a JWKS. Individual keys that cannot be
+    /// used are skipped (see [`KeySet::skipped`]); a set with no usable key at
+    /// all is still returned, and every token will then fail with
+    /// `ERR_JWKS_NO_MATCHING_KEY`.
+    pub fn from_json(document: &str) -> Result<Self, VerifyError> {
+        let value: Value = serde_json::from_str(document)
+            .map_err(|_| VerifyError::invalid_key_set("the document is not valid JSON"))?;
+        Self::from_value(value)
+    }
+
+    /// Builds a key set from an already parsed JWKS document.
+    pub fn from_value(document: Value) -> Result<Self, VerifyError> {
+        let Some(Value::Array(raw_keys)) = document.get("keys") else {
+            return Err(VerifyError::invalid_key_set(
+                "the document has no `keys` array",
+            ));
+        };
+        let mut set = KeySet::default();
+        for raw in raw_keys {
+            let key_id = raw.get("kid").and_then(Value::as_str).map(printable);
+            // Parse one key at a time so that one odd key cannot hide the others.
+            let parsed = serde_json::from_value::<Jwk>(raw.clone());
+            match parsed.map_err(|_| "the key is not a valid JWK") {
+                Ok(jwk) => match usable_key(jwk) {
+                    Ok(key) => set.keys.push(key),
+                    Err(reason) => set.skipped.push(SkippedKey { key_id, reason }),
+                },
+                Err(reason) => set.skipped.push(SkippedKey { key_id, reason }),
+            }
+        }
+        set.document = document;
+        set.generation = NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(set)
+    }
+
+    /// Parses the document with `jsonwebtoken`'s own type, for callers that
+    /// already hold one.
+    pub fn from_jwk_set(set: &JwkSet) -> Result<Self, VerifyError> {
+        let value = serde_json::to_value(set)
+            .map_err(|_| VerifyError::invalid_key_set("the key set cannot be serialized"))?;
+        Self::from_value(value)
+    }
+
+    /// The usable keys.
+    pub fn keys(&self) -> &[VerificationKey] {
+        &self.keys
+    }
+
+    /// The keys that were skipped, and why.
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
+    }
+
+    /// The JWKS document this set was built from, as given.
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// A number that differs between any two key sets built in this process.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a key with this `kid` is in the set.
+    pub fn contains_key_id(&self, key_id: &str) -> bool {
+        self.keys.iter().any(|key| key.key_id() == Some(key_id))
+    }
+
+    /// Chooses the key that verifies a token with this `kid` and `algorithm`.
+    ///
+    /// With a `kid`, only the key with exactly that `kid` is considered. Without
+    /// one, a key is chosen only when exactly one key fits the algorithm, so that
+    /// a token cannot pick among keys by trial.
+    pub fn select(
+        &self,
+        key_id: Option<&str>,
+        algorithm: Algorithm,
+    ) -> Result<(usize, &VerificationKey), VerifyError> {
+        match key_id {
+            Some(kid) => {
+                let (index, key) = self
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .find(|(_, key)| key.key_id() == Some(kid))
+                    .ok_or_else(|| VerifyError::NoMatchingKey {
+                        kid: Some(printable(kid)),
+                    })?;
+                if !key.accepts(algorithm) {
+                    return Err(VerifyError::AlgorithmNotAllowed {
+                        algorithm: format!("{algorithm:?}"),
+                        reason: "the algorithm does not fit the key with this `kid`",
+                    });
+                }
+                Ok((index, key))
+            }
+            None => {
+                let mut fitting = self
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, key)| key.accepts(algorithm));
+                match (fitting.next(), fitting.count()) {
+                    (Some(found), 0) => Ok(found),
+                    (Some(_), others) => Err(VerifyError::MultipleMatchingKeys {
+                        candidates: others + 1,
+                    }),
+                    (None, _) => Err(VerifyError::NoMatchingKey { kid: None }),
+                }
+            }
+        }
+    }
+}
+
+fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
+    let common = &jwk.common;
+    match &common.public_key_use {
+        None | Some(PublicKeyUse::Signature) => {}
+        Some(_) => return Err("the key's `use` is not `sig`"),
+    }
+    if let Some(operations) = &common.key_operations {
+        if !operations.contains(&KeyOperations::Verify) {
+            return Err("the key's `key_ops` does not include `verify`");
+        }
+    }
+    let algorithm = match &common.key_algorithm {
+        None => None,
+        Some(pinned) => Some(signature_algorithm(*pinned).ok_or(
+            "the key's `alg` is not a supported asymmetric signature algorithm",
+        )?),
+    };
+    let kind = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            let modulus = URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .map_err(|_| "the RSA modulus is not base64url")?;
+            let exponent = URL_SAFE_NO_PAD
+                .decode(&rsa.e)
+                .map_err(|_| "the RSA exponent is not base64url")?;
+            let modulus_bits = bit_length(&modulus);
+            if modulus_bits < MINIMUM_RSA_MODULUS_BITS {
+                return Err("the RSA modulus is shorter than 2048 bits");
+            }
+            if modulus_bits > MAXIMUM_RSA_MODULUS_BITS {
+                return Err("the RSA modulus is longer than 8192 bits");
+            }
+            if bit_length(&exponent) < 2 || exponent.last().is_none_or(|last| last & 1 == 0) {
+                return Err("the RSA exponent is not an odd number above 1");
+            }
+            KeyKind::Rsa { modulus_bits }
+        }
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let (kind, length) = match ec.curve {
+                EllipticCurve::P256 => (KeyKind::EcP256, 32),
+                EllipticCurve::P384 => (KeyKind::EcP384, 48),
+                _ => return Err("the elliptic curve is not supported"),
+            };
+            for coordinate in [&ec.x, &ec.y] {
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(coordinate)
+                    .map_err(|_| "an EC coordinate is not base64url")?;
+                if bytes.len() != length {
+                    return Err("an EC coordinate has the wrong length for its curve");
+                }
+            }
+            kind
+        }
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            if okp.curve != EllipticCurve::Ed25519 {
+                return Err("the OKP curve is not supported");
+            }
+            let bytes = URL_SAFE_NO_PAD
+                .decode(&okp.x)
+                .map_err(|_| "the Ed25519 key is not base64url")?;
+            if bytes.len() != 32 {
+                return Err("the Ed25519 key is not 32 bytes");
+            }
+            KeyKind::Ed25519
+        }
+        AlgorithmParameters::OctetKey(_) => {
+            return Err("symmetric keys are never used from a key set");
+        }
+        _ => return Err("the key type is not supported"),
+    };
+    if let Some(pinned) = algorithm {
+        if !kind.fits(pinned) {
+            return Err("the key's `alg` does not fit its key type");
+        }
+    }
+    let decoding_key =
+        DecodingKey::from_jwk(&jwk).map_err(|_| "the key material cannot be decoded")?;
+    Ok(VerificationKey {
+        key_id: common.key_id.clone(),
+        kind,
+        algorithm,
+        decoding_key,
+        jwk,
+    })
+}
+
+fn signature_algorithm(algorithm: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match algorithm {
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+fn bit_length(big_endian: &[u8]) -> usize {
+    match big_endian.iter().position(|byte| *byte != 0) {
+        Some(first) => (big_endian.len() - first) * 8 - big_endian[first].leading_zeros() as usize,
+        None => 0,
+    }
+}

@@ -1,0 +1,560 @@
+//! The [`Verifier`]: configuration, key selection, signature check, claim rules
+//! and the optional verified-token cache, in one place.
+//!
+//! The order of checks is fixed: size limit, form, header, algorithm and key,
+//! signature, then claims. Claims are never judged before the signature is
+//! known good, so an attacker learns nothing from claim errors on forged
+//! tokens. This module does no I/O: keys arrive as a [`KeySet`] and the time
+//! from a [`Clock`].
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, RwLock};
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::claims::{self, TimeRules};
+use crate::compact::{self, DEFAULT_MAX_TOKEN_BYTES};
+use crate::error::VerifyError;
+use crate::jws::{self, JwsRules, SelectedKey, VerifiedJws};
+use crate::keys::{KeySet, SUPPORTED_ALGORITHMS, VerificationKey, parse_algorithm};
+
+/// Where the verifier reads the current time from.
+#[derive(Clone, Default)]
+pub enum Clock {
+    /// The system clock (`std::time::SystemTime`). Not available on
+    /// `wasm32-unknown-unknown`; hosts there pass [`Clock::Function`].
+    #[default]
+    System,
+    /// A fixed Unix time in seconds, for tests and for the CLI's `--now`.
+    Fixed(i64),
+    /// A function returning Unix time in seconds.
+    Function(fn() -> i64),
+}
+
+impl Clock {
+    /// The current Unix time in seconds.
+    pub fn now(&self) -> i64 {
+        match self {
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64),
+            Clock::Fixed(seconds) => *seconds,
+            Clock::Function(now) => now(),
+        }
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clock::System => f.write_str("System"),
+            Clock::Fixed(seconds) => write!(f, "Fixed({seconds})"),
+            Clock::Function(_) => f.write_str("Function"),
+        }
+    }
+}
+
+/// What to do with tokens that carry claims identifying a person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PersonalData {
+    /// Accept them (the default, as most ID tokens carry some).
+    #[default]
+    Allow,
+    /// Reject any token with a claim from [`crate::PERSONAL_DATA_CLAIMS`]: the
+    /// zero-knowledge guard for shops that must never see such data.
+    Reject,
+}
+
+/// Builds a [`Verifier`]. Issuer and audience are required unless the
+/// explicitly dangerous opt-outs are used.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct VerifierBuilder {
+    issuers: Vec<String>,
+    any_issuer: bool,
+    audiences: Vec<String>,
+    any_audience: bool,
+    algorithms: Vec<Algorithm>,
+    clock_tolerance: u64,
+    max_token_age: Option<u64>,
+    expected_type: Option<String>,
+    required_claims: Vec<String>,
+    expected_subject: Option<String>,
+    personal_data: PersonalData,
+    max_token_bytes: usize,
+    clock: Clock,
+    cache_capacity: Option<usize>,
+    key_set: KeySet,
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        VerifierBuilder {
+            issuers: Vec::new(),
+            any_issuer: false,
+            audiences: Vec::new(),
+            any_audience: false,
+            algorithms: SUPPORTED_ALGORITHMS.to_vec(),
+            clock_tolerance: 0,
+            max_token_age: None,
+            expected_type: None,
+            required_claims: Vec::new(),
+            expected_subject: None,
+            personal_data: PersonalData::Allow,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            clock: Clock::System,
+            cache_capacity: None,
+            key_set: KeySet::default(),
+        }
+    }
+}
+
+impl VerifierBuilder {
+    /// Accepts tokens whose `iss` equals `issuer` (may be called more than once).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+    /// Accepts tokens whose `aud` names `audience` (may be called more than once).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+    /// Skips the issuer check. Only for keys that a single issuer owns.
+    pub fn dangerous_accept_any_issuer(mut self) -> Self {
+        self.any_issuer = true;
+        self
+    }
+    /// Skips the audience check, accepting tokens minted for other applications.
+    pub fn dangerous_accept_any_audience(mut self) -> Self {
+        self.any_audience = true;
+        self
+    }
+    /// Restricts the accepted algorithms (by JWS name, such as `ES256`).
+    pub fn algorithms<I, S>(mut self, names: I) -> Result<Self, VerifyError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut algorithms = Vec::new();
+        for name in names {
+            let name = name.as_ref();
+            let algorithm = parse_algorithm(name).map_err(|_| VerifyError::InvalidConfiguration {
+                reason: format!("`{name}` is not a supported asymmetric JWS algorithm"),
+            })?;
+            algorithms.push(algorithm);
+        }
+        if algorithms.is_empty() {
+            return Err(VerifyError::InvalidConfiguration {
+                reason: "the algorithm allowlist is empty".into(),
+            });
+        }
+        self.algorithms = algorithms;
+        Ok(self)
+    }
+    /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (default 0).
+    pub fn clock_tolerance_seconds(mut self, seconds: u64) -> Self {
+        self.clock_tolerance = seconds;
+        self
+    }
+    /// Rejects tokens issued (`iat`) longer ago than this; `iat` becomes required.
+    pub fn max_token_age_seconds(mut self, seconds: u64) -> Self {
+        self.max_token_age = Some(seconds);
+        self
+    }
+    /// Requires the header `typ`, compared after removing `application/`.
+    pub fn expected_type(mut self, media_type: impl Into<String>) -> Self {
+        self.expected_type = Some(claims::normalize_media_type(&media_type.into()));
+        self
+    }
+    /// Requires a claim to be present.
+    pub fn required_claim(mut self, name: impl Into<String>) -> Self {
+        self.required_claims.push(name.into());
+        self
+    }
+    /// Requires `sub` to equal this value.
+    pub fn expected_subject(mut self, subject: impl Into<String>) -> Self {
+        self.expected_subject = Some(subject.into());
+        self
+    }
+    /// Decides what happens to tokens with personal-data claims.
+    pub fn personal_data(mut self, policy: PersonalData) -> Self {
+        self.personal_data = policy;
+        self
+    }
+    /// The largest token accepted, in bytes (default 16 KiB), checked before
+    /// anything is decoded.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes;
+        self
+    }
+    /// Where the current time comes from (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// Keeps up to `capacity` verified tokens in an LRU cache keyed by the
+    /// SHA-256 of the whole token. A hit re-checks every time-based claim.
+    pub fn verified_token_cache(mut self, capacity: usize) -> Self {
+        self.cache_capacity = Some(capacity);
+        self
+    }
+    /// The keys to verify with. They can be replaced later with
+    /// [`Verifier::replace_key_set`].
+    pub fn key_set(mut self, key_set: KeySet) -> Self {
+        self.key_set = key_set;
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    pub fn build(self) -> Result<Verifier, VerifyError> {
+        let invalid = |reason: &str| VerifyError::InvalidConfiguration {
+            reason: reason.to_owned(),
+        };
+        if self.issuers.is_empty() && !self.any_issuer {
+            return Err(invalid(
+                "no issuer is configured (use dangerous_accept_any_issuer to skip the check)",
+            ));
+        }
+        if self.audiences.is_empty() && !self.any_audience {
+            return Err(invalid(
+                "no audience is configured (use dangerous_accept_any_audience to skip the check)",
+            ));
+        }
+        if self.max_token_bytes == 0 {
+            return Err(invalid("the token size limit must be above zero"));
+        }
+        let cache = match self.cache_capacity {
+            None => None,
+            Some(capacity) => {
+                let capacity = NonZeroUsize::new(capacity)
+                    .ok_or_else(|| invalid("the token cache capacity must be above zero"))?;
+                Some(Mutex::new(lru::LruCache::new(capacity)))
+            }
+        };
+        Ok(Verifier {
+            rules: Rules {
+                issuers: self.issuers,
+                audiences: self.audiences,
+                jws: JwsRules {
+                    algorithms: self.algorithms,
+                    max_token_bytes: self.max_token_bytes,
+                },
+                time: TimeRules {
+                    clock_tolerance: self.clock_tolerance,
+                    max_token_age: self.max_token_age,
+                },
+                expected_type: self.expected_type,
+                required_claims: self.required_claims,
+                expected_subject: self.expected_subject,
+                personal_data: self.personal_data,
+            },
+            clock: self.clock,
+            key_set: RwLock::new(Arc::new(self.key_set)),
+            cache,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Rules {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    jws: JwsRules,
+    time: TimeRules,
+    expected_type: Option<String>,
+    required_claims: Vec<String>,
+    expected_subject: Option<String>,
+    personal_data: PersonalData,
+}
+
+/// The verified claims of a token: a digital passport.
+///
+/// Only [`Verifier`] creates a `Passport`, after the signature and every
+/// configured rule passed. Its `Debug` output shows claim names, never values,
+/// so that logging a passport cannot leak personal data.
+#[derive(Clone, PartialEq)]
+pub struct Passport {
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    algorithm: Algorithm,
+}
+
+impl Passport {
+    /// The pseudonymous subject (`sub`), when the token has one.
+    pub fn subject(&self) -> Option<&str> {
+        self.claims.get("sub").and_then(Value::as_str)
+    }
+    /// The issuer (`iss`), when the token has one.
+    pub fn issuer(&self) -> Option<&str> {
+        self.claims.get("iss").and_then(Value::as_str)
+    }
+    /// The audiences (`aud`), as a list whether the token used a string or an array.
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.claims.get("aud") {
+            Some(Value::String(one)) => vec![one.as_str()],
+            Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// The expiry (`exp`) in Unix seconds; always present on a passport.
+    pub fn expires_at(&self) -> f64 {
+        self.claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0)
+    }
+    /// One claim by name.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.claims.get(name)
+    }
+    /// All verified claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    /// The verified protected header.
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+    /// The algorithm the signature was verified with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+    /// `{"header": {...}, "claims": {...}}`, as the CLI prints it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "header": self.header, "claims": self.claims })
+    }
+}
+
+impl fmt::Debug for Passport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Passport")
+            .field("algorithm", &self.algorithm)
+            .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signature check that a host performs with its own crypto engine, such as
+/// WebCrypto in a browser. Native code uses [`Verifier::verify`] instead.
+///
+/// Implementations must really verify: the verifier trusts the answer.
+pub trait SignatureEngine {
+    /// Verifies `signature` over `message` with `key` and `algorithm`.
+    /// `key_set_generation` and `key_index` identify the key stably, so an
+    /// engine can cache whatever it imported.
+    fn verify_signature(
+        &self,
+        key: &VerificationKey,
+        key_set_generation: u64,
+        key_index: usize,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> impl Future<Output = Result<bool, VerifyError>>;
+}
+
+type TokenCache = lru::LruCache<[u8; 32], Passport>;
+
+/// Verifies compact JWS tokens against a key set and a fixed set of rules.
+///
+/// Build one with [`Verifier::builder`], share it (it is `Send + Sync`), and
+/// call [`Verifier::verify`] for each token.
+#[derive(Debug)]
+pub struct Verifier {
+    rules: Rules,
+    clock: Clock,
+    key_set: RwLock<Arc<KeySet>>,
+    cache: Option<Mutex<TokenCache>>,
+}
+
+/// The steps before the signature check, shared by every signature backend.
+enum Prepared<'t> {
+    Cached(Passport),
+    Check {
+        selected: SelectedKey<'t>,
+        key_set: Arc<KeySet>,
+        cache_key: Option<[u8; 32]>,
+    },
+}
+
+impl Verifier {
+    /// Starts building a verifier.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// The key set in use.
+    pub fn key_set(&self) -> Arc<KeySet> {
+        Arc::clone(&self.key_set.read().unwrap_or_else(|poison| poison.into_inner()))
+    }
+
+    /// Replaces the key set (after a JWKS refresh) and empties the token cache,
+    /// so that tokens signed by a withdrawn key stop verifying at once.
+    pub fn replace_key_set(&self, key_set: KeySet) {
+        *self.key_set.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(key_set);
+        if let Some(cache) = &self.cache {
+            cache.lock().unwrap_or_else(|poison| poison.into_inner()).clear();
+        }
+    }
+
+    /// The current time as this verifier sees it.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Verifies a token with the ring provider and returns its passport.
+    #[cfg(feature = "ring")]
+    pub fn verify(&self, token: &str) -> Result<Passport, VerifyError> {
+        let now = self.clock.now();
+        match self.prepare(token, now)? {
+            Prepared::Cached(passport) => Ok(passport),
+            Prepared::Check {
+                selected,
+                key_set,
+                cache_key,
+            } => {
+                key_set.keys()[selected.key_index].verify_signature(
+                    selected.algorithm,
+                    selected.token.signing_input(),
+                    selected.token.signature(),
+                )?;
+                self.finish(selected.into_verified(), now, cache_key)
+            }
+        }
+    }
+
+    /// Verifies a token with a host's signature engine (WebCrypto in the WASM
+    /// package) and returns its passport. Every rule is the same as in
+    /// `Verifier::verify`.
+    pub async fn verify_with_engine<E: SignatureEngine>(
+        &self,
+        token: &str,
+        engine: &E,
+    ) -> Result<Passport, VerifyError> {
+        let now = self.clock.now();
+        match self.prepare(token, now)? {
+            Prepared::Cached(passport) => Ok(passport),
+            Prepared::Check {
+                selected,
+                key_set,
+                cache_key,
+            } => {
+                let key = &key_set.keys()[selected.key_index];
+                key.check_signature_shape(selected.algorithm, selected.token.signature())?;
+                let valid = engine
+                    .verify_signature(
+                        key,
+                        key_set.generation(),
+                        selected.key_index,
+                        selected.algorithm,
+                        selected.token.signing_input(),
+                        selected.token.signature(),
+                    )
+                    .await?;
+                if !valid {
+                    return Err(VerifyError::SignatureInvalid);
+                }
+                // The clock is read again: an engine may take a while.
+                let now = self.clock.now().max(now);
+                self.finish(selected.into_verified(), now, cache_key)
+            }
+        }
+    }
+
+    fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>, VerifyError> {
+        let cache_key = match &self.cache {
+            Some(cache) => {
+                let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+                let hit = cache
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner())
+                    .get(&digest)
+                    .cloned();
+                if let Some(passport) = hit {
+                    claims::check_time(passport.claims(), now, self.rules.time)?;
+                    return Ok(Prepared::Cached(passport));
+                }
+                Some(digest)
+            }
+            None => None,
+        };
+        let key_set = self.key_set();
+        let selected = jws::select_key(token, &key_set, &self.rules.jws)?;
+        Ok(Prepared::Check {
+            selected,
+            key_set,
+            cache_key,
+        })
+    }
+
+    /// Applies every claim rule to a token whose signature verified.
+    fn finish(
+        &self,
+        jws: VerifiedJws,
+        now: i64,
+        cache_key: Option<[u8; 32]>,
+    ) -> Result<Passport, VerifyError> {
+        let rules = &self.rules;
+        if let Some(expected) = &rules.expected_type {
+            let actual = jws.header().get("typ").and_then(Value::as_str);
+            if actual.map(claims::normalize_media_type).as_ref() != Some(expected) {
+                return Err(VerifyError::claim_invalid("typ", "the header `typ` is not the expected type"));
+            }
+        }
+        let (header, payload, algorithm) = jws.into_parts();
+        let owned_claims = compact::parse_object(&payload, "payload")?;
+        let claims_map = &owned_claims;
+        claims::check_claim_types(claims_map)?;
+        claims::check_time(claims_map, now, rules.time)?;
+        if !rules.issuers.is_empty() {
+            match claims_map.get("iss").and_then(Value::as_str) {
+                None => return Err(claims::missing("iss")),
+                Some(issuer) if !rules.issuers.iter().any(|wanted| wanted == issuer) => {
+                    return Err(VerifyError::claim_invalid("iss", "unexpected issuer"));
+                }
+                Some(_) => {}
+            }
+        }
+        if !rules.audiences.is_empty() {
+            match claims_map.get("aud") {
+                None => return Err(claims::missing("aud")),
+                Some(audience) if !claims::audience_matches(audience, &rules.audiences) => {
+                    return Err(VerifyError::claim_invalid("aud", "unexpected audience"));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(expected) = &rules.expected_subject {
+            match claims_map.get("sub").and_then(Value::as_str) {
+                None => return Err(claims::missing("sub")),
+                Some(subject) if subject != expected => {
+                    return Err(VerifyError::claim_invalid("sub", "unexpected subject"));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(name) = rules.required_claims.iter().find(|name| !claims_map.contains_key(*name)) {
+            return Err(claims::missing(name));
+        }
+        if rules.personal_data == PersonalData::Reject {
+            if let Some(name) = claims::first_personal_data_claim(claims_map) {
+                return Err(VerifyError::PersonalDataClaim {
+                    claim: name.to_owned(),
+                });
+            }
+        }
+        let passport = Passport {
+            header,
+            claims: owned_claims,
+            algorithm,
+        };
+        if let (Some(cache), Some(digest)) = (&self.cache, cache_key) {
+            cache
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .put(digest, passport.clone());
+        }
+        Ok(passport)
+    }
+}
