@@ -32,6 +32,8 @@ pub enum Clock {
     Fixed(i64),
     /// A function returning Unix time in seconds.
     Function(fn() -> i64),
+    /// A clock the caller moves by hand (tests, simulations).
+    Manual(Arc<std::sync::atomic::AtomicI64>),
 }
 
 impl Clock {
@@ -43,6 +45,7 @@ impl Clock {
                 .map_or(0, |elapsed| elapsed.as_secs() as i64),
             Clock::Fixed(seconds) => *seconds,
             Clock::Function(now) => now(),
+            Clock::Manual(seconds) => seconds.load(std::sync::atomic::Ordering::SeqCst),
         }
     }
 }
@@ -53,6 +56,7 @@ impl fmt::Debug for Clock {
             Clock::System => f.write_str("System"),
             Clock::Fixed(seconds) => write!(f, "Fixed({seconds})"),
             Clock::Function(_) => f.write_str("Function"),
+            Clock::Manual(seconds) => write!(f, "Manual({seconds:?})"),
         }
     }
 }
