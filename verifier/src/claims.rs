@@ -81,7 +81,8 @@ pub(crate) fn check_time(
     let tolerance = rules.clock_tolerance as f64;
     let number = |name: &str| claims.get(name).and_then(Value::as_f64);
 
-    let expires_at = number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
+    let expires_at =
+        number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
     if now - tolerance >= expires_at {
         return Err(VerifyError::Expired { claim: "exp" });
     }

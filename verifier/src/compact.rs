@@ -155,7 +155,10 @@ fn decode_segment(segment: &str, part: &'static str) -> Result<Vec<u8>, VerifyEr
         .map_err(|_| VerifyError::malformed(format!("the {part} is not canonical base64url")))
 }
 
-pub(crate) fn parse_object(bytes: &[u8], part: &'static str) -> Result<Map<String, Value>, VerifyError> {
+pub(crate) fn parse_object(
+    bytes: &[u8],
+    part: &'static str,
+) -> Result<Map<String, Value>, VerifyError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = deserializer
         .deserialize_any(StrictValueVisitor)

@@ -79,7 +79,11 @@ impl JwksCacheState {
         let age = now.saturating_sub(fetched_at).max(0) as u64;
         if age < self.max_age_seconds {
             Freshness::Fresh
-        } else if age < self.max_age_seconds.saturating_add(policy.stale_if_error_seconds) {
+        } else if age
+            < self
+                .max_age_seconds
+                .saturating_add(policy.stale_if_error_seconds)
+        {
             Freshness::Stale
         } else {
             Freshness::Expired
@@ -178,8 +182,9 @@ impl JwksSnapshot {
 
     /// Reads a snapshot, checking its format.
     pub fn from_json(text: &str) -> Result<Self, VerifyError> {
-        let snapshot: JwksSnapshot = serde_json::from_str(text)
-            .map_err(|error| VerifyError::invalid_key_set(format!("not a key set snapshot: {error}")))?;
+        let snapshot: JwksSnapshot = serde_json::from_str(text).map_err(|error| {
+            VerifyError::invalid_key_set(format!("not a key set snapshot: {error}"))
+        })?;
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(VerifyError::invalid_key_set(format!(
                 "unknown snapshot format, expected `{SNAPSHOT_FORMAT}`"

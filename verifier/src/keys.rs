@@ -336,9 +336,10 @@ fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
     }
     let algorithm = match &common.key_algorithm {
         None => None,
-        Some(pinned) => Some(signature_algorithm(*pinned).ok_or(
-            "the key's `alg` is not a supported asymmetric signature algorithm",
-        )?),
+        Some(pinned) => Some(
+            signature_algorithm(*pinned)
+                .ok_or("the key's `alg` is not a supported asymmetric signature algorithm")?,
+        ),
     };
     let kind = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {

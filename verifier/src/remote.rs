@@ -111,7 +111,8 @@ impl RemoteVerifierBuilder {
         };
         if let Some(snapshot) = &self.snapshot {
             verifier.replace_key_set(snapshot.key_set()?);
-            state = JwksCacheState::fetched(snapshot.fetched_at, self.policy.default_max_age_seconds);
+            state =
+                JwksCacheState::fetched(snapshot.fetched_at, self.policy.default_max_age_seconds);
             if jwks_uri.is_none() {
                 jwks_uri = snapshot.jwks_uri.clone();
             }
@@ -167,7 +168,10 @@ impl RemoteVerifier {
     }
 
     fn state(&self) -> JwksCacheState {
-        self.shared.lock().unwrap_or_else(|poison| poison.into_inner()).state
+        self.shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .state
     }
 
     /// Verifies a token, fetching keys first when the cache requires it.
@@ -203,7 +207,10 @@ impl RemoteVerifier {
 
     async fn refresh_for_unknown_key(&self) -> Result<(), VerifyError> {
         let _guard = self.fetch_lock.lock().await;
-        if !self.state().may_fetch_for_unknown_key(self.verifier.now(), &self.policy) {
+        if !self
+            .state()
+            .may_fetch_for_unknown_key(self.verifier.now(), &self.policy)
+        {
             return Ok(());
         }
         self.fetch_and_install().await
@@ -218,7 +225,10 @@ impl RemoteVerifier {
     async fn fetch_and_install(&self) -> Result<(), VerifyError> {
         let outcome = self.fetch().await;
         let now = self.verifier.now();
-        let mut shared = self.shared.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         match outcome {
             Ok((key_set, max_age, jwks_uri)) => {
                 self.verifier.replace_key_set(key_set);
@@ -320,7 +330,10 @@ impl RemoteVerifier {
     /// The cached key set as a snapshot, for offline and air-gapped use.
     /// `None` until keys have been fetched or imported.
     pub fn snapshot(&self) -> Option<JwksSnapshot> {
-        let shared = self.shared.lock().unwrap_or_else(|poison| poison.into_inner());
+        let shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let fetched_at = shared.state.fetched_at()?;
         let issuer = match &self.location {
             KeyLocation::Discovery { issuer } => Some(issuer.clone()),

@@ -146,9 +146,10 @@ impl VerifierBuilder {
         let mut algorithms = Vec::new();
         for name in names {
             let name = name.as_ref();
-            let algorithm = parse_algorithm(name).map_err(|_| VerifyError::InvalidConfiguration {
-                reason: format!("`{name}` is not a supported asymmetric JWS algorithm"),
-            })?;
+            let algorithm =
+                parse_algorithm(name).map_err(|_| VerifyError::InvalidConfiguration {
+                    reason: format!("`{name}` is not a supported asymmetric JWS algorithm"),
+                })?;
             algorithms.push(algorithm);
         }
         if algorithms.is_empty() {
@@ -306,7 +307,10 @@ impl Passport {
     }
     /// The expiry (`exp`) in Unix seconds; always present on a passport.
     pub fn expires_at(&self) -> f64 {
-        self.claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0)
+        self.claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
     }
     /// One claim by name.
     pub fn claim(&self, name: &str) -> Option<&Value> {
@@ -390,15 +394,26 @@ impl Verifier {
 
     /// The key set in use.
     pub fn key_set(&self) -> Arc<KeySet> {
-        Arc::clone(&self.key_set.read().unwrap_or_else(|poison| poison.into_inner()))
+        Arc::clone(
+            &self
+                .key_set
+                .read()
+                .unwrap_or_else(|poison| poison.into_inner()),
+        )
     }
 
     /// Replaces the key set (after a JWKS refresh) and empties the token cache,
     /// so that tokens signed by a withdrawn key stop verifying at once.
     pub fn replace_key_set(&self, key_set: KeySet) {
-        *self.key_set.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(key_set);
+        *self
+            .key_set
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner()) = Arc::new(key_set);
         if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|poison| poison.into_inner()).clear();
+            cache
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .clear();
         }
     }
 
@@ -503,7 +518,10 @@ impl Verifier {
         if let Some(expected) = &rules.expected_type {
             let actual = jws.header().get("typ").and_then(Value::as_str);
             if actual.map(claims::normalize_media_type).as_ref() != Some(expected) {
-                return Err(VerifyError::claim_invalid("typ", "the header `typ` is not the expected type"));
+                return Err(VerifyError::claim_invalid(
+                    "typ",
+                    "the header `typ` is not the expected type",
+                ));
             }
         }
         let (header, payload, algorithm) = jws.into_parts();
@@ -538,7 +556,11 @@ impl Verifier {
                 Some(_) => {}
             }
         }
-        if let Some(name) = rules.required_claims.iter().find(|name| !claims_map.contains_key(*name)) {
+        if let Some(name) = rules
+            .required_claims
+            .iter()
+            .find(|name| !claims_map.contains_key(*name))
+        {
             return Err(claims::missing(name));
         }
         if rules.personal_data == PersonalData::Reject {

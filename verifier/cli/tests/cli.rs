@@ -19,12 +19,16 @@ struct Fixture {
 impl Fixture {
     fn new(name: &str) -> Fixture {
         let random = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &random).unwrap();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &random)
+                .unwrap();
         let point = key.public_key().as_ref();
         let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
             "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..])}]});
-        let dir = std::env::temp_dir().join(format!("tessera-verify-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tessera-verify-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("jwks.json"), jwks.to_string()).unwrap();
         Fixture { dir, key }
@@ -36,7 +40,10 @@ impl Fixture {
             URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k1","typ":"at+jwt"}"#),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let signature = self.key.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        let signature = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
@@ -44,7 +51,14 @@ impl Fixture {
         let jwks = self.dir.join("jwks.json");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera-verify"));
         command
-            .args(["--jwks", jwks.to_str().unwrap(), "--issuer", "https://id.example", "--audience", "shop"])
+            .args([
+                "--jwks",
+                jwks.to_str().unwrap(),
+                "--issuer",
+                "https://id.example",
+                "--audience",
+                "shop",
+            ])
             .args(["--now", &NOW.to_string()])
             .args(extra)
             .arg(token)
@@ -53,7 +67,12 @@ impl Fixture {
             .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         let output = child.wait_with_output().unwrap();
@@ -72,7 +91,11 @@ fn claims() -> Value {
 #[test]
 fn valid_token_prints_header_and_claims() {
     let fixture = Fixture::new("valid");
-    let (code, stdout, _) = fixture.run(&["--typ", "at+jwt", "--algorithms", "ES256,EdDSA"], &fixture.token(&claims()), None);
+    let (code, stdout, _) = fixture.run(
+        &["--typ", "at+jwt", "--algorithms", "ES256,EdDSA"],
+        &fixture.token(&claims()),
+        None,
+    );
     assert_eq!(code, 0, "{stdout}");
     let output: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(output["claims"]["sub"], "p-1");
@@ -102,10 +125,17 @@ fn rejected_token_prints_code_and_exits_1() {
     with_email["email"] = json!("ann@example.com");
     let (code, stdout, _) = fixture.run(&["--reject-pii"], &fixture.token(&with_email), None);
     assert_eq!(code, 1);
-    assert!(stdout.contains("ERR_JWT_PERSONAL_DATA") && !stdout.contains("ann@"), "{stdout}");
+    assert!(
+        stdout.contains("ERR_JWT_PERSONAL_DATA") && !stdout.contains("ann@"),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = fixture.run(&["--max-token-age", "1"], &fixture.token(&claims()), None);
-    assert_eq!((code, stdout.contains("ERR_JWT_EXPIRED")), (1, true), "{stdout}");
+    assert_eq!(
+        (code, stdout.contains("ERR_JWT_EXPIRED")),
+        (1, true),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -119,6 +149,9 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = fixture.run(&[], "x.y.z", None);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot use the key file"), "{stderr}");
-    let missing = Command::new(env!("CARGO_BIN_EXE_tessera-verify")).arg("tok").output().unwrap();
+    let missing = Command::new(env!("CARGO_BIN_EXE_tessera-verify"))
+        .arg("tok")
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }

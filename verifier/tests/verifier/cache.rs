@@ -55,13 +55,20 @@ fn replacing_keys_empties_the_cache() {
     let jwt = token("ES384", &good_claims());
     assert!(verifier.verify(&jwt).is_ok());
     verifier.replace_key_set(KeySet::from_json(r#"{"keys":[]}"#).unwrap());
-    assert_eq!(verifier.verify(&jwt).unwrap_err().code(), "ERR_JWKS_NO_MATCHING_KEY");
+    assert_eq!(
+        verifier.verify(&jwt).unwrap_err().code(),
+        "ERR_JWKS_NO_MATCHING_KEY"
+    );
 }
 
 #[test]
 fn capacity_is_bounded_and_must_be_positive() {
     assert_eq!(
-        builder().verified_token_cache(0).build().unwrap_err().code(),
+        builder()
+            .verified_token_cache(0)
+            .build()
+            .unwrap_err()
+            .code(),
         "ERR_CONFIGURATION_INVALID"
     );
     let verifier = builder().verified_token_cache(2).build().unwrap();

@@ -28,13 +28,18 @@ async fn call(authorization: Option<&str>) -> (StatusCode, Option<String>, Strin
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
     }
-    let response = app().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let response = app()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let challenge = response
         .headers()
         .get(header::WWW_AUTHENTICATE)
         .map(|value| value.to_str().unwrap().to_owned());
-    let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap();
     (status, challenge, String::from_utf8(body.to_vec()).unwrap())
 }
 
@@ -54,15 +59,34 @@ async fn failures_are_401_without_detail() {
     let expired = token("ES256", &expired);
     for (name, header, challenge) in [
         ("missing", None, "Bearer"),
-        ("expired", Some(format!("Bearer {expired}")), "Bearer error=\"invalid_token\""),
-        ("garbage", Some("Bearer abc".to_owned()), "Bearer error=\"invalid_token\""),
-        ("basic scheme", Some("Basic dXNlcjpwYXNz".to_owned()), "Bearer error=\"invalid_token\""),
-        ("empty bearer", Some("Bearer ".to_owned()), "Bearer error=\"invalid_token\""),
+        (
+            "expired",
+            Some(format!("Bearer {expired}")),
+            "Bearer error=\"invalid_token\"",
+        ),
+        (
+            "garbage",
+            Some("Bearer abc".to_owned()),
+            "Bearer error=\"invalid_token\"",
+        ),
+        (
+            "basic scheme",
+            Some("Basic dXNlcjpwYXNz".to_owned()),
+            "Bearer error=\"invalid_token\"",
+        ),
+        (
+            "empty bearer",
+            Some("Bearer ".to_owned()),
+            "Bearer error=\"invalid_token\"",
+        ),
     ] {
         let (status, got, body) = call(header.as_deref()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
         assert_eq!(got.as_deref(), Some(challenge), "{name}");
-        assert!(body.is_empty(), "{name}: no internal detail in the body, got {body}");
+        assert!(
+            body.is_empty(),
+            "{name}: no internal detail in the body, got {body}"
+        );
     }
 }
 
@@ -70,7 +94,12 @@ async fn failures_are_401_without_detail() {
 async fn extractor_without_layer_is_401() {
     let app = Router::new().route("/orders", get(whoami));
     let response = app
-        .oneshot(Request::builder().uri("/orders").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::builder()
+                .uri("/orders")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

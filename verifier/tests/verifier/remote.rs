@@ -30,7 +30,12 @@ struct Issuer {
 }
 
 async fn discovery(State(issuer): State<Arc<Issuer>>) -> impl IntoResponse {
-    let claimed = issuer.claimed_issuer.lock().unwrap().clone().unwrap_or(issuer.base.clone());
+    let claimed = issuer
+        .claimed_issuer
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap_or(issuer.base.clone());
     axum::Json(json!({"issuer": claimed, "jwks_uri": format!("{}/jwks", issuer.base)}))
 }
 
@@ -96,7 +101,9 @@ fn passport_for(issuer: &Issuer, alg: &str) -> String {
 fn remote(issuer: &Issuer, clock: &Arc<AtomicI64>) -> RemoteVerifier {
     RemoteVerifier::builder(
         rules(issuer, clock),
-        KeyLocation::Discovery { issuer: issuer.base.clone() },
+        KeyLocation::Discovery {
+            issuer: issuer.base.clone(),
+        },
     )
     .policy(policy())
     .build()
@@ -109,14 +116,25 @@ async fn discovery_then_cache_control_max_age() {
     let clock = Arc::new(AtomicI64::new(NOW));
     let verifier = remote(&issuer, &clock);
     let jwt = passport_for(&issuer, "ES256");
-    assert_eq!(verifier.verify(&jwt).await.unwrap().subject(), Some("pairwise-7f3a"));
+    assert_eq!(
+        verifier.verify(&jwt).await.unwrap().subject(),
+        Some("pairwise-7f3a")
+    );
     assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 1);
     clock.store(NOW + 119, Ordering::SeqCst);
     verifier.verify(&jwt).await.unwrap();
-    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 1, "fresh for max-age=120");
+    assert_eq!(
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        1,
+        "fresh for max-age=120"
+    );
     clock.store(NOW + 120, Ordering::SeqCst);
     verifier.verify(&jwt).await.unwrap();
-    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 2, "refetched after max-age");
+    assert_eq!(
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        2,
+        "refetched after max-age"
+    );
 }
 
 #[tokio::test]
@@ -127,13 +145,25 @@ async fn unknown_kid_refetches_once_per_cooldown() {
     let mut stranger = good_claims();
     stranger["iss"] = json!(issuer.base);
     let (key, _) = keys().for_algorithm("ES256");
-    let unknown = crate::support::sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"rotated"}"#, &stranger.to_string());
-    assert_eq!(verifier.verify(&unknown).await.unwrap_err().code(), "ERR_JWKS_NO_MATCHING_KEY");
+    let unknown = crate::support::sign_raw(
+        key,
+        "ES256",
+        r#"{"alg":"ES256","kid":"rotated"}"#,
+        &stranger.to_string(),
+    );
+    assert_eq!(
+        verifier.verify(&unknown).await.unwrap_err().code(),
+        "ERR_JWKS_NO_MATCHING_KEY"
+    );
     assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 1);
     for _ in 0..5 {
         assert!(verifier.verify(&unknown).await.is_err());
     }
-    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 1, "cooldown holds");
+    assert_eq!(
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        1,
+        "cooldown holds"
+    );
     // The issuer rotates in the new kid; after the cooldown it is picked up.
     let mut rotated = keys().jwks();
     rotated["keys"][1]["kid"] = json!("rotated");
@@ -172,11 +202,17 @@ async fn timeout_gives_a_clear_error() {
         rules(&issuer, &clock),
         KeyLocation::JwksUri(format!("{}/jwks", issuer.base)),
     )
-    .policy(JwksCachePolicy { timeout_milliseconds: 200, ..policy() })
+    .policy(JwksCachePolicy {
+        timeout_milliseconds: 200,
+        ..policy()
+    })
     .build()
     .unwrap();
     let started = std::time::Instant::now();
-    let error = verifier.verify(&passport_for(&issuer, "ES256")).await.unwrap_err();
+    let error = verifier
+        .verify(&passport_for(&issuer, "ES256"))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "ERR_JWKS_TIMEOUT");
     assert!(started.elapsed() < Duration::from_millis(2500));
 }
@@ -192,10 +228,17 @@ async fn stale_if_error_then_unavailable() {
     // Past max-age (120) but inside the stale window (3600): still verifies.
     clock.store(NOW + 1000, Ordering::SeqCst);
     assert!(verifier.verify(&jwt).await.is_ok());
-    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 2, "a refresh was attempted");
+    assert_eq!(
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        2,
+        "a refresh was attempted"
+    );
     // Past the stale window: the failure surfaces.
     clock.store(NOW + 120 + 3600, Ordering::SeqCst);
-    assert_eq!(verifier.verify(&jwt).await.unwrap_err().code(), "ERR_JWKS_UNAVAILABLE");
+    assert_eq!(
+        verifier.verify(&jwt).await.unwrap_err().code(),
+        "ERR_JWKS_UNAVAILABLE"
+    );
 }
 
 #[tokio::test]
@@ -203,7 +246,10 @@ async fn discovery_must_name_the_issuer() {
     let issuer = start_issuer().await;
     *issuer.claimed_issuer.lock().unwrap() = Some("https://evil.example".into());
     let clock = Arc::new(AtomicI64::new(NOW));
-    let error = remote(&issuer, &clock).verify(&passport_for(&issuer, "ES256")).await.unwrap_err();
+    let error = remote(&issuer, &clock)
+        .verify(&passport_for(&issuer, "ES256"))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "ERR_JWKS_UNAVAILABLE");
     assert!(error.to_string().contains("different issuer"), "{error}");
 }
@@ -224,7 +270,9 @@ async fn snapshot_round_trip_works_offline() {
     assert_eq!(snapshot.fetched_at, NOW);
     let offline = RemoteVerifier::builder(
         rules(&issuer, &clock),
-        KeyLocation::Discovery { issuer: issuer.base.clone() },
+        KeyLocation::Discovery {
+            issuer: issuer.base.clone(),
+        },
     )
     .policy(policy())
     .snapshot(snapshot)
@@ -232,9 +280,15 @@ async fn snapshot_round_trip_works_offline() {
     .unwrap();
     let fetches = issuer.jwks_fetches.load(Ordering::SeqCst);
     assert!(offline.verify(&jwt).await.is_ok());
-    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), fetches, "no fetch while fresh");
     assert_eq!(
-        JwksSnapshot::from_json(r#"{"format":"other","fetched_at":1,"jwks":{}}"#).unwrap_err().code(),
+        issuer.jwks_fetches.load(Ordering::SeqCst),
+        fetches,
+        "no fetch while fresh"
+    );
+    assert_eq!(
+        JwksSnapshot::from_json(r#"{"format":"other","fetched_at":1,"jwks":{}}"#)
+            .unwrap_err()
+            .code(),
         "ERR_JWKS_INVALID"
     );
 }
@@ -242,21 +296,37 @@ async fn snapshot_round_trip_works_offline() {
 #[test]
 fn plain_http_only_on_loopback() {
     let builder = || Verifier::builder().issuer("x").audience("y");
-    let refused = RemoteVerifier::builder(builder(), KeyLocation::JwksUri("http://id.example/jwks".into()))
-        .build()
-        .unwrap_err();
+    let refused = RemoteVerifier::builder(
+        builder(),
+        KeyLocation::JwksUri("http://id.example/jwks".into()),
+    )
+    .build()
+    .unwrap_err();
     assert_eq!(refused.code(), "ERR_CONFIGURATION_INVALID");
-    assert!(RemoteVerifier::builder(builder(), KeyLocation::JwksUri("http://id.example/jwks".into()))
+    assert!(
+        RemoteVerifier::builder(
+            builder(),
+            KeyLocation::JwksUri("http://id.example/jwks".into())
+        )
         .dangerous_allow_http()
         .build()
-        .is_ok());
-    assert!(RemoteVerifier::builder(builder(), KeyLocation::JwksUri("https://id.example/jwks".into()))
+        .is_ok()
+    );
+    assert!(
+        RemoteVerifier::builder(
+            builder(),
+            KeyLocation::JwksUri("https://id.example/jwks".into())
+        )
         .build()
-        .is_ok());
-    let bad_ca = RemoteVerifier::builder(builder(), KeyLocation::JwksUri("https://id.example/jwks".into()))
-        .ca_bundle_pem("not pem")
-        .build()
-        .unwrap_err();
+        .is_ok()
+    );
+    let bad_ca = RemoteVerifier::builder(
+        builder(),
+        KeyLocation::JwksUri("https://id.example/jwks".into()),
+    )
+    .ca_bundle_pem("not pem")
+    .build()
+    .unwrap_err();
     assert_eq!(bad_ca.code(), "ERR_CONFIGURATION_INVALID");
 }
 

@@ -69,7 +69,12 @@ fn check(cases: Vec<Case>) {
     let mut failures = Vec::new();
     for case in cases {
         let (key, _) = keys().for_algorithm(case.alg);
-        let token = sign_raw(key, case.alg, &case.header.to_string(), &case.claims.to_string());
+        let token = sign_raw(
+            key,
+            case.alg,
+            &case.header.to_string(),
+            &case.claims.to_string(),
+        );
         let verifier = (case.config)(builder()).build().unwrap();
         let outcome = verifier.verify(&token);
         let good = match (&case.expect, &outcome) {
@@ -81,7 +86,11 @@ fn check(cases: Vec<Case>) {
             _ => false,
         };
         if !good {
-            failures.push(format!("{}: got {:?}", case.name, outcome.map_err(|e| (e.code(), e.to_string()))));
+            failures.push(format!(
+                "{}: got {:?}",
+                case.name,
+                outcome.map_err(|e| (e.code(), e.to_string()))
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
@@ -105,17 +114,28 @@ fn every_algorithm_verifies() {
 #[test]
 fn algorithm_must_fit_key_and_allowlist() {
     check(vec![
-        case("ES384 header on the P-256 key").header(json!({"alg": "ES384", "kid": "p256"}))
+        case("ES384 header on the P-256 key")
+            .header(json!({"alg": "ES384", "kid": "p256"}))
             .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
-        case("RS256 header on the Ed25519 key").alg("RS256", "ed25519").fails("ERR_JOSE_ALG_NOT_ALLOWED"),
-        case("none").header(json!({"alg": "none"})).fails("ERR_JOSE_ALG_NOT_ALLOWED"),
-        case("HS256").header(json!({"alg": "HS256", "kid": "p256"})).fails("ERR_JOSE_ALG_NOT_ALLOWED"),
-        case("unknown alg").header(json!({"alg": "ES999"})).fails("ERR_JOSE_ALG_NOT_ALLOWED"),
+        case("RS256 header on the Ed25519 key")
+            .alg("RS256", "ed25519")
+            .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
+        case("none")
+            .header(json!({"alg": "none"}))
+            .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
+        case("HS256")
+            .header(json!({"alg": "HS256", "kid": "p256"}))
+            .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
+        case("unknown alg")
+            .header(json!({"alg": "ES999"}))
+            .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
         case("outside the allowlist")
             .config(|b| b.algorithms(["EdDSA"]).unwrap())
             .fails("ERR_JOSE_ALG_NOT_ALLOWED"),
         case("inside the allowlist").config(|b| b.algorithms(["ES256", "EdDSA"]).unwrap()),
-        case("alg is not a string").header(json!({"alg": 256, "kid": "p256"})).fails("ERR_JWS_INVALID"),
+        case("alg is not a string")
+            .header(json!({"alg": 256, "kid": "p256"}))
+            .fails("ERR_JWS_INVALID"),
     ]);
 }
 
@@ -125,9 +145,15 @@ fn jwk_alg_pins_the_algorithm() {
     // mathematically verify.
     let mut jwks = keys().jwks();
     jwks["keys"][0]["alg"] = json!("PS256");
-    let verifier = builder().key_set(tessera_verifier::KeySet::from_value(jwks).unwrap()).build().unwrap();
+    let verifier = builder()
+        .key_set(tessera_verifier::KeySet::from_value(jwks).unwrap())
+        .build()
+        .unwrap();
     let rs256 = support::token("RS256", &good_claims());
-    assert_eq!(verifier.verify(&rs256).unwrap_err().code(), "ERR_JOSE_ALG_NOT_ALLOWED");
+    assert_eq!(
+        verifier.verify(&rs256).unwrap_err().code(),
+        "ERR_JOSE_ALG_NOT_ALLOWED"
+    );
     let ps256 = support::token("PS256", &good_claims());
     assert!(verifier.verify(&ps256).is_ok());
 }
@@ -135,54 +161,106 @@ fn jwk_alg_pins_the_algorithm() {
 #[test]
 fn time_claims() {
     check(vec![
-        case("exp missing").without("exp").fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "exp"),
-        case("exp now").claim("exp", json!(NOW)).fails_on("ERR_JWT_EXPIRED", "exp"),
-        case("exp past").claim("exp", json!(NOW - 1)).fails_on("ERR_JWT_EXPIRED", "exp"),
-        case("exp past within tolerance").claim("exp", json!(NOW - 5)).config(|b| b.clock_tolerance_seconds(10)),
+        case("exp missing")
+            .without("exp")
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "exp"),
+        case("exp now")
+            .claim("exp", json!(NOW))
+            .fails_on("ERR_JWT_EXPIRED", "exp"),
+        case("exp past")
+            .claim("exp", json!(NOW - 1))
+            .fails_on("ERR_JWT_EXPIRED", "exp"),
+        case("exp past within tolerance")
+            .claim("exp", json!(NOW - 5))
+            .config(|b| b.clock_tolerance_seconds(10)),
         case("exp fractional future").claim("exp", json!(NOW as f64 + 0.5)),
-        case("nbf future").claim("nbf", json!(NOW + 1)).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "nbf"),
-        case("nbf future within tolerance").claim("nbf", json!(NOW + 5)).config(|b| b.clock_tolerance_seconds(10)),
-        case("max age exceeded").claim("iat", json!(NOW - 61))
-            .config(|b| b.max_token_age_seconds(60)).fails_on("ERR_JWT_EXPIRED", "iat"),
-        case("max age kept").claim("iat", json!(NOW - 60)).config(|b| b.max_token_age_seconds(60)),
-        case("max age needs iat").without("iat")
-            .config(|b| b.max_token_age_seconds(60)).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iat"),
-        case("iat in the future with max age").claim("iat", json!(NOW + 30))
-            .config(|b| b.max_token_age_seconds(60)).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iat"),
+        case("nbf future")
+            .claim("nbf", json!(NOW + 1))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "nbf"),
+        case("nbf future within tolerance")
+            .claim("nbf", json!(NOW + 5))
+            .config(|b| b.clock_tolerance_seconds(10)),
+        case("max age exceeded")
+            .claim("iat", json!(NOW - 61))
+            .config(|b| b.max_token_age_seconds(60))
+            .fails_on("ERR_JWT_EXPIRED", "iat"),
+        case("max age kept")
+            .claim("iat", json!(NOW - 60))
+            .config(|b| b.max_token_age_seconds(60)),
+        case("max age needs iat")
+            .without("iat")
+            .config(|b| b.max_token_age_seconds(60))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iat"),
+        case("iat in the future with max age")
+            .claim("iat", json!(NOW + 30))
+            .config(|b| b.max_token_age_seconds(60))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iat"),
     ]);
 }
 
 #[test]
 fn claim_types_are_strict() {
     check(vec![
-        case("exp as string").claim("exp", json!((NOW + 300).to_string())).fails_on("ERR_JWT_INVALID", "exp"),
-        case("nbf as bool").claim("nbf", json!(true)).fails_on("ERR_JWT_INVALID", "nbf"),
-        case("iat as array").claim("iat", json!([NOW])).fails_on("ERR_JWT_INVALID", "iat"),
-        case("iss as number").claim("iss", json!(1)).fails_on("ERR_JWT_INVALID", "iss"),
-        case("sub as object").claim("sub", json!({"id": 1})).fails_on("ERR_JWT_INVALID", "sub"),
-        case("aud as number").claim("aud", json!(7)).fails_on("ERR_JWT_INVALID", "aud"),
-        case("aud array with a number").claim("aud", json!([AUDIENCE, 7])).fails_on("ERR_JWT_INVALID", "aud"),
+        case("exp as string")
+            .claim("exp", json!((NOW + 300).to_string()))
+            .fails_on("ERR_JWT_INVALID", "exp"),
+        case("nbf as bool")
+            .claim("nbf", json!(true))
+            .fails_on("ERR_JWT_INVALID", "nbf"),
+        case("iat as array")
+            .claim("iat", json!([NOW]))
+            .fails_on("ERR_JWT_INVALID", "iat"),
+        case("iss as number")
+            .claim("iss", json!(1))
+            .fails_on("ERR_JWT_INVALID", "iss"),
+        case("sub as object")
+            .claim("sub", json!({"id": 1}))
+            .fails_on("ERR_JWT_INVALID", "sub"),
+        case("aud as number")
+            .claim("aud", json!(7))
+            .fails_on("ERR_JWT_INVALID", "aud"),
+        case("aud array with a number")
+            .claim("aud", json!([AUDIENCE, 7]))
+            .fails_on("ERR_JWT_INVALID", "aud"),
     ]);
 }
 
 #[test]
 fn issuer_audience_subject_and_required_claims() {
     check(vec![
-        case("iss missing").without("iss").fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iss"),
-        case("iss other").claim("iss", json!("https://evil.example")).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iss"),
-        case("aud missing").without("aud").fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
-        case("aud other").claim("aud", json!("other-api")).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
+        case("iss missing")
+            .without("iss")
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iss"),
+        case("iss other")
+            .claim("iss", json!("https://evil.example"))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iss"),
+        case("aud missing")
+            .without("aud")
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
+        case("aud other")
+            .claim("aud", json!("other-api"))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
         case("aud array containing ours").claim("aud", json!(["other-api", AUDIENCE])),
-        case("aud array without ours").claim("aud", json!(["other-api"])).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
+        case("aud array without ours")
+            .claim("aud", json!(["other-api"]))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "aud"),
         case("expected subject").config(|b| b.expected_subject("pairwise-7f3a")),
-        case("unexpected subject").config(|b| b.expected_subject("someone-else"))
+        case("unexpected subject")
+            .config(|b| b.expected_subject("someone-else"))
             .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "sub"),
         case("required claim present").config(|b| b.required_claim("roles")),
-        case("required claim missing").config(|b| b.required_claim("tenant"))
+        case("required claim missing")
+            .config(|b| b.required_claim("tenant"))
             .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "tenant"),
-        case("any audience when dangerously allowed").without("aud")
-            .config(|_| Verifier::builder().issuer(ISSUER).dangerous_accept_any_audience()
-                .clock(tessera_verifier::Clock::Fixed(NOW)).key_set(keys().key_set())),
+        case("any audience when dangerously allowed")
+            .without("aud")
+            .config(|_| {
+                Verifier::builder()
+                    .issuer(ISSUER)
+                    .dangerous_accept_any_audience()
+                    .clock(tessera_verifier::Clock::Fixed(NOW))
+                    .key_set(keys().key_set())
+            }),
     ]);
 }
 
@@ -206,25 +284,37 @@ fn typ_check() {
         case("typ case-insensitive")
             .header(json!({"alg": "ES256", "kid": "p256", "typ": "AT+JWT"}))
             .config(|b| b.expected_type("application/at+jwt")),
-        case("typ differs").config(|b| b.expected_type("at+jwt"))
+        case("typ differs")
+            .config(|b| b.expected_type("at+jwt"))
             .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "typ"),
-        case("typ missing").header(json!({"alg": "ES256", "kid": "p256"}))
-            .config(|b| b.expected_type("at+jwt")).fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "typ"),
-        case("typ not a string").header(json!({"alg": "ES256", "kid": "p256", "typ": 1})).fails("ERR_JWS_INVALID"),
+        case("typ missing")
+            .header(json!({"alg": "ES256", "kid": "p256"}))
+            .config(|b| b.expected_type("at+jwt"))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "typ"),
+        case("typ not a string")
+            .header(json!({"alg": "ES256", "kid": "p256", "typ": 1}))
+            .fails("ERR_JWS_INVALID"),
     ]);
 }
 
 #[test]
 fn header_extensions() {
     check(vec![
-        case("crit with unknown").header(json!({"alg": "ES256", "kid": "p256", "crit": ["exp"], "exp": 1}))
+        case("crit with unknown")
+            .header(json!({"alg": "ES256", "kid": "p256", "crit": ["exp"], "exp": 1}))
             .fails("ERR_JOSE_NOT_SUPPORTED"),
-        case("crit empty").header(json!({"alg": "ES256", "kid": "p256", "crit": []})).fails("ERR_JOSE_NOT_SUPPORTED"),
-        case("b64 false").header(json!({"alg": "ES256", "kid": "p256", "b64": false, "crit": ["b64"]}))
+        case("crit empty")
+            .header(json!({"alg": "ES256", "kid": "p256", "crit": []}))
             .fails("ERR_JOSE_NOT_SUPPORTED"),
-        case("b64 false without crit").header(json!({"alg": "ES256", "kid": "p256", "b64": false}))
+        case("b64 false")
+            .header(json!({"alg": "ES256", "kid": "p256", "b64": false, "crit": ["b64"]}))
             .fails("ERR_JOSE_NOT_SUPPORTED"),
-        case("kid not a string").header(json!({"alg": "ES256", "kid": 5})).fails("ERR_JWS_INVALID"),
+        case("b64 false without crit")
+            .header(json!({"alg": "ES256", "kid": "p256", "b64": false}))
+            .fails("ERR_JOSE_NOT_SUPPORTED"),
+        case("kid not a string")
+            .header(json!({"alg": "ES256", "kid": 5}))
+            .fails("ERR_JWS_INVALID"),
     ]);
 }
 
@@ -239,11 +329,25 @@ fn embedded_keys_never_pick_the_key() {
     // kid and with exactly one P-384 key, that one is chosen: this proves the
     // header's jwk is not what verifies. Now remove p384 from the set:
     let (key, _) = keys().for_algorithm("ES384");
-    let token = sign_raw(key, "ES384", &header.to_string(), &good_claims().to_string());
+    let token = sign_raw(
+        key,
+        "ES384",
+        &header.to_string(),
+        &good_claims().to_string(),
+    );
     let mut jwks = keys().jwks();
-    jwks["keys"].as_array_mut().unwrap().retain(|key| key["kid"] != "p384");
-    let verifier = builder().key_set(tessera_verifier::KeySet::from_value(jwks).unwrap()).build().unwrap();
-    assert_eq!(verifier.verify(&token).unwrap_err().code(), "ERR_JWKS_NO_MATCHING_KEY");
+    jwks["keys"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|key| key["kid"] != "p384");
+    let verifier = builder()
+        .key_set(tessera_verifier::KeySet::from_value(jwks).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(
+        verifier.verify(&token).unwrap_err().code(),
+        "ERR_JWKS_NO_MATCHING_KEY"
+    );
 }
 
 #[test]
@@ -252,15 +356,30 @@ fn key_choice() {
     let mut copy = two_p256["keys"][1].clone();
     copy["kid"] = json!("p256-copy");
     two_p256["keys"].as_array_mut().unwrap().push(copy);
-    let ambiguous = builder().key_set(tessera_verifier::KeySet::from_value(two_p256).unwrap()).build().unwrap();
+    let ambiguous = builder()
+        .key_set(tessera_verifier::KeySet::from_value(two_p256).unwrap())
+        .build()
+        .unwrap();
     let (key, _) = keys().for_algorithm("ES256");
-    let no_kid = sign_raw(key, "ES256", r#"{"alg":"ES256"}"#, &good_claims().to_string());
-    assert_eq!(ambiguous.verify(&no_kid).unwrap_err().code(), "ERR_JWKS_MULTIPLE_MATCHING_KEYS");
+    let no_kid = sign_raw(
+        key,
+        "ES256",
+        r#"{"alg":"ES256"}"#,
+        &good_claims().to_string(),
+    );
+    assert_eq!(
+        ambiguous.verify(&no_kid).unwrap_err().code(),
+        "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
+    );
     // Exactly one P-256 key: chosen without a kid.
     assert!(builder().build().unwrap().verify(&no_kid).is_ok());
     check(vec![
-        case("unknown kid").header(json!({"alg": "ES256", "kid": "nope"})).fails("ERR_JWKS_NO_MATCHING_KEY"),
-        case("kid is exact, not a prefix").header(json!({"alg": "ES256", "kid": "p25"})).fails("ERR_JWKS_NO_MATCHING_KEY"),
+        case("unknown kid")
+            .header(json!({"alg": "ES256", "kid": "nope"}))
+            .fails("ERR_JWKS_NO_MATCHING_KEY"),
+        case("kid is exact, not a prefix")
+            .header(json!({"alg": "ES256", "kid": "p25"}))
+            .fails("ERR_JWKS_NO_MATCHING_KEY"),
     ]);
 }
 
@@ -294,7 +413,9 @@ fn unusable_keys_are_skipped() {
     assert!(reasons[1].contains("2048"), "{reasons:?}");
     assert_eq!(odd.skipped().len(), 3);
     assert_eq!(
-        tessera_verifier::KeySet::from_json("[]").unwrap_err().code(),
+        tessera_verifier::KeySet::from_json("[]")
+            .unwrap_err()
+            .code(),
         "ERR_JWKS_INVALID"
     );
 }
@@ -302,10 +423,17 @@ fn unusable_keys_are_skipped() {
 #[test]
 fn ecdsa_signatures_must_be_raw_fixed_length() {
     let (key, _) = keys().for_algorithm("ES256");
-    let good = sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"p256"}"#, &good_claims().to_string());
+    let good = sign_raw(
+        key,
+        "ES256",
+        r#"{"alg":"ES256","kid":"p256"}"#,
+        &good_claims().to_string(),
+    );
     let (input, signature) = good.rsplit_once('.').unwrap();
     use base64::Engine as _;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
     // DER: SEQUENCE { INTEGER r, INTEGER s } with positive-sign padding.
     let integer = |bytes: &[u8]| {
         let mut out = vec![0x02, 33, 0x00];
@@ -318,9 +446,15 @@ fn ecdsa_signatures_must_be_raw_fixed_length() {
     der.extend(body);
     let verifier = builder().build().unwrap();
     let der_token = format!("{input}.{}", b64(&der));
-    assert_eq!(verifier.verify(&der_token).unwrap_err().code(), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    assert_eq!(
+        verifier.verify(&der_token).unwrap_err().code(),
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+    );
     let padded = format!("{input}.{}", b64([&raw[..], &[0]].concat()));
-    assert_eq!(verifier.verify(&padded).unwrap_err().code(), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    assert_eq!(
+        verifier.verify(&padded).unwrap_err().code(),
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+    );
     assert!(verifier.verify(&good).is_ok());
 }
 
@@ -338,9 +472,15 @@ fn compact_form_is_strict() {
         ("padding", format!("{header}=.{payload}.{signature}")),
         ("whitespace", format!("{header}.{payload} .{signature}")),
         ("line break", format!("{header}.\n{payload}.{signature}")),
-        ("standard alphabet", format!("{header}.{payload}.{}", signature.replace(['-', '_'], "+"))),
+        (
+            "standard alphabet",
+            format!("{header}.{payload}.{}", signature.replace(['-', '_'], "+")),
+        ),
         ("empty signature", format!("{header}.{payload}.")),
-        ("JSON serialization", json!({"payload": payload, "protected": header, "signature": signature}).to_string()),
+        (
+            "JSON serialization",
+            json!({"payload": payload, "protected": header, "signature": signature}).to_string(),
+        ),
     ] {
         assert_eq!(code(&token), Err("ERR_JWS_INVALID"), "{name}");
     }
@@ -359,17 +499,39 @@ fn duplicate_members_are_rejected() {
     let duplicate_claim = claims.replacen('{', r#"{"sub":"admin","#, 1);
     let (key, _) = keys().for_algorithm("ES256");
     let verifier = builder().build().unwrap();
-    let dup_header = sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"p256","kid":"rsa"}"#, &claims);
+    let dup_header = sign_raw(
+        key,
+        "ES256",
+        r#"{"alg":"ES256","kid":"p256","kid":"rsa"}"#,
+        &claims,
+    );
     let error = verifier.verify(&dup_header).unwrap_err();
     assert_eq!(error.code(), "ERR_JWS_INVALID");
-    assert!(error.to_string().contains("duplicate member `kid`"), "{error}");
-    let dup_payload = sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"p256"}"#, &duplicate_claim);
-    assert_eq!(verifier.verify(&dup_payload).unwrap_err().code(), "ERR_JWS_INVALID");
+    assert!(
+        error.to_string().contains("duplicate member `kid`"),
+        "{error}"
+    );
+    let dup_payload = sign_raw(
+        key,
+        "ES256",
+        r#"{"alg":"ES256","kid":"p256"}"#,
+        &duplicate_claim,
+    );
+    assert_eq!(
+        verifier.verify(&dup_payload).unwrap_err().code(),
+        "ERR_JWS_INVALID"
+    );
     let nested = claims.replacen('{', r#"{"cnf":{"a":1,"a":2},"#, 1);
     let dup_nested = sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"p256"}"#, &nested);
-    assert_eq!(verifier.verify(&dup_nested).unwrap_err().code(), "ERR_JWS_INVALID");
+    assert_eq!(
+        verifier.verify(&dup_nested).unwrap_err().code(),
+        "ERR_JWS_INVALID"
+    );
     let not_object = sign_raw(key, "ES256", r#"{"alg":"ES256","kid":"p256"}"#, "[1,2]");
-    assert_eq!(verifier.verify(&not_object).unwrap_err().code(), "ERR_JWS_INVALID");
+    assert_eq!(
+        verifier.verify(&not_object).unwrap_err().code(),
+        "ERR_JWS_INVALID"
+    );
 }
 
 #[test]
@@ -383,7 +545,10 @@ fn size_limit_comes_before_decoding() {
     big["pad"] = json!("x".repeat(3000));
     let token = support::token("ES256", &big);
     let small = builder().max_token_bytes(1024).build().unwrap();
-    assert_eq!(small.verify(&token).unwrap_err().code(), "ERR_JWT_TOO_LARGE");
+    assert_eq!(
+        small.verify(&token).unwrap_err().code(),
+        "ERR_JWT_TOO_LARGE"
+    );
     assert!(verifier.verify(&token).is_ok());
 }
 
@@ -392,12 +557,17 @@ fn personal_data_guard() {
     let reject = |b: VerifierBuilder| b.personal_data(PersonalData::Reject);
     let mut cases = vec![
         case("pseudonymous token passes").config(reject),
-        case("verified booleans pass").claim("email_verified", json!(true))
-            .claim("phone_number_verified", json!(false)).claim("scope", json!("openid orders")).config(reject),
+        case("verified booleans pass")
+            .claim("email_verified", json!(true))
+            .claim("phone_number_verified", json!(false))
+            .claim("scope", json!("openid orders"))
+            .config(reject),
         case("PII allowed by default").claim("email", json!("ann@example.com")),
     ];
     for name in tessera_verifier::PERSONAL_DATA_CLAIMS {
-        let mut c = case("personal claim").claim(name, json!("x")).config(reject);
+        let mut c = case("personal claim")
+            .claim(name, json!("x"))
+            .config(reject);
         c.expect = Expect::ErrorOnClaim("ERR_JWT_PERSONAL_DATA", name);
         cases.push(c);
     }
@@ -416,7 +586,11 @@ fn signature_must_match() {
         let mut other = good_claims();
         other["sub"] = json!("admin");
         let forged = format!("{header}.{}.{signature}", b64(other.to_string()));
-        assert_eq!(verifier.verify(&forged).unwrap_err().code(), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED", "{alg}");
+        assert_eq!(
+            verifier.verify(&forged).unwrap_err().code(),
+            "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+            "{alg}"
+        );
     }
 }
 
@@ -426,17 +600,96 @@ fn errors_carry_no_token_content() {
     let mut claims = good_claims();
     claims["exp"] = json!(NOW - 1);
     claims["email"] = json!("ann@example.com");
-    let error = verifier.verify(&support::token("ES256", &claims)).unwrap_err();
+    let error = verifier
+        .verify(&support::token("ES256", &claims))
+        .unwrap_err();
     assert!(!error.to_string().contains("ann@"), "{error}");
     let passport = verifier.verify(&support::token("ES256", &json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": "s", "exp": NOW + 5, "email": "ann@example.com"
     }))).unwrap();
     let debug = format!("{passport:?}");
-    assert!(!debug.contains("ann@") && debug.contains("email"), "{debug}");
+    assert!(
+        !debug.contains("ann@") && debug.contains("email"),
+        "{debug}"
+    );
     // A hostile kid is shortened and stripped of control characters.
     let (key, _) = keys().for_algorithm("ES256");
     let kid = format!("evil\n{}", "k".repeat(500));
-    let token = sign_raw(key, "ES256", &json!({"alg": "ES256", "kid": kid}).to_string(), &good_claims().to_string());
+    let token = sign_raw(
+        key,
+        "ES256",
+        &json!({"alg": "ES256", "kid": kid}).to_string(),
+        &good_claims().to_string(),
+    );
     let message = verifier.verify(&token).unwrap_err().to_string();
     assert!(!message.contains('\n') && message.len() < 200, "{message}");
+}
+
+/// The behavioural cases shared with the WASM package's Node tests
+/// (`verifier/tests/cases.json`), so both surfaces are held to the same verdicts.
+#[test]
+fn shared_cases() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases.json");
+    let suite: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(suite["now"], json!(NOW));
+    let mut failures = Vec::new();
+    let cases = suite["cases"].as_array().unwrap();
+    for case in cases {
+        let alg = case["alg"].as_str().unwrap();
+        let (key, _) = keys().for_algorithm(alg);
+        let token = sign_raw(
+            key,
+            alg,
+            &case["header"].to_string(),
+            &case["claims"].to_string(),
+        );
+        let mut verifier = builder();
+        let options = &case["options"];
+        if let Some(names) = options["algorithms"].as_array() {
+            verifier = verifier
+                .algorithms(names.iter().map(|n| n.as_str().unwrap()))
+                .unwrap();
+        }
+        if let Some(seconds) = options["clockTolerance"].as_u64() {
+            verifier = verifier.clock_tolerance_seconds(seconds);
+        }
+        if let Some(seconds) = options["maxTokenAge"].as_u64() {
+            verifier = verifier.max_token_age_seconds(seconds);
+        }
+        if let Some(media_type) = options["typ"].as_str() {
+            verifier = verifier.expected_type(media_type);
+        }
+        if let Some(subject) = options["subject"].as_str() {
+            verifier = verifier.expected_subject(subject);
+        }
+        for claim in options["requiredClaims"].as_array().into_iter().flatten() {
+            verifier = verifier.required_claim(claim.as_str().unwrap());
+        }
+        if options["rejectPii"] == json!(true) {
+            verifier = verifier.personal_data(PersonalData::Reject);
+        }
+        if let Some(bytes) = options["maxTokenBytes"].as_u64() {
+            verifier = verifier.max_token_bytes(bytes as usize);
+        }
+        let outcome = verifier.build().unwrap().verify(&token);
+        let expect = &case["expect"];
+        let good = match &outcome {
+            Ok(passport) => {
+                expect["ok"] == json!(true) && passport.subject() == case["claims"]["sub"].as_str()
+            }
+            Err(error) => {
+                expect["code"].as_str() == Some(error.code())
+                    && expect["claim"].as_str() == error.claim()
+            }
+        };
+        if !good {
+            failures.push(format!(
+                "{}: got {:?}",
+                case["name"],
+                outcome.map_err(|e| e.code())
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(cases.len() >= 40, "only {} shared cases", cases.len());
 }

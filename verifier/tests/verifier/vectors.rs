@@ -57,7 +57,10 @@ fn wycheproof_json_web_signature() {
         for case in group["tests"].as_array().unwrap() {
             let id = &case["tcId"];
             let expected = case["result"].as_str().unwrap();
-            assert_ne!(expected, "acceptable", "tcId {id}: no acceptable cases are expected");
+            assert_ne!(
+                expected, "acceptable",
+                "tcId {id}: no acceptable cases are expected"
+            );
             // JSON-serialized cases arrive as objects; a compact-only verifier
             // cannot even be handed them, which is a rejection.
             let Some(jws) = case["jws"].as_str() else {
@@ -67,7 +70,9 @@ fn wycheproof_json_web_signature() {
             };
             let outcome = key_set.verify_jws(jws, &JwsRules::default());
             let id_number = id.as_u64().unwrap();
-            let deviation = DEVIATIONS.iter().find(|(ids, _, _)| ids.contains(&id_number));
+            let deviation = DEVIATIONS
+                .iter()
+                .find(|(ids, _, _)| ids.contains(&id_number));
             match (expected, &outcome, deviation) {
                 ("valid", Ok(_), None) | ("invalid", Err(_), None) => agreed += 1,
                 ("valid", Err(error), Some((_, code, _))) if error.code() == *code => deviated += 1,
@@ -97,13 +102,20 @@ fn check_signature_vectors(file: &str, algorithm: Algorithm) {
             .cloned()
             .unwrap_or_else(|| ec_jwk_from_coordinates(&group["publicKey"]));
         let key_set = KeySet::from_value(json!({ "keys": [jwk] })).unwrap();
-        assert_eq!(key_set.keys().len(), 1, "{file}: key skipped: {:?}", key_set.skipped());
+        assert_eq!(
+            key_set.keys().len(),
+            1,
+            "{file}: key skipped: {:?}",
+            key_set.skipped()
+        );
         let key = &key_set.keys()[0];
         for case in group["tests"].as_array().unwrap() {
             ran += 1;
             let message = hex(case["msg"].as_str().unwrap());
             let signature = hex(case["sig"].as_str().unwrap());
-            let accepted = key.verify_signature(algorithm, &message, &signature).is_ok();
+            let accepted = key
+                .verify_signature(algorithm, &message, &signature)
+                .is_ok();
             match (case["result"].as_str().unwrap(), accepted) {
                 ("valid", true) | ("invalid", false) => {}
                 // "acceptable" leaves the verdict to the implementation; ring's
@@ -173,7 +185,10 @@ fn rfc7520_cookbook_signatures() {
         ("4_1.rsa_v15_signature.json", None),
         ("4_2.rsa-pss_signature.json", None),
         ("4_3.ecdsa_signature.json", Some("ERR_JOSE_ALG_NOT_ALLOWED")),
-        ("4_4.hmac-sha2_integrity_protection.json", Some("ERR_JOSE_ALG_NOT_ALLOWED")),
+        (
+            "4_4.hmac-sha2_integrity_protection.json",
+            Some("ERR_JOSE_ALG_NOT_ALLOWED"),
+        ),
     ];
     let public = read_json("jose-cookbook/jwk/3_3.rsa_public_key.json");
     let key_set = KeySet::from_value(json!({ "keys": [public] })).unwrap();
@@ -183,7 +198,10 @@ fn rfc7520_cookbook_signatures() {
         let outcome = key_set.verify_jws(compact, &JwsRules::default());
         match (expected, outcome) {
             (None, Ok(jws)) => {
-                assert_eq!(jws.payload(), example["input"]["payload"].as_str().unwrap().as_bytes());
+                assert_eq!(
+                    jws.payload(),
+                    example["input"]["payload"].as_str().unwrap().as_bytes()
+                );
             }
             (Some(code), Err(error)) => assert_eq!(error.code(), code, "{file}"),
             (expected, outcome) => panic!("{file}: expected {expected:?}, got {outcome:?}"),

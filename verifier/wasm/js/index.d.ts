@@ -1,0 +1,89 @@
+/** Options of createVerifier. Issuer and audience are required unless the
+ * dangerously* opt-outs are set. */
+export interface VerifierOptions {
+  /** Accepted `iss` value(s). */
+  issuer?: string | string[];
+  /** Accepted `aud` value(s); the token's `aud` may be a string or an array. */
+  audience?: string | string[];
+  dangerouslyAcceptAnyIssuer?: boolean;
+  dangerouslyAcceptAnyAudience?: boolean;
+  /** Algorithm allowlist (default: RS256/384/512, PS256/384/512, ES256, ES384, EdDSA). */
+  algorithms?: string[];
+  /** Seconds of clock skew tolerated on exp, nbf and iat (default 0). */
+  clockTolerance?: number;
+  /** Reject tokens issued (iat) longer ago than this many seconds. */
+  maxTokenAge?: number;
+  /** Required header typ, e.g. "at+jwt" ("application/" is ignored). */
+  typ?: string;
+  /** Required `sub`. */
+  subject?: string;
+  /** Claims that must be present. */
+  requiredClaims?: string[];
+  /** Reject tokens carrying personal data (email, name, phone_number...). */
+  rejectPii?: boolean;
+  /** Largest token accepted in bytes (default 16384). */
+  maxTokenBytes?: number;
+  /** Keep up to this many verified tokens in an LRU cache (off by default). */
+  cacheSize?: number;
+  /** Fixed Unix time in seconds, for tests. */
+  now?: number;
+  /** A JWKS document or a key set snapshot (object or JSON text). */
+  jwks?: object | string;
+  /** Fetch keys with the runtime's fetch: from remote.jwksUri, or by OpenID
+   * discovery from the (single) issuer. */
+  remote?: {
+    jwksUri?: string;
+    /** Default 5000. */
+    timeoutMs?: number;
+    /** Minimum seconds between refetches for an unknown kid (default 30). */
+    cooldownSeconds?: number;
+    /** Freshness when the response has no Cache-Control max-age (default 600). */
+    defaultMaxAgeSeconds?: number;
+    /** How long a stale key set is used while the issuer is down (default 86400). */
+    staleIfErrorSeconds?: number;
+    /** Allow plain http to hosts other than loopback. */
+    dangerouslyAllowHttp?: boolean;
+  };
+}
+
+/** A verified token. */
+export interface VerifiedPassport {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown> & { sub?: string; exp: number };
+}
+
+/** Stable error codes, the same as in Rust and the tessera-verify CLI. */
+export type VerifyErrorCode =
+  | 'ERR_JWT_TOO_LARGE'
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JOSE_NOT_SUPPORTED'
+  | 'ERR_JOSE_ALG_NOT_ALLOWED'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
+  | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+  | 'ERR_JWT_PERSONAL_DATA'
+  | 'ERR_JWKS_INVALID'
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_JWKS_TIMEOUT'
+  | 'ERR_CONFIGURATION_INVALID';
+
+export class VerifyError extends Error {
+  readonly code: VerifyErrorCode;
+  /** The claim the error is about, when it is about one. */
+  readonly claim?: string;
+}
+
+export class Verifier {
+  private constructor();
+  verify(token: string): Promise<VerifiedPassport>;
+  refresh(): Promise<void>;
+  snapshot(): object | undefined;
+}
+
+export function createVerifier(options: VerifierOptions): Promise<Verifier>;
+
+/** Loads the WebAssembly module ahead of time, or from a given module/bytes. */
+export function init(source?: WebAssembly.Module | BufferSource | URL | Response): Promise<void>;

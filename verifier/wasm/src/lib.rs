@@ -1,0 +1,670 @@
+//! The Tessera verifier compiled to WebAssembly for browsers, Node 20+ and
+//! Worker-style runtimes: the npm package `@tessera/verifier`.
+//!
+//! Every rule is `tessera-verifier`'s own; this crate adds only what a host
+//! provides. Signatures are checked by the host's WebCrypto (`crypto.subtle`)
+//! through [`SignatureEngine`], with imported keys cached per key set, because
+//! WebCrypto runs natively and is several times faster than signature
+//! arithmetic compiled to wasm32. Remote key sets are fetched with the host's
+//! `fetch`, under the same cache policy as the native adapter
+//! ([`tessera_verifier::jwks_cache`]).
+//!
+//! What it is not: the JavaScript API. `js/index.js` wraps [`WasmVerifier`]
+//! in an idiomatic promise-based API with typed errors, and that is what users
+//! import.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tessera_verifier::jwks_cache::{
+    Freshness, JwksCachePolicy, JwksCacheState, JwksSnapshot, key_set_from_document_or_snapshot,
+    max_age_from_cache_control,
+};
+use tessera_verifier::{
+    Algorithm, Clock, KeyKind, KeySet, Passport, PersonalData, SignatureEngine, VerificationKey,
+    Verifier, VerifyError,
+};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+use web_sys::{CryptoKey, Response, SubtleCrypto};
+
+/// The largest discovery or JWKS document accepted, in bytes.
+const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    // The global `fetch`, present in browsers, Node 18+ and Workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn host_fetch(input: &str, init: &JsValue) -> Promise;
+}
+
+fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+/// Builds the JS error the wrapper rethrows: an `Error` with `code` (and
+/// `claim` when the error names one).
+fn to_js_error(error: &VerifyError) -> JsValue {
+    let js_error = js_sys::Error::new(&error.to_string());
+    js_error.set_name("TesseraVerifyError");
+    let _ = Reflect::set(&js_error, &"code".into(), &error.code().into());
+    if let Some(claim) = error.claim() {
+        let _ = Reflect::set(&js_error, &"claim".into(), &claim.into());
+    }
+    js_error.into()
+}
+
+fn configuration_error(reason: impl Into<String>) -> VerifyError {
+    // Only the crate's constructors exist for most variants; configuration
+    // errors are built through the builder's validation path.
+    VerifyError::InvalidConfiguration {
+        reason: reason.into(),
+    }
+}
+
+fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
+    let subtle = Reflect::get(&crypto, &"subtle".into()).unwrap_or(JsValue::UNDEFINED);
+    if subtle.is_undefined() || subtle.is_null() {
+        return Err(configuration_error(
+            "WebCrypto (crypto.subtle) is not available; browsers offer it only in secure contexts (https or localhost)",
+        ));
+    }
+    Ok(subtle.unchecked_into())
+}
+
+/// WebCrypto as a [`SignatureEngine`], with imported keys cached.
+struct WebCrypto {
+    subtle: SubtleCrypto,
+    imported: RefCell<HashMap<(u64, usize, Algorithm), CryptoKey>>,
+}
+
+fn hash_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => "SHA-384",
+        Algorithm::RS512 | Algorithm::PS512 => "SHA-512",
+        _ => "SHA-256",
+    }
+}
+
+/// WebCrypto's names for the import and verify steps of one JWS algorithm.
+fn webcrypto_parameters(algorithm: Algorithm) -> (Value, Value) {
+    let hash = hash_name(algorithm);
+    match algorithm {
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => (
+            json!({"name": "RSASSA-PKCS1-v1_5", "hash": hash}),
+            json!({"name": "RSASSA-PKCS1-v1_5"}),
+        ),
+        Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
+            // RFC 7518 section 3.5: the salt is as long as the hash output.
+            let salt_length = match hash {
+                "SHA-384" => 48,
+                "SHA-512" => 64,
+                _ => 32,
+            };
+            (
+                json!({"name": "RSA-PSS", "hash": hash}),
+                json!({"name": "RSA-PSS", "saltLength": salt_length}),
+            )
+        }
+        Algorithm::ES256 => (
+            json!({"name": "ECDSA", "namedCurve": "P-256"}),
+            json!({"name": "ECDSA", "hash": "SHA-256"}),
+        ),
+        Algorithm::ES384 => (
+            json!({"name": "ECDSA", "namedCurve": "P-384"}),
+            json!({"name": "ECDSA", "hash": "SHA-384"}),
+        ),
+        _ => (json!({"name": "Ed25519"}), json!({"name": "Ed25519"})),
+    }
+}
+
+/// The public members of a JWK only: WebCrypto refuses an import whose `alg`
+/// or `key_ops` disagree with the requested use, and the verifier has already
+/// enforced those itself.
+fn minimal_jwk(key: &VerificationKey) -> Result<Value, VerifyError> {
+    let full = serde_json::to_value(key.jwk())
+        .map_err(|_| configuration_error("a key cannot be serialized"))?;
+    let members: &[&str] = match key.kind() {
+        KeyKind::Rsa { .. } => &["kty", "n", "e"],
+        _ => &["kty", "crv", "x", "y"],
+    };
+    let mut minimal = serde_json::Map::new();
+    for member in members {
+        if let Some(value) = full.get(*member) {
+            minimal.insert((*member).to_owned(), value.clone());
+        }
+    }
+    Ok(Value::Object(minimal))
+}
+
+fn js_object(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
+impl WebCrypto {
+    async fn import(
+        &self,
+        key: &VerificationKey,
+        cache_key: (u64, usize, Algorithm),
+    ) -> Result<CryptoKey, VerifyError> {
+        if let Some(imported) = self.imported.borrow().get(&cache_key) {
+            return Ok(imported.clone());
+        }
+        let (import_parameters, _) = webcrypto_parameters(cache_key.2);
+        let usages = js_sys::Array::of1(&"verify".into());
+        let promise = self
+            .subtle
+            .import_key_with_object(
+                "jwk",
+                &js_object(&minimal_jwk(key)?).unchecked_into(),
+                &js_object(&import_parameters).unchecked_into(),
+                false,
+                &usages,
+            )
+            .map_err(|_| VerifyError::SignatureInvalid)?;
+        let imported: CryptoKey = JsFuture::from(promise)
+            .await
+            .map_err(|_| {
+                configuration_error("this runtime's WebCrypto cannot import the key (Ed25519 needs a recent runtime)")
+            })?
+            .unchecked_into();
+        let mut cache = self.imported.borrow_mut();
+        // Keys of an older key set are never asked for again.
+        cache.retain(|(generation, _, _), _| *generation == cache_key.0);
+        cache.insert(cache_key, imported.clone());
+        Ok(imported)
+    }
+}
+
+impl SignatureEngine for WebCrypto {
+    async fn verify_signature(
+        &self,
+        key: &VerificationKey,
+        key_set_generation: u64,
+        key_index: usize,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, VerifyError> {
+        let imported = self
+            .import(key, (key_set_generation, key_index, algorithm))
+            .await?;
+        let (_, verify_parameters) = webcrypto_parameters(algorithm);
+        let promise = self
+            .subtle
+            .verify_with_object_and_buffer_source_and_buffer_source(
+                &js_object(&verify_parameters).unchecked_into(),
+                &imported,
+                &Uint8Array::from(signature),
+                &Uint8Array::from(message),
+            )
+            .map_err(|_| VerifyError::SignatureInvalid)?;
+        let outcome = JsFuture::from(promise)
+            .await
+            .map_err(|_| VerifyError::SignatureInvalid)?;
+        Ok(outcome.as_bool() == Some(true))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
+/// The options object of `createVerifier`, as the JS wrapper passes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Options {
+    issuer: Option<OneOrMany>,
+    audience: Option<OneOrMany>,
+    #[serde(default)]
+    dangerously_accept_any_issuer: bool,
+    #[serde(default)]
+    dangerously_accept_any_audience: bool,
+    algorithms: Option<Vec<String>>,
+    clock_tolerance: Option<u64>,
+    max_token_age: Option<u64>,
+    typ: Option<String>,
+    subject: Option<String>,
+    #[serde(default)]
+    required_claims: Vec<String>,
+    #[serde(default)]
+    reject_pii: bool,
+    max_token_bytes: Option<usize>,
+    cache_size: Option<usize>,
+    now: Option<i64>,
+    jwks: Option<Value>,
+    remote: Option<RemoteOptions>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RemoteOptions {
+    /// Fetch keys from this JWKS URL; without it, discover from the issuer.
+    jwks_uri: Option<String>,
+    timeout_ms: Option<u64>,
+    cooldown_seconds: Option<u64>,
+    default_max_age_seconds: Option<u64>,
+    stale_if_error_seconds: Option<u64>,
+    #[serde(default)]
+    dangerously_allow_http: bool,
+}
+
+struct Remote {
+    issuer: Option<String>,
+    jwks_uri: RefCell<Option<String>>,
+    policy: JwksCachePolicy,
+    allow_http: bool,
+    state: RefCell<JwksCacheState>,
+    // The fetch under way, shared by every caller that needs it.
+    in_flight: RefCell<Option<Promise>>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    engine: WebCrypto,
+    remote: Option<Remote>,
+}
+
+/// A verifier for one issuer and audience; build it with `createVerifier` from
+/// the JS wrapper.
+#[wasm_bindgen]
+pub struct WasmVerifier {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl WasmVerifier {
+    /// Builds a verifier from the JSON text of the options object.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options_json: &str) -> Result<WasmVerifier, JsValue> {
+        Self::build(options_json).map_err(|error| to_js_error(&error))
+    }
+
+    fn build(options_json: &str) -> Result<WasmVerifier, VerifyError> {
+        let options: Options = serde_json::from_str(options_json)
+            .map_err(|error| configuration_error(format!("invalid options: {error}")))?;
+        let issuers = options.issuer.map(OneOrMany::into_vec).unwrap_or_default();
+        let mut builder = Verifier::builder()
+            .clock(match options.now {
+                Some(fixed) => Clock::Fixed(fixed),
+                None => Clock::Function(now_seconds),
+            })
+            .clock_tolerance_seconds(options.clock_tolerance.unwrap_or(0));
+        for issuer in &issuers {
+            builder = builder.issuer(issuer);
+        }
+        for audience in options
+            .audience
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+        {
+            builder = builder.audience(audience);
+        }
+        if options.dangerously_accept_any_issuer {
+            builder = builder.dangerous_accept_any_issuer();
+        }
+        if options.dangerously_accept_any_audience {
+            builder = builder.dangerous_accept_any_audience();
+        }
+        if let Some(algorithms) = options.algorithms {
+            builder = builder.algorithms(algorithms)?;
+        }
+        if let Some(seconds) = options.max_token_age {
+            builder = builder.max_token_age_seconds(seconds);
+        }
+        if let Some(media_type) = options.typ {
+            builder = builder.expected_type(media_type);
+        }
+        if let Some(subject) = options.subject {
+            builder = builder.expected_subject(subject);
+        }
+        for claim in options.required_claims {
+            builder = builder.required_claim(claim);
+        }
+        if options.reject_pii {
+            builder = builder.personal_data(PersonalData::Reject);
+        }
+        if let Some(bytes) = options.max_token_bytes {
+            builder = builder.max_token_bytes(bytes);
+        }
+        if let Some(capacity) = options.cache_size {
+            builder = builder.verified_token_cache(capacity);
+        }
+        let mut fetched_at = None;
+        let mut snapshot_uri = None;
+        if let Some(document) = options.jwks {
+            let text = document.to_string();
+            if let Ok(snapshot) = JwksSnapshot::from_json(&text) {
+                fetched_at = Some(snapshot.fetched_at);
+                snapshot_uri = snapshot.jwks_uri.clone();
+            }
+            builder = builder.key_set(key_set_from_document_or_snapshot(&text)?);
+        } else if options.remote.is_none() {
+            return Err(configuration_error(
+                "give `jwks` (a JWKS or snapshot) or `remote` (fetch from the issuer)",
+            ));
+        }
+        let verifier = builder.build()?;
+        let remote = match options.remote {
+            None => None,
+            Some(remote) => {
+                let defaults = JwksCachePolicy::default();
+                let policy = JwksCachePolicy {
+                    default_max_age_seconds: remote
+                        .default_max_age_seconds
+                        .unwrap_or(defaults.default_max_age_seconds),
+                    unknown_key_cooldown_seconds: remote
+                        .cooldown_seconds
+                        .unwrap_or(defaults.unknown_key_cooldown_seconds),
+                    timeout_milliseconds: remote
+                        .timeout_ms
+                        .unwrap_or(defaults.timeout_milliseconds),
+                    stale_if_error_seconds: remote
+                        .stale_if_error_seconds
+                        .unwrap_or(defaults.stale_if_error_seconds),
+                };
+                let issuer = match (&remote.jwks_uri, issuers.as_slice()) {
+                    (Some(_), _) => None,
+                    (None, [one]) => Some(one.clone()),
+                    (None, _) => {
+                        return Err(configuration_error(
+                            "discovery needs exactly one issuer (or give remote.jwksUri)",
+                        ));
+                    }
+                };
+                let location = remote
+                    .jwks_uri
+                    .clone()
+                    .or(issuer.clone())
+                    .unwrap_or_default();
+                check_url(&location, remote.dangerously_allow_http)?;
+                let state = match fetched_at {
+                    Some(at) => JwksCacheState::fetched(at, policy.default_max_age_seconds),
+                    None => JwksCacheState::default(),
+                };
+                Some(Remote {
+                    issuer,
+                    jwks_uri: RefCell::new(remote.jwks_uri.or(snapshot_uri)),
+                    policy,
+                    allow_http: remote.dangerously_allow_http,
+                    state: RefCell::new(state),
+                    in_flight: RefCell::new(None),
+                })
+            }
+        };
+        Ok(WasmVerifier {
+            inner: Rc::new(Inner {
+                verifier,
+                engine: WebCrypto {
+                    subtle: subtle_crypto()?,
+                    imported: RefCell::new(HashMap::new()),
+                },
+                remote,
+            }),
+        })
+    }
+
+    /// Verifies a token; resolves to the JSON text `{"header":..,"claims":..}`
+    /// or rejects with an `Error` carrying `code`.
+    pub fn verify(&self, token: String) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            match verify(&inner, &token).await {
+                Ok(passport) => Ok(JsValue::from(passport.to_json().to_string())),
+                Err(error) => Err(to_js_error(&error)),
+            }
+        })
+    }
+
+    /// Fetches the remote key set now.
+    pub fn refresh(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            if inner.remote.is_none() {
+                return Err(to_js_error(&configuration_error(
+                    "this verifier has no remote key set",
+                )));
+            }
+            refresh(&inner).await.map_err(|error| to_js_error(&error))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The current key set as a snapshot (JSON text) for offline use, or
+    /// `undefined` before any remote fetch.
+    pub fn snapshot(&self) -> Option<String> {
+        let remote = self.inner.remote.as_ref()?;
+        let fetched_at = remote.state.borrow().fetched_at()?;
+        Some(
+            JwksSnapshot::of(
+                &self.inner.verifier.key_set(),
+                remote.issuer.clone(),
+                remote.jwks_uri.borrow().clone(),
+                fetched_at,
+            )
+            .to_json(),
+        )
+    }
+}
+
+async fn verify(inner: &Rc<Inner>, token: &str) -> Result<Passport, VerifyError> {
+    if let Some(remote) = &inner.remote {
+        let now = inner.verifier.now();
+        let freshness = remote.state.borrow().freshness(now, &remote.policy);
+        match freshness {
+            Freshness::Fresh => {}
+            // Stale-if-error: a failed refresh leaves the old keys usable.
+            Freshness::Stale => {
+                let _ = refresh(inner).await;
+            }
+            Freshness::Missing | Freshness::Expired => refresh(inner).await?,
+        }
+    }
+    match inner
+        .verifier
+        .verify_with_engine(token, &inner.engine)
+        .await
+    {
+        Err(VerifyError::NoMatchingKey { .. }) if may_refetch(inner) => {
+            refresh(inner).await?;
+            inner
+                .verifier
+                .verify_with_engine(token, &inner.engine)
+                .await
+        }
+        outcome => outcome,
+    }
+}
+
+fn may_refetch(inner: &Inner) -> bool {
+    inner.remote.as_ref().is_some_and(|remote| {
+        remote.in_flight.borrow().is_some()
+            || remote
+                .state
+                .borrow()
+                .may_fetch_for_unknown_key(inner.verifier.now(), &remote.policy)
+    })
+}
+
+/// Joins the fetch under way, or starts one.
+async fn refresh(inner: &Rc<Inner>) -> Result<(), VerifyError> {
+    let Some(remote) = &inner.remote else {
+        return Ok(());
+    };
+    let existing = remote.in_flight.borrow().clone();
+    let promise = match existing {
+        Some(promise) => promise,
+        None => {
+            let task_inner = Rc::clone(inner);
+            let promise = future_to_promise(async move {
+                let outcome = fetch_and_install(&task_inner).await;
+                if let Some(remote) = &task_inner.remote {
+                    *remote.in_flight.borrow_mut() = None;
+                }
+                // Resolve with the error's code and message so every waiter
+                // gets the same typed error back.
+                Ok(match outcome {
+                    Ok(()) => JsValue::NULL,
+                    Err(error) => JsValue::from(format!("{}\n{}", error.code(), error)),
+                })
+            });
+            *remote.in_flight.borrow_mut() = Some(promise.clone());
+            promise
+        }
+    };
+    let outcome = JsFuture::from(promise).await.unwrap_or(JsValue::NULL);
+    match outcome.as_string() {
+        None => Ok(()),
+        Some(text) => {
+            let (code, message) = text.split_once('\n').unwrap_or((&text, ""));
+            Err(match code {
+                "ERR_JWKS_TIMEOUT" => VerifyError::KeySetTimeout,
+                "ERR_JWKS_INVALID" => VerifyError::InvalidKeySet {
+                    reason: message.to_owned(),
+                },
+                _ => VerifyError::KeySetUnavailable {
+                    reason: message.to_owned(),
+                },
+            })
+        }
+    }
+}
+
+async fn fetch_and_install(inner: &Inner) -> Result<(), VerifyError> {
+    let Some(remote) = &inner.remote else {
+        return Ok(());
+    };
+    let outcome = fetch_key_set(remote).await;
+    let now = inner.verifier.now();
+    let mut state = remote.state.borrow_mut();
+    match outcome {
+        Ok((key_set, max_age, jwks_uri)) => {
+            inner.verifier.replace_key_set(key_set);
+            state.record_success(now, max_age);
+            *remote.jwks_uri.borrow_mut() = Some(jwks_uri);
+            Ok(())
+        }
+        Err(error) => {
+            state.record_failure(now);
+            Err(error)
+        }
+    }
+}
+
+async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyError> {
+    let unavailable = |reason: &str| VerifyError::KeySetUnavailable {
+        reason: reason.to_owned(),
+    };
+    let known = remote.jwks_uri.borrow().clone();
+    let jwks_uri = match (known, &remote.issuer) {
+        (Some(uri), _) => uri,
+        (None, Some(issuer)) => {
+            let url = format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            );
+            let (document, _) = fetch_json(&url, &remote.policy).await?;
+            if document.get("issuer").and_then(Value::as_str) != Some(issuer.as_str()) {
+                return Err(unavailable(
+                    "the discovery document names a different issuer",
+                ));
+            }
+            let uri = document
+                .get("jwks_uri")
+                .and_then(Value::as_str)
+                .ok_or_else(|| unavailable("the discovery document has no jwks_uri"))?;
+            check_url(uri, remote.allow_http).map_err(|_| {
+                unavailable("the discovery document's jwks_uri is not an allowed URL")
+            })?;
+            uri.to_owned()
+        }
+        (None, None) => return Err(unavailable("no key location is known")),
+    };
+    let (document, cache_control) = fetch_json(&jwks_uri, &remote.policy).await?;
+    let key_set = KeySet::from_value(document)?;
+    let max_age = max_age_from_cache_control(cache_control.as_deref(), &remote.policy);
+    Ok((key_set, max_age, jwks_uri))
+}
+
+async fn fetch_json(
+    url: &str,
+    policy: &JwksCachePolicy,
+) -> Result<(Value, Option<String>), VerifyError> {
+    let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
+    let init = Object::new();
+    let timeout = u32::try_from(policy.timeout_milliseconds).unwrap_or(u32::MAX);
+    let signal = web_sys::AbortSignal::timeout_with_u32(timeout);
+    let _ = Reflect::set(&init, &"signal".into(), &signal);
+    let _ = Reflect::set(
+        &init,
+        &"headers".into(),
+        &js_object(&json!({"accept": "application/json"})),
+    );
+    let response: Response = JsFuture::from(host_fetch(url, &init))
+        .await
+        .map_err(|error| {
+            let name = Reflect::get(&error, &"name".into())
+                .ok()
+                .and_then(|name| name.as_string());
+            match name.as_deref() {
+                Some("TimeoutError") | Some("AbortError") => VerifyError::KeySetTimeout,
+                _ => unavailable("cannot reach the issuer".into()),
+            }
+        })?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(unavailable(format!(
+            "the issuer answered {}",
+            response.status()
+        )));
+    }
+    let cache_control = response.headers().get("cache-control").ok().flatten();
+    let text_promise = response
+        .text()
+        .map_err(|_| unavailable("the response cannot be read".into()))?;
+    let text = JsFuture::from(text_promise)
+        .await
+        .map_err(|_| VerifyError::KeySetTimeout)?
+        .as_string()
+        .unwrap_or_default();
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(unavailable(format!(
+            "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+        )));
+    }
+    let value = serde_json::from_str(&text)
+        .map_err(|_| unavailable("the issuer's document is not JSON".into()))?;
+    Ok((value, cache_control))
+}
+
+fn check_url(url: &str, allow_http: bool) -> Result<(), VerifyError> {
+    let loopback = ["http://localhost", "http://127.", "http://[::1]"];
+    if url.starts_with("https://")
+        || (url.starts_with("http://")
+            && (allow_http || loopback.iter().any(|p| url.starts_with(p))))
+    {
+        Ok(())
+    } else {
+        Err(configuration_error(
+            "the key location must be an https URL (plain http only for loopback or with dangerouslyAllowHttp)",
+        ))
+    }
+}

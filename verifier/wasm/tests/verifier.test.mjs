@@ -1,0 +1,191 @@
+// The @tessera/verifier package (dist/npm/verifier, built by `cargo xtask dist`)
+// in Node: the behavioural cases shared with the native tests, interop with
+// tokens signed by npm `jose`, typed errors, and remote key sets fetched with
+// the runtime's fetch from a local issuer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import crypto from 'node:crypto';
+import * as jose from 'jose';
+import { createVerifier, VerifyError } from '../../../dist/npm/verifier/index.js';
+
+const suite = JSON.parse(readFileSync(new URL('../../tests/cases.json', import.meta.url), 'utf8'));
+const NOW = suite.now;
+
+const b64 = (data) => Buffer.from(data).toString('base64url');
+
+// One key per kind, with the kids the shared cases use.
+const keys = {
+  rsa: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  p256: crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  p384: crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  ed25519: crypto.generateKeyPairSync('ed25519'),
+};
+const jwks = {
+  keys: Object.entries(keys).map(([kid, pair]) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid })),
+};
+const keyFor = (alg) => ({ ES256: keys.p256, ES384: keys.p384, EdDSA: keys.ed25519 })[alg] ?? keys.rsa;
+
+function signRaw(alg, header, claims) {
+  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
+  const { privateKey } = keyFor(alg);
+  const hash = `sha${alg.slice(2) || '256'}`;
+  let signature;
+  if (alg.startsWith('RS')) signature = crypto.sign(hash, Buffer.from(input), privateKey);
+  else if (alg.startsWith('PS'))
+    signature = crypto.sign(hash, Buffer.from(input), {
+      key: privateKey,
+      padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(alg.slice(2)) / 8,
+    });
+  else if (alg.startsWith('ES')) signature = crypto.sign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  else signature = crypto.sign(null, Buffer.from(input), privateKey);
+  return `${input}.${b64(signature)}`;
+}
+
+const base = { issuer: suite.issuer, audience: suite.audience, now: NOW, jwks };
+
+test('the shared behavioural cases give the same verdicts as natively', async () => {
+  const failures = [];
+  for (const c of suite.cases) {
+    const verifier = await createVerifier({ ...base, ...c.options });
+    const token = signRaw(c.alg, c.header, c.claims);
+    try {
+      const { claims } = await verifier.verify(token);
+      if (!c.expect.ok || claims.sub !== c.claims.sub) failures.push(`${c.name}: accepted`);
+    } catch (error) {
+      if (!(error instanceof VerifyError)) failures.push(`${c.name}: not a VerifyError: ${error}`);
+      else if (error.code !== c.expect.code || error.claim !== c.expect.claim)
+        failures.push(`${c.name}: ${error.code} ${error.claim} (${error.message})`);
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(suite.cases.length >= 40);
+});
+
+test('tokens signed by jose verify for every algorithm', async () => {
+  const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+  const set = { keys: [] };
+  const tokens = [];
+  for (const alg of algorithms) {
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    set.keys.push({ ...(await jose.exportJWK(publicKey)), kid: `jose-${alg}`, alg });
+    const token = await new jose.SignJWT({ scope: 'orders' })
+      .setProtectedHeader({ alg, kid: `jose-${alg}`, typ: 'at+jwt' })
+      .setIssuer(suite.issuer)
+      .setAudience([suite.audience, 'other'])
+      .setSubject(`sub-${alg}`)
+      .setIssuedAt(NOW - 5)
+      .setExpirationTime(NOW + 60)
+      .sign(privateKey);
+    tokens.push([alg, token]);
+  }
+  const verifier = await createVerifier({ ...base, jwks: set, typ: 'at+jwt' });
+  for (const [alg, token] of tokens) {
+    const { header, claims } = await verifier.verify(token);
+    assert.equal(header.alg, alg);
+    assert.equal(claims.sub, `sub-${alg}`);
+  }
+});
+
+test('configuration errors are VerifyErrors too', async () => {
+  await assert.rejects(createVerifier({ audience: 'a', jwks }), { code: 'ERR_CONFIGURATION_INVALID' });
+  await assert.rejects(createVerifier({ ...base, algorithms: ['HS256'] }), { code: 'ERR_CONFIGURATION_INVALID' });
+  await assert.rejects(createVerifier({ ...base, jwks: { nokeys: true } }), { code: 'ERR_JWKS_INVALID' });
+  await assert.rejects(createVerifier({ ...base, unknownOption: 1 }), (error) => {
+    assert.equal(error.code, 'ERR_CONFIGURATION_INVALID');
+    assert.match(error.message, /unknownOption/);
+    return true;
+  });
+});
+
+test('the cache re-checks expiry and keys on the whole token', async () => {
+  const verifier = await createVerifier({ ...base, cacheSize: 8 });
+  const claims = { iss: suite.issuer, aud: suite.audience, sub: 's', exp: NOW + 60 };
+  const token = signRaw('ES256', { alg: 'ES256', kid: 'p256' }, claims);
+  assert.equal((await verifier.verify(token)).claims.sub, 's');
+  assert.equal((await verifier.verify(token)).claims.sub, 's');
+  const forged = `${token.slice(0, token.lastIndexOf('.'))}.${b64(Buffer.alloc(64, 7))}`;
+  await assert.rejects(verifier.verify(forged), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+});
+
+// A local issuer for the remote tests.
+async function startIssuer({ delayMs = 0, cacheControl = 'max-age=300' } = {}) {
+  const state = { jwksFetches: 0, fail: false, jwks };
+  const server = createServer(async (request, response) => {
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    if (request.url === '/.well-known/openid-configuration') {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ issuer: origin, jwks_uri: `${origin}/jwks` }));
+      return;
+    }
+    state.jwksFetches += 1;
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (state.fail) {
+      response.statusCode = 503;
+      response.end();
+      return;
+    }
+    response.setHeader('content-type', 'application/json');
+    response.setHeader('cache-control', cacheControl);
+    response.end(JSON.stringify(state.jwks));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.origin = `http://127.0.0.1:${server.address().port}`;
+  state.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+  return state;
+}
+
+function tokenFor(issuer, kid = 'p256') {
+  return signRaw('ES256', { alg: 'ES256', kid }, { iss: issuer, aud: suite.audience, sub: 'remote', exp: NOW + 600 });
+}
+
+test('remote: discovery, one fetch for concurrent requests, cooldown on unknown kid', async () => {
+  const issuer = await startIssuer({ delayMs: 100 });
+  try {
+    const verifier = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, remote: {} });
+    const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(tokenFor(issuer.origin))));
+    assert.ok(results.every((r) => r.claims.sub === 'remote'));
+    assert.equal(issuer.jwksFetches, 1);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(verifier.verify(tokenFor(issuer.origin, 'rotated')), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    }
+    assert.equal(issuer.jwksFetches, 1, 'the fixed clock never leaves the 30 s cooldown');
+    const snapshot = verifier.snapshot();
+    assert.equal(snapshot.format, 'tessera-jwks-snapshot/1');
+    assert.equal(snapshot.fetched_at, NOW);
+
+    // Air-gapped: the issuer is down, the snapshot is enough.
+    issuer.fail = true;
+    const offline = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, jwks: snapshot });
+    assert.equal((await offline.verify(tokenFor(issuer.origin))).claims.sub, 'remote');
+  } finally {
+    await issuer.close();
+  }
+});
+
+test('remote: timeout and unavailable issuer give clear codes', async () => {
+  const slow = await startIssuer({ delayMs: 2000 });
+  try {
+    const verifier = await createVerifier({
+      issuer: slow.origin, audience: suite.audience, now: NOW,
+      remote: { jwksUri: `${slow.origin}/jwks`, timeoutMs: 150 },
+    });
+    await assert.rejects(verifier.verify(tokenFor(slow.origin)), { code: 'ERR_JWKS_TIMEOUT' });
+  } finally {
+    await slow.close();
+  }
+  const down = await startIssuer();
+  down.fail = true;
+  try {
+    const verifier = await createVerifier({ issuer: down.origin, audience: suite.audience, now: NOW, remote: {} });
+    await assert.rejects(verifier.verify(tokenFor(down.origin)), { code: 'ERR_JWKS_UNAVAILABLE' });
+  } finally {
+    await down.close();
+  }
+  await assert.rejects(
+    createVerifier({ issuer: 'http://id.example', audience: 'a', remote: {} }),
+    { code: 'ERR_CONFIGURATION_INVALID' },
+  );
+});

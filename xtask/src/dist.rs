@@ -1,0 +1,197 @@
+//! Builds the WebAssembly artifacts into `dist/`.
+//!
+//! For the verifier it runs `cargo build --target wasm32-unknown-unknown` with
+//! the size-tuned `release-wasm` profile, wasm-bindgen (as a library, pinned to
+//! the exact `wasm-bindgen` version), `wasm-opt` from Debian's binaryen, then
+//! writes `.br` and `.gz` beside each artifact, a `manifest.json` with sizes
+//! and sha384 integrity values, and prints a size report. The npm package
+//! `@tessera/verifier` is assembled in `dist/npm/verifier/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use serde_json::json;
+use sha2::{Digest, Sha384};
+
+use crate::util::{run as run_program, step};
+
+/// `wasm-opt` 108 (Debian bookworm) needs the proposals rustc uses named
+/// explicitly.
+const WASM_OPT_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Sizes of one shipped file.
+pub struct Artifact {
+    pub path: PathBuf,
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+/// Builds everything and returns the verifier package's artifacts.
+pub fn run() -> anyhow::Result<Vec<Artifact>> {
+    verifier_package()
+}
+
+fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
+    step("building tessera-verifier-wasm for wasm32");
+    run_program(
+        "cargo",
+        &[
+            "build",
+            "--package",
+            "tessera-verifier-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "release-wasm",
+        ],
+    )?;
+    let input = Path::new("target/wasm32-unknown-unknown/release-wasm/tessera_verifier_wasm.wasm");
+    let package = Path::new("dist/npm/verifier");
+    if package.exists() {
+        std::fs::remove_dir_all(package)?;
+    }
+    std::fs::create_dir_all(package)?;
+
+    // wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108
+    // turns the externref table that wasm-bindgen adds into a funcref table,
+    // which breaks the module at load time.
+    step("wasm-opt");
+    let optimized =
+        Path::new("target/wasm32-unknown-unknown/release-wasm/tessera_verifier.opt.wasm");
+    let input_text = input.to_string_lossy().into_owned();
+    let optimized_text = optimized.to_string_lossy().into_owned();
+    let mut arguments = vec!["-Oz", "--strip-debug", "--strip-producers"];
+    arguments.extend(WASM_OPT_FEATURES);
+    arguments.extend([input_text.as_str(), "-o", optimized_text.as_str()]);
+    run_program("wasm-opt", &arguments)?;
+
+    step("wasm-bindgen");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(optimized)
+        .out_name("tessera_verifier")
+        .web(true)?
+        .typescript(true)
+        .remove_producers_section(true)
+        .generate(package)
+        .context("wasm-bindgen failed")?;
+
+    let sources = Path::new("verifier/wasm/js");
+    for file in ["index.js", "index.d.ts", "package.json", "README.md"] {
+        std::fs::copy(sources.join(file), package.join(file))
+            .with_context(|| format!("cannot copy {file}"))?;
+    }
+    // The generated glue's own .d.ts is kept for the types it names.
+    let shipped = [
+        "index.js",
+        "tessera_verifier.js",
+        "tessera_verifier_bg.wasm",
+    ];
+    let mut artifacts = Vec::new();
+    for file in shipped {
+        artifacts.push(compress_beside(&package.join(file))?);
+    }
+    write_manifest(package, &artifacts)?;
+    report(
+        "@tessera/verifier (loaded by a page or runtime)",
+        &artifacts,
+    );
+    Ok(artifacts)
+}
+
+/// Writes `.br` and `.gz` beside `path` and returns its sizes.
+pub fn compress_beside(path: &Path) -> anyhow::Result<Artifact> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut brotli = Vec::new();
+    {
+        let parameters = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut bytes.as_slice(), &mut brotli, &parameters)?;
+    }
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gzip, &bytes)?;
+    let gzip = gzip.finish()?;
+    std::fs::write(with_suffix(path, ".br"), &brotli)?;
+    std::fs::write(with_suffix(path, ".gz"), &gzip)?;
+    Ok(Artifact {
+        path: path.to_path_buf(),
+        raw: bytes.len(),
+        gzip: gzip.len(),
+        brotli: brotli.len(),
+    })
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The Subresource Integrity value of a file.
+pub fn sha384_integrity(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)?;
+    Ok(format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))
+    ))
+}
+
+fn write_manifest(folder: &Path, artifacts: &[Artifact]) -> anyhow::Result<()> {
+    let mut files = serde_json::Map::new();
+    for artifact in artifacts {
+        let name = artifact
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.insert(
+            name,
+            json!({
+                "integrity": sha384_integrity(&artifact.path)?,
+                "bytes": artifact.raw,
+                "gzip_bytes": artifact.gzip,
+                "brotli_bytes": artifact.brotli,
+            }),
+        );
+    }
+    std::fs::write(
+        folder.join("manifest.json"),
+        serde_json::to_string_pretty(&json!({ "files": files }))?,
+    )?;
+    Ok(())
+}
+
+fn report(title: &str, artifacts: &[Artifact]) {
+    eprintln!("\n{title}");
+    eprintln!(
+        "{:<34} {:>10} {:>10} {:>10}",
+        "file", "raw", "gzip", "brotli"
+    );
+    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
+    for artifact in artifacts {
+        let name = artifact
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        eprintln!(
+            "{name:<34} {:>10} {:>10} {:>10}",
+            artifact.raw, artifact.gzip, artifact.brotli
+        );
+        raw += artifact.raw;
+        gzip += artifact.gzip;
+        brotli += artifact.brotli;
+    }
+    eprintln!("{:<34} {raw:>10} {gzip:>10} {brotli:>10}", "total");
+}

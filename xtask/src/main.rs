@@ -1,0 +1,94 @@
+//! Tessera's build automation, run as `cargo xtask <command>`.
+//!
+//! It replaces shell scripts: it installs what the project needs when it is
+//! missing (`setup`), builds the WebAssembly artifacts into `dist/` (`dist`),
+//! runs every check and test (`test`), and runs the benchmarks (`bench`). It
+//! is not part of any shipped artifact.
+
+mod bench;
+mod dist;
+mod setup;
+mod util;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Build automation for the Tessera workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install what the project needs when it is missing: the wasm32 target,
+    /// Debian packages (binaryen) and Node packages (npm ci).
+    Setup,
+    /// Build the WebAssembly artifacts and the npm package into dist/.
+    Dist,
+    /// Run every check: rustfmt, clippy, Rust tests, the WASM build and the
+    /// Node tests of the npm package.
+    Test,
+    /// Run a benchmark and print each figure beside its anchor.
+    Bench {
+        /// What to measure.
+        #[arg(value_enum)]
+        target: BenchTarget,
+    },
+}
+
+/// The benchmarks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BenchTarget {
+    /// The verifier natively, in WASM under Node, and cached, beside OpenSSL,
+    /// jose and fast-jwt.
+    Verifier,
+}
+
+fn main() -> anyhow::Result<()> {
+    let arguments = Arguments::parse();
+    let root = util::workspace_root();
+    std::env::set_current_dir(&root)?;
+    match arguments.command {
+        Command::Setup => setup::run(),
+        Command::Dist => {
+            setup::run()?;
+            dist::run().map(|_| ())
+        }
+        Command::Test => test(),
+        Command::Bench {
+            target: BenchTarget::Verifier,
+        } => {
+            setup::run()?;
+            bench::verifier()
+        }
+    }
+}
+
+fn test() -> anyhow::Result<()> {
+    setup::run()?;
+    util::step("rustfmt");
+    util::run("cargo", &["fmt", "--all", "--", "--check"])?;
+    util::step("clippy");
+    util::run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    util::step("Rust tests");
+    util::run("cargo", &["test", "--workspace", "--all-features"])?;
+    util::step("WASM build");
+    dist::run()?;
+    util::step("Node tests of @tessera/verifier");
+    util::run("node", &["--test", "verifier/wasm/tests/"])?;
+    util::step("all checks passed");
+    Ok(())
+}
