@@ -33,23 +33,23 @@ pub const PERSONAL_DATA_CLAIMS: [&str; 14] = [
 /// later rule can never be confused by, say, an `exp` that is a string.
 pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), VerifyError> {
     for name in ["exp", "nbf", "iat"] {
-        if let Some(value) = claims.get(name) {
-            if !value.is_number() {
-                return Err(VerifyError::InvalidClaimType {
-                    claim: name.to_owned(),
-                    reason: "must be a JSON number (NumericDate)",
-                });
-            }
+        if let Some(value) = claims.get(name)
+            && !value.is_number()
+        {
+            return Err(VerifyError::InvalidClaimType {
+                claim: name.to_owned(),
+                reason: "must be a JSON number (NumericDate)",
+            });
         }
     }
     for name in ["iss", "sub", "jti"] {
-        if let Some(value) = claims.get(name) {
-            if !value.is_string() {
-                return Err(VerifyError::InvalidClaimType {
-                    claim: name.to_owned(),
-                    reason: "must be a string",
-                });
-            }
+        if let Some(value) = claims.get(name)
+            && !value.is_string()
+        {
+            return Err(VerifyError::InvalidClaimType {
+                claim: name.to_owned(),
+                reason: "must be a string",
+            });
         }
     }
     match claims.get("aud") {
@@ -86,13 +86,13 @@ pub(crate) fn check_time(
     if now - tolerance >= expires_at {
         return Err(VerifyError::Expired { claim: "exp" });
     }
-    if let Some(not_before) = number("nbf") {
-        if not_before > now + tolerance {
-            return Err(VerifyError::claim_invalid(
-                "nbf",
-                "the token is not valid yet",
-            ));
-        }
+    if let Some(not_before) = number("nbf")
+        && not_before > now + tolerance
+    {
+        return Err(VerifyError::claim_invalid(
+            "nbf",
+            "the token is not valid yet",
+        ));
     }
     if let Some(max_age) = rules.max_token_age {
         let issued_at = number("iat").ok_or_else(|| {

@@ -138,10 +138,10 @@ fn check_header_extensions(header: &Map<String, Value>) -> Result<(), VerifyErro
         }
         Some(_) => return Err(VerifyError::malformed("header `b64` must be a boolean")),
     }
-    if let Some(typ) = header.get("typ") {
-        if !typ.is_string() {
-            return Err(VerifyError::malformed("header `typ` must be a string"));
-        }
+    if let Some(typ) = header.get("typ")
+        && !typ.is_string()
+    {
+        return Err(VerifyError::malformed("header `typ` must be a string"));
     }
     Ok(())
 }

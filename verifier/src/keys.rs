@@ -329,10 +329,10 @@ fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
         None | Some(PublicKeyUse::Signature) => {}
         Some(_) => return Err("the key's `use` is not `sig`"),
     }
-    if let Some(operations) = &common.key_operations {
-        if !operations.contains(&KeyOperations::Verify) {
-            return Err("the key's `key_ops` does not include `verify`");
-        }
+    if let Some(operations) = &common.key_operations
+        && !operations.contains(&KeyOperations::Verify)
+    {
+        return Err("the key's `key_ops` does not include `verify`");
     }
     let algorithm = match &common.key_algorithm {
         None => None,
@@ -394,10 +394,10 @@ fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
         }
         _ => return Err("the key type is not supported"),
     };
-    if let Some(pinned) = algorithm {
-        if !kind.fits(pinned) {
-            return Err("the key's `alg` does not fit its key type");
-        }
+    if let Some(pinned) = algorithm
+        && !kind.fits(pinned)
+    {
+        return Err("the key's `alg` does not fit its key type");
     }
     let decoding_key =
         DecodingKey::from_jwk(&jwk).map_err(|_| "the key material cannot be decoded")?;

@@ -563,12 +563,12 @@ impl Verifier {
         {
             return Err(claims::missing(name));
         }
-        if rules.personal_data == PersonalData::Reject {
-            if let Some(name) = claims::first_personal_data_claim(claims_map) {
-                return Err(VerifyError::PersonalDataClaim {
-                    claim: name.to_owned(),
-                });
-            }
+        if rules.personal_data == PersonalData::Reject
+            && let Some(name) = claims::first_personal_data_claim(claims_map)
+        {
+            return Err(VerifyError::PersonalDataClaim {
+                claim: name.to_owned(),
+            });
         }
         let passport = Passport {
             header,
