@@ -332,6 +332,20 @@ impl Passport {
     pub fn to_json(&self) -> Value {
         serde_json::json!({ "header": self.header, "claims": self.claims })
     }
+
+    /// The same as [`Passport::to_json`], as text, without copying the claims.
+    pub fn to_json_text(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            header: &'a Map<String, Value>,
+            claims: &'a Map<String, Value>,
+        }
+        serde_json::to_string(&View {
+            header: &self.header,
+            claims: &self.claims,
+        })
+        .unwrap_or_default()
+    }
 }
 
 impl fmt::Debug for Passport {
@@ -481,22 +495,44 @@ impl Verifier {
         }
     }
 
+    /// Answers from the verified-token cache alone: `Some` when the token is
+    /// cached (its time-based claims re-checked now), `None` when it is not or
+    /// no cache is configured. Hosts with an asynchronous signature engine use
+    /// it to answer cache hits without a round trip through the engine.
+    pub fn cached(&self, token: &str) -> Option<Result<Passport, VerifyError>> {
+        self.cache.as_ref()?;
+        match self.cache_lookup(token, self.clock.now()) {
+            (_, Some(outcome)) => Some(outcome),
+            (_, None) => None,
+        }
+    }
+
+    /// The cache key of `token` and, on a hit, the re-checked passport.
+    #[allow(clippy::type_complexity)]
+    fn cache_lookup(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> (Option<[u8; 32]>, Option<Result<Passport, VerifyError>>) {
+        let Some(cache) = &self.cache else {
+            return (None, None);
+        };
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let hit = cache
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(&digest)
+            .cloned();
+        let outcome = hit.map(|passport| {
+            claims::check_time(passport.claims(), now, self.rules.time).map(|()| passport)
+        });
+        (Some(digest), outcome)
+    }
+
     fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>, VerifyError> {
-        let cache_key = match &self.cache {
-            Some(cache) => {
-                let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-                let hit = cache
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner())
-                    .get(&digest)
-                    .cloned();
-                if let Some(passport) = hit {
-                    claims::check_time(passport.claims(), now, self.rules.time)?;
-                    return Ok(Prepared::Cached(passport));
-                }
-                Some(digest)
-            }
-            None => None,
+        let cache_key = match self.cache_lookup(token, now) {
+            (_, Some(outcome)) => return outcome.map(Prepared::Cached),
+            (digest, None) => digest,
         };
         let key_set = self.key_set();
         let selected = jws::select_key(token, &key_set, &self.rules.jws)?;

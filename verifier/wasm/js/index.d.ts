@@ -25,6 +25,9 @@ export interface VerifierOptions {
   maxTokenBytes?: number;
   /** Keep up to this many verified tokens in an LRU cache (off by default). */
   cacheSize?: number;
+  /** Signature engine: "auto" (default) uses node:crypto synchronously in
+   * Node and Bun and WebCrypto elsewhere; "webcrypto" forces WebCrypto. */
+  engine?: 'auto' | 'webcrypto';
   /** Fixed Unix time in seconds, for tests. */
   now?: number;
   /** A JWKS document or a key set snapshot (object or JSON text). */

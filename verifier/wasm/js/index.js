@@ -31,6 +31,40 @@ export async function init(source) {
   await load(source);
 }
 
+const HASHES = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };
+
+// A synchronous signature engine on node:crypto: in Node every WebCrypto call
+// is a round trip through the thread pool that costs several times the
+// signature check itself.
+function nodeEngine(nodeCrypto) {
+  const { constants } = nodeCrypto;
+  return {
+    importKey(jwk) {
+      return nodeCrypto.createPublicKey({ key: jwk, format: 'jwk' });
+    },
+    verify(alg, key, data, signature) {
+      const bits = alg.slice(2);
+      switch (alg.slice(0, 2)) {
+        case 'RS':
+          return nodeCrypto.verify(HASHES[bits], data, key, signature);
+        case 'PS':
+          return nodeCrypto.verify(HASHES[bits], data,
+            { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 }, signature);
+        case 'ES':
+          return nodeCrypto.verify(HASHES[bits], data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+        default:
+          return nodeCrypto.verify(null, data, key, signature);
+      }
+    },
+  };
+}
+
+async function hostEngine(choice) {
+  const versions = globalThis.process?.versions;
+  if (choice === 'webcrypto' || !(versions?.node || versions?.bun)) return undefined;
+  return nodeEngine(await import('node:crypto'));
+}
+
 /** A rejected token, key set or configuration. `code` is stable. */
 export class VerifyError extends Error {
   constructor(message, code, claim) {
@@ -58,9 +92,10 @@ export class Verifier {
 
   /** Resolves to { header, claims } or rejects with a VerifyError. */
   async verify(token) {
+    const text = String(token);
     let json;
     try {
-      json = await this.#inner.verify(String(token));
+      json = this.#inner.verifySync(text) ?? (await this.#inner.verify(text));
     } catch (error) {
       rethrow(error);
     }
@@ -86,11 +121,15 @@ export class Verifier {
 /** Creates a verifier. See index.d.ts for the options. */
 export async function createVerifier(options) {
   await load();
-  const settings = { ...options };
+  const { engine, ...settings } = options;
   if (typeof settings.jwks === 'string') settings.jwks = JSON.parse(settings.jwks);
+  if (engine !== undefined && engine !== 'auto' && engine !== 'webcrypto') {
+    throw new VerifyError(`engine must be "auto" or "webcrypto", not ${engine}`, 'ERR_CONFIGURATION_INVALID');
+  }
+  const host = await hostEngine(engine);
   let inner;
   try {
-    inner = new WasmVerifier(JSON.stringify(settings));
+    inner = new WasmVerifier(JSON.stringify(settings), host);
   } catch (error) {
     rethrow(error);
   }

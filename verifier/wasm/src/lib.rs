@@ -2,10 +2,14 @@
 //! Worker-style runtimes: the npm package `@tessera/verifier`.
 //!
 //! Every rule is `tessera-verifier`'s own; this crate adds only what a host
-//! provides. Signatures are checked by the host's WebCrypto (`crypto.subtle`)
-//! through [`SignatureEngine`], with imported keys cached per key set, because
-//! WebCrypto runs natively and is several times faster than signature
-//! arithmetic compiled to wasm32. Remote key sets are fetched with the host's
+//! provides. Signatures are checked by the host's native crypto through
+//! [`SignatureEngine`], with imported keys cached per key set, because native
+//! code is several times faster than signature arithmetic compiled to wasm32:
+//! a synchronous host engine where the runtime has one (`node:crypto` in Node
+//! and Bun, passed in by the JS wrapper), otherwise WebCrypto
+//! (`crypto.subtle`), whose every call is an asynchronous round trip. With a
+//! synchronous engine, and for cache hits, [`WasmVerifier::verify_sync`]
+//! answers without any promise. Remote key sets are fetched with the host's
 //! `fetch`, under the same cache policy as the native adapter
 //! ([`tessera_verifier::jwks_cache`]).
 //!
@@ -41,6 +45,21 @@ extern "C" {
     // The global `fetch`, present in browsers, Node 18+ and Workers alike.
     #[wasm_bindgen(js_name = fetch)]
     fn host_fetch(input: &str, init: &JsValue) -> Promise;
+
+    /// A synchronous signature engine from the host (the JS wrapper builds one
+    /// on `node:crypto`): `importKey(jwk)` returns an opaque key and
+    /// `verify(alg, key, data, signature)` returns a boolean.
+    pub type HostCrypto;
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    fn import_key(this: &HostCrypto, jwk: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn verify(
+        this: &HostCrypto,
+        algorithm: &str,
+        key: &JsValue,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, JsValue>;
 }
 
 fn now_seconds() -> i64 {
@@ -82,6 +101,8 @@ fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
 struct WebCrypto {
     subtle: SubtleCrypto,
     imported: RefCell<HashMap<(u64, usize, Algorithm), CryptoKey>>,
+    // The verify parameter objects, built once per algorithm.
+    verify_parameters: RefCell<HashMap<Algorithm, Object>>,
 }
 
 fn hash_name(algorithm: Algorithm) -> &'static str {
@@ -195,11 +216,16 @@ impl SignatureEngine for WebCrypto {
         let imported = self
             .import(key, (key_set_generation, key_index, algorithm))
             .await?;
-        let (_, verify_parameters) = webcrypto_parameters(algorithm);
+        let parameters = self
+            .verify_parameters
+            .borrow_mut()
+            .entry(algorithm)
+            .or_insert_with(|| js_object(&webcrypto_parameters(algorithm).1).unchecked_into())
+            .clone();
         let promise = self
             .subtle
             .verify_with_object_and_buffer_source_and_buffer_source(
-                &js_object(&verify_parameters).unchecked_into(),
+                &parameters,
                 &imported,
                 &Uint8Array::from(signature),
                 &Uint8Array::from(message),
@@ -209,6 +235,92 @@ impl SignatureEngine for WebCrypto {
             .await
             .map_err(|_| VerifyError::SignatureInvalid)?;
         Ok(outcome.as_bool() == Some(true))
+    }
+}
+
+/// A host's synchronous engine, with imported keys cached.
+struct SyncHost {
+    host: HostCrypto,
+    imported: RefCell<HashMap<(u64, usize), JsValue>>,
+}
+
+impl SyncHost {
+    fn verify_now(
+        &self,
+        key: &VerificationKey,
+        cache_key: (u64, usize),
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, VerifyError> {
+        let cached = self.imported.borrow().get(&cache_key).cloned();
+        let imported = match cached {
+            Some(imported) => imported,
+            None => {
+                let imported = self
+                    .host
+                    .import_key(&js_object(&minimal_jwk(key)?))
+                    .map_err(|_| configuration_error("the host cannot import the key"))?;
+                let mut cache = self.imported.borrow_mut();
+                cache.retain(|(generation, _), _| *generation == cache_key.0);
+                cache.insert(cache_key, imported.clone());
+                imported
+            }
+        };
+        let name = format!("{algorithm:?}");
+        // A host that throws (a malformed signature, say) has not verified.
+        Ok(self
+            .host
+            .verify(&name, &imported, message, signature)
+            .unwrap_or(false))
+    }
+}
+
+/// The engine a verifier uses: synchronous where the host offers one.
+enum Engine {
+    Sync(SyncHost),
+    WebCrypto(WebCrypto),
+}
+
+impl SignatureEngine for Engine {
+    async fn verify_signature(
+        &self,
+        key: &VerificationKey,
+        key_set_generation: u64,
+        key_index: usize,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, VerifyError> {
+        match self {
+            Engine::Sync(host) => host.verify_now(
+                key,
+                (key_set_generation, key_index),
+                algorithm,
+                message,
+                signature,
+            ),
+            Engine::WebCrypto(web) => {
+                web.verify_signature(
+                    key,
+                    key_set_generation,
+                    key_index,
+                    algorithm,
+                    message,
+                    signature,
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// Polls a future once; it completes at once when nothing in it awaits the host.
+fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(future).poll(&mut context) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 
@@ -279,7 +391,7 @@ struct Remote {
 
 struct Inner {
     verifier: Verifier,
-    engine: WebCrypto,
+    engine: Engine,
     remote: Option<Remote>,
 }
 
@@ -292,13 +404,14 @@ pub struct WasmVerifier {
 
 #[wasm_bindgen]
 impl WasmVerifier {
-    /// Builds a verifier from the JSON text of the options object.
+    /// Builds a verifier from the JSON text of the options object, with the
+    /// host's synchronous engine when there is one.
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str) -> Result<WasmVerifier, JsValue> {
-        Self::build(options_json).map_err(|error| to_js_error(&error))
+    pub fn new(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, JsValue> {
+        Self::build(options_json, host).map_err(|error| to_js_error(&error))
     }
 
-    fn build(options_json: &str) -> Result<WasmVerifier, VerifyError> {
+    fn build(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, VerifyError> {
         let options: Options = serde_json::from_str(options_json)
             .map_err(|error| configuration_error(format!("invalid options: {error}")))?;
         let issuers = options.issuer.map(OneOrMany::into_vec).unwrap_or_default();
@@ -410,16 +523,48 @@ impl WasmVerifier {
                 })
             }
         };
+        let engine = match host {
+            Some(host) => Engine::Sync(SyncHost {
+                host,
+                imported: RefCell::new(HashMap::new()),
+            }),
+            None => Engine::WebCrypto(WebCrypto {
+                subtle: subtle_crypto()?,
+                imported: RefCell::new(HashMap::new()),
+                verify_parameters: RefCell::new(HashMap::new()),
+            }),
+        };
         Ok(WasmVerifier {
             inner: Rc::new(Inner {
                 verifier,
-                engine: WebCrypto {
-                    subtle: subtle_crypto()?,
-                    imported: RefCell::new(HashMap::new()),
-                },
+                engine,
                 remote,
             }),
         })
+    }
+
+    /// Verifies without any promise when that is possible: returns the JSON
+    /// text of the passport, throws the error, or returns `undefined` when the
+    /// asynchronous `verify` is needed (WebCrypto, or keys to fetch).
+    #[wasm_bindgen(js_name = verifySync)]
+    pub fn verify_sync(&self, token: &str) -> Result<Option<String>, JsValue> {
+        let inner = &self.inner;
+        if let Some(remote) = &inner.remote {
+            let now = inner.verifier.now();
+            if remote.state.borrow().freshness(now, &remote.policy) != Freshness::Fresh {
+                return Ok(None);
+            }
+        }
+        let outcome = match &inner.engine {
+            Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine)),
+            Engine::WebCrypto(_) => inner.verifier.cached(token),
+        };
+        match outcome {
+            None => Ok(None),
+            Some(Err(VerifyError::NoMatchingKey { .. })) if may_refetch(inner) => Ok(None),
+            Some(Ok(passport)) => Ok(Some(passport.to_json_text())),
+            Some(Err(error)) => Err(to_js_error(&error)),
+        }
     }
 
     /// Verifies a token; resolves to the JSON text `{"header":..,"claims":..}`
@@ -428,7 +573,7 @@ impl WasmVerifier {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             match verify(&inner, &token).await {
-                Ok(passport) => Ok(JsValue::from(passport.to_json().to_string())),
+                Ok(passport) => Ok(JsValue::from(passport.to_json_text())),
                 Err(error) => Err(to_js_error(&error)),
             }
         })

@@ -46,10 +46,10 @@ function signRaw(alg, header, claims) {
 
 const base = { issuer: suite.issuer, audience: suite.audience, now: NOW, jwks };
 
-test('the shared behavioural cases give the same verdicts as natively', async () => {
+for (const engine of ['auto', 'webcrypto']) test(`the shared behavioural cases give the same verdicts as natively (engine: ${engine})`, async () => {
   const failures = [];
   for (const c of suite.cases) {
-    const verifier = await createVerifier({ ...base, ...c.options });
+    const verifier = await createVerifier({ ...base, ...c.options, engine });
     const token = signRaw(c.alg, c.header, c.claims);
     try {
       const { claims } = await verifier.verify(token);
@@ -64,7 +64,7 @@ test('the shared behavioural cases give the same verdicts as natively', async ()
   assert.ok(suite.cases.length >= 40);
 });
 
-test('tokens signed by jose verify for every algorithm', async () => {
+for (const engine of ['auto', 'webcrypto']) test(`tokens signed by jose verify for every algorithm (engine: ${engine})`, async () => {
   const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
   const set = { keys: [] };
   const tokens = [];
@@ -81,7 +81,7 @@ test('tokens signed by jose verify for every algorithm', async () => {
       .sign(privateKey);
     tokens.push([alg, token]);
   }
-  const verifier = await createVerifier({ ...base, jwks: set, typ: 'at+jwt' });
+  const verifier = await createVerifier({ ...base, jwks: set, typ: 'at+jwt', engine });
   for (const [alg, token] of tokens) {
     const { header, claims } = await verifier.verify(token);
     assert.equal(header.alg, alg);
@@ -93,6 +93,7 @@ test('configuration errors are VerifyErrors too', async () => {
   await assert.rejects(createVerifier({ audience: 'a', jwks }), { code: 'ERR_CONFIGURATION_INVALID' });
   await assert.rejects(createVerifier({ ...base, algorithms: ['HS256'] }), { code: 'ERR_CONFIGURATION_INVALID' });
   await assert.rejects(createVerifier({ ...base, jwks: { nokeys: true } }), { code: 'ERR_JWKS_INVALID' });
+  await assert.rejects(createVerifier({ ...base, engine: 'openssl' }), { code: 'ERR_CONFIGURATION_INVALID' });
   await assert.rejects(createVerifier({ ...base, unknownOption: 1 }), (error) => {
     assert.equal(error.code, 'ERR_CONFIGURATION_INVALID');
     assert.match(error.message, /unknownOption/);
@@ -100,8 +101,8 @@ test('configuration errors are VerifyErrors too', async () => {
   });
 });
 
-test('the cache re-checks expiry and keys on the whole token', async () => {
-  const verifier = await createVerifier({ ...base, cacheSize: 8 });
+for (const engine of ['auto', 'webcrypto']) test(`the cache keys on the whole token (engine: ${engine})`, async () => {
+  const verifier = await createVerifier({ ...base, cacheSize: 8, engine });
   const claims = { iss: suite.issuer, aud: suite.audience, sub: 's', exp: NOW + 60 };
   const token = signRaw('ES256', { alg: 'ES256', kid: 'p256' }, claims);
   assert.equal((await verifier.verify(token)).claims.sub, 's');
