@@ -1,20 +1,21 @@
 //! JSON Web Key Sets: which keys may verify a token, and which one does.
 //!
-//! A [`KeySet`] is built from a JWKS document (parsed with `jsonwebtoken`'s
-//! [`jsonwebtoken::jwk::JwkSet`]) and keeps only keys that can verify
-//! signatures with an asymmetric algorithm this crate supports. Keys of other
-//! kinds (encryption keys, symmetric keys, curves we do not support) are
-//! skipped with a recorded reason rather than failing the whole set, because
-//! real providers publish mixed sets. This module does no I/O and no
-//! signature arithmetic.
+//! A [`KeySet`] is built from a JWKS document and keeps only keys that can
+//! verify signatures with an asymmetric algorithm this crate supports, as
+//! `jsonwebtoken` [`DecodingKey`]s. Keys of other kinds (encryption keys,
+//! symmetric keys, curves we do not support) are skipped with a recorded
+//! reason rather than failing the whole set, because real providers publish
+//! mixed sets. Each key is read into a small flat struct rather than
+//! `jsonwebtoken::jwk::Jwk`, whose flattened untagged enums cost tens of
+//! kilobytes in the WASM package and map unknown values to catch-alls where we
+//! need a reason. This module does no I/O and no signature arithmetic.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse,
-};
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
 use crate::error::{VerifyError, printable};
 
@@ -114,7 +115,7 @@ pub struct VerificationKey {
     kind: KeyKind,
     algorithm: Option<Algorithm>,
     decoding_key: DecodingKey,
-    jwk: Jwk,
+    public_jwk: Value,
 }
 
 impl VerificationKey {
@@ -134,10 +135,12 @@ impl VerificationKey {
     pub fn decoding_key(&self) -> &DecodingKey {
         &self.decoding_key
     }
-    /// The public JWK this key was built from (for hosts that import it into
-    /// their own crypto engine, such as WebCrypto).
-    pub fn jwk(&self) -> &Jwk {
-        &self.jwk
+    /// The key's public members only (`kty` with `n`, `e` or `crv`, `x`,
+    /// `y`), for hosts that import it into their own crypto engine: WebCrypto
+    /// refuses imports whose `alg` or `key_ops` disagree with the requested
+    /// use, and the verifier has enforced those itself.
+    pub fn public_jwk(&self) -> &Value {
+        &self.public_jwk
     }
 
     /// Checks a raw signature with ring through [`crate::RING_PROVIDER`]: the
@@ -230,7 +233,7 @@ impl KeySet {
         for raw in raw_keys {
             let key_id = raw.get("kid").and_then(Value::as_str).map(printable);
             // Parse one key at a time so that one odd key cannot hide the others.
-            let parsed = serde_json::from_value::<Jwk>(raw.clone());
+            let parsed = RawJwk::deserialize(raw);
             match parsed.map_err(|_| "the key is not a valid JWK") {
                 Ok(jwk) => match usable_key(jwk) {
                     Ok(key) => set.keys.push(key),
@@ -323,32 +326,53 @@ impl KeySet {
     }
 }
 
-fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
-    let common = &jwk.common;
-    match &common.public_key_use {
-        None | Some(PublicKeyUse::Signature) => {}
-        Some(_) => return Err("the key's `use` is not `sig`"),
+/// The JWK members this verifier reads; everything else is ignored.
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    #[serde(rename = "use")]
+    public_key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+    alg: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+fn decode_member(value: &Option<String>, problem: &'static str) -> Result<Vec<u8>, &'static str> {
+    URL_SAFE_NO_PAD
+        .decode(value.as_deref().ok_or(problem)?)
+        .map_err(|_| problem)
+}
+
+fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
+    if jwk
+        .public_key_use
+        .as_deref()
+        .is_some_and(|usage| usage != "sig")
+    {
+        return Err("the key's `use` is not `sig`");
     }
-    if let Some(operations) = &common.key_operations
-        && !operations.contains(&KeyOperations::Verify)
+    if let Some(operations) = &jwk.key_ops
+        && !operations.iter().any(|operation| operation == "verify")
     {
         return Err("the key's `key_ops` does not include `verify`");
     }
-    let algorithm = match &common.key_algorithm {
+    let algorithm = match &jwk.alg {
         None => None,
         Some(pinned) => Some(
-            signature_algorithm(*pinned)
-                .ok_or("the key's `alg` is not a supported asymmetric signature algorithm")?,
+            parse_algorithm(pinned)
+                .map_err(|_| "the key's `alg` is not a supported asymmetric signature algorithm")?,
         ),
     };
-    let kind = match &jwk.algorithm {
-        AlgorithmParameters::RSA(rsa) => {
-            let modulus = URL_SAFE_NO_PAD
-                .decode(&rsa.n)
-                .map_err(|_| "the RSA modulus is not base64url")?;
-            let exponent = URL_SAFE_NO_PAD
-                .decode(&rsa.e)
-                .map_err(|_| "the RSA exponent is not base64url")?;
+    let (kind, decoding_key, public_jwk) = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+        ("RSA", _) => {
+            let modulus = decode_member(&jwk.n, "the RSA modulus `n` is missing or not base64url")?;
+            let exponent =
+                decode_member(&jwk.e, "the RSA exponent `e` is missing or not base64url")?;
             let modulus_bits = bit_length(&modulus);
             if modulus_bits < MINIMUM_RSA_MODULUS_BITS {
                 return Err("the RSA modulus is shorter than 2048 bits");
@@ -359,39 +383,48 @@ fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
             if bit_length(&exponent) < 2 || exponent.last().is_none_or(|last| last & 1 == 0) {
                 return Err("the RSA exponent is not an odd number above 1");
             }
-            KeyKind::Rsa { modulus_bits }
+            (
+                KeyKind::Rsa { modulus_bits },
+                DecodingKey::from_rsa_raw_components(&modulus, &exponent),
+                json!({"kty": "RSA", "n": jwk.n, "e": jwk.e}),
+            )
         }
-        AlgorithmParameters::EllipticCurve(ec) => {
-            let (kind, length) = match ec.curve {
-                EllipticCurve::P256 => (KeyKind::EcP256, 32),
-                EllipticCurve::P384 => (KeyKind::EcP384, 48),
-                _ => return Err("the elliptic curve is not supported"),
+        ("EC", Some(curve @ ("P-256" | "P-384"))) => {
+            let (kind, length) = if curve == "P-256" {
+                (KeyKind::EcP256, 32)
+            } else {
+                (KeyKind::EcP384, 48)
             };
-            for coordinate in [&ec.x, &ec.y] {
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(coordinate)
-                    .map_err(|_| "an EC coordinate is not base64url")?;
-                if bytes.len() != length {
-                    return Err("an EC coordinate has the wrong length for its curve");
-                }
+            let x = decode_member(&jwk.x, "the EC coordinate `x` is missing or not base64url")?;
+            let y = decode_member(&jwk.y, "the EC coordinate `y` is missing or not base64url")?;
+            if x.len() != length || y.len() != length {
+                return Err("an EC coordinate has the wrong length for its curve");
             }
-            kind
+            // The uncompressed SEC1 point, as ring expects it.
+            let mut point = Vec::with_capacity(1 + 2 * length);
+            point.push(4);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            (
+                kind,
+                DecodingKey::from_ec_der(&point),
+                json!({"kty": "EC", "crv": curve, "x": jwk.x, "y": jwk.y}),
+            )
         }
-        AlgorithmParameters::OctetKeyPair(okp) => {
-            if okp.curve != EllipticCurve::Ed25519 {
-                return Err("the OKP curve is not supported");
-            }
-            let bytes = URL_SAFE_NO_PAD
-                .decode(&okp.x)
-                .map_err(|_| "the Ed25519 key is not base64url")?;
-            if bytes.len() != 32 {
+        ("EC", _) => return Err("the elliptic curve is not supported"),
+        ("OKP", Some("Ed25519")) => {
+            let x = decode_member(&jwk.x, "the Ed25519 key `x` is missing or not base64url")?;
+            if x.len() != 32 {
                 return Err("the Ed25519 key is not 32 bytes");
             }
-            KeyKind::Ed25519
+            (
+                KeyKind::Ed25519,
+                DecodingKey::from_ed_der(&x),
+                json!({"kty": "OKP", "crv": "Ed25519", "x": jwk.x}),
+            )
         }
-        AlgorithmParameters::OctetKey(_) => {
-            return Err("symmetric keys are never used from a key set");
-        }
+        ("OKP", _) => return Err("the OKP curve is not supported"),
+        ("oct", _) => return Err("symmetric keys are never used from a key set"),
         _ => return Err("the key type is not supported"),
     };
     if let Some(pinned) = algorithm
@@ -399,29 +432,12 @@ fn usable_key(jwk: Jwk) -> Result<VerificationKey, &'static str> {
     {
         return Err("the key's `alg` does not fit its key type");
     }
-    let decoding_key =
-        DecodingKey::from_jwk(&jwk).map_err(|_| "the key material cannot be decoded")?;
     Ok(VerificationKey {
-        key_id: common.key_id.clone(),
+        key_id: jwk.kid,
         kind,
         algorithm,
         decoding_key,
-        jwk,
-    })
-}
-
-fn signature_algorithm(algorithm: KeyAlgorithm) -> Option<Algorithm> {
-    Some(match algorithm {
-        KeyAlgorithm::RS256 => Algorithm::RS256,
-        KeyAlgorithm::RS384 => Algorithm::RS384,
-        KeyAlgorithm::RS512 => Algorithm::RS512,
-        KeyAlgorithm::PS256 => Algorithm::PS256,
-        KeyAlgorithm::PS384 => Algorithm::PS384,
-        KeyAlgorithm::PS512 => Algorithm::PS512,
-        KeyAlgorithm::ES256 => Algorithm::ES256,
-        KeyAlgorithm::ES384 => Algorithm::ES384,
-        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
-        _ => return None,
+        public_jwk,
     })
 }
 

@@ -473,8 +473,12 @@ fn compact_form_is_strict() {
         ("whitespace", format!("{header}.{payload} .{signature}")),
         ("line break", format!("{header}.\n{payload}.{signature}")),
         (
-            "standard alphabet",
-            format!("{header}.{payload}.{}", signature.replace(['-', '_'], "+")),
+            "standard alphabet +",
+            format!("{header}.{payload}.+{}", &signature[1..]),
+        ),
+        (
+            "standard alphabet /",
+            format!("{header}.{payload}./{}", &signature[1..]),
         ),
         ("empty signature", format!("{header}.{payload}.")),
         (

@@ -29,8 +29,8 @@ use tessera_verifier::jwks_cache::{
     max_age_from_cache_control,
 };
 use tessera_verifier::{
-    Algorithm, Clock, KeyKind, KeySet, Passport, PersonalData, SignatureEngine, VerificationKey,
-    Verifier, VerifyError,
+    Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, VerificationKey, Verifier,
+    VerifyError,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -145,25 +145,6 @@ fn webcrypto_parameters(algorithm: Algorithm) -> (Value, Value) {
     }
 }
 
-/// The public members of a JWK only: WebCrypto refuses an import whose `alg`
-/// or `key_ops` disagree with the requested use, and the verifier has already
-/// enforced those itself.
-fn minimal_jwk(key: &VerificationKey) -> Result<Value, VerifyError> {
-    let full = serde_json::to_value(key.jwk())
-        .map_err(|_| configuration_error("a key cannot be serialized"))?;
-    let members: &[&str] = match key.kind() {
-        KeyKind::Rsa { .. } => &["kty", "n", "e"],
-        _ => &["kty", "crv", "x", "y"],
-    };
-    let mut minimal = serde_json::Map::new();
-    for member in members {
-        if let Some(value) = full.get(*member) {
-            minimal.insert((*member).to_owned(), value.clone());
-        }
-    }
-    Ok(Value::Object(minimal))
-}
-
 fn js_object(value: &Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
 }
@@ -183,7 +164,7 @@ impl WebCrypto {
             .subtle
             .import_key_with_object(
                 "jwk",
-                &js_object(&minimal_jwk(key)?).unchecked_into(),
+                &js_object(key.public_jwk()).unchecked_into(),
                 &js_object(&import_parameters).unchecked_into(),
                 false,
                 &usages,
@@ -259,7 +240,7 @@ impl SyncHost {
             None => {
                 let imported = self
                     .host
-                    .import_key(&js_object(&minimal_jwk(key)?))
+                    .import_key(&js_object(key.public_jwk()))
                     .map_err(|_| configuration_error("the host cannot import the key"))?;
                 let mut cache = self.imported.borrow_mut();
                 cache.retain(|(generation, _), _| *generation == cache_key.0);
