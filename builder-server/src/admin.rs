@@ -1,0 +1,561 @@
+//! The admin API under `/api/`: JSON CRUD for tenants, themes and texts.
+//!
+//! Requests carry `Authorization: Bearer <admin token>`. Tokens are random,
+//! shown once, stored as SHA-256 hashes, and scoped: a tenant's token manages
+//! that tenant only (403 elsewhere); an all-tenants token may also create
+//! tenants. Writes are conditional: `If-Match` with the ETag that was read,
+//! or 409 when the resource moved on, so no update is lost. The OpenAPI
+//! document at `/api/openapi.json` is generated from these handlers.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::{self, Messages};
+use crate::model::{TenantConfig, validate_slug};
+use crate::store::{AdminToken, AuditEntry};
+use crate::theme::{self, Theme};
+
+/// The OpenAPI document of the admin API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tessera admin API", description = "Tenants, themes and texts of the Tessera builder server."),
+    paths(
+        list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
+        get_texts, put_texts, audit, snippet, presets
+    ),
+    components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, AuditEntry, crate::model::ProviderButton)),
+    modifiers(&BearerAuth)
+)]
+pub struct AdminApi;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "admin_token",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// The admin API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/themes", get(presets))
+        .route("/api/tenants", get(list_tenants).post(create_tenant))
+        .route(
+            "/api/tenants/{tenant}",
+            get(get_tenant).put(put_tenant).delete(delete_tenant),
+        )
+        .route("/api/tenants/{tenant}/theme", get(get_theme).put(put_theme))
+        .route(
+            "/api/tenants/{tenant}/texts/{locale}",
+            get(get_texts).put(put_texts),
+        )
+        .route("/api/tenants/{tenant}/audit", get(audit))
+        .route("/api/tenants/{tenant}/snippet", get(snippet))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(AdminApi::openapi())
+}
+
+/// A newly made admin token: the secret is shown only here.
+pub struct NewAdminToken {
+    /// The public id (in the audit log).
+    pub id: String,
+    /// The bearer secret.
+    pub secret: String,
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system random source failed")))?;
+    Ok(bytes)
+}
+
+/// Creates an admin token for one tenant, or for all with `None`.
+pub async fn create_admin_token(
+    state: &AppState,
+    actor: &str,
+    tenant: Option<&str>,
+    label: &str,
+) -> Result<NewAdminToken, ApiError> {
+    let id = format!("tok_{}", crate::hex(&random_bytes::<6>()?));
+    let secret = format!(
+        "tsa_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
+    );
+    let hash = Sha256::digest(secret.as_bytes());
+    state
+        .store()
+        .create_admin_token(actor, &id, &hash, tenant, label)
+        .await?;
+    Ok(NewAdminToken { id, secret })
+}
+
+/// An authenticated admin.
+#[derive(Debug, Clone)]
+pub struct Admin(AdminToken);
+
+impl Admin {
+    fn may_manage(&self, slug: &str) -> Result<(), ApiError> {
+        match &self.0.tenant {
+            None => Ok(()),
+            Some(own) if own == slug => Ok(()),
+            Some(_) => Err(ApiError::Forbidden(format!(
+                "this admin token does not manage tenant `{slug}`"
+            ))),
+        }
+    }
+
+    fn actor(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or(ApiError::Unauthenticated)?;
+        let (scheme, secret) = value.split_once(' ').ok_or(ApiError::Unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || !secret.starts_with("tsa_") {
+            return Err(ApiError::Unauthenticated);
+        }
+        let hash = Sha256::digest(secret.trim().as_bytes());
+        let token = state
+            .store()
+            .admin_token(&hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Admin(token))
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes, what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| ApiError::Invalid {
+        field: None,
+        message: format!("the {what} is not valid: {error}"),
+    })
+}
+
+fn etag(prefix: char, version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{prefix}{version}\""))
+        .unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The version an `If-Match` header names, which must carry `prefix`.
+fn if_match(headers: &HeaderMap, prefix: char) -> Result<i64, ApiError> {
+    let value = headers
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?
+        .to_str()
+        .map_err(|_| ApiError::invalid("If-Match", "not an ETag"))?;
+    value
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix(prefix)
+        .and_then(|version| version.parse().ok())
+        .ok_or_else(|| ApiError::invalid("If-Match", "not an ETag this resource gave out"))
+}
+
+fn with_etag<T: Serialize>(status: StatusCode, tag: HeaderValue, body: &T) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A tenant as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    /// The slug.
+    pub slug: String,
+    /// The configuration.
+    pub config: TenantConfig,
+}
+
+/// A tenant to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// The slug: 3 to 32 lowercase letters, digits and inner hyphens.
+    pub slug: String,
+    /// The configuration.
+    pub config: TenantConfig,
+    /// A built-in theme to start from (default `auto`), unless `theme` is given.
+    #[serde(default)]
+    pub theme_preset: Option<String>,
+    /// A complete theme.
+    #[serde(default)]
+    pub theme: Option<Theme>,
+}
+
+/// Creates a tenant from a validated request.
+pub async fn create_tenant_record(
+    state: &AppState,
+    actor: &str,
+    request: NewTenant,
+) -> Result<crate::store::TenantRecord, ApiError> {
+    validate_slug(&request.slug)?;
+    request.config.validate()?;
+    let theme = match (request.theme, request.theme_preset) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "theme",
+                "give `theme` or `theme_preset`, not both",
+            ));
+        }
+        (Some(theme), None) => theme,
+        (None, preset) => {
+            let name = preset.unwrap_or_else(|| "auto".to_owned());
+            theme::preset(&name).ok_or_else(|| {
+                ApiError::invalid(
+                    "theme_preset",
+                    format!(
+                        "no built-in theme `{name}`; choose one of: {}",
+                        theme::PRESETS.map(|(name, _)| name).join(", ")
+                    ),
+                )
+            })?
+        }
+    };
+    theme.validate()?;
+    state
+        .store()
+        .create_tenant(actor, &request.slug, &request.config, &theme)
+        .await
+}
+
+#[utoipa::path(get, path = "/api/themes", responses((status = 200, description = "The built-in theme presets")))]
+async fn presets(_admin: Admin) -> Json<serde_json::Value> {
+    let presets: serde_json::Map<String, serde_json::Value> = theme::PRESETS
+        .iter()
+        .filter_map(|(name, _)| {
+            Some((
+                (*name).to_owned(),
+                serde_json::to_value(theme::preset(name)?).ok()?,
+            ))
+        })
+        .collect();
+    Json(serde_json::Value::Object(presets))
+}
+
+#[utoipa::path(get, path = "/api/tenants", responses((status = 200, description = "The slugs this token manages")))]
+async fn list_tenants(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let slugs = state.store().tenant_slugs().await?;
+    Ok(Json(
+        slugs
+            .into_iter()
+            .filter(|slug| admin.may_manage(slug).is_ok())
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/tenants", request_body = NewTenant,
+    responses((status = 201, body = TenantView), (status = 400), (status = 403), (status = 409)))]
+async fn create_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if admin.0.tenant.is_some() {
+        return Err(ApiError::Forbidden(
+            "only an all-tenants admin token may create tenants".into(),
+        ));
+    }
+    let request: NewTenant = parse_json(&body, "tenant")?;
+    let record = create_tenant_record(&state, admin.actor(), request).await?;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        etag('c', record.config.version),
+        &TenantView {
+            slug: record.slug,
+            config: record.config.value,
+        },
+    ))
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}", responses((status = 200, body = TenantView), (status = 404)))]
+async fn get_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let record = state.tenant(&slug).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        etag('c', record.config.version),
+        &TenantView {
+            slug: record.slug,
+            config: record.config.value,
+        },
+    ))
+}
+
+#[utoipa::path(put, path = "/api/tenants/{tenant}", request_body = TenantConfig,
+    responses((status = 200, body = TenantView), (status = 400), (status = 409), (status = 428)))]
+async fn put_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let expected = if_match(&headers, 'c')?;
+    let config: TenantConfig = parse_json(&body, "tenant configuration")?;
+    config.validate()?;
+    let version = state
+        .store()
+        .update_config(admin.actor(), &slug, expected, &config)
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        etag('c', version),
+        &TenantView { slug, config },
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/tenants/{tenant}", responses((status = 204), (status = 409), (status = 428)))]
+async fn delete_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let expected = if_match(&headers, 'c')?;
+    state
+        .store()
+        .delete_tenant(admin.actor(), &slug, expected)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/theme", responses((status = 200, body = Theme)))]
+async fn get_theme(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let record = state.tenant(&slug).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        etag('t', record.theme.version),
+        &record.theme.value,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/tenants/{tenant}/theme", request_body = Theme,
+    responses((status = 200, body = Theme), (status = 400), (status = 409), (status = 428)))]
+async fn put_theme(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let expected = if_match(&headers, 't')?;
+    let theme = theme::theme_from_json(&body)?;
+    let version = state
+        .store()
+        .update_theme(admin.actor(), &slug, expected, &theme)
+        .await?;
+    Ok(with_etag(StatusCode::OK, etag('t', version), &theme))
+}
+
+fn check_locale(locale: &str) -> Result<(), ApiError> {
+    if i18n::BASE_LOCALES.contains(&locale) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "locale",
+            format!(
+                "`{locale}` is not a supported locale: {}",
+                i18n::BASE_LOCALES.join(", ")
+            ),
+        ))
+    }
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/texts/{locale}",
+    responses((status = 200, description = "The tenant's overrides for this locale")))]
+async fn get_texts(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, locale)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    check_locale(&locale)?;
+    state.tenant(&slug).await?;
+    let texts = state.store().texts(&slug, &locale).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        etag('x', texts.version),
+        &texts.value,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/tenants/{tenant}/texts/{locale}",
+    request_body = std::collections::BTreeMap<String, String>,
+    responses((status = 200), (status = 400), (status = 409), (status = 428)))]
+async fn put_texts(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, locale)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    check_locale(&locale)?;
+    let expected = if_match(&headers, 'x')?;
+    let messages: Messages = parse_json(&body, "texts")?;
+    i18n::validate_overrides(&messages)?;
+    state.tenant(&slug).await?;
+    let version = state
+        .store()
+        .put_texts(admin.actor(), &slug, &locale, expected, &messages)
+        .await?;
+    Ok(with_etag(StatusCode::OK, etag('x', version), &messages))
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/audit", responses((status = 200, body = Vec<AuditEntry>)))]
+async fn audit(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    state.tenant(&slug).await?;
+    Ok(Json(state.store().audit_log(&slug, 200).await?))
+}
+
+/// What a shop owner pastes, and the Content-Security-Policy their page needs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Snippet {
+    /// The HTML to paste.
+    pub html: String,
+    /// CSP directives to add to the shop's policy, by directive name.
+    pub content_security_policy: std::collections::BTreeMap<String, String>,
+    /// The same directives as one header value.
+    pub content_security_policy_header: String,
+}
+
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn html_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Builds the snippet for a tenant, or explains why it cannot yet.
+pub fn snippet_for(state: &AppState, slug: &str, issuer: &str) -> Result<Snippet, ApiError> {
+    let integrity = state.assets().integrity("tessera.js").ok_or_else(|| {
+        ApiError::Conflict(
+            "the widget is not built, so the snippet has no integrity value yet: run `cargo xtask dist`"
+                .into(),
+        )
+    })?;
+    let server = state.public_url();
+    let html = format!(
+        "<script src=\"{server}/widget/v1/tessera.js\" integrity=\"{integrity}\" crossorigin=\"anonymous\" defer></script>\n\
+         <tessera-login tenant=\"{}\" server=\"{}\"></tessera-login>",
+        html_attribute(slug),
+        html_attribute(server)
+    );
+    let issuer_origin = origin_of(issuer);
+    let mut directives = std::collections::BTreeMap::new();
+    directives.insert(
+        "script-src".to_owned(),
+        format!("{server} 'wasm-unsafe-eval'"),
+    );
+    let connect = if issuer_origin == server {
+        server.to_owned()
+    } else {
+        format!("{issuer_origin} {server}")
+    };
+    directives.insert("connect-src".to_owned(), connect);
+    directives.insert("style-src".to_owned(), server.to_owned());
+    directives.insert("img-src".to_owned(), server.to_owned());
+    let header = directives
+        .iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Snippet {
+        html,
+        content_security_policy: directives,
+        content_security_policy_header: header,
+    })
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/snippet", responses((status = 200, body = Snippet), (status = 409)))]
+async fn snippet(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Json<Snippet>, ApiError> {
+    validate_slug(&slug)?;
+    admin.may_manage(&slug)?;
+    let record = state.tenant(&slug).await?;
+    Ok(Json(snippet_for(
+        &state,
+        &slug,
+        &record.config.value.issuer,
+    )?))
+}

@@ -1,0 +1,152 @@
+//! Settings for `tessera serve`: a TOML file, overridable by environment
+//! variables, checked before anything starts.
+//!
+//! Every problem is reported at once, with the setting's name in the file and
+//! in the environment, so an operator fixes a broken deployment in one pass.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+/// Request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest request body, in bytes.
+    pub body_bytes: usize,
+    /// How long one request may take, in seconds.
+    pub request_timeout_seconds: u64,
+    /// Token endpoint requests per minute per client address.
+    pub token_requests_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 64 * 1024,
+            request_timeout_seconds: 10,
+            token_requests_per_minute: 60,
+        }
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The settings file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    dist_dir: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    #[serde(default)]
+    limits: Limits,
+}
+
+/// Checked settings for `tessera serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The public origin browsers use to reach this server.
+    pub public_url: String,
+    /// Where the database and keys live.
+    pub data_dir: PathBuf,
+    /// Where the built widget assets are (`dist/`).
+    pub dist_dir: PathBuf,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+/// Reads `path`, applies `TESSERA_*` environment overrides from `environment`,
+/// and checks the result.
+pub fn load(
+    path: &Path,
+    environment: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<ServeConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the settings file {}", path.display()))?;
+    let mut file: File = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid settings file", path.display()))?;
+    if let Some(value) = environment("TESSERA_LISTEN") {
+        file.listen = Some(value);
+    }
+    if let Some(value) = environment("TESSERA_PUBLIC_URL") {
+        file.public_url = Some(value);
+    }
+    if let Some(value) = environment("TESSERA_DATA_DIR") {
+        file.data_dir = Some(value.into());
+    }
+    if let Some(value) = environment("TESSERA_DIST_DIR") {
+        file.dist_dir = Some(value.into());
+    }
+    if let Some(value) = environment("TESSERA_LOG_FORMAT") {
+        file.log_format = Some(match value.as_str() {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => bail!("TESSERA_LOG_FORMAT must be `json` or `text`, not `{other}`"),
+        });
+    }
+    let mut problems = Vec::new();
+    let listen = match file.listen.as_deref().map(str::parse::<SocketAddr>) {
+        Some(Ok(address)) => Some(address),
+        Some(Err(_)) => {
+            problems.push(
+                "`listen` (TESSERA_LISTEN) must be an address such as 0.0.0.0:8080".to_owned(),
+            );
+            None
+        }
+        None => {
+            problems.push("`listen` (TESSERA_LISTEN) is required, e.g. 0.0.0.0:8080".to_owned());
+            None
+        }
+    };
+    match &file.public_url {
+        Some(url) if crate::model::validate_origin("public_url", url).is_ok() => {}
+        Some(_) => problems.push(
+            "`public_url` (TESSERA_PUBLIC_URL) must be an https origin without a path".to_owned(),
+        ),
+        None => problems.push(
+            "`public_url` (TESSERA_PUBLIC_URL) is required, e.g. https://auth.shop.example"
+                .to_owned(),
+        ),
+    }
+    if file.data_dir.is_none() {
+        problems.push("`data_dir` (TESSERA_DATA_DIR) is required".to_owned());
+    }
+    if file.limits.body_bytes == 0 || file.limits.request_timeout_seconds == 0 {
+        problems.push(
+            "`limits.body_bytes` and `limits.request_timeout_seconds` must be above 0".to_owned(),
+        );
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} cannot be used:\n  - {}",
+            path.display(),
+            problems.join("\n  - ")
+        );
+    }
+    Ok(ServeConfig {
+        listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        public_url: file.public_url.unwrap_or_default(),
+        data_dir: file.data_dir.unwrap_or_default(),
+        dist_dir: file.dist_dir.unwrap_or_else(|| PathBuf::from("dist")),
+        log_format: file.log_format.unwrap_or_default(),
+        limits: file.limits,
+    })
+}

@@ -1,0 +1,840 @@
+//! The built-in development OpenID issuer, mounted at `/dev/oidc`.
+//!
+//! It lets Tessera run end to end on one machine with no IdP installed:
+//! discovery, a JWKS with an ES256 key kept in the data folder, an authorize
+//! page to pick or type a demo user and consent, a token endpoint
+//! (authorization code with PKCE S256 required, exact `redirect_uri` match,
+//! single-use codes valid 60 s, CORS for the tenant's shop origins, a rate
+//! limit per client address) and `end_session`. Every tenant is a public
+//! client whose `client_id` is its slug. Tokens carry a pairwise `sub` per
+//! tenant and no personal data: the demo users' names and emails exist only
+//! on the issuer's own page, as they would at a real IdP.
+//!
+//! It is not for production: it runs only in `tessera dev` or behind
+//! `--dangerous-dev-issuer`, and has no passwords.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::TenantRecord;
+
+/// How long an authorization code lives.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+/// How long issued tokens live, in seconds.
+pub const TOKEN_LIFETIME_SECONDS: i64 = 600;
+
+/// A demo user of the development issuer: the personal data stays here.
+#[derive(Debug, Clone)]
+struct DemoUser {
+    id: &'static str,
+    name: &'static str,
+    email: &'static str,
+}
+
+const DEMO_USERS: [DemoUser; 3] = [
+    DemoUser {
+        id: "ada",
+        name: "Ada Lovelace",
+        email: "ada@example.test",
+    },
+    DemoUser {
+        id: "grace",
+        name: "Grace Hopper",
+        email: "grace@example.test",
+    },
+    DemoUser {
+        id: "alan",
+        name: "Alan Turing",
+        email: "alan@example.test",
+    },
+];
+
+#[derive(Debug, Clone)]
+struct PendingCode {
+    tenant: String,
+    user_id: String,
+    redirect_uri: String,
+    code_challenge: String,
+    nonce: Option<String>,
+    scope: String,
+    issued: Instant,
+}
+
+/// The development issuer's keys and in-flight state.
+#[derive(Clone)]
+pub struct DevIssuer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    pkcs8: Vec<u8>,
+    key_id: String,
+    public_jwk: serde_json::Value,
+    pairwise_secret: [u8; 32],
+    codes: Mutex<HashMap<String, PendingCode>>,
+    token_requests: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    token_requests_per_minute: u32,
+}
+
+fn read_or_create(
+    path: &Path,
+    create: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return Ok(bytes);
+    }
+    let bytes = create()?;
+    std::fs::write(path, &bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(bytes)
+}
+
+impl DevIssuer {
+    /// Loads the issuer's key and pairwise secret from `data_dir`, creating
+    /// them on first use, for an issuer at `{public_url}/dev/oidc`.
+    pub fn open(
+        data_dir: &Path,
+        public_url: &str,
+        token_requests_per_minute: u32,
+    ) -> anyhow::Result<DevIssuer> {
+        tessera_verifier::install_ring_provider();
+        let random = ring::rand::SystemRandom::new();
+        let pkcs8 = read_or_create(&data_dir.join("dev-issuer-es256.p8"), || {
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
+                .map(|document| document.as_ref().to_vec())
+                .map_err(|_| anyhow::anyhow!("cannot generate the development issuer's key"))
+        })?;
+        let secret = read_or_create(&data_dir.join("dev-issuer-pairwise.secret"), || {
+            let mut bytes = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&random, &mut bytes)
+                .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+            Ok(bytes)
+        })?;
+        let key_pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &random)
+            .map_err(|_| anyhow::anyhow!("the development issuer's key file is damaged"))?;
+        let point = key_pair.public_key().as_ref();
+        let (x, y) = (
+            URL_SAFE_NO_PAD.encode(&point[1..33]),
+            URL_SAFE_NO_PAD.encode(&point[33..65]),
+        );
+        // RFC 7638 thumbprint as the kid: stable for the same key.
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let key_id = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        let public_jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": key_id,
+                                "use": "sig", "alg": "ES256"});
+        let mut pairwise_secret = [0u8; 32];
+        if secret.len() != 32 {
+            anyhow::bail!("the development issuer's pairwise secret file is damaged");
+        }
+        pairwise_secret.copy_from_slice(&secret);
+        Ok(DevIssuer {
+            inner: Arc::new(Inner {
+                issuer: format!("{}/dev/oidc", public_url.trim_end_matches('/')),
+                pkcs8,
+                key_id,
+                public_jwk,
+                pairwise_secret,
+                codes: Mutex::new(HashMap::new()),
+                token_requests: Mutex::new(HashMap::new()),
+                token_requests_per_minute,
+            }),
+        })
+    }
+
+    /// The issuer identifier, `{public_url}/dev/oidc`.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The public key set.
+    pub fn jwks(&self) -> serde_json::Value {
+        json!({ "keys": [self.inner.public_jwk] })
+    }
+
+    /// The pairwise subject of `user_id` at `tenant`: an HMAC, so tenants
+    /// cannot correlate a customer across shops.
+    pub fn pairwise_subject(&self, tenant: &str, user_id: &str) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.inner.pairwise_secret);
+        let tag = ring::hmac::sign(&key, format!("{tenant}\0{user_id}").as_bytes());
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..20])
+    }
+
+    fn sign(&self, typ: &str, claims: &serde_json::Value) -> Result<String, ApiError> {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(self.inner.key_id.clone());
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(&self.inner.pkcs8),
+        )
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("cannot sign a token: {error}")))
+    }
+
+    fn allow_token_request(&self, address: Option<IpAddr>) -> bool {
+        let Some(address) = address else { return true };
+        let mut windows = self
+            .inner
+            .token_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        windows.retain(|_, (started, _)| now.duration_since(*started) < Duration::from_secs(60));
+        let (_, count) = windows.entry(address).or_insert((now, 0));
+        *count += 1;
+        *count <= self.inner.token_requests_per_minute
+    }
+}
+
+/// The development issuer's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dev/oidc/.well-known/openid-configuration", get(discovery))
+        .route("/dev/oidc/jwks", get(jwks))
+        .route(
+            "/dev/oidc/authorize",
+            get(authorize_page).post(authorize_decision),
+        )
+        .route(
+            "/dev/oidc/token",
+            axum::routing::post(token).options(token_preflight),
+        )
+        .route("/dev/oidc/end_session", get(end_session))
+}
+
+fn issuer_of(state: &AppState) -> Result<&DevIssuer, ApiError> {
+    state
+        .dev_issuer()
+        .ok_or_else(|| ApiError::NotFound("the development issuer is not enabled".into()))
+}
+
+async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let issuer = issuer_of(&state)?.issuer().to_owned();
+    let mut response = axum::Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/end_session"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": ["openid"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "azp"],
+        "ui_locales_supported": crate::i18n::BASE_LOCALES,
+        "authorization_response_iss_parameter_supported": true,
+    }))
+    .into_response();
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let mut response = axum::Json(issuer_of(&state)?.jwks()).into_response();
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// The parameters of an authorization request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthorizeRequest {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    ui_locales: Option<String>,
+}
+
+/// An authorization request that passed every check.
+struct ValidAuthorize {
+    tenant: TenantRecord,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: String,
+}
+
+/// Errors before the redirect URI is trusted are shown as a page; never
+/// redirect to an unchecked URI.
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in error</title></head>\
+         <body><main><h1>Sign-in error</h1><p>{}</p></main></body></html>",
+        escape(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn redirect_with(uri: &str, parameters: &[(&str, &str)]) -> Response {
+    let mut url = uri.to_owned();
+    for (index, (name, value)) in parameters.iter().enumerate() {
+        url.push(if index == 0 && !uri.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&percent_encode(value));
+    }
+    Redirect::to(&url).into_response()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+async fn validate_authorize(
+    state: &AppState,
+    request: &AuthorizeRequest,
+) -> Result<ValidAuthorize, Response> {
+    let client_id = request
+        .client_id
+        .as_deref()
+        .ok_or_else(|| error_page(StatusCode::BAD_REQUEST, "client_id is missing"))?;
+    let tenant = state
+        .tenant(client_id)
+        .await
+        .map_err(|_| error_page(StatusCode::BAD_REQUEST, "client_id is not a known tenant"))?;
+    let redirect_uri = request
+        .redirect_uri
+        .as_deref()
+        .ok_or_else(|| error_page(StatusCode::BAD_REQUEST, "redirect_uri is missing"))?;
+    if !tenant
+        .config
+        .value
+        .redirect_uris
+        .iter()
+        .any(|uri| uri == redirect_uri)
+    {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri is not registered for this client (exact match required)",
+        ));
+    }
+    // From here on errors go back to the client, as RFC 6749 4.1.2.1 says.
+    let back = |error: &str, description: &str| {
+        let mut parameters = vec![("error", error), ("error_description", description)];
+        if let Some(state) = request.state.as_deref() {
+            parameters.push(("state", state));
+        }
+        redirect_with(redirect_uri, &parameters)
+    };
+    if request.response_type.as_deref() != Some("code") {
+        return Err(back(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    let scope = request.scope.clone().unwrap_or_default();
+    if !scope.split_whitespace().any(|s| s == "openid") {
+        return Err(back("invalid_scope", "the scope must include openid"));
+    }
+    if request.code_challenge_method.as_deref() != Some("S256") {
+        return Err(back(
+            "invalid_request",
+            "PKCE with code_challenge_method=S256 is required",
+        ));
+    }
+    let challenge = request.code_challenge.clone().unwrap_or_default();
+    if challenge.len() != 43 || URL_SAFE_NO_PAD.decode(&challenge).is_err() {
+        return Err(back(
+            "invalid_request",
+            "code_challenge must be BASE64URL(SHA256(verifier))",
+        ));
+    }
+    Ok(ValidAuthorize {
+        tenant,
+        redirect_uri: redirect_uri.to_owned(),
+        scope,
+        code_challenge: challenge,
+    })
+}
+
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn authorize_page(
+    State(state): State<AppState>,
+    Query(request): Query<AuthorizeRequest>,
+) -> Response {
+    if issuer_of(&state).is_err() {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "the development issuer is not enabled",
+        );
+    }
+    let valid = match validate_authorize(&state, &request).await {
+        Ok(valid) => valid,
+        Err(response) => return response,
+    };
+    let style_nonce = nonce();
+    let hidden = |name: &str, value: &Option<String>| match value {
+        Some(value) => format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        ),
+        None => String::new(),
+    };
+    let forwarded = [
+        ("response_type", &request.response_type),
+        ("client_id", &request.client_id),
+        ("redirect_uri", &request.redirect_uri),
+        ("scope", &request.scope),
+        ("state", &request.state),
+        ("nonce", &request.nonce),
+        ("code_challenge", &request.code_challenge),
+        ("code_challenge_method", &request.code_challenge_method),
+    ]
+    .iter()
+    .map(|(name, value)| hidden(name, value))
+    .collect::<String>();
+    let users = DEMO_USERS
+        .iter()
+        .enumerate()
+        .map(|(index, user)| {
+            format!(
+                "<label class=\"user\"><input type=\"radio\" name=\"user\" value=\"{}\"{}> {} <small>{}</small></label>",
+                user.id,
+                if index == 0 { " checked" } else { "" },
+                escape(user.name),
+                escape(user.email)
+            )
+        })
+        .collect::<String>();
+    let shop = escape(&valid.tenant.config.value.display_name);
+    let lang = request
+        .ui_locales
+        .as_deref()
+        .and_then(|locales| locales.split_whitespace().next())
+        .filter(|tag| tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or("en");
+    let body = format!(
+        r#"<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Development sign-in</title>
+<style nonce="{style_nonce}">
+body {{ font-family: system-ui, sans-serif; background: #f1f5f9; color: #0f172a; margin: 0; }}
+main {{ max-width: 28rem; margin: 3rem auto; background: #fff; border: 1px solid #cbd5e1; border-radius: 12px; padding: 1.5rem; }}
+.user {{ display: block; padding: .5rem 0; }} small {{ color: #475569; }}
+button {{ font: inherit; padding: .5rem 1rem; border-radius: 8px; border: 1px solid #1d4ed8; margin-right: .5rem; }}
+.allow {{ background: #1d4ed8; color: #fff; }} .deny {{ background: #fff; color: #1d4ed8; }}
+button:focus-visible, input:focus-visible {{ outline: 3px solid #1d4ed8; outline-offset: 2px; }}
+.note {{ color: #475569; font-size: .875rem; }}
+</style></head>
+<body><main>
+<h1>Development sign-in</h1>
+<p><strong>{shop}</strong> asks to sign you in. It will receive a pseudonym only: never the name or email below.</p>
+<form method="post" action="/dev/oidc/authorize">
+{forwarded}
+<fieldset><legend>Demo user</legend>{users}
+<label class="user"><input type="radio" name="user" value="typed"> Someone else: <input name="typed_name" aria-label="Demo user name" maxlength="40"></label>
+</fieldset>
+<p><button class="allow" type="submit" name="decision" value="allow">Allow</button>
+<button class="deny" type="submit" name="decision" value="deny">Deny</button></p>
+<p class="note">This issuer exists for development only and asks for no password.</p>
+</form></main></body></html>"#
+    );
+    let redirect_origin = valid
+        .redirect_uri
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let policy = format!(
+        "default-src 'none'; style-src 'nonce-{style_nonce}'; form-action 'self' {redirect_origin}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut response = Html(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The consent form's fields: the original request plus the choice.
+#[derive(Debug, Deserialize)]
+struct Decision {
+    decision: String,
+    user: Option<String>,
+    typed_name: Option<String>,
+    #[serde(flatten)]
+    request: AuthorizeRequest,
+}
+
+async fn authorize_decision(State(state): State<AppState>, Form(form): Form<Decision>) -> Response {
+    let issuer = match issuer_of(&state) {
+        Ok(issuer) => issuer.clone(),
+        Err(_) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "the development issuer is not enabled",
+            );
+        }
+    };
+    // The hidden fields came back from the browser: check them all again.
+    let valid = match validate_authorize(&state, &form.request).await {
+        Ok(valid) => valid,
+        Err(response) => return response,
+    };
+    let mut parameters = Vec::new();
+    if form.decision != "allow" {
+        parameters.push(("error", "access_denied".to_owned()));
+        parameters.push((
+            "error_description",
+            "the user denied the request".to_owned(),
+        ));
+    } else {
+        let user_id = match form.user.as_deref() {
+            Some("typed") => {
+                let name = form.typed_name.unwrap_or_default();
+                let name = name.trim();
+                if name.is_empty()
+                    || name.chars().count() > 40
+                    || name.chars().any(char::is_control)
+                {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        "type a demo user name of 1 to 40 characters",
+                    );
+                }
+                format!("typed:{}", name.to_lowercase())
+            }
+            Some(id) if DEMO_USERS.iter().any(|user| user.id == id) => id.to_owned(),
+            _ => return error_page(StatusCode::BAD_REQUEST, "choose a demo user"),
+        };
+        let code = nonce() + &nonce();
+        let mut codes = issuer.inner.codes.lock().unwrap_or_else(|p| p.into_inner());
+        codes.retain(|_, pending| pending.issued.elapsed() < CODE_LIFETIME);
+        codes.insert(
+            code.clone(),
+            PendingCode {
+                tenant: valid.tenant.slug.clone(),
+                user_id,
+                redirect_uri: valid.redirect_uri.clone(),
+                code_challenge: valid.code_challenge.clone(),
+                nonce: form.request.nonce.clone(),
+                scope: valid.scope.clone(),
+                issued: Instant::now(),
+            },
+        );
+        parameters.push(("code", code));
+    }
+    if let Some(client_state) = &form.request.state {
+        parameters.push(("state", client_state.clone()));
+    }
+    parameters.push(("iss", issuer.issuer().to_owned()));
+    let borrowed: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    // 303 so the browser follows with a GET.
+    let mut response = redirect_with(&valid.redirect_uri, &borrowed);
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+}
+
+/// The token request's form fields.
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    client_id: Option<String>,
+    code_verifier: Option<String>,
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut response = (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The CORS origin to echo: the server's own, or any tenant's shop origin.
+async fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
+    if origin == state.public_url() {
+        return HeaderValue::from_str(origin).ok();
+    }
+    for slug in state.store().tenant_slugs().await.ok()? {
+        let tenant = state.store().tenant(&slug).await.ok()??;
+        if tenant
+            .config
+            .value
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin)
+        {
+            return HeaderValue::from_str(origin).ok();
+        }
+    }
+    None
+}
+
+fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
+    response
+}
+
+async fn token_preflight(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let origin = allowed_origin(&state, &headers).await;
+    with_cors(StatusCode::NO_CONTENT.into_response(), origin)
+}
+
+async fn token(
+    State(state): State<AppState>,
+    connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(request): Form<TokenRequest>,
+) -> Response {
+    let origin = allowed_origin(&state, &headers).await;
+    let response = token_response(&state, connection.map(|c| c.0.0.ip()), request).await;
+    with_cors(response, origin)
+}
+
+async fn token_response(
+    state: &AppState,
+    address: Option<IpAddr>,
+    request: TokenRequest,
+) -> Response {
+    let issuer = match issuer_of(state) {
+        Ok(issuer) => issuer.clone(),
+        Err(error) => return error.into_response(),
+    };
+    if !issuer.allow_token_request(address) {
+        state.metrics().record_rate_limited();
+        let mut response = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "too many token requests",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    }
+    if request.grant_type.as_deref() != Some("authorization_code") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only authorization_code is supported",
+        );
+    }
+    let code = request.code.unwrap_or_default();
+    // Single use: the code is removed whether or not the rest checks out.
+    let pending = issuer
+        .inner
+        .codes
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&code);
+    let Some(pending) = pending else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code is unknown or already used",
+        );
+    };
+    if pending.issued.elapsed() >= CODE_LIFETIME {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code expired");
+    }
+    if request.client_id.as_deref() != Some(pending.tenant.as_str()) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code was issued to another client",
+        );
+    }
+    if request.redirect_uri.as_deref() != Some(pending.redirect_uri.as_str()) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "redirect_uri does not match the authorization request",
+        );
+    }
+    let verifier = request.code_verifier.unwrap_or_default();
+    let verifier_ok = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    if !verifier_ok || challenge != pending.code_challenge {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code_verifier does not match the code_challenge",
+        );
+    }
+    let tenant = match state.store().tenant(&pending.tenant).await {
+        Ok(Some(tenant)) => tenant,
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the client no longer exists",
+            );
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let subject = issuer.pairwise_subject(&pending.tenant, &pending.user_id);
+    let mut id_claims = json!({
+        "iss": issuer.issuer(), "sub": subject, "aud": pending.tenant, "azp": pending.tenant,
+        "iat": now, "auth_time": now, "exp": now + TOKEN_LIFETIME_SECONDS,
+    });
+    if let Some(nonce) = &pending.nonce {
+        id_claims["nonce"] = json!(nonce);
+    }
+    let access_claims = json!({
+        "iss": issuer.issuer(), "sub": subject, "aud": tenant.config.value.audience,
+        "client_id": pending.tenant, "scope": pending.scope, "iat": now,
+        "exp": now + TOKEN_LIFETIME_SECONDS, "jti": nonce(),
+    });
+    let (id_token, access_token) = match (
+        issuer.sign("JWT", &id_claims),
+        issuer.sign("at+jwt", &access_claims),
+    ) {
+        (Ok(id_token), Ok(access_token)) => (id_token, access_token),
+        (Err(error), _) | (_, Err(error)) => return error.into_response(),
+    };
+    let mut response = axum::Json(json!({
+        "access_token": access_token,
+        "id_token": id_token,
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME_SECONDS,
+        "scope": pending.scope,
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct EndSession {
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+    #[serde(rename = "id_token_hint")]
+    _id_token_hint: Option<String>,
+}
+
+async fn end_session(State(state): State<AppState>, Query(request): Query<EndSession>) -> Response {
+    if issuer_of(&state).is_err() {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "the development issuer is not enabled",
+        );
+    }
+    // Only a URI registered for the named client is followed.
+    if let (Some(uri), Some(client_id)) = (&request.post_logout_redirect_uri, &request.client_id) {
+        if let Ok(tenant) = state.tenant(client_id).await {
+            if tenant
+                .config
+                .value
+                .redirect_uris
+                .iter()
+                .any(|registered| registered == uri)
+            {
+                let parameters: Vec<(&str, &str)> = request
+                    .state
+                    .as_deref()
+                    .map(|s| vec![("state", s)])
+                    .unwrap_or_default();
+                return redirect_with(uri, &parameters);
+            }
+        }
+    }
+    Html(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out</title></head>\
+         <body><main><h1>You are signed out</h1></main></body></html>",
+    )
+    .into_response()
+}

@@ -1,0 +1,275 @@
+//! Tenants: what a shop configures, and the validation every value passes.
+//!
+//! A `TenantConfig` arrives as JSON through the admin API or the CLI; it is
+//! checked field by field, and a failure names the field and what is allowed.
+//! Nothing here touches storage or HTTP.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::i18n::BASE_LOCALES;
+
+/// Checks a tenant slug: 3 to 32 characters, lowercase letters, digits and
+/// inner hyphens. Slugs appear in URLs and file-like paths, so nothing else.
+pub fn validate_slug(slug: &str) -> Result<(), ApiError> {
+    let bytes = slug.as_bytes();
+    let allowed = |byte: &u8| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'-';
+    let ok = (3..=32).contains(&bytes.len())
+        && bytes.iter().all(allowed)
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "slug",
+            "a tenant slug has 3 to 32 characters: lowercase letters, digits and inner hyphens",
+        ))
+    }
+}
+
+/// An icon for a provider button, from the widget's built-in set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderIcon {
+    /// No icon.
+    None,
+    /// A generic key.
+    Key,
+    /// A passkey symbol.
+    Passkey,
+    /// A building (a company directory).
+    Building,
+    /// An envelope (a one-time link by email, handled by the IdP).
+    Envelope,
+}
+
+/// A sign-in button that sends a hint to the IdP (e.g. Keycloak's
+/// `kc_idp_hint`) so it skips its own chooser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderButton {
+    /// The button's label (1 to 60 characters).
+    pub label: String,
+    /// The button's icon.
+    pub icon: ProviderIcon,
+    /// The authorization request parameter carrying the hint.
+    pub hint_parameter: String,
+    /// The hint's value.
+    pub hint_value: String,
+}
+
+/// Where the widget keeps tokens in the browser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStorage {
+    /// In memory only: gone when the page closes (the default).
+    #[default]
+    Memory,
+    /// In sessionStorage, surviving reloads of the tab.
+    SessionStorage,
+}
+
+/// Everything a tenant configures except its theme and texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// The shop's name as shown to admins.
+    pub display_name: String,
+    /// The OpenID issuer URL (https, or http on loopback for development).
+    pub issuer: String,
+    /// The widget's OAuth client id at the issuer (a public client).
+    pub client_id: String,
+    /// The API audience access tokens are issued for.
+    pub audience: String,
+    /// Shop origins allowed to host the widget (`https://shop.example`).
+    pub allowed_origins: Vec<String>,
+    /// Exact redirect URIs registered at the issuer.
+    pub redirect_uris: Vec<String>,
+    /// Scopes requested; `openid` only by default, so no email, no profile.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The locale used when negotiation finds nothing better.
+    pub default_locale: String,
+    /// The locales offered.
+    pub enabled_locales: Vec<String>,
+    /// Extra sign-in buttons with IdP hints.
+    #[serde(default)]
+    pub providers: Vec<ProviderButton>,
+    /// Where the widget keeps tokens.
+    #[serde(default)]
+    pub token_storage: TokenStorage,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".to_owned()]
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() || value.chars().count() > max || value.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            field,
+            format!("must be 1 to {max} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `host` is a loopback name or address.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.") || host == "[::1]"
+}
+
+/// Splits an absolute http(s) URL into scheme, host and the rest, refusing
+/// user info, fragments, whitespace and plain http off loopback.
+fn split_url<'a>(field: &str, url: &'a str) -> Result<(&'a str, &'a str, &'a str), ApiError> {
+    let bad = |why: &str| ApiError::invalid(field, format!("`{url}` is not allowed: {why}"));
+    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("it is too long or contains spaces"));
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("it is not an absolute URL"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.is_empty() || authority.contains('@') {
+        return Err(bad("it needs a host and no user info"));
+    }
+    if tail.contains('#') {
+        return Err(bad("fragments are not allowed"));
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+            if !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("the port is not a number"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    match scheme {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => return Err(bad("plain http is only allowed for localhost")),
+        _ => return Err(bad("the scheme must be https")),
+    }
+    Ok((scheme, host, tail))
+}
+
+/// Checks a URL the server or browser will call.
+pub fn validate_url(field: &str, url: &str) -> Result<(), ApiError> {
+    split_url(field, url).map(|_| ())
+}
+
+/// Checks an origin: scheme, host and optional port, nothing else.
+pub fn validate_origin(field: &str, origin: &str) -> Result<(), ApiError> {
+    let (_, _, tail) = split_url(field, origin)?;
+    if !tail.is_empty() {
+        return Err(ApiError::invalid(
+            field,
+            format!("`{origin}` is not an origin: drop the path (e.g. https://shop.example)"),
+        ));
+    }
+    Ok(())
+}
+
+fn token_like(field: &str, value: &str) -> Result<(), ApiError> {
+    let ok = !value.is_empty()
+        && value.len() <= 200
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "use 1 to 200 characters: letters, digits and - _ . : ~",
+        ))
+    }
+}
+
+impl TenantConfig {
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        text("display_name", &self.display_name, 100)?;
+        validate_url("issuer", &self.issuer)?;
+        token_like("client_id", &self.client_id)?;
+        text("audience", &self.audience, 200)?;
+        if self.allowed_origins.len() > 50 {
+            return Err(ApiError::invalid("allowed_origins", "at most 50 origins"));
+        }
+        for (index, origin) in self.allowed_origins.iter().enumerate() {
+            validate_origin(&format!("allowed_origins[{index}]"), origin)?;
+        }
+        if self.redirect_uris.is_empty() || self.redirect_uris.len() > 50 {
+            return Err(ApiError::invalid(
+                "redirect_uris",
+                "give 1 to 50 redirect URIs",
+            ));
+        }
+        for (index, uri) in self.redirect_uris.iter().enumerate() {
+            validate_url(&format!("redirect_uris[{index}]"), uri)?;
+        }
+        if !self.scopes.iter().any(|scope| scope == "openid") {
+            return Err(ApiError::invalid(
+                "scopes",
+                "the scopes must include `openid`",
+            ));
+        }
+        for (index, scope) in self.scopes.iter().enumerate() {
+            token_like(&format!("scopes[{index}]"), scope)?;
+        }
+        if self.enabled_locales.is_empty() {
+            return Err(ApiError::invalid(
+                "enabled_locales",
+                "enable at least one locale",
+            ));
+        }
+        for (index, locale) in self.enabled_locales.iter().enumerate() {
+            if !BASE_LOCALES.contains(&locale.as_str()) {
+                return Err(ApiError::invalid(
+                    format!("enabled_locales[{index}]"),
+                    format!(
+                        "`{locale}` is not a supported locale: {}",
+                        BASE_LOCALES.join(", ")
+                    ),
+                ));
+            }
+        }
+        if !self.enabled_locales.contains(&self.default_locale) {
+            return Err(ApiError::invalid(
+                "default_locale",
+                "the default locale must be one of the enabled locales",
+            ));
+        }
+        if self.providers.len() > 10 {
+            return Err(ApiError::invalid(
+                "providers",
+                "at most 10 provider buttons",
+            ));
+        }
+        for (index, provider) in self.providers.iter().enumerate() {
+            text(&format!("providers[{index}].label"), &provider.label, 60)?;
+            let parameter = &provider.hint_parameter;
+            let parameter_ok = !parameter.is_empty()
+                && parameter.len() <= 40
+                && parameter
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !parameter_ok {
+                return Err(ApiError::invalid(
+                    format!("providers[{index}].hint_parameter"),
+                    "use 1 to 40 characters: lowercase letters, digits and _ (e.g. kc_idp_hint)",
+                ));
+            }
+            token_like(
+                &format!("providers[{index}].hint_value"),
+                &provider.hint_value,
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,527 @@
+//! Themes: typed design tokens, their validation, and the CSS they render to.
+//!
+//! Every token has a type (`Color` is `#rgb`/`#rrggbb` only, `Radius` a number
+//! with `px` or `rem`, fonts and densities are closed sets), so a theme cannot
+//! carry CSS syntax of its own: `;`, `}`, `url(`, `expression(`, `</style>`
+//! and friends are rejected with the field they were found in. Text and
+//! button colours must also keep WCAG AA contrast (4.5:1). The CSS renders
+//! custom properties on the widget's shadow root (`:host`), with light and
+//! dark variants and `auto` following `prefers-color-scheme`. Built-in
+//! presets live in `themes/*.toml` and are embedded in the binary.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// A colour as `#rgb` or `#rrggbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Color([u8; 3]);
+
+/// Both newtypes are strings in the OpenAPI document.
+macro_rules! string_schema {
+    ($type:ty, $example:literal, $description:literal) => {
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .examples([serde_json::json!($example)])
+                    .into()
+            }
+        }
+        impl ToSchema for $type {}
+    };
+}
+
+string_schema!(Color, "#1d4ed8", "A colour written #rgb or #rrggbb.");
+string_schema!(Radius, "8px", "A radius of 0 to 48px or 0 to 3rem.");
+
+impl Color {
+    fn parse(text: &str) -> Option<Color> {
+        let hex = text.strip_prefix('#')?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let digit = |i: usize| u8::from_str_radix(&hex[i..i + 1], 16).ok();
+        match hex.len() {
+            3 => Some(Color([digit(0)? * 17, digit(1)? * 17, digit(2)? * 17])),
+            6 => {
+                let pair = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+                Some(Color([pair(0)?, pair(2)?, pair(4)?]))
+            }
+            _ => None,
+        }
+    }
+
+    fn relative_luminance(self) -> f64 {
+        let channel = |value: u8| {
+            let c = f64::from(value) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(self.0[0]) + 0.7152 * channel(self.0[1]) + 0.0722 * channel(self.0[2])
+    }
+
+    /// The WCAG 2 contrast ratio between two colours.
+    pub fn contrast(self, other: Color) -> f64 {
+        let (a, b) = (self.relative_luminance(), other.relative_luminance());
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+}
+
+impl std::fmt::Display for Color {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2])
+    }
+}
+
+impl Serialize for Color {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Color {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Color::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("a colour must be written #rgb or #rrggbb (hex digits only)")
+        })
+    }
+}
+
+/// A corner radius: 0 to 48 `px`, or 0 to 3 `rem`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Radius {
+    value: f32,
+    rem: bool,
+}
+
+impl std::fmt::Display for Radius {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.value, if self.rem { "rem" } else { "px" })
+    }
+}
+
+impl Serialize for Radius {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Radius {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let invalid = || serde::de::Error::custom("a radius is 0 to 48px or 0 to 3rem, e.g. 8px");
+        let (number, rem) = if let Some(number) = text.strip_suffix("rem") {
+            (number, true)
+        } else {
+            (text.strip_suffix("px").ok_or_else(invalid)?, false)
+        };
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(invalid());
+        }
+        let value: f32 = number.parse().map_err(|_| invalid())?;
+        let limit = if rem { 3.0 } else { 48.0 };
+        if !(0.0..=limit).contains(&value) {
+            return Err(invalid());
+        }
+        Ok(Radius { value, rem })
+    }
+}
+
+/// Font stacks built from fonts already on the device: no remote fonts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FontFamily {
+    /// The platform's UI font.
+    System,
+    /// A humanist sans-serif.
+    Humanist,
+    /// A rounded sans-serif.
+    Rounded,
+    /// A transitional serif.
+    Serif,
+    /// A monospace font.
+    Mono,
+}
+
+impl FontFamily {
+    fn stack(self) -> &'static str {
+        match self {
+            FontFamily::System => {
+                "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", \"Helvetica Neue\", Arial, sans-serif"
+            }
+            FontFamily::Humanist => {
+                "Seravek, \"Gill Sans Nova\", Ubuntu, Calibri, \"DejaVu Sans\", source-sans-pro, sans-serif"
+            }
+            FontFamily::Rounded => {
+                "ui-rounded, \"Hiragino Maru Gothic ProN\", Quicksand, Comfortaa, Manjari, \"Arial Rounded MT\", Calibri, source-sans-pro, sans-serif"
+            }
+            FontFamily::Serif => {
+                "Charter, \"Bitstream Charter\", \"Sitka Text\", Cambria, Georgia, serif"
+            }
+            FontFamily::Mono => {
+                "ui-monospace, \"Cascadia Code\", \"Source Code Pro\", Menlo, Consolas, \"DejaVu Sans Mono\", monospace"
+            }
+        }
+    }
+}
+
+/// Spacing density.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Density {
+    /// Tight spacing.
+    Compact,
+    /// The default.
+    Comfortable,
+    /// Generous spacing and larger targets.
+    Spacious,
+}
+
+impl Density {
+    fn unit(self) -> &'static str {
+        match self {
+            Density::Compact => "0.375rem",
+            Density::Comfortable => "0.5rem",
+            Density::Spacious => "0.75rem",
+        }
+    }
+}
+
+/// Which palette the widget shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColorScheme {
+    /// Always the light palette.
+    Light,
+    /// Always the dark palette.
+    Dark,
+    /// Follow `prefers-color-scheme`.
+    Auto,
+}
+
+/// The colours of one palette.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Palette {
+    /// Buttons and links.
+    pub primary: Color,
+    /// Text on `primary`.
+    pub on_primary: Color,
+    /// The widget's background.
+    pub background: Color,
+    /// Raised surfaces.
+    pub surface: Color,
+    /// Body text.
+    pub text: Color,
+    /// Secondary text.
+    pub muted: Color,
+    /// Borders and dividers.
+    pub border: Color,
+    /// Error text and borders.
+    pub danger: Color,
+    /// The keyboard focus ring.
+    pub focus_ring: Color,
+}
+
+/// A logo: a sanitised SVG or a PNG, at most 32 KiB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Logo {
+    /// SVG markup; only drawing elements and presentation attributes survive.
+    Svg {
+        /// The SVG document.
+        markup: String,
+    },
+    /// A PNG image, base64-encoded.
+    Png {
+        /// The PNG bytes in standard base64.
+        base64: String,
+    },
+}
+
+/// A complete theme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// The preset this theme started from (informational).
+    #[serde(default)]
+    pub name: String,
+    /// A name for admins.
+    #[serde(default)]
+    pub display_name: String,
+    /// Which palette is shown.
+    pub color_scheme: ColorScheme,
+    /// Corner radius.
+    pub radius: Radius,
+    /// Font stack.
+    pub font_family: FontFamily,
+    /// Multiplier of the base font size, 0.75 to 1.5.
+    pub type_scale: f32,
+    /// Spacing density.
+    pub density: Density,
+    /// The light palette.
+    pub light: Palette,
+    /// The dark palette.
+    pub dark: Palette,
+    /// An optional logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<Logo>,
+}
+
+/// The largest logo accepted, in bytes.
+pub const MAX_LOGO_BYTES: usize = 32 * 1024;
+
+/// The built-in presets, embedded from `themes/`.
+pub const PRESETS: [(&str, &str); 6] = [
+    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("auto", include_str!("../../themes/auto.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("forest", include_str!("../../themes/forest.toml")),
+    ("mono", include_str!("../../themes/mono.toml")),
+];
+
+/// A built-in preset by name.
+pub fn preset(name: &str) -> Option<Theme> {
+    let (_, source) = PRESETS.iter().find(|(preset, _)| *preset == name)?;
+    toml::from_str(source).ok()
+}
+
+/// Reads a theme from JSON, naming the offending field on failure.
+pub fn theme_from_json(body: &[u8]) -> Result<Theme, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let theme: Theme = serde_path_to_error(&mut deserializer)?;
+    theme.validate()?;
+    Ok(theme)
+}
+
+fn serde_path_to_error(
+    deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<Theme, ApiError> {
+    Theme::deserialize(deserializer).map_err(|error| ApiError::Invalid {
+        field: None,
+        message: format!("invalid theme: {error}"),
+    })
+}
+
+impl Theme {
+    /// Checks ranges and contrast; types were checked while parsing.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        if !(0.75..=1.5).contains(&self.type_scale) {
+            return Err(ApiError::invalid(
+                "type_scale",
+                "must be between 0.75 and 1.5",
+            ));
+        }
+        for (name, palette) in [("light", &self.light), ("dark", &self.dark)] {
+            for (pair, foreground, background) in [
+                ("text", palette.text, palette.background),
+                ("text", palette.text, palette.surface),
+                ("on_primary", palette.on_primary, palette.primary),
+                ("danger", palette.danger, palette.background),
+            ] {
+                let ratio = foreground.contrast(background);
+                if ratio < 4.5 {
+                    return Err(ApiError::invalid(
+                        format!("{name}.{pair}"),
+                        format!(
+                            "contrast {ratio:.2}:1 is below WCAG AA (4.5:1) against its background"
+                        ),
+                    ));
+                }
+            }
+        }
+        match &self.logo {
+            None => {}
+            Some(Logo::Svg { markup }) => {
+                if markup.len() > MAX_LOGO_BYTES {
+                    return Err(ApiError::invalid("logo", "the logo is larger than 32 KiB"));
+                }
+                sanitize_svg(markup)?;
+            }
+            Some(Logo::Png { base64 }) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(base64)
+                    .map_err(|_| ApiError::invalid("logo.base64", "not valid base64"))?;
+                if bytes.len() > MAX_LOGO_BYTES {
+                    return Err(ApiError::invalid("logo", "the logo is larger than 32 KiB"));
+                }
+                if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+                    return Err(ApiError::invalid("logo.base64", "not a PNG image"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders the theme as CSS custom properties for the widget's shadow root.
+    pub fn to_css(&self, logo_url: Option<&str>) -> String {
+        let mut css = String::from("/* Tessera theme: generated, do not edit */\n:host {\n");
+        let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
+        let _ = writeln!(
+            css,
+            "  --tessera-font-family: {};",
+            self.font_family.stack()
+        );
+        let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
+        let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
+        if let Some(url) = logo_url {
+            let _ = writeln!(css, "  --tessera-logo: url(\"{url}\");");
+        }
+        let default = match self.color_scheme {
+            ColorScheme::Dark => &self.dark,
+            ColorScheme::Light | ColorScheme::Auto => &self.light,
+        };
+        let scheme = match self.color_scheme {
+            ColorScheme::Light => "light",
+            ColorScheme::Dark => "dark",
+            ColorScheme::Auto => "light dark",
+        };
+        let _ = writeln!(css, "  color-scheme: {scheme};");
+        palette_properties(&mut css, default);
+        css.push_str("}\n");
+        if self.color_scheme == ColorScheme::Auto {
+            css.push_str(
+                "@media (prefers-color-scheme: dark) {\n  :host(:not([theme=\"light\"])) {\n",
+            );
+            palette_properties(&mut css, &self.dark);
+            css.push_str("  }\n}\n");
+        }
+        // The element's own `theme` attribute wins over the tenant's default.
+        css.push_str(":host([theme=\"light\"]) {\n  color-scheme: light;\n");
+        palette_properties(&mut css, &self.light);
+        css.push_str("}\n:host([theme=\"dark\"]) {\n  color-scheme: dark;\n");
+        palette_properties(&mut css, &self.dark);
+        css.push_str("}\n");
+        css
+    }
+}
+
+fn palette_properties(css: &mut String, palette: &Palette) {
+    for (name, color) in [
+        ("primary", palette.primary),
+        ("on-primary", palette.on_primary),
+        ("background", palette.background),
+        ("surface", palette.surface),
+        ("text", palette.text),
+        ("muted", palette.muted),
+        ("border", palette.border),
+        ("danger", palette.danger),
+        ("focus-ring", palette.focus_ring),
+    ] {
+        let _ = writeln!(css, "  --tessera-{name}: {color};");
+    }
+}
+
+/// SVG elements that only draw.
+const SVG_ELEMENTS: [&str; 16] = [
+    "svg",
+    "g",
+    "path",
+    "circle",
+    "ellipse",
+    "rect",
+    "line",
+    "polyline",
+    "polygon",
+    "title",
+    "desc",
+    "defs",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+    "clipPath",
+];
+
+/// Presentation attributes; no `style`, no event handlers, no links.
+const SVG_ATTRIBUTES: [&str; 33] = [
+    "xmlns",
+    "viewBox",
+    "width",
+    "height",
+    "d",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "points",
+    "fill",
+    "fill-rule",
+    "clip-rule",
+    "stroke",
+    "stroke-width",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "opacity",
+    "fill-opacity",
+    "stroke-opacity",
+    "transform",
+    "offset",
+    "stop-color",
+    "stop-opacity",
+    "id",
+    "gradientTransform",
+];
+
+/// Accepts an SVG only when every element and attribute is on the allow-list
+/// and no attribute value could reach outside the document.
+pub fn sanitize_svg(markup: &str) -> Result<(), ApiError> {
+    let document = roxmltree::Document::parse(markup)
+        .map_err(|_| ApiError::invalid("logo.markup", "the SVG is not well-formed XML"))?;
+    if document.root_element().tag_name().name() != "svg" {
+        return Err(ApiError::invalid(
+            "logo.markup",
+            "the root element must be <svg>",
+        ));
+    }
+    for node in document.descendants() {
+        if node.is_element() {
+            let name = node.tag_name().name();
+            if !SVG_ELEMENTS.contains(&name) {
+                return Err(ApiError::invalid(
+                    "logo.markup",
+                    format!("the SVG element <{name}> is not allowed"),
+                ));
+            }
+            for attribute in node.attributes() {
+                let value = attribute.value().to_ascii_lowercase();
+                if !SVG_ATTRIBUTES.contains(&attribute.name())
+                    || value.contains("url(")
+                    || value.contains("javascript:")
+                    || value.contains("data:")
+                {
+                    return Err(ApiError::invalid(
+                        "logo.markup",
+                        format!("the SVG attribute `{}` is not allowed", attribute.name()),
+                    ));
+                }
+            }
+        } else if node.is_pi() {
+            return Err(ApiError::invalid(
+                "logo.markup",
+                "processing instructions are not allowed in the SVG",
+            ));
+        }
+    }
+    Ok(())
+}
