@@ -158,8 +158,32 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes, what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| ApiError::Invalid {
+/// A request body read within the server's limit; an oversized or broken
+/// body becomes an `ApiError` like every other failure.
+pub struct Body(Bytes);
+
+impl axum::extract::FromRequest<AppState> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(state.body_limit())
+                } else {
+                    ApiError::invalid("body", "the request body could not be read")
+                }
+            })
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Body, what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(&body.0).map_err(|error| ApiError::Invalid {
         field: None,
         message: format!("the {what} is not valid: {error}"),
     })
@@ -289,7 +313,7 @@ async fn list_tenants(
 async fn create_tenant(
     State(state): State<AppState>,
     admin: Admin,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if admin.0.tenant.is_some() {
         return Err(ApiError::Forbidden(
@@ -334,7 +358,7 @@ async fn put_tenant(
     admin: Admin,
     Path(slug): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     validate_slug(&slug)?;
     admin.may_manage(&slug)?;
@@ -392,12 +416,12 @@ async fn put_theme(
     admin: Admin,
     Path(slug): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     validate_slug(&slug)?;
     admin.may_manage(&slug)?;
     let expected = if_match(&headers, 't')?;
-    let theme = theme::theme_from_json(&body)?;
+    let theme = theme::theme_from_json(&body.0)?;
     let version = state
         .store()
         .update_theme(admin.actor(), &slug, expected, &theme)
@@ -446,7 +470,7 @@ async fn put_texts(
     admin: Admin,
     Path((slug, locale)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     validate_slug(&slug)?;
     admin.may_manage(&slug)?;

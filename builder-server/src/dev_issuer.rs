@@ -814,23 +814,21 @@ async fn end_session(State(state): State<AppState>, Query(request): Query<EndSes
         );
     }
     // Only a URI registered for the named client is followed.
-    if let (Some(uri), Some(client_id)) = (&request.post_logout_redirect_uri, &request.client_id) {
-        if let Ok(tenant) = state.tenant(client_id).await {
-            if tenant
-                .config
-                .value
-                .redirect_uris
-                .iter()
-                .any(|registered| registered == uri)
-            {
-                let parameters: Vec<(&str, &str)> = request
-                    .state
-                    .as_deref()
-                    .map(|s| vec![("state", s)])
-                    .unwrap_or_default();
-                return redirect_with(uri, &parameters);
-            }
-        }
+    if let (Some(uri), Some(client_id)) = (&request.post_logout_redirect_uri, &request.client_id)
+        && let Ok(tenant) = state.tenant(client_id).await
+        && tenant
+            .config
+            .value
+            .redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    {
+        let parameters: Vec<(&str, &str)> = request
+            .state
+            .as_deref()
+            .map(|s| vec![("state", s)])
+            .unwrap_or_default();
+        return redirect_with(uri, &parameters);
     }
     Html(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out</title></head>\

@@ -39,9 +39,6 @@ pub enum ApiError {
     /// The request body is over the limit (in bytes).
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
-    /// Too many requests.
-    #[error("too many requests, slow down")]
-    RateLimited,
     /// Something broke inside; details are in the log, not in the response.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -67,7 +64,6 @@ impl ApiError {
                 (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
             }
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -93,6 +93,11 @@ impl AppState {
         self.inner.dev_issuer.as_ref()
     }
 
+    /// The largest request body accepted, in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.inner.limits.body_bytes
+    }
+
     /// Request counters for `/metrics`.
     pub fn metrics(&self) -> &ops::Metrics {
         &self.inner.metrics

@@ -359,8 +359,13 @@ impl Theme {
                 if bytes.len() > MAX_LOGO_BYTES {
                     return Err(ApiError::invalid("logo", "the logo is larger than 32 KiB"));
                 }
-                if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-                    return Err(ApiError::invalid("logo.base64", "not a PNG image"));
+                // The signature, an IHDR chunk first and an IEND chunk last.
+                let complete = bytes.len() >= 8 + 25 + 12
+                    && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+                    && &bytes[12..16] == b"IHDR"
+                    && bytes.ends_with(b"IEND\xae\x42\x60\x82");
+                if !complete {
+                    return Err(ApiError::invalid("logo.base64", "not a complete PNG image"));
                 }
             }
         }

@@ -25,6 +25,13 @@ enum Command {
     /// Install what the project needs when it is missing: the wasm32 target,
     /// Debian packages (binaryen) and Node packages (npm ci).
     Setup,
+    /// Build what the demo needs, then run `tessera dev`: the builder server
+    /// with a seeded demo tenant and the development issuer on 127.0.0.1.
+    Dev {
+        /// Arguments passed to `tessera dev` (see `tessera dev --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        arguments: Vec<String>,
+    },
     /// Build the WebAssembly artifacts and the npm package into dist/.
     Dist,
     /// Run every check: rustfmt, clippy, Rust tests, the WASM build and the
@@ -52,6 +59,22 @@ fn main() -> anyhow::Result<()> {
     std::env::set_current_dir(&root)?;
     match arguments.command {
         Command::Setup => setup::run(),
+        Command::Dev { arguments } => {
+            setup::run()?;
+            dist::run()?;
+            let mut command = vec![
+                "run",
+                "--quiet",
+                "--package",
+                "tessera-server",
+                "--bin",
+                "tessera",
+                "--",
+                "dev",
+            ];
+            command.extend(arguments.iter().map(String::as_str));
+            util::run("cargo", &command)
+        }
         Command::Dist => {
             setup::run()?;
             dist::run().map(|_| ())

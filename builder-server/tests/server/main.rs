@@ -1,0 +1,13 @@
+//! The builder server's integration tests: `app(state)` driven with
+//! `tower::ServiceExt::oneshot`, through the public API only.
+
+#![allow(missing_docs)]
+
+mod support;
+
+mod admin;
+mod assets;
+mod dev_issuer;
+mod i18n;
+mod ops;
+mod themes;

@@ -1,0 +1,128 @@
+//! Operations: health, readiness, metrics, security headers, and restarts
+//! that lose nothing.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use tessera_server::config;
+use tessera_server::store::Store;
+
+use crate::support::{Server, get, request, temp_dir};
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let server = Server::start().await;
+    assert_eq!(server.call(get("/healthz")).await.status, StatusCode::OK);
+    assert_eq!(server.call(get("/readyz")).await.text(), "ready\n");
+    server.call(get("/t/nobody/theme.css")).await;
+    let metrics = server.call(get("/metrics")).await;
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = metrics.text();
+    assert!(
+        text.contains("tessera_http_requests_total{class=\"2xx\"}"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tessera_http_requests_total{class=\"4xx\"} 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn security_headers() {
+    let server = Server::start().await;
+    let css = server.call(get("/t/acme/theme.css")).await;
+    assert_eq!(css.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(css.header("referrer-policy"), Some("no-referrer"));
+    let page = server.call(get("/dev/oidc/end_session")).await;
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+}
+
+#[tokio::test]
+async fn restart_loses_nothing() {
+    let dir = temp_dir("restart");
+    let database = dir.join("tessera.sqlite3");
+    {
+        let server = Server::with_store(Store::open(&database).await.unwrap(), &dir).await;
+        let acme = server.acme.clone();
+        let theme = server
+            .call(get("/api/tenants/acme/theme").token(&acme))
+            .await
+            .json();
+        let mut changed = theme.clone();
+        changed["radius"] = json!("4px");
+        let put = server
+            .call(
+                request(Method::PUT, "/api/tenants/acme/theme")
+                    .token(&acme)
+                    .header("if-match", "\"t1\"")
+                    .json(&changed),
+            )
+            .await;
+        assert_eq!(put.status, StatusCode::OK);
+        let texts = server
+            .call(
+                request(Method::PUT, "/api/tenants/acme/texts/de")
+                    .token(&acme)
+                    .header("if-match", "\"x0\"")
+                    .json(&json!({"sign-in": "Rein"})),
+            )
+            .await;
+        assert_eq!(texts.status, StatusCode::OK);
+        server.state.store().close().await;
+    }
+    let server = Server::with_store(Store::open(&database).await.unwrap(), &dir).await;
+    let theme = server
+        .call(get("/api/tenants/acme/theme").token(&server.acme))
+        .await;
+    assert_eq!(
+        (theme.header("etag"), theme.json()["radius"].as_str()),
+        (Some("\"t2\""), Some("4px"))
+    );
+    assert_eq!(
+        server.call(get("/t/acme/i18n/de.json")).await.json()["messages"]["sign-in"],
+        "Rein"
+    );
+    // The issuer's key survived too: the same kid.
+    let first = tessera_server::dev_issuer::DevIssuer::open(&dir, "http://x", 5).unwrap();
+    assert_eq!(first.jwks(), server.state.dev_issuer().unwrap().jwks());
+}
+
+#[test]
+fn serve_settings_are_checked() {
+    let dir = temp_dir("settings");
+    let path = dir.join("tessera.toml");
+    std::fs::write(&path, "listen = \"nope\"\n").unwrap();
+    let error = config::load(&path, &|_| None).unwrap_err().to_string();
+    assert!(
+        error.contains("`listen`")
+            && error.contains("`public_url`")
+            && error.contains("`data_dir`"),
+        "{error}"
+    );
+    std::fs::write(&path, "listen = \"127.0.0.1:0\"\npublic_url = \"https://auth.shop.example\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+    let settings = config::load(&path, &|name| {
+        (name == "TESSERA_PUBLIC_URL").then(|| "https://other.example".to_owned())
+    })
+    .unwrap();
+    assert_eq!(
+        settings.public_url, "https://other.example",
+        "the environment overrides the file"
+    );
+    std::fs::write(&path, "listen = \"127.0.0.1:0\"\ncolour = 1\n").unwrap();
+    assert!(
+        config::load(&path, &|_| None)
+            .unwrap_err()
+            .to_string()
+            .contains("not a valid settings file")
+    );
+}
