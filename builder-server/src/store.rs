@@ -7,8 +7,10 @@
 //! update is lost. Keeping SQL here means a Postgres store can follow by
 //! reimplementing this module alone.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr as _;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -67,9 +69,15 @@ pub struct AuditEntry {
 }
 
 /// The database.
+///
+/// Reads of tenants and texts are answered from an in-memory cache that every
+/// write through this type updates or clears, so public endpoints (theme.css,
+/// texts) do not touch SQLite per request. One process owns a database file.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    tenants: Arc<RwLock<HashMap<String, TenantRecord>>>,
+    texts: Arc<RwLock<HashMap<(String, String), Versioned<Messages>>>>,
 }
 
 fn now() -> i64 {
@@ -118,7 +126,23 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            tenants: Arc::default(),
+            texts: Arc::default(),
+        })
+    }
+
+    /// Forgets what the caches hold about a tenant; called by every write.
+    fn forget(&self, slug: &str) {
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(slug);
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(tenant, _), _| tenant != slug);
     }
 
     /// Whether the database answers.
@@ -193,6 +217,7 @@ impl Store {
         )
         .await?;
         transaction.commit().await?;
+        self.forget(slug);
         Ok(TenantRecord {
             slug: slug.to_owned(),
             config: Versioned {
@@ -208,6 +233,25 @@ impl Store {
 
     /// A tenant by slug.
     pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>, ApiError> {
+        if let Some(record) = self
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(slug)
+        {
+            return Ok(Some(record.clone()));
+        }
+        let record = self.tenant_from_database(slug).await?;
+        if let Some(record) = &record {
+            self.tenants
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(slug.to_owned(), record.clone());
+        }
+        Ok(record)
+    }
+
+    async fn tenant_from_database(&self, slug: &str) -> Result<Option<TenantRecord>, ApiError> {
         let row = sqlx::query(
             "SELECT slug, config, config_version, theme, theme_version FROM tenants WHERE slug = ?",
         )
@@ -308,6 +352,7 @@ impl Store {
         )
         .await?;
         transaction.commit().await?;
+        self.forget(slug);
         Ok(expected_version + 1)
     }
 
@@ -342,11 +387,34 @@ impl Store {
         )
         .await?;
         transaction.commit().await?;
+        self.forget(slug);
         Ok(())
     }
 
     /// A tenant's overrides for one locale (version 0 when there are none).
     pub async fn texts(&self, slug: &str, locale: &str) -> Result<Versioned<Messages>, ApiError> {
+        let key = (slug.to_owned(), locale.to_owned());
+        if let Some(texts) = self
+            .texts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(texts.clone());
+        }
+        let texts = self.texts_from_database(slug, locale).await?;
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, texts.clone());
+        Ok(texts)
+    }
+
+    async fn texts_from_database(
+        &self,
+        slug: &str,
+        locale: &str,
+    ) -> Result<Versioned<Messages>, ApiError> {
         let row =
             sqlx::query("SELECT messages, version FROM texts WHERE tenant = ? AND locale = ?")
                 .bind(slug)
@@ -414,6 +482,7 @@ impl Store {
         )
         .await?;
         transaction.commit().await?;
+        self.forget(slug);
         Ok(version + 1)
     }
 
