@@ -271,8 +271,16 @@ async fn shutdown_signal() {
     }
 }
 
-async fn cli_state(data_dir: &Path) -> anyhow::Result<AppState> {
-    if !data_dir.join("tessera.sqlite3").exists() {
+/// Whether the command may create the database: creating a tenant or the
+/// first admin token is how a fresh deployment starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Database {
+    MustExist,
+    MayCreate,
+}
+
+async fn cli_state(data_dir: &Path, database: Database) -> anyhow::Result<AppState> {
+    if database == Database::MustExist && !data_dir.join("tessera.sqlite3").exists() {
         bail!(
             "no database in {} (run `tessera dev` or `tessera serve` once, or pass --data-dir)",
             data_dir.display()
@@ -289,7 +297,11 @@ async fn cli_state(data_dir: &Path) -> anyhow::Result<AppState> {
 }
 
 async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let state = cli_state(data_dir).await?;
+    let database = match command {
+        TenantCommand::Create { .. } => Database::MayCreate,
+        TenantCommand::List | TenantCommand::Show { .. } => Database::MustExist,
+    };
+    let state = cli_state(data_dir, database).await?;
     match command {
         TenantCommand::Create { from } => {
             let text = std::fs::read_to_string(&from)
@@ -324,7 +336,7 @@ async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let state = cli_state(data_dir).await?;
+    let state = cli_state(data_dir, Database::MayCreate).await?;
     let AdminCommand::CreateToken {
         tenant,
         all_tenants: _,

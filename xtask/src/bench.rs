@@ -194,3 +194,307 @@ pub fn verifier() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// One `wrk` run: requests per second and the 99th percentile latency in ms.
+struct Load {
+    requests_per_second: f64,
+    p99_milliseconds: f64,
+}
+
+fn wrk(url: &str) -> anyhow::Result<Load> {
+    let text = output(
+        "wrk",
+        &[
+            "-t2",
+            "-c64",
+            "-d8s",
+            "--latency",
+            "-H",
+            "Accept-Encoding: gzip",
+            url,
+        ],
+    )?;
+    let number = |line: &str| -> Option<f64> {
+        let token = line.split_whitespace().nth(1)?;
+        let (value, unit) = token.split_at(
+            token
+                .find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(token.len()),
+        );
+        let value: f64 = value.parse().ok()?;
+        Some(match unit {
+            "us" => value / 1000.0,
+            "s" => value * 1000.0,
+            _ => value,
+        })
+    };
+    let requests_per_second = text
+        .lines()
+        .find(|line| line.starts_with("Requests/sec:"))
+        .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        .with_context(|| format!("wrk printed no rate for {url}:\n{text}"))?;
+    let p99_milliseconds = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("99%"))
+        .and_then(|line| number(line.trim_start()))
+        .with_context(|| format!("wrk printed no 99th percentile for {url}"))?;
+    if text.contains("Non-2xx or 3xx responses") {
+        bail!("{url} answered errors under load:\n{text}");
+    }
+    Ok(Load {
+        requests_per_second,
+        p99_milliseconds,
+    })
+}
+
+fn http_get_ok(port: u16, path: &str) -> bool {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200")
+}
+
+fn http_get_body(port: u16, path: &str) -> anyhow::Result<Vec<u8>> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .context("no HTTP header end")?;
+    Ok(response[split + 4..].to_vec())
+}
+
+fn resident_kilobytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        .context("no VmRSS in /proc")
+}
+
+/// Stops a child process when dropped, so a failed benchmark leaves nothing running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The builder server benchmark: `tessera serve` against nginx serving the
+/// same bytes with the same headers, under the same `wrk` load.
+pub fn server() -> anyhow::Result<()> {
+    dist::run()?;
+    step("building tessera (release)");
+    crate::util::run(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "tessera-server",
+        ],
+    )?;
+    let root = std::fs::canonicalize(".")?.join("target/bench/server");
+    if root.exists() {
+        std::fs::remove_dir_all(&root)?;
+    }
+    let (widget, data, www) = (
+        root.join("dist/widget"),
+        root.join("data"),
+        root.join("www"),
+    );
+    for dir in [&widget, &data, &www] {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Until the widget exists (issue 4), the loader stand-in is the verifier
+    // package's generated glue script: a real script of realistic size.
+    let loader = widget.join("tessera.js");
+    let stand_in = if Path::new("dist/widget/tessera.js").exists() {
+        "dist/widget/tessera.js"
+    } else {
+        "dist/npm/verifier/tessera_verifier.js"
+    };
+    std::fs::copy(stand_in, &loader)?;
+    dist::compress_beside(&loader)?;
+    let tessera = std::fs::canonicalize("target/release/tessera")?;
+    let tenant = root.join("tenant.json");
+    std::fs::write(
+        &tenant,
+        serde_json::json!({"slug": "bench", "theme_preset": "auto", "config": {
+            "display_name": "Bench shop", "issuer": "https://id.bench.example", "client_id": "bench",
+            "audience": "bench-api", "allowed_origins": ["https://shop.bench.example"],
+            "redirect_uris": ["https://shop.bench.example/callback"],
+            "default_locale": "en", "enabled_locales": ["en"]}})
+        .to_string(),
+    )?;
+    let data_text = data.to_string_lossy().into_owned();
+    output(
+        &tessera.to_string_lossy(),
+        &[
+            "tenant",
+            "create",
+            "--from",
+            &tenant.to_string_lossy(),
+            "--data-dir",
+            &data_text,
+        ],
+    )?;
+    let (tessera_port, nginx_port) = (18_787u16, 18_788u16);
+    let settings = root.join("tessera.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "listen = \"127.0.0.1:{tessera_port}\"\npublic_url = \"http://127.0.0.1:{tessera_port}\"\n\
+             data_dir = \"{data_text}\"\ndist_dir = \"{}\"\n",
+            root.join("dist").to_string_lossy()
+        ),
+    )?;
+
+    step("starting tessera serve");
+    let started = std::time::Instant::now();
+    let child = std::process::Command::new(&tessera)
+        .args(["serve", "--config", &settings.to_string_lossy()])
+        // Neither server writes an access log during the load.
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let server = Running(child);
+    while !http_get_ok(tessera_port, "/readyz") {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            bail!("tessera did not become ready within 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let start_to_ready = started.elapsed();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let idle_kilobytes = resident_kilobytes(server.0.id())?;
+
+    // nginx serves the very same bytes: the gzip file and the rendered CSS.
+    std::fs::copy(&loader, www.join("tessera.js"))?;
+    std::fs::copy(widget.join("tessera.js.gz"), www.join("tessera.js.gz"))?;
+    std::fs::write(
+        www.join("theme.css"),
+        http_get_body(tessera_port, "/t/bench/theme.css")?,
+    )?;
+    let www_text = www.to_string_lossy();
+    let root_text = root.to_string_lossy();
+    let common_headers = "add_header Access-Control-Allow-Origin \"*\" always; \
+        add_header X-Content-Type-Options nosniff always; add_header Referrer-Policy no-referrer always; \
+        add_header Vary accept-encoding always;";
+    std::fs::write(
+        root.join("nginx.conf"),
+        format!(
+            "worker_processes auto; daemon off; pid {root_text}/nginx.pid; error_log {root_text}/nginx-error.log;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{ access_log off; client_body_temp_path {root_text}/tmp; proxy_temp_path {root_text}/tmp;\n\
+               fastcgi_temp_path {root_text}/tmp; uwsgi_temp_path {root_text}/tmp; scgi_temp_path {root_text}/tmp;\n\
+               types {{ text/javascript js; text/css css; }} etag on;\n\
+               server {{ listen 127.0.0.1:{nginx_port};\n\
+                 location = /widget/v1/tessera.js {{ alias {www_text}/tessera.js; gzip_static on;\n\
+                   add_header Cache-Control \"public, max-age=300, must-revalidate\" always; {common_headers} }}\n\
+                 location = /t/bench/theme.css {{ alias {www_text}/theme.css;\n\
+                   add_header Cache-Control \"public, max-age=60, must-revalidate\" always; {common_headers} }}\n\
+               }}\n\
+             }}\n"
+        ),
+    )?;
+    std::fs::create_dir_all(root.join("tmp"))?;
+    let nginx = Running(
+        std::process::Command::new("nginx")
+            .args([
+                "-c",
+                &root.join("nginx.conf").to_string_lossy(),
+                "-p",
+                &root_text,
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("cannot start nginx (apt-get install nginx-light)")?,
+    );
+    let nginx_started = std::time::Instant::now();
+    while !http_get_ok(nginx_port, "/t/bench/theme.css") {
+        if nginx_started.elapsed() > std::time::Duration::from_secs(10) {
+            bail!("nginx did not start; see {root_text}/nginx-error.log");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+
+    let mut rows = Vec::new();
+    for path in ["/widget/v1/tessera.js", "/t/bench/theme.css"] {
+        step(&format!(
+            "wrk {path}: tessera, then nginx (8 s each, 64 connections)"
+        ));
+        let ours = wrk(&format!("http://127.0.0.1:{tessera_port}{path}"))?;
+        let theirs = wrk(&format!("http://127.0.0.1:{nginx_port}{path}"))?;
+        rows.push((path, ours, theirs));
+    }
+    let loaded_kilobytes = resident_kilobytes(server.0.id())?;
+    drop(nginx);
+    drop(server);
+
+    println!(
+        "\nbuilder server vs nginx 1.22, same bytes and headers, same run (wrk -t2 -c64 -d8s)"
+    );
+    println!(
+        "{:<26} {:>14} {:>14} {:>8} {:>12} {:>12} {:>8}",
+        "path", "tessera req/s", "nginx req/s", "ratio", "tessera p99", "nginx p99", "ratio"
+    );
+    let mut missed = Vec::new();
+    for (path, ours, theirs) in &rows {
+        let rate = ours.requests_per_second / theirs.requests_per_second;
+        let latency = ours.p99_milliseconds / theirs.p99_milliseconds;
+        println!(
+            "{path:<26} {:>14.0} {:>14.0} {:>7.2}x {:>10.2}ms {:>10.2}ms {:>7.2}x",
+            ours.requests_per_second,
+            theirs.requests_per_second,
+            rate,
+            ours.p99_milliseconds,
+            theirs.p99_milliseconds,
+            latency
+        );
+        if rate < 1.0 {
+            missed.push(format!("{path}: {rate:.2}x nginx's rate (target >= 1.0x)"));
+        }
+        if latency > 1.2 {
+            missed.push(format!(
+                "{path}: p99 {latency:.2}x nginx's (target <= 1.2x)"
+            ));
+        }
+    }
+    println!(
+        "start to ready: {} ms (target < 200 ms)",
+        start_to_ready.as_millis()
+    );
+    println!(
+        "idle RSS: {:.1} MB (target < 30 MB); after the load: {:.1} MB",
+        idle_kilobytes as f64 / 1024.0,
+        loaded_kilobytes as f64 / 1024.0
+    );
+    if start_to_ready.as_millis() >= 200 {
+        missed.push("start to ready".into());
+    }
+    if idle_kilobytes >= 30 * 1024 {
+        missed.push("idle RSS".into());
+    }
+    if missed.is_empty() {
+        println!("every target met in this run");
+    } else {
+        println!("targets missed in this run:\n  {}", missed.join("\n  "));
+    }
+    Ok(())
+}

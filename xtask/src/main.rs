@@ -34,8 +34,8 @@ enum Command {
     },
     /// Build the WebAssembly artifacts and the npm package into dist/.
     Dist,
-    /// Run every check: rustfmt, clippy, Rust tests, the WASM build and the
-    /// Node tests of the npm package.
+    /// Run every check: rustfmt, clippy, Rust tests, the WASM build, the Node
+    /// tests of the npm package and the OpenID interop test of `tessera dev`.
     Test,
     /// Run a benchmark and print each figure beside its anchor.
     Bench {
@@ -51,6 +51,8 @@ enum BenchTarget {
     /// The verifier natively, in WASM under Node, and cached, beside OpenSSL,
     /// jose and fast-jwt.
     Verifier,
+    /// The builder server's assets and theme.css under wrk, beside nginx.
+    Server,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -80,11 +82,15 @@ fn main() -> anyhow::Result<()> {
             dist::run().map(|_| ())
         }
         Command::Test => test(),
-        Command::Bench {
-            target: BenchTarget::Verifier,
-        } => {
+        Command::Bench { target } => {
             setup::run()?;
-            bench::verifier()
+            match target {
+                BenchTarget::Verifier => bench::verifier(),
+                BenchTarget::Server => {
+                    setup::bench_tools()?;
+                    bench::server()
+                }
+            }
         }
     }
 }
@@ -106,12 +112,29 @@ fn test() -> anyhow::Result<()> {
             "warnings",
         ],
     )?;
+    let mut counts = util::Counts::default();
     util::step("Rust tests");
-    util::run("cargo", &["test", "--workspace", "--all-features"])?;
+    util::run_counting(
+        "cargo",
+        &["test", "--workspace", "--all-features"],
+        &mut counts,
+    )?;
     util::step("WASM build");
     dist::run()?;
-    util::step("Node tests of @tessera/verifier");
-    util::run("node", &["--test", "verifier/wasm/tests/"])?;
+    util::step("Node tests: @tessera/verifier, and openid-client against tessera dev");
+    util::run_counting(
+        "node",
+        &[
+            "--test",
+            "verifier/wasm/tests/",
+            "builder-server/tests/interop/",
+        ],
+        &mut counts,
+    )?;
     util::step("all checks passed");
+    println!(
+        "Summary: {} passed, {} failed",
+        counts.passed, counts.failed
+    );
     Ok(())
 }

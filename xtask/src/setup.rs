@@ -31,8 +31,24 @@ fn wasm_target() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Debian packages only the benchmarks need.
+const BENCH_PACKAGES: [(&str, &str); 3] = [
+    ("wrk", "wrk"),
+    ("nginx-light", "nginx"),
+    ("openssl", "openssl"),
+];
+
+/// Installs what the benchmarks need.
+pub fn bench_tools() -> anyhow::Result<()> {
+    install_debian(&BENCH_PACKAGES)
+}
+
 fn debian_packages() -> anyhow::Result<()> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    install_debian(&DEBIAN_PACKAGES)
+}
+
+fn install_debian(packages: &[(&str, &str)]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, program)| !have(program))
         .map(|(package, _)| *package)

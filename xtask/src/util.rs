@@ -53,3 +53,55 @@ pub fn have(program: &str) -> bool {
         .output()
         .is_ok_and(|output| output.status.success())
 }
+
+/// Test counts gathered from runners' output.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// Runs a test runner, echoing its output, and adds up what it reports:
+/// cargo's `test result: ok. N passed; M failed` and node's `# pass N` /
+/// `# fail M`.
+pub fn run_counting(program: &str, arguments: &[&str], counts: &mut Counts) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let mut child = Command::new(program)
+        .args(arguments)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start `{program}`: is it installed?"))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        let number = |text: &str| {
+            text.trim()
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for part in rest.split(';') {
+                let part = part
+                    .trim()
+                    .trim_start_matches("ok. ")
+                    .trim_start_matches("FAILED. ");
+                if part.ends_with(" passed") {
+                    counts.passed += number(part).unwrap_or(0);
+                } else if part.ends_with(" failed") {
+                    counts.failed += number(part).unwrap_or(0);
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("# pass ") {
+            counts.passed += number(rest).unwrap_or(0);
+        } else if let Some(rest) = line.strip_prefix("# fail ") {
+            counts.failed += number(rest).unwrap_or(0);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", arguments.join(" "));
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+// The development issuer of the real `tessera dev` binary, signed in to by
+// npm `openid-client` (a certified OpenID relying party), unchanged: discovery,
+// authorization code with PKCE S256, the consent form, the token exchange and
+// openid-client's own ID-token validation (signature, iss, aud, nonce, iss
+// response parameter). Run by `cargo xtask test` after the Rust tests built
+// target/debug/tessera.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+
+const binary = new URL('../../../target/debug/tessera', import.meta.url).pathname;
+let server;
+let base;
+let dataDir;
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  dataDir = mkdtempSync(join(tmpdir(), 'tessera-interop-'));
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(binary, ['dev', '--port', String(port), '--data-dir', dataDir, '--widget-dir', join(dataDir, 'none')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let output = '';
+    server.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('ready in')) resolve();
+    });
+    server.on('exit', (code) => reject(new Error(`tessera dev exited with ${code}`)));
+  });
+});
+
+after(() => {
+  server?.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signIn(user) {
+  const issuer = new URL(`${base}/dev/oidc`);
+  const config = await client.discovery(issuer, 'demo', undefined, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const redirectUri = `${base}/demo/`;
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid', code_challenge: codeChallenge,
+    code_challenge_method: 'S256', nonce, state, ui_locales: 'de',
+  });
+  // The user: open the page, pick a demo user, allow.
+  const page = await fetch(authorizationUrl);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /lang="de"/);
+  const form = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(name, value.replaceAll('&amp;', '&').replaceAll('&quot;', '"'));
+  }
+  form.set('user', user);
+  form.set('decision', 'allow');
+  const decision = await fetch(`${base}/dev/oidc/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  assert.equal(decision.status, 303);
+  const callback = new URL(decision.headers.get('location'));
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state,
+  });
+  return { config, tokens };
+}
+
+test('openid-client signs in against the development issuer unchanged', async () => {
+  const { tokens } = await signIn('ada');
+  const claims = tokens.claims();
+  assert.equal(claims.iss, `${base}/dev/oidc`);
+  assert.equal(claims.aud, 'demo');
+  assert.ok(claims.sub.length >= 20);
+  for (const personal of ['email', 'name', 'given_name', 'family_name', 'preferred_username']) {
+    assert.equal(claims[personal], undefined, `${personal} must not be in the ID token`);
+  }
+  assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+  const [header] = tokens.access_token.split('.');
+  assert.equal(JSON.parse(Buffer.from(header, 'base64url')).typ, 'at+jwt');
+});
+
+test('the same user gets the same pairwise sub, another user another', async () => {
+  const first = (await signIn('grace')).tokens.claims().sub;
+  const again = (await signIn('grace')).tokens.claims().sub;
+  const other = (await signIn('alan')).tokens.claims().sub;
+  assert.equal(first, again);
+  assert.notEqual(first, other);
+});
