@@ -43,7 +43,16 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// A rendered public document, kept until its source's version changes.
+#[derive(Clone)]
+struct Rendered {
+    version: i64,
+    body: axum::body::Bytes,
+    etag: HeaderValue,
+}
+
 struct Inner {
+    rendered: std::sync::RwLock<std::collections::HashMap<String, Rendered>>,
     store: Store,
     public_url: String,
     assets: Assets,
@@ -63,6 +72,7 @@ impl AppState {
     ) -> Self {
         AppState {
             inner: Arc::new(Inner {
+                rendered: Default::default(),
                 store,
                 public_url: public_url.trim_end_matches('/').to_owned(),
                 assets,
@@ -149,22 +159,72 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Answers 304 when `If-None-Match` already names `etag`, otherwise the body
-/// with the ETag and cache policy.
+impl AppState {
+    /// The rendered document `key` at `version`, rendering it only when the
+    /// cached one is older; returns the body and its ETag.
+    fn rendered(
+        &self,
+        key: &str,
+        version: i64,
+        render: impl FnOnce() -> Vec<u8>,
+    ) -> (axum::body::Bytes, HeaderValue) {
+        let cache = &self.inner.rendered;
+        if let Some(hit) = cache.read().unwrap_or_else(|p| p.into_inner()).get(key)
+            && hit.version == version
+        {
+            return (hit.body.clone(), hit.etag.clone());
+        }
+        let body: axum::body::Bytes = render().into();
+        let etag = strong_etag(&body);
+        cache.write().unwrap_or_else(|p| p.into_inner()).insert(
+            key.to_owned(),
+            Rendered {
+                version,
+                body: body.clone(),
+                etag: etag.clone(),
+            },
+        );
+        (body, etag)
+    }
+}
+
+fn strong_etag(body: &[u8]) -> HeaderValue {
+    HeaderValue::from_str(&etag_of(body)).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// Answers 304 when `If-None-Match` already names the body's ETag, otherwise
+/// the body with the ETag and cache policy.
 pub fn cached_response(
     request_headers: &HeaderMap,
     content_type: &'static str,
     cache_control: &'static str,
     body: Vec<u8>,
 ) -> Response {
-    let etag = etag_of(&body);
+    let etag = strong_etag(&body);
+    response_with_etag(
+        request_headers,
+        content_type,
+        cache_control,
+        body.into(),
+        etag,
+    )
+}
+
+/// Like [`cached_response`], with the ETag already known.
+fn response_with_etag(
+    request_headers: &HeaderMap,
+    content_type: &'static str,
+    cache_control: &'static str,
+    body: axum::body::Bytes,
+    etag: HeaderValue,
+) -> Response {
     let matches = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| {
             value
                 .split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+                .any(|tag| tag.trim().as_bytes() == etag.as_bytes() || tag.trim() == "*")
         });
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
@@ -176,9 +236,7 @@ pub fn cached_response(
         response
     };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
+    headers.insert(header::ETAG, etag);
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
@@ -227,12 +285,17 @@ async fn theme_css(
 ) -> Result<Response, ApiError> {
     let tenant = state.tenant(&slug).await?;
     let theme = &tenant.theme.value;
-    let css = theme.to_css(theme.logo.as_ref().map(|_| "logo"));
-    Ok(cached_response(
+    let (body, etag) = state.rendered(&format!("theme:{slug}"), tenant.theme.version, || {
+        theme
+            .to_css(theme.logo.as_ref().map(|_| "logo"))
+            .into_bytes()
+    });
+    Ok(response_with_etag(
         &headers,
         "text/css; charset=utf-8",
         "public, max-age=60, must-revalidate",
-        css.into_bytes(),
+        body,
+        etag,
     ))
 }
 

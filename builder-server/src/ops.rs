@@ -94,6 +94,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let limit = state.body_limit();
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return ApiError::PayloadTooLarge(limit).into_response();
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
@@ -130,24 +139,11 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
-async fn limit_body(State(limits): State<Limits>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limits.body_bytes) {
-        return ApiError::PayloadTooLarge(limits.body_bytes).into_response();
-    }
-    next.run(request).await
-}
-
 /// Wraps the router in the layers every request passes.
 pub fn layers(router: Router, state: AppState, limits: Limits) -> Router {
     router
         // Bodies without a Content-Length are cut off at the same limit.
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
-        .layer(middleware::from_fn_with_state(limits, limit_body))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_seconds),

@@ -68,6 +68,9 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+/// A tenant's slug and a locale.
+type TextsKey = (String, String);
+
 /// The database.
 ///
 /// Reads of tenants and texts are answered from an in-memory cache that every
@@ -77,7 +80,7 @@ pub struct AuditEntry {
 pub struct Store {
     pool: SqlitePool,
     tenants: Arc<RwLock<HashMap<String, TenantRecord>>>,
-    texts: Arc<RwLock<HashMap<(String, String), Versioned<Messages>>>>,
+    texts: Arc<RwLock<HashMap<TextsKey, Versioned<Messages>>>>,
 }
 
 fn now() -> i64 {

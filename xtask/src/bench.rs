@@ -289,6 +289,18 @@ struct Running(std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        // SIGTERM lets nginx stop its workers and tessera shut down
+        // gracefully; SIGKILL would orphan nginx's workers.
+        let pid = self.0.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
