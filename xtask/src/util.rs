@@ -76,8 +76,7 @@ pub fn run_counting(program: &str, arguments: &[&str], counts: &mut Counts) -> a
         let line = line?;
         println!("{line}");
         let number = |text: &str| {
-            text.trim()
-                .split_whitespace()
+            text.split_whitespace()
                 .next()
                 .and_then(|n| n.parse::<u64>().ok())
         };
