@@ -326,8 +326,8 @@ async fn create_tenant(
         StatusCode::CREATED,
         etag('c', record.config.version),
         &TenantView {
-            slug: record.slug,
-            config: record.config.value,
+            slug: record.slug.clone(),
+            config: record.config.value.clone(),
         },
     ))
 }
@@ -345,8 +345,8 @@ async fn get_tenant(
         StatusCode::OK,
         etag('c', record.config.version),
         &TenantView {
-            slug: record.slug,
-            config: record.config.value,
+            slug: record.slug.clone(),
+            config: record.config.value.clone(),
         },
     ))
 }

@@ -291,7 +291,7 @@ pub struct AuthorizeRequest {
 
 /// An authorization request that passed every check.
 struct ValidAuthorize {
-    tenant: TenantRecord,
+    tenant: std::sync::Arc<TenantRecord>,
     redirect_uri: String,
     scope: String,
     code_challenge: String,

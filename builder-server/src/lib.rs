@@ -115,7 +115,7 @@ impl AppState {
 
     /// A tenant, or 404 (after checking the slug's form, so a path traversal
     /// attempt gets a 400 that says why).
-    pub async fn tenant(&self, slug: &str) -> Result<TenantRecord, ApiError> {
+    pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantRecord>, ApiError> {
         model::validate_slug(slug)?;
         self.store()
             .tenant(slug)

@@ -103,18 +103,21 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     if declared.is_some_and(|length| length > limit) {
         return ApiError::PayloadTooLarge(limit).into_response();
     }
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // Copied only when the request log is on: this runs on every request.
+    let logged = tracing::enabled!(target: "tessera::http", tracing::Level::INFO)
+        .then(|| (request.method().clone(), request.uri().path().to_owned()));
     let mut response = next.run(request).await;
     let elapsed = started.elapsed();
     state.metrics().record(response.status(), elapsed);
-    tracing::info!(
-        target: "tessera::http",
-        %method,
-        path = %path,
-        status = response.status().as_u16(),
-        micros = elapsed.as_micros() as u64,
-    );
+    if let Some((method, path)) = logged {
+        tracing::info!(
+            target: "tessera::http",
+            %method,
+            path = %path,
+            status = response.status().as_u16(),
+            micros = elapsed.as_micros() as u64,
+        );
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -79,7 +79,7 @@ type TextsKey = (String, String);
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    tenants: Arc<RwLock<HashMap<String, TenantRecord>>>,
+    tenants: Arc<RwLock<HashMap<String, Arc<TenantRecord>>>>,
     texts: Arc<RwLock<HashMap<TextsKey, Versioned<Messages>>>>,
 }
 
@@ -235,21 +235,21 @@ impl Store {
     }
 
     /// A tenant by slug.
-    pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>, ApiError> {
+    pub async fn tenant(&self, slug: &str) -> Result<Option<Arc<TenantRecord>>, ApiError> {
         if let Some(record) = self
             .tenants
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(slug)
         {
-            return Ok(Some(record.clone()));
+            return Ok(Some(Arc::clone(record)));
         }
-        let record = self.tenant_from_database(slug).await?;
+        let record = self.tenant_from_database(slug).await?.map(Arc::new);
         if let Some(record) = &record {
             self.tenants
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(slug.to_owned(), record.clone());
+                .insert(slug.to_owned(), Arc::clone(record));
         }
         Ok(record)
     }
