@@ -132,14 +132,16 @@ pub fn app(state: AppState) -> Router {
         .route("/t/{tenant}/theme.css", get(theme_css))
         .route("/t/{tenant}/logo", get(logo))
         .route("/t/{tenant}/i18n/{file}", get(texts));
-    let mut router = Router::new()
+    // Routes that wait on the database or compute get a timeout; in-memory
+    // public routes answer at once and skip the per-request timer.
+    let mut working = admin::routes().merge(ops::routes());
+    if state.dev_issuer().is_some() {
+        working = working.merge(dev_issuer::routes());
+    }
+    let router = Router::new()
         .merge(public)
         .merge(assets::routes())
-        .merge(admin::routes())
-        .merge(ops::routes());
-    if state.dev_issuer().is_some() {
-        router = router.merge(dev_issuer::routes());
-    }
+        .merge(ops::with_timeout(working, limits));
     let router = router.fallback(|| async {
         ApiError::NotFound(
             "no such endpoint (the admin API is described at /api/openapi.json)".into(),

@@ -147,9 +147,13 @@ pub fn layers(router: Router, state: AppState, limits: Limits) -> Router {
     router
         // Bodies without a Content-Length are cut off at the same limit.
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(limits.request_timeout_seconds),
-        ))
         .layer(middleware::from_fn_with_state(state, observe))
+}
+
+/// Gives routes that wait on the database or compute a deadline.
+pub fn with_timeout(router: Router<AppState>, limits: Limits) -> Router<AppState> {
+    router.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(limits.request_timeout_seconds),
+    ))
 }
