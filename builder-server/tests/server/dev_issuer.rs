@@ -312,3 +312,34 @@ async fn token_endpoint_cors_and_end_session() {
     assert!(elsewhere.header("location").is_none());
     assert_eq!(elsewhere.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn token_endpoint_is_rate_limited_per_address() {
+    let server = Server::start().await;
+    let attempt = |peer: &'static str| {
+        request(Method::POST, "/dev/oidc/token")
+            .peer(peer)
+            .form(&[("grant_type", "authorization_code"), ("code", "nope")])
+    };
+    // The test server allows 30 requests a minute per address.
+    for _ in 0..30 {
+        assert_eq!(
+            server.call(attempt("10.0.0.1:5000")).await.status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let limited = server.call(attempt("10.0.0.1:5001")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.json()["error"], "slow_down");
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    // Another address is not affected.
+    assert_eq!(
+        server.call(attempt("10.0.0.2:5000")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let metrics = server.call(get("/metrics")).await.text();
+    assert!(
+        metrics.contains("tessera_rate_limited_total 1"),
+        "{metrics}"
+    );
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod admin;
 mod assets;
+mod cli;
 mod dev_issuer;
 mod i18n;
 mod ops;

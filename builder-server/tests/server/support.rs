@@ -118,10 +118,13 @@ impl Server {
         if let Some(token) = &request.token {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
-        let response = app(self.state.clone())
-            .oneshot(builder.body(Body::from(request.body)).unwrap())
-            .await
-            .unwrap();
+        let mut http_request = builder.body(Body::from(request.body)).unwrap();
+        if let Some(peer) = request.peer {
+            http_request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = app(self.state.clone()).oneshot(http_request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
@@ -136,6 +139,7 @@ impl Server {
 }
 
 pub struct Req {
+    peer: Option<std::net::SocketAddr>,
     method: Method,
     uri: String,
     headers: Vec<(String, String)>,
@@ -145,6 +149,7 @@ pub struct Req {
 
 pub fn get(uri: &str) -> Req {
     Req {
+        peer: None,
         method: Method::GET,
         uri: uri.into(),
         headers: Vec::new(),
@@ -158,6 +163,11 @@ pub fn request(method: Method, uri: &str) -> Req {
 }
 
 impl Req {
+    /// The client address, as `axum::serve` records it.
+    pub fn peer(mut self, address: &str) -> Self {
+        self.peer = Some(address.parse().unwrap());
+        self
+    }
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self

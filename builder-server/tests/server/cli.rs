@@ -1,0 +1,116 @@
+//! The `tessera` binary's commands: tenants and admin tokens on a fresh data
+//! folder, and `serve` refusing bad settings.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::{demo_config, temp_dir};
+
+fn tessera(arguments: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(arguments)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn tenants_and_tokens_from_the_command_line() {
+    let dir = temp_dir("cli");
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let (code, _, stderr) = tessera(&["tenant", "list", "--data-dir", data]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no database"), "{stderr}");
+
+    let file = dir.join("shop.json");
+    let config = demo_config("cli-shop", "https://id.shop.example");
+    std::fs::write(
+        &file,
+        json!({"slug": "cli-shop", "config": config, "theme_preset": "mono"}).to_string(),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = tessera(&[
+        "tenant",
+        "create",
+        "--from",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created tenant `cli-shop`"));
+    let (code, stdout, _) = tessera(&["tenant", "list", "--data-dir", data]);
+    assert_eq!((code, stdout.trim()), (0, "cli-shop"));
+    let (_, stdout, _) = tessera(&["tenant", "show", "cli-shop", "--data-dir", data]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["client_id"],
+        "cli-shop"
+    );
+
+    let (code, stdout, stderr) = tessera(&[
+        "admin",
+        "create-token",
+        "--tenant",
+        "cli-shop",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.trim().starts_with("tsa_") && stderr.contains("shown only now"));
+    let (code, _, stderr) = tessera(&[
+        "admin",
+        "create-token",
+        "--tenant",
+        "nobody",
+        "--data-dir",
+        data,
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no tenant `nobody`"), "{stderr}");
+    let (code, _, stderr) = tessera(&["admin", "create-token", "--data-dir", data]);
+    assert_eq!(
+        code, 2,
+        "clap: --tenant or --all-tenants is required: {stderr}"
+    );
+    std::fs::write(&file, "{\"slug\": \"x\"}").unwrap();
+    let (code, _, stderr) = tessera(&[
+        "tenant",
+        "create",
+        "--from",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("is not a valid tenant"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_incomplete_settings() {
+    let dir = temp_dir("serve");
+    let settings = dir.join("tessera.toml");
+    std::fs::write(&settings, "listen = \"127.0.0.1:0\"\n").unwrap();
+    let (code, _, stderr) = tessera(&["serve", "--config", settings.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("`public_url`") && stderr.contains("`data_dir`"),
+        "{stderr}"
+    );
+    for command in [
+        &["--help"][..],
+        &["dev", "--help"],
+        &["serve", "--help"],
+        &["tenant", "--help"],
+        &["admin", "create-token", "--help"],
+    ] {
+        let (code, stdout, _) = tessera(command);
+        assert_eq!(code, 0, "{command:?}");
+        assert!(stdout.contains("Usage"), "{command:?}");
+    }
+}
