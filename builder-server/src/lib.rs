@@ -52,6 +52,7 @@ struct Rendered {
 }
 
 struct Inner {
+    storefront: Option<Router>,
     rendered: std::sync::RwLock<std::collections::HashMap<String, Rendered>>,
     store: Store,
     public_url: String,
@@ -72,6 +73,7 @@ impl AppState {
     ) -> Self {
         AppState {
             inner: Arc::new(Inner {
+                storefront: None,
                 rendered: Default::default(),
                 store,
                 public_url: public_url.trim_end_matches('/').to_owned(),
@@ -81,6 +83,17 @@ impl AppState {
                 limits,
             }),
         }
+    }
+
+    /// Mounts a storefront `Router` at `/demo` (the demo shop of
+    /// `demo-storefront`); its routes pass the same layers as the rest.
+    /// Call before the state is shared.
+    #[must_use]
+    pub fn with_storefront(mut self, storefront: Router) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.storefront = Some(storefront);
+        }
+        self
     }
 
     /// The database.
@@ -138,10 +151,13 @@ pub fn app(state: AppState) -> Router {
     if state.dev_issuer().is_some() {
         working = working.merge(dev_issuer::routes());
     }
-    let router = Router::new()
+    let mut router = Router::new()
         .merge(public)
         .merge(assets::routes())
         .merge(ops::with_timeout(working, limits));
+    if let Some(storefront) = &state.inner.storefront {
+        router = router.nest_service("/demo", storefront.clone());
+    }
     let router = router.fallback(|| async {
         ApiError::NotFound(
             "no such endpoint (the admin API is described at /api/openapi.json)".into(),

@@ -50,9 +50,16 @@ pub struct RemoteVerifierBuilder {
     ca_bundle_pem: Option<Vec<u8>>,
     allow_http: bool,
     snapshot: Option<JwksSnapshot>,
+    proxy: Option<String>,
 }
 
 impl RemoteVerifierBuilder {
+    /// Sends every fetch through this HTTP(S) proxy. Without it the
+    /// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` variables apply.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
     /// The cache policy (max-age default, cooldown, timeout, stale-if-error).
     pub fn policy(mut self, policy: JwksCachePolicy) -> Self {
         self.policy = policy;
@@ -90,6 +97,11 @@ impl RemoteVerifierBuilder {
             .timeout(Duration::from_millis(self.policy.timeout_milliseconds))
             .redirect(reqwest::redirect::Policy::limited(3))
             .user_agent(concat!("tessera-verifier/", env!("CARGO_PKG_VERSION")));
+        if let Some(proxy) = &self.proxy {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|error| invalid(format!("the proxy URL is not valid: {error}")))?;
+            client = client.proxy(proxy);
+        }
         if let Some(pem) = &self.ca_bundle_pem {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|error| invalid(format!("the CA bundle is not valid PEM: {error}")))?;
@@ -159,6 +171,7 @@ impl RemoteVerifier {
             ca_bundle_pem: None,
             allow_http: false,
             snapshot: None,
+            proxy: None,
         }
     }
 

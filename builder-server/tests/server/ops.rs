@@ -126,3 +126,42 @@ fn serve_settings_are_checked() {
             .contains("not a valid settings file")
     );
 }
+
+#[tokio::test]
+async fn a_storefront_mounts_at_demo() {
+    let server = Server::start().await;
+    let shop = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html("<h1>Shop</h1>") }),
+    );
+    let state = server.state.clone();
+    // A fresh state, because mounting happens before the state is shared.
+    let mounted = tessera_server::AppState::new(
+        state.store().clone(),
+        crate::support::PUBLIC_URL.into(),
+        state.assets().clone(),
+        None,
+        config::Limits::default(),
+    )
+    .with_storefront(shop);
+    let response = tower::ServiceExt::oneshot(
+        tessera_server::app(mounted),
+        axum::http::Request::builder()
+            .uri("/demo/")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get("x-frame-options").unwrap(),
+        "DENY",
+        "the shop passes the same layers"
+    );
+    assert_eq!(
+        server.call(get("/demo/")).await.status,
+        StatusCode::NOT_FOUND,
+        "nothing mounted by default"
+    );
+}

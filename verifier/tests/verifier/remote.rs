@@ -340,3 +340,61 @@ fn cache_control_parsing() {
     assert_eq!(max_age(Some("max-age=99999999"), &policy), 86_400);
     assert_eq!(max_age(Some("max-age=abc"), &policy), 600);
 }
+
+/// A forward proxy on loopback that answers for `http://issuer.test` itself
+/// and records the absolute-form targets it was asked for.
+#[tokio::test]
+async fn fetches_go_through_the_configured_proxy() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let recorded = Arc::clone(&seen);
+    let proxy = Router::new().fallback(move |uri: axum::http::Uri| {
+        let recorded = Arc::clone(&recorded);
+        async move {
+            recorded.lock().unwrap().push(uri.to_string());
+            match uri.path() {
+                "/.well-known/openid-configuration" => axum::Json(
+                    json!({"issuer": "http://issuer.test", "jwks_uri": "http://issuer.test/jwks"}),
+                ),
+                _ => axum::Json(keys().jwks()),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, proxy).await.unwrap() });
+
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let verifier = RemoteVerifier::builder(
+        Verifier::builder()
+            .issuer("http://issuer.test")
+            .audience(AUDIENCE)
+            .clock(Clock::Manual(clock)),
+        KeyLocation::Discovery {
+            issuer: "http://issuer.test".into(),
+        },
+    )
+    .dangerous_allow_http()
+    .proxy(&proxy_url)
+    .build()
+    .unwrap();
+    let mut claims = good_claims();
+    claims["iss"] = json!("http://issuer.test");
+    assert!(verifier.verify(&token("ES256", &claims)).await.is_ok());
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "http://issuer.test/.well-known/openid-configuration",
+            "http://issuer.test/jwks"
+        ],
+        "both fetches went through the proxy in absolute form"
+    );
+    let bad = RemoteVerifier::builder(
+        Verifier::builder().issuer("x").audience("y"),
+        KeyLocation::JwksUri("https://id.example/jwks".into()),
+    )
+    .proxy("not a url")
+    .build()
+    .unwrap_err();
+    assert_eq!(bad.code(), "ERR_CONFIGURATION_INVALID");
+}
