@@ -398,3 +398,90 @@ async fn fetches_go_through_the_configured_proxy() {
     .unwrap_err();
     assert_eq!(bad.code(), "ERR_CONFIGURATION_INVALID");
 }
+
+/// An issuer behind a private CA: trusted with the CA bundle, refused without.
+#[tokio::test]
+async fn custom_ca_bundle_is_trusted() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_rustls::rustls;
+
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Tessera test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = keys().jwks().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, body) = (acceptor.clone(), body.clone());
+            tokio::spawn(async move {
+                // A failed handshake (the untrusted client) just ends here.
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+
+    let jwks_uri = format!("https://localhost:{port}/jwks");
+    let build = |ca: Option<String>| {
+        let builder = RemoteVerifier::builder(
+            Verifier::builder()
+                .issuer(crate::support::ISSUER)
+                .audience(AUDIENCE)
+                .clock(Clock::Fixed(NOW)),
+            KeyLocation::JwksUri(jwks_uri.clone()),
+        )
+        .policy(policy());
+        match ca {
+            Some(pem) => builder.ca_bundle_pem(pem),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    };
+    let jwt = token("ES256", &good_claims());
+    let untrusted = build(None).verify(&jwt).await.unwrap_err();
+    assert_eq!(untrusted.code(), "ERR_JWKS_UNAVAILABLE", "{untrusted}");
+    let trusted = build(Some(ca.pem())).verify(&jwt).await;
+    assert_eq!(trusted.unwrap().subject(), Some("pairwise-7f3a"));
+}
