@@ -120,6 +120,12 @@ pub async fn create_admin_token(
 pub struct Admin(AdminToken);
 
 impl Admin {
+    /// Checks the slug's form, then that this token manages that tenant.
+    fn manages(&self, slug: &str) -> Result<(), ApiError> {
+        validate_slug(slug)?;
+        self.may_manage(slug)
+    }
+
     fn may_manage(&self, slug: &str) -> Result<(), ApiError> {
         match &self.0.tenant {
             None => Ok(()),
@@ -338,8 +344,7 @@ async fn get_tenant(
     admin: Admin,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let record = state.tenant(&slug).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -360,8 +365,7 @@ async fn put_tenant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let expected = if_match(&headers, 'c')?;
     let config: TenantConfig = parse_json(&body, "tenant configuration")?;
     config.validate()?;
@@ -383,8 +387,7 @@ async fn delete_tenant(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let expected = if_match(&headers, 'c')?;
     state
         .store()
@@ -399,8 +402,7 @@ async fn get_theme(
     admin: Admin,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let record = state.tenant(&slug).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -418,8 +420,7 @@ async fn put_theme(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let expected = if_match(&headers, 't')?;
     let theme = theme::theme_from_json(&body.0)?;
     let version = state
@@ -450,8 +451,7 @@ async fn get_texts(
     admin: Admin,
     Path((slug, locale)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     check_locale(&locale)?;
     state.tenant(&slug).await?;
     let texts = state.store().texts(&slug, &locale).await?;
@@ -472,8 +472,7 @@ async fn put_texts(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     check_locale(&locale)?;
     let expected = if_match(&headers, 'x')?;
     let messages: Messages = parse_json(&body, "texts")?;
@@ -492,8 +491,7 @@ async fn audit(
     admin: Admin,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     state.tenant(&slug).await?;
     Ok(Json(state.store().audit_log(&slug, 200).await?))
 }
@@ -574,8 +572,7 @@ async fn snippet(
     admin: Admin,
     Path(slug): Path<String>,
 ) -> Result<Json<Snippet>, ApiError> {
-    validate_slug(&slug)?;
-    admin.may_manage(&slug)?;
+    admin.manages(&slug)?;
     let record = state.tenant(&slug).await?;
     Ok(Json(snippet_for(
         &state,

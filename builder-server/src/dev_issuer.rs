@@ -232,7 +232,7 @@ fn issuer_of(state: &AppState) -> Result<&DevIssuer, ApiError> {
 
 async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
     let issuer = issuer_of(&state)?.issuer().to_owned();
-    let mut response = axum::Json(json!({
+    let response = axum::Json(json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -251,28 +251,26 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
         "authorization_response_iss_parameter_supported": true,
     }))
     .into_response();
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    Ok(response)
+    Ok(public_document(response))
 }
 
 async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let mut response = axum::Json(issuer_of(&state)?.jwks()).into_response();
-    response.headers_mut().insert(
+    let response = axum::Json(issuer_of(&state)?.jwks()).into_response();
+    Ok(public_document(response))
+}
+
+/// Discovery and JWKS are public and cacheable from any origin.
+fn public_document(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    response.headers_mut().insert(
+    headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    Ok(response)
+    response
 }
 
 /// The parameters of an authorization request.

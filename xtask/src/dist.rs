@@ -132,6 +132,12 @@ pub fn compress_beside(path: &Path) -> anyhow::Result<Artifact> {
     })
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -150,11 +156,7 @@ pub fn sha384_integrity(path: &Path) -> anyhow::Result<String> {
 fn write_manifest(folder: &Path, artifacts: &[Artifact]) -> anyhow::Result<()> {
     let mut files = serde_json::Map::new();
     for artifact in artifacts {
-        let name = artifact
-            .path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = file_name(&artifact.path);
         files.insert(
             name,
             json!({
@@ -180,11 +182,7 @@ fn report(title: &str, artifacts: &[Artifact]) {
     );
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
     for artifact in artifacts {
-        let name = artifact
-            .path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = file_name(&artifact.path);
         eprintln!(
             "{name:<34} {:>10} {:>10} {:>10}",
             artifact.raw, artifact.gzip, artifact.brotli
