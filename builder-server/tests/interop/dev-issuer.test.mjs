@@ -17,6 +17,10 @@ const binary = new URL('../../../target/debug/tessera', import.meta.url).pathnam
 let server;
 let base;
 let dataDir;
+// Everything the server writes after its start-up banner: the logs.
+let logs = '';
+// Every secret and personal value the tests saw, to look for in the logs.
+const secrets = [];
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -32,7 +36,11 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tessera-interop-'));
   base = `http://127.0.0.1:${port}`;
   server = spawn(binary, ['dev', '--port', String(port), '--data-dir', dataDir, '--widget-dir', join(dataDir, 'none')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: 'debug,sqlx=warn' },
+  });
+  server.stderr.on('data', (chunk) => {
+    logs += chunk;
   });
   await new Promise((resolve, reject) => {
     let output = '';
@@ -80,6 +88,7 @@ async function signIn(user) {
   const tokens = await client.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state,
   });
+  secrets.push(tokens.access_token, tokens.id_token, codeVerifier, callback.searchParams.get('code'), nonce);
   return { config, tokens };
 }
 
@@ -103,4 +112,15 @@ test('the same user gets the same pairwise sub, another user another', async () 
   const other = (await signIn('alan')).tokens.claims().sub;
   assert.equal(first, again);
   assert.notEqual(first, other);
+});
+
+test('the server logs requests but no token, code, verifier or personal data', () => {
+  assert.match(logs, /path=\/dev\/oidc\/token/, 'the token requests were logged');
+  for (const secret of secrets) {
+    assert.ok(!logs.includes(secret), 'a token, code, verifier or nonce reached the logs');
+  }
+  for (const personal of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', '@example.test']) {
+    assert.ok(!logs.includes(personal), `${personal} reached the logs`);
+  }
+  assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\./.test(logs), 'something JWT-shaped reached the logs');
 });
