@@ -121,7 +121,7 @@ fn test() -> anyhow::Result<()> {
     )?;
     util::step("WASM build");
     dist::run()?;
-    util::step("Node tests: @tessera/verifier, and openid-client against tessera dev");
+    util::step("Node and Chromium tests: @tessera/verifier, and openid-client against tessera dev");
     util::run_counting(
         "node",
         &[

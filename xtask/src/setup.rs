@@ -1,5 +1,6 @@
 //! Installs the project's prerequisites when they are missing, and says
-//! exactly what is missing when it cannot.
+//! exactly what is missing when it cannot. Browsers come from Debian, never
+//! from a test tool's own download (which cannot work on these machines).
 //!
 //! Everything it installs comes from the registries this project uses:
 //! rustup's wasm32 target, Debian packages through apt-get (only as root) and
@@ -9,8 +10,9 @@ use anyhow::bail;
 
 use crate::util::{have, output, run as run_program, step};
 
-/// Debian packages and the program each provides.
-const DEBIAN_PACKAGES: [(&str, &str); 1] = [("binaryen", "wasm-opt")];
+/// Debian packages and the program each provides: wasm-opt for the WASM
+/// builds, Chromium for the browser tests (driven by npm playwright-core).
+const DEBIAN_PACKAGES: [(&str, &str); 2] = [("binaryen", "wasm-opt"), ("chromium", "chromium")];
 
 /// Ensures every prerequisite is present.
 pub fn run() -> anyhow::Result<()> {

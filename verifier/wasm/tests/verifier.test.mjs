@@ -4,45 +4,10 @@
 // the runtime's fetch from a local issuer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import crypto from 'node:crypto';
 import * as jose from 'jose';
 import { createVerifier, VerifyError } from '../../../dist/npm/verifier/index.js';
-
-const suite = JSON.parse(readFileSync(new URL('../../tests/cases.json', import.meta.url), 'utf8'));
-const NOW = suite.now;
-
-const b64 = (data) => Buffer.from(data).toString('base64url');
-
-// One key per kind, with the kids the shared cases use.
-const keys = {
-  rsa: crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }),
-  p256: crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-  p384: crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }),
-  ed25519: crypto.generateKeyPairSync('ed25519'),
-};
-const jwks = {
-  keys: Object.entries(keys).map(([kid, pair]) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid })),
-};
-const keyFor = (alg) => ({ ES256: keys.p256, ES384: keys.p384, EdDSA: keys.ed25519 })[alg] ?? keys.rsa;
-
-function signRaw(alg, header, claims) {
-  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
-  const { privateKey } = keyFor(alg);
-  const hash = `sha${alg.slice(2) || '256'}`;
-  let signature;
-  if (alg.startsWith('RS')) signature = crypto.sign(hash, Buffer.from(input), privateKey);
-  else if (alg.startsWith('PS'))
-    signature = crypto.sign(hash, Buffer.from(input), {
-      key: privateKey,
-      padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
-      saltLength: Number(alg.slice(2)) / 8,
-    });
-  else if (alg.startsWith('ES')) signature = crypto.sign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  else signature = crypto.sign(null, Buffer.from(input), privateKey);
-  return `${input}.${b64(signature)}`;
-}
+import { NOW, b64, jwks, signRaw, suite } from './fixture.mjs';
 
 const base = { issuer: suite.issuer, audience: suite.audience, now: NOW, jwks };
 
