@@ -280,26 +280,41 @@ struct Rules {
 ///
 /// Only [`Verifier`] creates a `Passport`, after the signature and every
 /// configured rule passed. Its `Debug` output shows claim names, never values,
-/// so that logging a passport cannot leak personal data.
-#[derive(Clone, PartialEq)]
+/// so that logging a passport cannot leak personal data. Clones share one
+/// allocation, so the token cache hands out copies for free.
+#[derive(Clone)]
 pub struct Passport {
+    inner: Arc<PassportInner>,
+}
+
+struct PassportInner {
     header: Map<String, Value>,
     claims: Map<String, Value>,
     algorithm: Algorithm,
+    // Serialized on first use and kept: cache hits then cost no serialization.
+    json_text: std::sync::OnceLock<String>,
+}
+
+impl PartialEq for Passport {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.header == other.inner.header
+            && self.inner.claims == other.inner.claims
+            && self.inner.algorithm == other.inner.algorithm
+    }
 }
 
 impl Passport {
     /// The pseudonymous subject (`sub`), when the token has one.
     pub fn subject(&self) -> Option<&str> {
-        self.claims.get("sub").and_then(Value::as_str)
+        self.inner.claims.get("sub").and_then(Value::as_str)
     }
     /// The issuer (`iss`), when the token has one.
     pub fn issuer(&self) -> Option<&str> {
-        self.claims.get("iss").and_then(Value::as_str)
+        self.inner.claims.get("iss").and_then(Value::as_str)
     }
     /// The audiences (`aud`), as a list whether the token used a string or an array.
     pub fn audiences(&self) -> Vec<&str> {
-        match self.claims.get("aud") {
+        match self.inner.claims.get("aud") {
             Some(Value::String(one)) => vec![one.as_str()],
             Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -307,52 +322,56 @@ impl Passport {
     }
     /// The expiry (`exp`) in Unix seconds; always present on a passport.
     pub fn expires_at(&self) -> f64 {
-        self.claims
+        self.inner
+            .claims
             .get("exp")
             .and_then(Value::as_f64)
             .unwrap_or(0.0)
     }
     /// One claim by name.
     pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.claims.get(name)
+        self.inner.claims.get(name)
     }
     /// All verified claims.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
+        &self.inner.claims
     }
     /// The verified protected header.
     pub fn header(&self) -> &Map<String, Value> {
-        &self.header
+        &self.inner.header
     }
     /// The algorithm the signature was verified with.
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.inner.algorithm
     }
     /// `{"header": {...}, "claims": {...}}`, as the CLI prints it.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({ "header": self.header, "claims": self.claims })
+        serde_json::json!({ "header": self.inner.header, "claims": self.inner.claims })
     }
 
-    /// The same as [`Passport::to_json`], as text, without copying the claims.
-    pub fn to_json_text(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct View<'a> {
-            header: &'a Map<String, Value>,
-            claims: &'a Map<String, Value>,
-        }
-        serde_json::to_string(&View {
-            header: &self.header,
-            claims: &self.claims,
+    /// The same as [`Passport::to_json`], as text; computed once per
+    /// passport and shared by its clones.
+    pub fn to_json_text(&self) -> &str {
+        self.inner.json_text.get_or_init(|| {
+            #[derive(serde::Serialize)]
+            struct View<'a> {
+                header: &'a Map<String, Value>,
+                claims: &'a Map<String, Value>,
+            }
+            serde_json::to_string(&View {
+                header: &self.inner.header,
+                claims: &self.inner.claims,
+            })
+            .unwrap_or_default()
         })
-        .unwrap_or_default()
     }
 }
 
 impl fmt::Debug for Passport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Passport")
-            .field("algorithm", &self.algorithm)
-            .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
+            .field("algorithm", &self.inner.algorithm)
+            .field("claim_names", &self.inner.claims.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -607,9 +626,12 @@ impl Verifier {
             });
         }
         let passport = Passport {
-            header,
-            claims: owned_claims,
-            algorithm,
+            inner: Arc::new(PassportInner {
+                header,
+                claims: owned_claims,
+                algorithm,
+                json_text: std::sync::OnceLock::new(),
+            }),
         };
         if let (Some(cache), Some(digest)) = (&self.cache, cache_key) {
             cache

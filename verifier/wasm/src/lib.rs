@@ -543,7 +543,7 @@ impl WasmVerifier {
         match outcome {
             None => Ok(None),
             Some(Err(VerifyError::NoMatchingKey { .. })) if may_refetch(inner) => Ok(None),
-            Some(Ok(passport)) => Ok(Some(passport.to_json_text())),
+            Some(Ok(passport)) => Ok(Some(passport.to_json_text().to_owned())),
             Some(Err(error)) => Err(to_js_error(&error)),
         }
     }
@@ -554,7 +554,7 @@ impl WasmVerifier {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             match verify(&inner, &token).await {
-                Ok(passport) => Ok(JsValue::from(passport.to_json_text())),
+                Ok(passport) => Ok(JsValue::from(passport.to_json_text().to_owned())),
                 Err(error) => Err(to_js_error(&error)),
             }
         })
