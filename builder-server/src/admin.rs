@@ -535,7 +535,7 @@ pub fn snippet_for(state: &AppState, slug: &str, issuer: &str) -> Result<Snippet
     })?;
     let server = state.public_url();
     let html = format!(
-        "<script src=\"{server}/widget/v1/tessera.js\" integrity=\"{integrity}\" crossorigin=\"anonymous\" defer></script>\n\
+        "<script type=\"module\" src=\"{server}/widget/v1/tessera.js\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>\n\
          <tessera-login tenant=\"{}\" server=\"{}\"></tessera-login>",
         html_attribute(slug),
         html_attribute(server)

@@ -37,7 +37,100 @@ pub struct Artifact {
 
 /// Builds everything and returns the verifier package's artifacts.
 pub fn run() -> anyhow::Result<Vec<Artifact>> {
-    verifier_package()
+    let verifier = verifier_package()?;
+    widget()?;
+    Ok(verifier)
+}
+
+/// Builds a wasm32 cdylib with the size profile and optimizes it with
+/// wasm-opt, before wasm-bindgen (see the note in `verifier_package`).
+fn optimized_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
+    step(&format!("building {package} for wasm32"));
+    run_program(
+        "cargo",
+        &[
+            "build",
+            "--package",
+            package,
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "release-wasm",
+        ],
+    )?;
+    let input = PathBuf::from(format!(
+        "target/wasm32-unknown-unknown/release-wasm/{crate_name}.wasm"
+    ));
+    let optimized = input.with_extension("opt.wasm");
+    let (input_text, optimized_text) = (
+        input.to_string_lossy().into_owned(),
+        optimized.to_string_lossy().into_owned(),
+    );
+    let mut arguments = vec!["-Oz", "--strip-debug", "--strip-producers"];
+    arguments.extend(WASM_OPT_FEATURES);
+    arguments.extend([input_text.as_str(), "-o", optimized_text.as_str()]);
+    step(&format!("wasm-opt {crate_name}"));
+    run_program("wasm-opt", &arguments)?;
+    Ok(optimized)
+}
+
+/// The first 10 hex digits of a file's SHA-256, for content-hashed names.
+fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Sha256;
+    Sha256::digest(bytes)
+        .iter()
+        .take(5)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The login widget: `dist/widget/tessera.js` (the wasm-bindgen glue and the
+/// loader in one module), `tessera-<hash>.wasm` and `tessera-<hash>.css`.
+fn widget() -> anyhow::Result<Vec<Artifact>> {
+    let optimized = optimized_wasm("tessera-widget", "tessera_widget")?;
+    let staging = Path::new("target/widget-bindgen");
+    if staging.exists() {
+        std::fs::remove_dir_all(staging)?;
+    }
+    step("wasm-bindgen tessera_widget");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&optimized)
+        .out_name("tessera_widget")
+        .web(true)?
+        .typescript(false)
+        .remove_producers_section(true)
+        .generate(staging)
+        .context("wasm-bindgen failed for the widget")?;
+    let out = Path::new("dist/widget");
+    if out.exists() {
+        std::fs::remove_dir_all(out)?;
+    }
+    std::fs::create_dir_all(out)?;
+    let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
+    let wasm_name = format!("tessera-{}.wasm", content_hash(&wasm));
+    std::fs::write(out.join(&wasm_name), &wasm)?;
+    let css = std::fs::read("widget/js/widget.css")?;
+    let css_name = format!("tessera-{}.css", content_hash(&css));
+    std::fs::write(out.join(&css_name), &css)?;
+    let glue = std::fs::read_to_string(staging.join("tessera_widget.js"))?;
+    let loader = std::fs::read_to_string("widget/js/loader.js")?
+        .replace("__TESSERA_WASM__", &wasm_name)
+        .replace(
+            "__TESSERA_WASM_INTEGRITY__",
+            &sha384_integrity(&out.join(&wasm_name))?,
+        )
+        .replace("__TESSERA_CSS__", &css_name);
+    std::fs::write(out.join("tessera.js"), format!("{glue}\n{loader}"))?;
+    let mut artifacts = Vec::new();
+    for file in ["tessera.js".to_owned(), wasm_name, css_name] {
+        artifacts.push(compress_beside(&out.join(file))?);
+    }
+    write_manifest(out, &artifacts)?;
+    report(
+        "the <tessera-login> widget (loader + wasm + css)",
+        &artifacts,
+    );
+    Ok(artifacts)
 }
 
 fn verifier_package() -> anyhow::Result<Vec<Artifact>> {

@@ -121,7 +121,9 @@ fn test() -> anyhow::Result<()> {
     )?;
     util::step("WASM build");
     dist::run()?;
-    util::step("Node and Chromium tests: @tessera/verifier, and openid-client against tessera dev");
+    util::step(
+        "Node and Chromium tests: @tessera/verifier, openid-client against tessera dev, the widget end to end",
+    );
     util::run_counting(
         "node",
         &[

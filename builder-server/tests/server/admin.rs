@@ -481,6 +481,7 @@ async fn snippet_pins_integrity_and_prints_the_csp() {
         "{html}"
     );
     assert!(html.contains("crossorigin=\"anonymous\""));
+    assert!(html.starts_with("<script type=\"module\" "), "{html}");
     assert!(
         html.contains(
             "<tessera-login tenant=\"acme\" server=\"http://127.0.0.1:9\"></tessera-login>"

@@ -1,0 +1,51 @@
+// ---- Tessera loader: defines <tessera-login> ----
+// This file is appended to the wasm-bindgen glue by `cargo xtask dist`, so one
+// module carries both: the snippet pins this file with Subresource Integrity,
+// and this file pins the WebAssembly with the integrity value written below,
+// so the chain of trust runs from the shop's page to the wasm.
+const TESSERA_WASM = '__TESSERA_WASM__';
+const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
+const TESSERA_CSS = '__TESSERA_CSS__';
+
+let tesseraReady;
+function tesseraLoad() {
+  if (!tesseraReady) {
+    const url = new URL(TESSERA_WASM, import.meta.url);
+    tesseraReady = __wbg_init({
+      module_or_path: fetch(url, { integrity: TESSERA_WASM_INTEGRITY, credentials: 'omit', mode: 'cors' }),
+    });
+  }
+  return tesseraReady;
+}
+
+class TesseraLogin extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const shadow = this.attachShadow({ mode: 'open' });
+    const server = (this.getAttribute('server') || new URL('.', import.meta.url).origin).replace(/\/+$/, '');
+    const tenant = this.getAttribute('tenant') || '';
+    for (const href of [new URL(TESSERA_CSS, import.meta.url).href, `${server}/t/${encodeURIComponent(tenant)}/theme.css`]) {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = href;
+      shadow.append(link);
+    }
+    const container = document.createElement('div');
+    container.setAttribute('part', 'container');
+    shadow.append(container);
+    const options = { server, tenant };
+    const locale = this.getAttribute('locale');
+    if (locale) options.locale = locale;
+    tesseraLoad()
+      .then(() => mount(this, container, options))
+      .catch((error) => {
+        container.textContent = 'Sign-in is unavailable right now.';
+        this.dispatchEvent(new CustomEvent('tessera:error', {
+          bubbles: true, composed: true,
+          detail: { code: 'load_failed', message: String(error && error.message || error) },
+        }));
+      });
+  }
+}
+
+if (!customElements.get('tessera-login')) customElements.define('tessera-login', TesseraLogin);
