@@ -44,6 +44,8 @@ mod verifier;
 pub mod axum;
 #[cfg(feature = "remote")]
 pub mod remote;
+#[cfg(feature = "webcrypto")]
+pub mod webcrypto;
 
 pub use claims::PERSONAL_DATA_CLAIMS;
 pub use compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken};

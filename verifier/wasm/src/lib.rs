@@ -21,13 +21,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_verifier::jwks_cache::{
     Freshness, JwksCachePolicy, JwksCacheState, JwksSnapshot, key_set_from_document_or_snapshot,
     max_age_from_cache_control,
 };
+use tessera_verifier::webcrypto::WebCrypto;
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, VerificationKey, Verifier,
     VerifyError,
@@ -35,7 +36,7 @@ use tessera_verifier::{
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
-use web_sys::{CryptoKey, Response, SubtleCrypto};
+use web_sys::Response;
 
 /// The largest discovery or JWKS document accepted, in bytes.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
@@ -78,144 +79,15 @@ fn to_js_error(error: &VerifyError) -> JsValue {
     js_error.into()
 }
 
+fn js_object(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn configuration_error(reason: impl Into<String>) -> VerifyError {
     // Only the crate's constructors exist for most variants; configuration
     // errors are built through the builder's validation path.
     VerifyError::InvalidConfiguration {
         reason: reason.into(),
-    }
-}
-
-fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
-    let subtle = Reflect::get(&crypto, &"subtle".into()).unwrap_or(JsValue::UNDEFINED);
-    if subtle.is_undefined() || subtle.is_null() {
-        return Err(configuration_error(
-            "WebCrypto (crypto.subtle) is not available; browsers offer it only in secure contexts (https or localhost)",
-        ));
-    }
-    Ok(subtle.unchecked_into())
-}
-
-/// WebCrypto as a [`SignatureEngine`], with imported keys cached.
-struct WebCrypto {
-    subtle: SubtleCrypto,
-    imported: RefCell<HashMap<(u64, usize, Algorithm), CryptoKey>>,
-    // The verify parameter objects, built once per algorithm.
-    verify_parameters: RefCell<HashMap<Algorithm, Object>>,
-}
-
-fn hash_name(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => "SHA-384",
-        Algorithm::RS512 | Algorithm::PS512 => "SHA-512",
-        _ => "SHA-256",
-    }
-}
-
-/// WebCrypto's names for the import and verify steps of one JWS algorithm.
-fn webcrypto_parameters(algorithm: Algorithm) -> (Value, Value) {
-    let hash = hash_name(algorithm);
-    match algorithm {
-        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => (
-            json!({"name": "RSASSA-PKCS1-v1_5", "hash": hash}),
-            json!({"name": "RSASSA-PKCS1-v1_5"}),
-        ),
-        Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
-            // RFC 7518 section 3.5: the salt is as long as the hash output.
-            let salt_length = match hash {
-                "SHA-384" => 48,
-                "SHA-512" => 64,
-                _ => 32,
-            };
-            (
-                json!({"name": "RSA-PSS", "hash": hash}),
-                json!({"name": "RSA-PSS", "saltLength": salt_length}),
-            )
-        }
-        Algorithm::ES256 => (
-            json!({"name": "ECDSA", "namedCurve": "P-256"}),
-            json!({"name": "ECDSA", "hash": "SHA-256"}),
-        ),
-        Algorithm::ES384 => (
-            json!({"name": "ECDSA", "namedCurve": "P-384"}),
-            json!({"name": "ECDSA", "hash": "SHA-384"}),
-        ),
-        _ => (json!({"name": "Ed25519"}), json!({"name": "Ed25519"})),
-    }
-}
-
-fn js_object(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
-}
-
-impl WebCrypto {
-    async fn import(
-        &self,
-        key: &VerificationKey,
-        cache_key: (u64, usize, Algorithm),
-    ) -> Result<CryptoKey, VerifyError> {
-        if let Some(imported) = self.imported.borrow().get(&cache_key) {
-            return Ok(imported.clone());
-        }
-        let (import_parameters, _) = webcrypto_parameters(cache_key.2);
-        let usages = js_sys::Array::of1(&"verify".into());
-        let promise = self
-            .subtle
-            .import_key_with_object(
-                "jwk",
-                &js_object(key.public_jwk()).unchecked_into(),
-                &js_object(&import_parameters).unchecked_into(),
-                false,
-                &usages,
-            )
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        let imported: CryptoKey = JsFuture::from(promise)
-            .await
-            .map_err(|_| {
-                configuration_error("this runtime's WebCrypto cannot import the key (Ed25519 needs a recent runtime)")
-            })?
-            .unchecked_into();
-        let mut cache = self.imported.borrow_mut();
-        // Keys of an older key set are never asked for again.
-        cache.retain(|(generation, _, _), _| *generation == cache_key.0);
-        cache.insert(cache_key, imported.clone());
-        Ok(imported)
-    }
-}
-
-impl SignatureEngine for WebCrypto {
-    async fn verify_signature(
-        &self,
-        key: &VerificationKey,
-        key_set_generation: u64,
-        key_index: usize,
-        algorithm: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool, VerifyError> {
-        let imported = self
-            .import(key, (key_set_generation, key_index, algorithm))
-            .await?;
-        let parameters = self
-            .verify_parameters
-            .borrow_mut()
-            .entry(algorithm)
-            .or_insert_with(|| js_object(&webcrypto_parameters(algorithm).1).unchecked_into())
-            .clone();
-        let promise = self
-            .subtle
-            .verify_with_object_and_buffer_source_and_buffer_source(
-                &parameters,
-                &imported,
-                &Uint8Array::from(signature),
-                &Uint8Array::from(message),
-            )
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        let outcome = JsFuture::from(promise)
-            .await
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        Ok(outcome.as_bool() == Some(true))
     }
 }
 
@@ -509,11 +381,7 @@ impl WasmVerifier {
                 host,
                 imported: RefCell::new(HashMap::new()),
             }),
-            None => Engine::WebCrypto(WebCrypto {
-                subtle: subtle_crypto()?,
-                imported: RefCell::new(HashMap::new()),
-                verify_parameters: RefCell::new(HashMap::new()),
-            }),
+            None => Engine::WebCrypto(WebCrypto::new()?),
         };
         Ok(WasmVerifier {
             inner: Rc::new(Inner {
