@@ -26,6 +26,7 @@ let dataDir;
 let server;
 let shopOrigin;
 let snippet;
+let adminToken;
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -45,7 +46,7 @@ const pageScript = `
 window.events = [];
 window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
-for (const name of ['tessera:interaction', 'tessera:error']) {
+for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout']) {
   document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
 }`;
 
@@ -65,6 +66,7 @@ before(async () => {
     tessera.on('exit', (code) => reject(new Error(`tessera dev exited with ${code}`)));
   });
   const token = banner.match(/admin token\s+(tsa_\S+)/)[1];
+  adminToken = token;
   const response = await fetch(`${server}/api/tenants/demo/snippet`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(response.status, 200, 'the widget is built, so the snippet has an integrity value');
   snippet = await response.json();
@@ -92,6 +94,7 @@ before(async () => {
     }
     if (url.pathname === '/hostile.css') return send('text/css', hostile);
     if (url.pathname === '/page.js') return send('text/javascript', pageScript);
+    if (url.pathname === '/shop/') return send('text/html', page(''));
     response.writeHead(404).end();
   });
   await new Promise((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
@@ -128,7 +131,7 @@ test('the loader pins the wasm with the integrity the manifest publishes', () =>
 
 test('renders in its shadow root, immune to the host page CSS, clickable', async () => {
   const { tab, errors } = await open('/');
-  const button = tab.locator('tessera-login >> button');
+  const button = tab.locator('tessera-login >> button.primary');
   await button.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal((await button.textContent()).trim(), 'Sign in');
   const style = await button.evaluate((el) => {
@@ -142,33 +145,93 @@ test('renders in its shadow root, immune to the host page CSS, clickable', async
   assert.notEqual(style.color, 'rgb(255, 0, 0)');
   assert.ok(!style.font.includes('Comic'), style.font);
   assert.ok(await tab.locator('tessera-login >> h2').isVisible());
-  await button.click();
-  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:interaction'));
-  assert.equal((await button.textContent()).trim(), 'Signing you in…');
-  assert.equal(await button.getAttribute('aria-busy'), 'true');
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(errors, []);
+  // The click reaches the widget through Leptos's delegated events: it starts
+  // the sign-in, which leaves for the IdP with PKCE S256.
+  await button.click();
+  await tab.waitForURL(/\/dev\/oidc\/authorize\?/, { timeout: 15_000 });
+  const url = new URL(tab.url());
+  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+  assert.equal(url.searchParams.get('code_challenge').length, 43);
+  assert.equal(url.searchParams.get('scope'), 'openid');
 });
 
 test('keyboard only, right to left for ar', async () => {
   const { tab, errors } = await open('/arabic');
   const arabic = tab.locator('#ar >> section');
+  const button = tab.locator('#ar >> button.primary');
   await arabic.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await arabic.getAttribute('dir'), 'rtl');
   assert.equal(await arabic.getAttribute('lang'), 'ar');
-  const button = tab.locator('#ar >> button');
   assert.equal((await button.textContent()).trim(), 'تسجيل الدخول');
-  await button.focus();
-  await tab.keyboard.press('Enter');
-  await tab.waitForFunction(() => window.events.filter((e) => e.name === 'tessera:interaction').length >= 1);
-  assert.equal((await button.textContent()).trim(), 'جارٍ تسجيل دخولك…');
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(errors, []);
+  await button.focus();
+  await tab.keyboard.press('Enter');
+  await tab.waitForURL(/\/dev\/oidc\/authorize\?/, { timeout: 15_000 });
+  assert.equal(new URL(tab.url()).searchParams.get('ui_locales'), 'ar', 'the IdP is asked for the same language');
 });
 
 test('the browser language picks the texts when no locale is set', async () => {
   const { tab } = await open('/', 'de-DE');
-  const button = tab.locator('tessera-login >> button');
+  const button = tab.locator('tessera-login >> button.primary');
   await button.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal((await button.textContent()).trim(), 'Anmelden');
+});
+
+/** Registers the shop page as a redirect URI and origin of the demo tenant. */
+async function registerShop() {
+  const headers = { authorization: `Bearer ${adminToken}` };
+  const current = await fetch(`${server}/api/tenants/demo`, { headers });
+  const { config } = await current.json();
+  config.redirect_uris = [...config.redirect_uris, `${shopOrigin}/shop/`];
+  config.allowed_origins = [...config.allowed_origins, shopOrigin];
+  const updated = await fetch(`${server}/api/tenants/demo`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
+    body: JSON.stringify(config),
+  });
+  assert.equal(updated.status, 200, await updated.text());
+}
+
+test('signs in against the development issuer and hands the page a passport without personal data', async () => {
+  await registerShop();
+  const { tab, errors } = await open('/shop/');
+  const signIn = tab.locator('tessera-login >> button.primary');
+  await signIn.waitFor({ state: 'visible', timeout: 15_000 });
+  await signIn.click();
+  // The development issuer's page: the default demo user, Allow.
+  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  assert.match(await tab.content(), /Ada Lovelace/);
+  await tab.locator('button.allow').click();
+  await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'), null, { timeout: 15_000 });
+  const login = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:login');
+  assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
+  assert.ok(login.detail.expiresAt > Date.now() / 1000);
+  const serialized = JSON.stringify(login.detail);
+  for (const forbidden of ['Ada', '@example.test', 'email', 'name', 'nonce', 'eyJ']) {
+    assert.ok(!serialized.includes(forbidden), `${forbidden} reached the page: ${serialized}`);
+  }
+  assert.equal(await tab.evaluate(() => document.querySelector('tessera-login').passport.sub), login.detail.sub);
+  assert.ok(!tab.url().includes('code='), `the callback was not cleaned from ${tab.url()}`);
+  const status = tab.locator('tessera-login >> .status');
+  assert.equal((await status.textContent()).trim(), 'You are signed in');
+  assert.deepEqual(await tab.evaluate(() => window.violations), []);
+  assert.deepEqual(errors, []);
+  // Sign out ends the session at the issuer and comes back.
+  await tab.locator('tessera-login >> button.secondary').click();
+  await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+});
+
+test('a callback that this page did not start is refused with a clear message', async () => {
+  const { tab } = await open('/shop/?code=forged&state=forged');
+  const alert = tab.locator('tessera-login >> [role=alert]');
+  await alert.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.match(await alert.textContent(), /could not be verified/);
+  const error = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:error');
+  assert.equal(error.detail.code, 'state_mismatch');
+  assert.ok(!tab.url().includes('code='));
 });

@@ -4,20 +4,21 @@
 //! The loader (`js/loader.js`, built into `dist/widget/tessera.js`) defines the
 //! custom element, opens the shadow root, links the tenant's `theme.css` and
 //! the widget's own stylesheet from the server, and calls [`mount`] with a
-//! container inside the shadow root. This crate renders in the tenant's
-//! language (texts resolved by the server, so no Fluent runtime here) and
-//! direction, and never sets inline styles, so a page whose only policy is the
-//! snippet's CSP runs it without violations.
-//!
-//! What it is not yet: the OpenID Connect sign-in. This first increment
-//! renders the widget and proves that events work inside the shadow root; the
-//! Authorization Code + PKCE flow is the next step of issue 4.
+//! container inside the shadow root. This crate runs the sign-in
+//! (`oidc`: Authorization Code + PKCE against the tenant's IdP, the ID token
+//! checked by `tessera-verifier`), renders in the tenant's language and
+//! direction without inline styles, and hands the page a passport of
+//! non-personal claims through events and `element.passport`, never the
+//! tokens' personal data. Nothing throws into the host page: every failure
+//! becomes a localized message and a `tessera:error` event.
+
+mod oidc;
 
 use leptos::prelude::*;
 use serde::Deserialize;
-use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+
+use crate::oidc::{Discovery, Failure, Session, TenantConfig};
 
 /// The texts the server resolved for the negotiated locale.
 #[derive(Debug, Clone, Deserialize)]
@@ -42,23 +43,6 @@ struct Options {
     server: String,
     tenant: String,
     locale: Option<String>,
-}
-
-async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| format!("cannot reach {url}"))?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("{url} answered {}", response.status()));
-    }
-    let text = JsFuture::from(response.text().map_err(|_| "unreadable response")?)
-        .await
-        .map_err(|_| "unreadable response")?
-        .as_string()
-        .unwrap_or_default();
-    serde_json::from_str(&text).map_err(|_| format!("{url} is not the expected JSON"))
 }
 
 /// The locale to ask for: the element's `locale` attribute, else the
@@ -95,64 +79,253 @@ fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &serde_json::Value)
     }
 }
 
+/// The passport the page sees: the pseudonymous subject and non-personal
+/// claims, never the tokens themselves.
+fn passport_detail(session: &Session) -> serde_json::Value {
+    serde_json::json!({
+        "sub": session.subject,
+        "claims": session.claims,
+        "expiresAt": session.expires_at,
+    })
+}
+
+fn report(host: &web_sys::HtmlElement, texts: &Texts, failure: &Failure) {
+    dispatch(
+        host,
+        "tessera:error",
+        &serde_json::json!({"code": failure.code(), "message": texts.get(failure.message_id()), "detail": failure.detail()}),
+    );
+}
+
+#[derive(Clone)]
+struct Context {
+    host: web_sys::HtmlElement,
+    tenant: String,
+    texts: Texts,
+    config: TenantConfig,
+    discovery: Discovery,
+}
+
 #[component]
-fn Widget(texts: Texts, host: web_sys::HtmlElement) -> impl IntoView {
-    let (pressed, set_pressed) = signal(0u32);
-    let title = texts.get("widget-title");
-    let sign_in = texts.get("sign-in");
-    let signing_in = texts.get("signing-in");
-    let note = texts.get("privacy-note");
-    let on_click = move |_| {
-        set_pressed.update(|count| *count += 1);
-        dispatch(
-            &host,
-            "tessera:interaction",
-            &serde_json::json!({"control": "sign-in"}),
-        );
+fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl IntoView {
+    let (initial_session, initial_failure) = match initial {
+        Ok(session) => (session, None),
+        Err(failure) => (None, Some(failure)),
     };
+    let session = RwSignal::new(initial_session);
+    let failure = RwSignal::new(initial_failure);
+    let busy = RwSignal::new(false);
+    let texts = context.texts.clone();
+
+    let start = {
+        let context = context.clone();
+        move |hint: Option<(String, String)>| {
+            let context = context.clone();
+            busy.set(true);
+            failure.set(None);
+            dispatch(
+                &context.host,
+                "tessera:interaction",
+                &serde_json::json!({"control": "sign-in"}),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                let hint_ref = hint.as_ref().map(|(p, v)| (p.as_str(), v.as_str()));
+                match oidc::authorization_url(
+                    &context.tenant,
+                    &context.config,
+                    &context.discovery,
+                    &context.texts.locale,
+                    hint_ref,
+                )
+                .await
+                {
+                    Ok(url) => {
+                        if let Some(window) = web_sys::window() {
+                            let _ = window.location().assign(&url);
+                        }
+                    }
+                    Err(error) => {
+                        busy.set(false);
+                        report(&context.host, &context.texts, &error);
+                        failure.set(Some(error));
+                    }
+                }
+            });
+        }
+    };
+    let sign_in = {
+        let start = start.clone();
+        move |_| start(None)
+    };
+    let sign_out = {
+        let context = context.clone();
+        move |_| {
+            let Some(current) = session.get_untracked() else {
+                return;
+            };
+            session.set(None);
+            let _ = js_sys::Reflect::delete_property(&context.host, &JsValue::from_str("passport"));
+            dispatch(
+                &context.host,
+                "tessera:logout",
+                &serde_json::json!({"sub": current.subject}),
+            );
+            if let (Some(url), Some(window)) = (
+                oidc::end_session_url(&context.config, &context.discovery, &current),
+                web_sys::window(),
+            ) {
+                let _ = window.location().assign(&url);
+            }
+        }
+    };
+    let providers = context.config.providers.clone();
+    let signed_in_text = texts.get("signed-in");
+    let sign_out_text = texts.get("sign-out");
+    let sign_in_text = texts.get("sign-in");
+    let signing_in_text = texts.get("signing-in");
+    let with_template = texts.get("sign-in-with");
+    let dismiss_text = texts.get("dismiss");
+    let error_texts = texts.clone();
     view! {
         <section class="tessera" part="root" lang=texts.locale.clone() dir=texts.dir.clone() aria-labelledby="tessera-title">
-            <h2 id="tessera-title" part="title">{title}</h2>
-            <button type="button" part="button" class="primary" on:click=on_click aria-busy=move || (pressed.get() > 0).to_string()>
-                {move || if pressed.get() > 0 { signing_in.clone() } else { sign_in.clone() }}
-            </button>
-            <p part="note" class="note">{note}</p>
+            <h2 id="tessera-title" part="title">{texts.get("widget-title")}</h2>
+            <Show when=move || failure.with(Option::is_some)>
+                <div class="error" part="error" role="alert">
+                    <p>{
+                        let error_texts = error_texts.clone();
+                        move || failure.with(|f| f.as_ref().map(|f| error_texts.get(f.message_id())).unwrap_or_default())
+                    }</p>
+                    <button type="button" class="secondary" part="dismiss" on:click=move |_| failure.set(None)>{dismiss_text.clone()}</button>
+                </div>
+            </Show>
+            <Show
+                when=move || session.with(Option::is_some)
+                fallback={
+                    let sign_in = sign_in.clone();
+                    let start = start.clone();
+                    let providers = providers.clone();
+                    let with_template = with_template.clone();
+                    let sign_in_text = sign_in_text.clone();
+                    let signing_in_text = signing_in_text.clone();
+                    move || view! {
+                        <button type="button" part="button sign-in" class="primary" on:click=sign_in.clone() aria-busy=move || busy.get().to_string()>
+                            {
+                                let (a, b) = (sign_in_text.clone(), signing_in_text.clone());
+                                move || if busy.get() { b.clone() } else { a.clone() }
+                            }
+                        </button>
+                        {providers.iter().map(|provider| {
+                            let start = start.clone();
+                            let hint = (provider.hint_parameter.clone(), provider.hint_value.clone());
+                            let label = with_template.replace("{provider}", &provider.label);
+                            view! {
+                                <button type="button" part="button provider" class="secondary" on:click=move |_| start(Some(hint.clone()))>{label}</button>
+                            }
+                        }).collect_view()}
+                    }
+                }
+            >
+                <p part="status" class="status">{signed_in_text.clone()}</p>
+                <button type="button" part="button sign-out" class="secondary" on:click=sign_out.clone()>{sign_out_text.clone()}</button>
+            </Show>
+            <p part="note" class="note">{texts.get("privacy-note")}</p>
         </section>
     }
 }
 
+async fn prepare(
+    options: &Options,
+) -> Result<(Texts, TenantConfig, Discovery), (Option<Texts>, Failure)> {
+    let texts: Texts = oidc::fetch_json(&texts_url(options))
+        .await
+        .map_err(|f| (None, f))?;
+    let server = options.server.trim_end_matches('/');
+    let config: TenantConfig =
+        oidc::fetch_json(&format!("{server}/t/{}/config.json", options.tenant))
+            .await
+            .map_err(|f| (Some(texts.clone()), f))?;
+    let discovery: Discovery = oidc::fetch_json(&format!(
+        "{}/.well-known/openid-configuration",
+        config.issuer.trim_end_matches('/')
+    ))
+    .await
+    .map_err(|f| (Some(texts.clone()), f))?;
+    if discovery.issuer != config.issuer {
+        return Err((
+            Some(texts),
+            Failure::Configuration("the discovery document names another issuer".into()),
+        ));
+    }
+    Ok((texts, config, discovery))
+}
+
 /// Renders the widget into `container` (inside `host`'s shadow root).
-/// `options` is `{server, tenant, locale?}`. Failures show a readable message
-/// in the widget and fire `tessera:error`; nothing throws into the page.
+/// `options` is `{server, tenant, locale?}`.
 #[wasm_bindgen]
 pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, options: JsValue) {
-    let options: Result<Options, _> = js_sys::JSON::stringify(&options)
+    let options: Option<Options> = js_sys::JSON::stringify(&options)
         .ok()
         .and_then(|text| text.as_string())
-        .ok_or(())
-        .and_then(|text| serde_json::from_str(&text).map_err(|_| ()));
+        .and_then(|text| serde_json::from_str(&text).ok());
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = match options {
-            Err(()) => Err("the element needs `server` and `tenant` attributes".to_owned()),
-            Ok(options) => fetch_json::<Texts>(&texts_url(&options)).await,
+        let Some(options) = options else {
+            container.set_text_content(Some(
+                "Sign-in is not set up: the element needs `server` and `tenant`.",
+            ));
+            dispatch(
+                &host,
+                "tessera:error",
+                &serde_json::json!({"code": "configuration", "message": "the element needs server and tenant attributes"}),
+            );
+            return;
         };
-        match outcome {
-            Ok(texts) => {
-                let widget_host = host.clone();
-                leptos::mount::mount_to(
-                    container,
-                    move || view! { <Widget texts=texts host=widget_host/> },
-                )
-                .forget();
-            }
-            Err(message) => {
-                container.set_text_content(Some("Sign-in is unavailable right now."));
+        let (texts, config, discovery) = match prepare(&options).await {
+            Ok(prepared) => prepared,
+            Err((texts, failure)) => {
+                let message = texts.as_ref().map_or_else(
+                    || "Sign-in is unavailable right now.".to_owned(),
+                    |t| t.get(failure.message_id()),
+                );
+                container.set_text_content(Some(&message));
+                container.set_attribute("role", "alert").ok();
                 dispatch(
                     &host,
                     "tessera:error",
-                    &serde_json::json!({"code": "configuration", "message": message}),
+                    &serde_json::json!({"code": failure.code(), "message": message, "detail": failure.detail()}),
                 );
+                return;
             }
+        };
+        let initial = match oidc::take_callback() {
+            None => Ok(None),
+            Some(callback) => oidc::complete(&options.tenant, &config, &discovery, callback)
+                .await
+                .map(Some),
+        };
+        match &initial {
+            Ok(Some(session)) => {
+                let detail = passport_detail(session);
+                let _ = js_sys::Reflect::set(
+                    &host,
+                    &JsValue::from_str("passport"),
+                    &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
+                );
+                dispatch(&host, "tessera:login", &detail);
+            }
+            Err(failure) => report(&host, &texts, failure),
+            Ok(None) => {}
         }
+        let context = Context {
+            host,
+            tenant: options.tenant,
+            texts,
+            config,
+            discovery,
+        };
+        leptos::mount::mount_to(
+            container,
+            move || view! { <Widget context=context initial=initial/> },
+        )
+        .forget();
     });
 }

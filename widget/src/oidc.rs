@@ -1,0 +1,413 @@
+//! OpenID Connect for a public client in the browser: discovery, the
+//! Authorization Code flow with PKCE S256, the token exchange, and the ID
+//! token check with `tessera-verifier` through WebCrypto.
+//!
+//! Only the transient `state`, `nonce` and PKCE verifier survive the redirect
+//! (in sessionStorage, removed on return); tokens stay in memory.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_verifier::webcrypto::WebCrypto;
+use tessera_verifier::{Clock, KeySet, PERSONAL_DATA_CLAIMS, Verifier, VerifyError};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+/// Why sign-in failed, with the stable code the page sees in `tessera:error`
+/// and the message id the widget shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The tenant or element is not set up correctly.
+    Configuration(String),
+    /// The IdP (or this server) cannot be reached.
+    IdpUnavailable(String),
+    /// The user cancelled or denied at the IdP.
+    Cancelled,
+    /// The callback does not belong to a sign-in this page started.
+    StateMismatch,
+    /// The tokens look valid but the device's clock disagrees with the IdP's.
+    ClockSkew,
+    /// The tokens did not verify.
+    InvalidToken(String),
+}
+
+impl Failure {
+    /// The stable code for `tessera:error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Configuration(_) => "configuration",
+            Failure::IdpUnavailable(_) => "idp_unavailable",
+            Failure::Cancelled => "cancelled",
+            Failure::StateMismatch => "state_mismatch",
+            Failure::ClockSkew => "clock_skew",
+            Failure::InvalidToken(_) => "invalid_token",
+        }
+    }
+
+    /// The message id in the server's texts.
+    pub fn message_id(&self) -> &'static str {
+        match self {
+            Failure::Configuration(_) => "error-configuration",
+            Failure::IdpUnavailable(_) => "error-idp-unavailable",
+            Failure::Cancelled => "error-cancelled",
+            Failure::StateMismatch => "error-state-mismatch",
+            Failure::ClockSkew => "error-clock-skew",
+            Failure::InvalidToken(_) => "error-generic",
+        }
+    }
+
+    /// Detail for developers (never shown to customers, never PII).
+    pub fn detail(&self) -> String {
+        match self {
+            Failure::Configuration(detail)
+            | Failure::IdpUnavailable(detail)
+            | Failure::InvalidToken(detail) => detail.clone(),
+            Failure::Cancelled => "the sign-in was cancelled at the identity provider".into(),
+            Failure::StateMismatch => {
+                "the callback's state does not match this page's sign-in".into()
+            }
+            Failure::ClockSkew => {
+                "the token's time claims disagree with this device's clock".into()
+            }
+        }
+    }
+}
+
+/// The tenant's public configuration (`/t/{tenant}/config.json`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenantConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub providers: Vec<Provider>,
+}
+
+/// A sign-in button that passes an IdP hint.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Provider {
+    pub label: String,
+    pub hint_parameter: String,
+    pub hint_value: String,
+}
+
+/// The parts of the IdP's discovery document the widget uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub end_session_endpoint: Option<String>,
+}
+
+/// What must survive the redirect to the IdP and back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    verifier: String,
+    redirect_uri: String,
+}
+
+/// A signed-in session, in memory.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_token: String,
+    pub access_token: String,
+    pub subject: String,
+    /// The ID token's claims without any that identify a person.
+    pub claims: serde_json::Map<String, Value>,
+    pub expires_at: f64,
+}
+
+fn window() -> Result<web_sys::Window, Failure> {
+    web_sys::window().ok_or_else(|| Failure::Configuration("no window".into()))
+}
+
+pub fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+/// GETs JSON; network failures are the IdP's (or server's) unavailability.
+pub async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Failure> {
+    let response: web_sys::Response = JsFuture::from(window()?.fetch_with_str(url))
+        .await
+        .map_err(|_| Failure::IdpUnavailable(format!("cannot reach {url}")))?
+        .unchecked_into();
+    read_json(url, response).await
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(
+    url: &str,
+    response: web_sys::Response,
+) -> Result<T, Failure> {
+    if !response.ok() {
+        return Err(Failure::IdpUnavailable(format!(
+            "{url} answered {}",
+            response.status()
+        )));
+    }
+    let text = JsFuture::from(
+        response
+            .text()
+            .map_err(|_| Failure::IdpUnavailable("unreadable".into()))?,
+    )
+    .await
+    .map_err(|_| Failure::IdpUnavailable("unreadable".into()))?
+    .as_string()
+    .unwrap_or_default();
+    serde_json::from_str(&text)
+        .map_err(|_| Failure::Configuration(format!("{url} is not the expected JSON")))
+}
+
+fn random_text() -> Result<String, Failure> {
+    let mut bytes = [0u8; 32];
+    window()?
+        .crypto()
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes))
+        .map_err(|_| Failure::Configuration("crypto.getRandomValues is not available".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+async fn sha256(text: &str) -> Result<Vec<u8>, Failure> {
+    let subtle = window()?
+        .crypto()
+        .map_err(|_| {
+            Failure::Configuration("WebCrypto is not available (https or localhost only)".into())
+        })?
+        .subtle();
+    let digest = JsFuture::from(
+        subtle
+            .digest_with_str_and_u8_array("SHA-256", text.as_bytes())
+            .map_err(|_| Failure::Configuration("SHA-256 is not available".into()))?,
+    )
+    .await
+    .map_err(|_| Failure::Configuration("SHA-256 failed".into()))?;
+    Ok(js_sys::Uint8Array::new(&digest).to_vec())
+}
+
+fn storage() -> Result<web_sys::Storage, Failure> {
+    window()?
+        .session_storage()
+        .ok()
+        .flatten()
+        .ok_or_else(|| Failure::Configuration("sessionStorage is not available".into()))
+}
+
+fn pending_key(tenant: &str) -> String {
+    format!("tessera.pending.{tenant}")
+}
+
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text)
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// The registered redirect URI for this page: the one equal to the page's
+/// origin and path, else the first.
+pub fn redirect_uri(config: &TenantConfig) -> Result<String, Failure> {
+    let location = window()?.location();
+    let here = format!(
+        "{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    );
+    config
+        .redirect_uris
+        .iter()
+        .find(|uri| **uri == here)
+        .or_else(|| config.redirect_uris.first())
+        .cloned()
+        .ok_or_else(|| Failure::Configuration("the tenant has no redirect URI".into()))
+}
+
+/// Starts a sign-in: remembers state, nonce and verifier, and returns the
+/// authorization URL to go to.
+pub async fn authorization_url(
+    tenant: &str,
+    config: &TenantConfig,
+    discovery: &Discovery,
+    ui_locale: &str,
+    hint: Option<(&str, &str)>,
+) -> Result<String, Failure> {
+    let pending = Pending {
+        state: random_text()?,
+        nonce: random_text()?,
+        verifier: random_text()? + &random_text()?,
+        redirect_uri: redirect_uri(config)?,
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(sha256(&pending.verifier).await?);
+    let mut url = format!(
+        "{}?response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method=S256&ui_locales={}",
+        discovery.authorization_endpoint,
+        encode(&config.client_id),
+        encode(&pending.redirect_uri),
+        encode(&config.scopes.join(" ")),
+        encode(&pending.state),
+        encode(&pending.nonce),
+        challenge,
+        encode(ui_locale),
+    );
+    if let Some((parameter, value)) = hint {
+        url.push_str(&format!("&{}={}", encode(parameter), encode(value)));
+    }
+    let text =
+        serde_json::to_string(&pending).map_err(|_| Failure::Configuration("state".into()))?;
+    storage()?
+        .set_item(&pending_key(tenant), &text)
+        .map_err(|_| Failure::Configuration("sessionStorage is full or blocked".into()))?;
+    Ok(url)
+}
+
+/// The callback parameters in the page's URL, if this is a callback.
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Reads `code`/`state`/`error` from the URL and removes them (and `iss`,
+/// `error_description`, `session_state`) with `history.replaceState`.
+pub fn take_callback() -> Option<Callback> {
+    let window = web_sys::window()?;
+    let href = window.location().href().ok()?;
+    let url = web_sys::Url::new(&href).ok()?;
+    let parameters = url.search_params();
+    let callback = Callback {
+        code: parameters.get("code"),
+        state: parameters.get("state"),
+        error: parameters.get("error"),
+    };
+    if callback.code.is_none() && callback.error.is_none() {
+        return None;
+    }
+    for name in [
+        "code",
+        "state",
+        "iss",
+        "error",
+        "error_description",
+        "session_state",
+    ] {
+        parameters.delete(name);
+    }
+    let _ = window
+        .history()
+        .ok()?
+        .replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
+    Some(callback)
+}
+
+/// Completes a sign-in from the callback.
+pub async fn complete(
+    tenant: &str,
+    config: &TenantConfig,
+    discovery: &Discovery,
+    callback: Callback,
+) -> Result<Session, Failure> {
+    let storage = storage()?;
+    let key = pending_key(tenant);
+    let pending: Option<Pending> = storage
+        .get_item(&key)
+        .ok()
+        .flatten()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let _ = storage.remove_item(&key);
+    let pending = pending.ok_or(Failure::StateMismatch)?;
+    if callback.state.as_deref() != Some(pending.state.as_str()) {
+        return Err(Failure::StateMismatch);
+    }
+    if let Some(error) = callback.error {
+        return Err(if error == "access_denied" {
+            Failure::Cancelled
+        } else {
+            Failure::IdpUnavailable(format!("the identity provider answered {error}"))
+        });
+    }
+    let code = callback.code.ok_or(Failure::StateMismatch)?;
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}",
+        encode(&code),
+        encode(&pending.redirect_uri),
+        encode(&config.client_id),
+        encode(&pending.verifier)
+    );
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let headers = web_sys::Headers::new().map_err(|_| Failure::Configuration("headers".into()))?;
+    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    init.set_headers(&headers);
+    let response: web_sys::Response =
+        JsFuture::from(window()?.fetch_with_str_and_init(&discovery.token_endpoint, &init))
+            .await
+            .map_err(|_| Failure::IdpUnavailable("cannot reach the token endpoint".into()))?
+            .unchecked_into();
+    #[derive(Deserialize)]
+    struct Tokens {
+        id_token: String,
+        access_token: String,
+    }
+    let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
+    let jwks: Value = fetch_json(&discovery.jwks_uri).await?;
+    let key_set =
+        KeySet::from_value(jwks).map_err(|error| Failure::InvalidToken(error.to_string()))?;
+    let verifier = Verifier::builder()
+        .issuer(&discovery.issuer)
+        .audience(&config.client_id)
+        .required_claim("nonce")
+        .required_claim("sub")
+        .clock(Clock::Function(now_seconds))
+        .key_set(key_set)
+        .build()
+        .map_err(|error| Failure::Configuration(error.to_string()))?;
+    let engine = WebCrypto::new().map_err(|error| Failure::Configuration(error.to_string()))?;
+    let passport = verifier
+        .verify_with_engine(&tokens.id_token, &engine)
+        .await
+        .map_err(|error| match error {
+            VerifyError::Expired { .. } => Failure::ClockSkew,
+            VerifyError::ClaimInvalid { ref claim, .. } if claim == "nbf" || claim == "iat" => {
+                Failure::ClockSkew
+            }
+            other => Failure::InvalidToken(format!("{}: {other}", other.code())),
+        })?;
+    if passport.claim("nonce").and_then(Value::as_str) != Some(pending.nonce.as_str()) {
+        return Err(Failure::InvalidToken(
+            "the ID token's nonce is not this sign-in's".into(),
+        ));
+    }
+    let mut claims = passport.claims().clone();
+    for personal in PERSONAL_DATA_CLAIMS {
+        claims.remove(personal);
+    }
+    claims.remove("nonce");
+    Ok(Session {
+        id_token: tokens.id_token,
+        access_token: tokens.access_token,
+        subject: passport.subject().unwrap_or_default().to_owned(),
+        claims,
+        expires_at: passport.expires_at(),
+    })
+}
+
+/// The URL that ends the session at the IdP, when it has one.
+pub fn end_session_url(
+    config: &TenantConfig,
+    discovery: &Discovery,
+    session: &Session,
+) -> Option<String> {
+    let endpoint = discovery.end_session_endpoint.as_ref()?;
+    let back = redirect_uri(config).ok()?;
+    Some(format!(
+        "{endpoint}?id_token_hint={}&post_logout_redirect_uri={}&client_id={}",
+        encode(&session.id_token),
+        encode(&back),
+        encode(&config.client_id)
+    ))
+}
