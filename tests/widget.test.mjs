@@ -13,7 +13,10 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const root = new URL('../', import.meta.url);
 const binary = new URL('target/debug/tessera', root).pathname;
@@ -234,4 +237,31 @@ test('a callback that this page did not start is refused with a clear message', 
   const error = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:error');
   assert.equal(error.detail.code, 'state_mismatch');
   assert.ok(!tab.url().includes('code='));
+});
+
+/** axe-core over the page (it enters open shadow roots), WCAG 2.0 A/AA and 2.1 AA. */
+async function accessibilityViolations(tab) {
+  // Evaluated through the DevTools protocol, so the page's CSP stays as strict as it is.
+  await tab.evaluate(axeSource);
+  return tab.evaluate(async () => {
+    const found = [];
+    for (const element of document.querySelectorAll('tessera-login')) {
+      const result = await window.axe.run(element, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+      });
+      found.push(...result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+    }
+    return found;
+  });
+}
+
+test('axe-core finds no WCAG 2.1 AA violation, signed out and in error', async () => {
+  for (const [path, locale] of [['/', 'en-US'], ['/arabic', 'ar'], ['/shop/?code=x&state=y', 'en-US']]) {
+    const { tab } = await open(path, locale);
+    const widgets = await tab.locator('tessera-login').count();
+    for (let index = 0; index < widgets; index++) {
+      await tab.locator('tessera-login').nth(index).locator('[role=alert], section').first().waitFor({ state: 'visible', timeout: 15_000 });
+    }
+    assert.deepEqual(await accessibilityViolations(tab), [], `${path}`);
+  }
 });
