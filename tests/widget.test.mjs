@@ -80,6 +80,7 @@ before(async () => {
   const directives = { ...snippet.content_security_policy };
   directives['script-src'] = `'self' ${directives['script-src']}`;
   directives['style-src'] = `'self' ${directives['style-src']}`;
+  directives['connect-src'] = `'self' ${directives['connect-src']}`;
   const csp = ["default-src 'none'", ...Object.entries(directives).map(([name, value]) => `${name} ${value}`)].join('; ');
   const page = (extra) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
 <link rel="stylesheet" href="/hostile.css"><script src="/page.js"></script></head>
@@ -98,6 +99,10 @@ before(async () => {
     if (url.pathname === '/hostile.css') return send('text/css', hostile);
     if (url.pathname === '/page.js') return send('text/javascript', pageScript);
     if (url.pathname === '/shop/') return send('text/html', page(''));
+    if (url.pathname === '/echo') {
+      response.setHeader('access-control-allow-origin', '*');
+      return send('application/json', JSON.stringify({ authorization: request.headers.authorization ?? null }));
+    }
     response.writeHead(404).end();
   });
   await new Promise((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
@@ -189,7 +194,9 @@ async function registerShop() {
   const current = await fetch(`${server}/api/tenants/demo`, { headers });
   const { config } = await current.json();
   config.redirect_uris = [...config.redirect_uris, `${shopOrigin}/shop/`];
-  config.allowed_origins = [...config.allowed_origins, shopOrigin];
+  // Only the shop: the Tessera server's origin is then reachable under the
+  // page's CSP but not allowlisted, which is what Tessera.fetch must refuse.
+  config.allowed_origins = [shopOrigin];
   const updated = await fetch(`${server}/api/tenants/demo`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
@@ -221,6 +228,16 @@ test('signs in against the development issuer and hands the page a passport with
   assert.ok(!tab.url().includes('code='), `the callback was not cleaned from ${tab.url()}`);
   const status = tab.locator('tessera-login >> .status');
   assert.equal((await status.textContent()).trim(), 'You are signed in');
+  // Tessera.fetch: the token goes to the page's own origin only.
+  const own = await tab.evaluate(async () => (await (await window.Tessera.fetch('/echo')).json()).authorization);
+  assert.match(own ?? '', /^Bearer eyJ/, 'the access token is attached on the same origin');
+  let sentElsewhere = 'not sent';
+  await tab.route(`${server}/healthz`, async (route) => {
+    sentElsewhere = route.request().headers().authorization ?? null;
+    await route.fulfill({ status: 200, body: 'ok', headers: { 'access-control-allow-origin': '*' } });
+  });
+  await tab.evaluate(async (url) => (await window.Tessera.fetch(url)).text(), `${server}/healthz`);
+  assert.equal(sentElsewhere, null, 'no token to an origin the tenant does not allowlist');
   // CSP first: axe-core inserts a <style> of its own while it checks.
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(await accessibilityViolations(tab), [], 'signed in');

@@ -49,3 +49,20 @@ class TesseraLogin extends HTMLElement {
 }
 
 if (!customElements.get('tessera-login')) customElements.define('tessera-login', TesseraLogin);
+
+// window.Tessera.fetch: fetch with the signed-in passport's bearer token,
+// attached only for this page's origin or origins the tenant allowlists.
+if (!window.Tessera) {
+  Object.defineProperty(window, 'Tessera', {
+    value: Object.freeze({
+      async fetch(input, init = {}) {
+        await tesseraLoad();
+        const url = input instanceof Request ? input.url : String(input);
+        const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+        const token = bearerFor(url);
+        if (token) headers.set('authorization', `Bearer ${token}`);
+        return fetch(input, { ...init, headers });
+      },
+    }),
+  });
+}

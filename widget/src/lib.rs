@@ -97,6 +97,55 @@ fn report(host: &web_sys::HtmlElement, texts: &Texts, failure: &Failure) {
     );
 }
 
+/// The signed-in sessions of this page's widgets: where their access tokens
+/// may go, for `window.Tessera.fetch`.
+struct Grant {
+    tenant: String,
+    origins: Vec<String>,
+    access_token: String,
+    expires_at: f64,
+}
+
+thread_local! {
+    static GRANTS: std::cell::RefCell<Vec<Grant>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn grant(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
+    GRANTS.with_borrow_mut(|grants| {
+        grants.retain(|grant| grant.tenant != tenant);
+        if let Some(session) = session {
+            grants.push(Grant {
+                tenant: tenant.to_owned(),
+                origins: config.allowed_origins.clone(),
+                access_token: session.access_token.clone(),
+                expires_at: session.expires_at,
+            });
+        }
+    });
+}
+
+/// The bearer token `window.Tessera.fetch` may attach to a request for
+/// `url`: only for the page's own origin or an origin the tenant allowlists,
+/// and only while the token is valid.
+#[wasm_bindgen(js_name = bearerFor)]
+pub fn bearer_for(url: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let page_origin = window.location().origin().ok()?;
+    let target = web_sys::Url::new_with_base(url, &window.location().href().ok()?).ok()?;
+    let target_origin = target.origin();
+    let now = oidc::now_seconds() as f64;
+    GRANTS.with_borrow(|grants| {
+        grants
+            .iter()
+            .find(|grant| {
+                grant.expires_at > now
+                    && (target_origin == page_origin
+                        || grant.origins.iter().any(|origin| *origin == target_origin))
+            })
+            .map(|grant| grant.access_token.clone())
+    })
+}
+
 #[derive(Clone)]
 struct Context {
     host: web_sys::HtmlElement,
@@ -304,6 +353,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
         };
         match &initial {
             Ok(Some(session)) => {
+                grant(&options.tenant, &config, Some(session));
                 let detail = passport_detail(session);
                 let _ = js_sys::Reflect::set(
                     &host,

@@ -83,6 +83,8 @@ pub struct TenantConfig {
     pub scopes: Vec<String>,
     pub redirect_uris: Vec<String>,
     #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
     pub providers: Vec<Provider>,
 }
 
