@@ -139,8 +139,7 @@ pub fn bearer_for(url: &str) -> Option<String> {
             .iter()
             .find(|grant| {
                 grant.expires_at > now
-                    && (target_origin == page_origin
-                        || grant.origins.iter().any(|origin| *origin == target_origin))
+                    && (target_origin == page_origin || grant.origins.contains(&target_origin))
             })
             .map(|grant| grant.access_token.clone())
     })
