@@ -189,14 +189,15 @@ test('the browser language picks the texts when no locale is set', async () => {
 });
 
 /** Registers the shop page as a redirect URI and origin of the demo tenant. */
-async function registerShop() {
+async function registerShop(tokenStorage = 'memory') {
   const headers = { authorization: `Bearer ${adminToken}` };
   const current = await fetch(`${server}/api/tenants/demo`, { headers });
   const { config } = await current.json();
-  config.redirect_uris = [...config.redirect_uris, `${shopOrigin}/shop/`];
+  config.redirect_uris = [...new Set([...config.redirect_uris, `${shopOrigin}/shop/`])];
   // Only the shop: the Tessera server's origin is then reachable under the
   // page's CSP but not allowlisted, which is what Tessera.fetch must refuse.
   config.allowed_origins = [shopOrigin];
+  config.token_storage = tokenStorage;
   const updated = await fetch(`${server}/api/tenants/demo`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
@@ -285,4 +286,34 @@ test('axe-core finds no WCAG 2.1 AA violation, signed out and in error', async (
     }
     assert.deepEqual(await accessibilityViolations(tab), [], `${path}`);
   }
+});
+
+/** Signs in on a fresh tab and returns it, signed in. */
+async function signedIn() {
+  const { tab } = await open('/shop/');
+  await tab.locator('tessera-login >> button.primary').click({ timeout: 15_000 });
+  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  await tab.locator('button.allow').click();
+  await tab.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  return tab;
+}
+
+test('tokens live in memory unless the tenant opts in to sessionStorage', async () => {
+  await registerShop('memory');
+  let tab = await signedIn();
+  assert.equal(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('tessera.session')).length), 0);
+  assert.equal(await tab.evaluate(() => localStorage.length), 0, 'never localStorage');
+  await tab.reload();
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+
+  await registerShop('session_storage');
+  tab = await signedIn();
+  await tab.reload();
+  await tab.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'));
+  assert.equal(await tab.evaluate(() => localStorage.length), 0, 'never localStorage');
+  await tab.locator('tessera-login >> button.secondary').click();
+  await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('tessera.session')).length), 0, 'signing out forgets it');
 });

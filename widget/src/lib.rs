@@ -212,6 +212,8 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 return;
             };
             session.set(None);
+            grant(&context.tenant, &context.config, None);
+            oidc::remember(&context.tenant, &context.config, None);
             let _ = js_sys::Reflect::delete_property(&context.host, &JsValue::from_str("passport"));
             dispatch(
                 &context.host,
@@ -345,7 +347,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
             }
         };
         let initial = match oidc::take_callback() {
-            None => Ok(None),
+            None => Ok(oidc::remembered(&options.tenant, &config)),
             Some(callback) => oidc::complete(&options.tenant, &config, &discovery, callback)
                 .await
                 .map(Some),
@@ -353,6 +355,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
         match &initial {
             Ok(Some(session)) => {
                 grant(&options.tenant, &config, Some(session));
+                oidc::remember(&options.tenant, &config, Some(session));
                 let detail = passport_detail(session);
                 let _ = js_sys::Reflect::set(
                     &host,

@@ -84,6 +84,10 @@ pub struct TenantConfig {
     pub redirect_uris: Vec<String>,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// `memory` (default) or `session_storage` (the tenant opted in to keep
+    /// the session across reloads of the tab).
+    #[serde(default)]
+    pub token_storage: String,
     #[serde(default)]
     pub providers: Vec<Provider>,
 }
@@ -115,8 +119,8 @@ struct Pending {
     redirect_uri: String,
 }
 
-/// A signed-in session, in memory.
-#[derive(Debug, Clone)]
+/// A signed-in session, in memory (or sessionStorage when the tenant opts in).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub id_token: String,
     pub access_token: String,
@@ -412,4 +416,39 @@ pub fn end_session_url(
         encode(&back),
         encode(&config.client_id)
     ))
+}
+
+fn session_key(tenant: &str) -> String {
+    format!("tessera.session.{tenant}")
+}
+
+/// Keeps the session in sessionStorage when the tenant opted in; never in
+/// localStorage, and never without the opt-in.
+pub fn remember(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
+    let Ok(storage) = storage() else { return };
+    match session {
+        Some(session) if config.token_storage == "session_storage" => {
+            if let Ok(text) = serde_json::to_string(session) {
+                let _ = storage.set_item(&session_key(tenant), &text);
+            }
+        }
+        _ => {
+            let _ = storage.remove_item(&session_key(tenant));
+        }
+    }
+}
+
+/// The remembered session, when the tenant opted in and it has not expired.
+pub fn remembered(tenant: &str, config: &TenantConfig) -> Option<Session> {
+    if config.token_storage != "session_storage" {
+        return None;
+    }
+    let storage = storage().ok()?;
+    let session: Session =
+        serde_json::from_str(&storage.get_item(&session_key(tenant)).ok()??).ok()?;
+    if session.expires_at <= now_seconds() as f64 {
+        let _ = storage.remove_item(&session_key(tenant));
+        return None;
+    }
+    Some(session)
 }
