@@ -8,10 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as client from 'openid-client';
+import { freePort } from '../../../tests/support.mjs';
 
 const binary = new URL('../../../target/debug/tessera', import.meta.url).pathname;
 let server;
@@ -21,15 +21,6 @@ let dataDir;
 let logs = '';
 // Every secret and personal value the tests saw, to look for in the logs.
 const secrets = [];
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   const port = await freePort();
