@@ -130,6 +130,7 @@ fn test() -> anyhow::Result<()> {
             "--test",
             "verifier/wasm/tests/",
             "builder-server/tests/interop/",
+            "tests/",
         ],
         &mut counts,
     )?;
