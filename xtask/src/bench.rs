@@ -434,6 +434,8 @@ pub fn server() -> anyhow::Result<()> {
                 "-p",
                 &root_text,
             ])
+            // Detached, so no worker can hold our output open.
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .context("cannot start nginx (apt-get install nginx-light)")?,
