@@ -517,3 +517,72 @@ async fn openapi_document_is_generated_from_the_code() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn public_config_presets_and_text_reads() {
+    let server = Server::start().await;
+    // What the widget reads: public values only, cacheable, open CORS.
+    let config = server.call(get("/t/acme/config.json")).await;
+    assert_eq!(config.status, StatusCode::OK);
+    assert_eq!(config.header("access-control-allow-origin"), Some("*"));
+    assert!(config.header("etag").is_some());
+    let body = config.json();
+    assert_eq!(body["client_id"], "acme");
+    assert_eq!(body["scopes"], json!(["openid"]));
+    assert_eq!(body["token_storage"], "memory");
+    for internal in ["display_name", "audit", "version"] {
+        assert!(
+            body.get(internal).is_none(),
+            "{internal} is not for the widget"
+        );
+    }
+    assert_eq!(
+        server.call(get("/t/nobody/config.json")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The presets, for admins choosing a starting point.
+    let presets = server
+        .call(get("/api/themes").token(&server.acme))
+        .await
+        .json();
+    for name in ["light", "dark", "auto", "high-contrast", "forest", "mono"] {
+        assert!(presets[name]["light"]["primary"].is_string(), "{name}");
+    }
+    assert_eq!(
+        server.call(get("/api/themes")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Reading overrides: version 0 and empty until written.
+    let empty = server
+        .call(get("/api/tenants/acme/texts/de").token(&server.acme))
+        .await;
+    assert_eq!(
+        (empty.header("etag"), empty.json()),
+        (Some("\"x0\""), json!({}))
+    );
+    let written = server
+        .call(
+            request(Method::PUT, "/api/tenants/acme/texts/de")
+                .token(&server.acme)
+                .header("if-match", "\"x0\"")
+                .json(&json!({"dismiss": "Zumachen"})),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK);
+    let read = server
+        .call(get("/api/tenants/acme/texts/de").token(&server.acme))
+        .await;
+    assert_eq!(
+        (read.header("etag"), read.json()),
+        (Some("\"x1\""), json!({"dismiss": "Zumachen"}))
+    );
+    assert_eq!(
+        server
+            .call(get("/api/tenants/acme/texts/xx").token(&server.acme))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
