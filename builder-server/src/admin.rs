@@ -35,7 +35,7 @@ use crate::theme::{self, Theme};
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
         get_texts, put_texts, audit, snippet, presets
     ),
-    components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, AuditEntry, crate::model::ProviderButton)),
+    components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton)),
     modifiers(&BearerAuth)
 )]
 pub struct AdminApi;
@@ -525,8 +525,32 @@ fn html_attribute(value: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// How the pasted widget signs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMode {
+    /// The page goes to the IdP and comes back (the default).
+    #[default]
+    Redirect,
+    /// A popup goes to the IdP; the page stays.
+    Popup,
+}
+
+/// The snippet endpoint's query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnippetQuery {
+    #[serde(default)]
+    mode: SignInMode,
+}
+
 /// Builds the snippet for a tenant, or explains why it cannot yet.
-pub fn snippet_for(state: &AppState, slug: &str, issuer: &str) -> Result<Snippet, ApiError> {
+pub fn snippet_for(
+    state: &AppState,
+    slug: &str,
+    issuer: &str,
+    mode: SignInMode,
+) -> Result<Snippet, ApiError> {
     let integrity = state.assets().integrity("tessera.js").ok_or_else(|| {
         ApiError::Conflict(
             "the widget is not built, so the snippet has no integrity value yet: run `cargo xtask dist`"
@@ -536,9 +560,13 @@ pub fn snippet_for(state: &AppState, slug: &str, issuer: &str) -> Result<Snippet
     let server = state.public_url();
     let html = format!(
         "<script type=\"module\" src=\"{server}/widget/v1/tessera.js\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>\n\
-         <tessera-login tenant=\"{}\" server=\"{}\"></tessera-login>",
+         <tessera-login tenant=\"{}\" server=\"{}\"{}></tessera-login>",
         html_attribute(slug),
-        html_attribute(server)
+        html_attribute(server),
+        match mode {
+            SignInMode::Redirect => "",
+            SignInMode::Popup => " mode=\"popup\"",
+        }
     );
     let issuer_origin = origin_of(issuer);
     let mut directives = std::collections::BTreeMap::new();
@@ -566,17 +594,26 @@ pub fn snippet_for(state: &AppState, slug: &str, issuer: &str) -> Result<Snippet
     })
 }
 
-#[utoipa::path(get, path = "/api/tenants/{tenant}/snippet", responses((status = 200, body = Snippet), (status = 409)))]
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/snippet",
+    params(("mode" = Option<SignInMode>, Query, description = "redirect (default) or popup")),
+    responses((status = 200, body = Snippet), (status = 400), (status = 409))
+)]
 async fn snippet(
     State(state): State<AppState>,
     admin: Admin,
     Path(slug): Path<String>,
+    query: Result<axum::extract::Query<SnippetQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Snippet>, ApiError> {
     admin.manages(&slug)?;
+    let axum::extract::Query(query) = query
+        .map_err(|_| ApiError::invalid("mode", "mode is `redirect` (the default) or `popup`"))?;
     let record = state.tenant(&slug).await?;
     Ok(Json(snippet_for(
         &state,
         &slug,
         &record.config.value.issuer,
+        query.mode,
     )?))
 }

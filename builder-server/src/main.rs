@@ -36,6 +36,13 @@ enum Command {
         /// Folder of the built widget (`cargo xtask dist` writes it).
         #[arg(long, default_value = "dist/widget")]
         widget_dir: PathBuf,
+        /// Sign the demo shop in at this OpenID provider instead of the
+        /// built-in development issuer (its client `demo` must be a public
+        /// PKCE client redirecting to /demo/ and /demo/orders, with access
+        /// tokens for the audience `demo-shop-api`). Applies when the data
+        /// folder's demo tenant is first created.
+        #[arg(long, value_name = "URL")]
+        demo_issuer: Option<String>,
     },
     /// Run in production from a settings file (see `config.example.toml`);
     /// environment variables TESSERA_LISTEN, TESSERA_PUBLIC_URL,
@@ -104,6 +111,8 @@ enum AdminCommand {
     },
 }
 
+mod storefront;
+
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
@@ -135,7 +144,8 @@ async fn main() -> anyhow::Result<()> {
             port,
             data_dir,
             widget_dir,
-        } => dev(port, &data_dir, &widget_dir).await,
+            demo_issuer,
+        } => dev(port, &data_dir, &widget_dir, demo_issuer).await,
         Command::Serve {
             config,
             dangerous_dev_issuer,
@@ -145,7 +155,12 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn dev(port: u16, data_dir: &Path, widget_dir: &Path) -> anyhow::Result<()> {
+async fn dev(
+    port: u16,
+    data_dir: &Path,
+    widget_dir: &Path,
+    demo_issuer: Option<String>,
+) -> anyhow::Result<()> {
     init_tracing(LogFormat::Text);
     let started = std::time::Instant::now();
     let public_url = format!("http://127.0.0.1:{port}");
@@ -163,11 +178,16 @@ async fn dev(port: u16, data_dir: &Path, widget_dir: &Path) -> anyhow::Result<()
     if state.store().tenant("demo").await?.is_none() {
         let config = TenantConfig {
             display_name: "Tessera demo shop".into(),
-            issuer: issuer.issuer().to_owned(),
+            issuer: demo_issuer
+                .clone()
+                .unwrap_or_else(|| issuer.issuer().to_owned()),
             client_id: "demo".into(),
             audience: "demo-shop-api".into(),
             allowed_origins: vec![public_url.clone()],
-            redirect_uris: vec![format!("{public_url}/demo/")],
+            redirect_uris: vec![
+                format!("{public_url}/demo/"),
+                format!("{public_url}/demo/orders"),
+            ],
             scopes: vec!["openid".into()],
             default_locale: "en".into(),
             enabled_locales: i18n::BASE_LOCALES.iter().map(|l| (*l).to_owned()).collect(),
@@ -182,6 +202,21 @@ async fn dev(port: u16, data_dir: &Path, widget_dir: &Path) -> anyhow::Result<()
         };
         create_tenant_record(&state, "tessera-dev", request).await?;
     }
+    let demo = state
+        .tenant("demo")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(wanted) = &demo_issuer
+        && *wanted != demo.config.value.issuer
+    {
+        bail!(
+            "the demo tenant in {} uses the issuer {}; pass a fresh --data-dir to use {wanted}",
+            data_dir.display(),
+            demo.config.value.issuer
+        );
+    }
+    let storefront = storefront::open(&state, data_dir, &demo, &issuer).await?;
+    let state = state.with_storefront(storefront.router());
     let token = create_admin_token(&state, "tessera-dev", None, "tessera dev session").await?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
@@ -210,8 +245,15 @@ async fn dev(port: u16, data_dir: &Path, widget_dir: &Path) -> anyhow::Result<()
     } else {
         println!("  widget           {public_url}/widget/v1/tessera.js");
     }
+    println!("  demo shop        {public_url}/demo/");
+    println!(
+        "  shop webhooks    {public_url}/demo/webhooks/idp (secret in {})",
+        data_dir.join(storefront::WEBHOOK_SECRET_FILE).display()
+    );
     println!("  health           {public_url}/healthz");
-    run(listener, state).await
+    run(listener, state).await?;
+    storefront.orders().close().await;
+    Ok(())
 }
 
 async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {

@@ -1,0 +1,95 @@
+//! Wiring the demo storefront into `tessera dev`: its database and webhook
+//! secret in the data folder, the widget snippets as the snippet endpoint
+//! prints them, and a verifier for the demo tenant's issuer and audience.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tessera_server::AppState;
+use tessera_server::admin::{SignInMode, snippet_for};
+use tessera_server::dev_issuer::DevIssuer;
+use tessera_server::store::TenantRecord;
+use tessera_storefront::{
+    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets,
+};
+use tessera_verifier::axum::TokenVerifier;
+use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
+use tessera_verifier::{KeySet, PersonalData, Verifier, VerifierBuilder};
+
+/// The webhook secret's file in the data folder (`whsec_...`, mode 0600).
+pub const WEBHOOK_SECRET_FILE: &str = "demo-webhook.secret";
+
+/// How many verified passports the shop's API keeps (the verified-token cache).
+const VERIFIED_TOKEN_CACHE: usize = 10_000;
+
+fn webhook_secret(data_dir: &Path) -> anyhow::Result<WebhookSecret> {
+    let path = data_dir.join(WEBHOOK_SECRET_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return WebhookSecret::parse(&text)
+            .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()));
+    }
+    let (secret, text) = WebhookSecret::generate().map_err(|reason| anyhow::anyhow!(reason))?;
+    std::fs::write(&path, format!("{text}\n"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(secret)
+}
+
+/// The demo shop's API verifier: the demo tenant's issuer and audience, a
+/// required `sub`, the zero-knowledge guard on, and the verified-token cache.
+fn verifier(demo: &TenantRecord, built_in: &DevIssuer) -> anyhow::Result<Arc<dyn TokenVerifier>> {
+    let config = &demo.config.value;
+    let rules = || -> VerifierBuilder {
+        Verifier::builder()
+            .issuer(&config.issuer)
+            .audience(&config.audience)
+            .required_claim("sub")
+            .personal_data(PersonalData::Reject)
+            .verified_token_cache(VERIFIED_TOKEN_CACHE)
+    };
+    if config.issuer == built_in.issuer() {
+        // The built-in issuer's keys are at hand: no fetch, no cache to expire.
+        let keys = KeySet::from_value(built_in.jwks())?;
+        return Ok(Arc::new(rules().key_set(keys).build()?));
+    }
+    let remote = RemoteVerifier::builder(
+        rules(),
+        KeyLocation::Discovery {
+            issuer: config.issuer.clone(),
+        },
+    )
+    .build()?;
+    Ok(Arc::new(remote))
+}
+
+/// Opens the storefront for `tessera dev`.
+pub async fn open(
+    state: &AppState,
+    data_dir: &Path,
+    demo: &TenantRecord,
+    built_in: &DevIssuer,
+) -> anyhow::Result<Storefront> {
+    let issuer = &demo.config.value.issuer;
+    let snippet = |mode| snippet_for(state, &demo.slug, issuer, mode);
+    let widget = match (snippet(SignInMode::Redirect), snippet(SignInMode::Popup)) {
+        (Ok(redirect), Ok(popup)) => Some(WidgetSnippets {
+            redirect_html: redirect.html,
+            popup_html: popup.html,
+            content_security_policy: redirect.content_security_policy_header,
+        }),
+        // The pages explain how to build the widget.
+        _ => None,
+    };
+    Storefront::open(StorefrontConfig {
+        database: data_dir.join("demo-storefront.sqlite3"),
+        authentication: Authentication::Passport(verifier(demo, built_in)?),
+        webhook_secret: webhook_secret(data_dir)?,
+        widget,
+    })
+    .await
+}

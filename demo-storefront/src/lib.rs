@@ -1,0 +1,435 @@
+//! The Tessera demo storefront: a zero-knowledge shop.
+//!
+//! [`Storefront::router`] is an axum `Router` that the `tessera` binary mounts
+//! at `/demo`. It serves a catalog page and a "My orders" page with the
+//! `<tessera-login>` widget pasted exactly as the builder's snippet endpoint
+//! prints it, under exactly the Content-Security-Policy that endpoint prints,
+//! and a small JSON API behind the verifier's `PassportLayer`:
+//!
+//! - `POST /api/orders` and `GET /api/orders`: orders stored under the
+//!   passport's pseudonymous `sub` and nothing else;
+//! - `GET /api/me/export`: everything the shop holds about the caller (the
+//!   right of access);
+//! - `POST /webhooks/idp`: the IdP's user-deleted event, signed per Standard
+//!   Webhooks, erases that `sub`'s data (the right to erasure).
+//!
+//! What it is not: a real shop (no payment, no stock, no addresses), and it
+//! never asks for, stores or logs a name, an email or a phone number; it
+//! cannot, since the passport does not carry them and the schema has no
+//! place for them.
+
+pub mod catalog;
+pub mod orders;
+mod pages;
+pub mod webhooks;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, middleware};
+use serde::Deserialize;
+use serde_json::json;
+use tessera_verifier::Passport;
+use tessera_verifier::axum::{PassportLayer, TokenVerifier, Unauthorized};
+
+pub use crate::orders::{DeliveryOutcome, Order, OrderLine, Orders};
+pub use crate::pages::{MOUNT_PATH, WidgetSnippets};
+pub use crate::webhooks::{WebhookError, WebhookSecret};
+
+/// The largest order request accepted, in bytes.
+pub const MAX_ORDER_BYTES: usize = 16 * 1024;
+/// The most lines one order may have.
+pub const MAX_ORDER_LINES: usize = 20;
+/// The most of one product one order may have.
+pub const MAX_QUANTITY: u32 = 99;
+
+/// How the orders API learns who is calling.
+#[derive(Clone)]
+pub enum Authentication {
+    /// A bearer passport checked by the verifier (the only choice for a
+    /// real deployment).
+    Passport(Arc<dyn TokenVerifier>),
+    /// Trust an `x-dangerous-subject` request header without any check.
+    /// Only for measuring the verifier's cost in `cargo xtask bench
+    /// storefront`: anyone can claim any subject.
+    DangerousUnverifiedSubjectHeader,
+}
+
+/// Everything the storefront needs.
+pub struct StorefrontConfig {
+    /// The SQLite file for orders (created when absent).
+    pub database: PathBuf,
+    /// How API callers are authenticated.
+    pub authentication: Authentication,
+    /// The secret the IdP signs its webhooks with.
+    pub webhook_secret: WebhookSecret,
+    /// The widget as the snippet endpoint prints it, or `None` when the
+    /// widget is not built yet (the pages then say how to build it).
+    pub widget: Option<WidgetSnippets>,
+}
+
+/// Why a storefront request failed; every variant becomes a JSON response
+/// `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorefrontError {
+    /// The request is invalid; `field` names the input when known.
+    #[error("{message}")]
+    Invalid {
+        /// The offending input, e.g. `items[0].sku`.
+        field: Option<String>,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A webhook delivery was refused.
+    #[error("{0}")]
+    Webhook(#[from] WebhookError),
+    /// Something broke inside; the detail is logged, not answered.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl StorefrontError {
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        StorefrontError::Invalid {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The stable code in the response.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StorefrontError::Invalid { .. } => "invalid_request",
+            StorefrontError::Webhook(error) => error.code(),
+            StorefrontError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for StorefrontError {
+    fn from(error: sqlx::Error) -> Self {
+        StorefrontError::Internal(error.into())
+    }
+}
+
+impl IntoResponse for StorefrontError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            StorefrontError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            StorefrontError::Webhook(_) => StatusCode::UNAUTHORIZED,
+            StorefrontError::Internal(error) => {
+                tracing::error!(error = %format!("{error:#}"), "storefront internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let mut body = json!({"code": self.code(), "message": self.to_string()});
+        if let StorefrontError::Invalid {
+            field: Some(field), ..
+        } = &self
+        {
+            body["field"] = json!(field);
+        }
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// The demo storefront.
+#[derive(Clone)]
+pub struct Storefront {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    orders: Orders,
+    authentication: Authentication,
+    webhook_secret: WebhookSecret,
+    pages: pages::Pages,
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+impl Storefront {
+    /// Opens the database and prepares the pages.
+    pub async fn open(config: StorefrontConfig) -> anyhow::Result<Storefront> {
+        if let Some(parent) = config.database.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let orders = Orders::open(&config.database).await.map_err(|error| {
+            anyhow::anyhow!(
+                "cannot open the storefront database {}: {error}",
+                config.database.display()
+            )
+        })?;
+        Ok(Storefront {
+            inner: Arc::new(Inner {
+                orders,
+                authentication: config.authentication,
+                webhook_secret: config.webhook_secret,
+                pages: pages::Pages::new(config.widget),
+            }),
+        })
+    }
+
+    /// The database (for tests and shutdown).
+    pub fn orders(&self) -> &Orders {
+        &self.inner.orders
+    }
+
+    /// The storefront's routes, to be mounted at `/demo`.
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route("/api/orders", get(list_orders).post(place_order))
+            .route("/api/me/export", get(export))
+            .layer(DefaultBodyLimit::max(MAX_ORDER_BYTES));
+        let api = match &self.inner.authentication {
+            Authentication::Passport(verifier) => {
+                api.layer(PassportLayer::new(Arc::clone(verifier)))
+            }
+            Authentication::DangerousUnverifiedSubjectHeader => {
+                api.layer(middleware::map_request(trust_subject_header))
+            }
+        };
+        Router::new()
+            .merge(pages::routes())
+            .merge(api)
+            .route(
+                "/webhooks/idp",
+                post(idp_webhook).layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES)),
+            )
+            .with_state(self.clone())
+    }
+}
+
+/// The pseudonymous subject of a verified caller.
+struct Customer(String);
+
+#[derive(Clone)]
+struct UnverifiedSubject(String);
+
+async fn trust_subject_header(mut request: axum::extract::Request) -> axum::extract::Request {
+    if let Some(subject) = request
+        .headers()
+        .get("x-dangerous-subject")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+    {
+        request.extensions_mut().insert(UnverifiedSubject(subject));
+    }
+    request
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Customer {
+    type Rejection = Unauthorized;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(UnverifiedSubject(subject)) = parts.extensions.get::<UnverifiedSubject>() {
+            return Ok(Customer(subject.clone()));
+        }
+        let passport = Passport::from_request_parts(parts, state).await?;
+        match passport.subject() {
+            Some(subject) if !subject.is_empty() => Ok(Customer(subject.to_owned())),
+            // A passport without a subject cannot own orders.
+            _ => Err(Unauthorized::InvalidToken),
+        }
+    }
+}
+
+fn private_json(value: serde_json::Value, status: StatusCode) -> Response {
+    let mut response = (status, Json(value)).into_response();
+    // Orders are one customer's: no shared cache may keep them.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn list_orders(
+    State(storefront): State<Storefront>,
+    Customer(subject): Customer,
+) -> Result<Response, StorefrontError> {
+    let orders = storefront.inner.orders.of(&subject).await?;
+    Ok(private_json(json!({ "orders": orders }), StatusCode::OK))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrder {
+    items: Vec<NewOrderLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrderLine {
+    sku: String,
+    quantity: u32,
+}
+
+/// Checks an order against the catalog and prices it.
+fn priced_lines(order: NewOrder) -> Result<Vec<OrderLine>, StorefrontError> {
+    if order.items.is_empty() {
+        return Err(StorefrontError::invalid(
+            "items",
+            "an order needs at least one item",
+        ));
+    }
+    if order.items.len() > MAX_ORDER_LINES {
+        return Err(StorefrontError::invalid(
+            "items",
+            format!("an order has at most {MAX_ORDER_LINES} lines"),
+        ));
+    }
+    order
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let product = catalog::product(&line.sku).ok_or_else(|| {
+                StorefrontError::invalid(
+                    format!("items[{index}].sku"),
+                    "no such product in the catalog",
+                )
+            })?;
+            if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+                return Err(StorefrontError::invalid(
+                    format!("items[{index}].quantity"),
+                    format!("a quantity is 1 to {MAX_QUANTITY}"),
+                ));
+            }
+            Ok(OrderLine {
+                sku: product.sku.to_owned(),
+                name: product.name.to_owned(),
+                quantity: line.quantity,
+                unit_price_cents: product.price_cents,
+            })
+        })
+        .collect()
+}
+
+async fn place_order(
+    State(storefront): State<Storefront>,
+    Customer(subject): Customer,
+    body: Result<Json<NewOrder>, JsonRejection>,
+) -> Result<Response, StorefrontError> {
+    let Json(order) = body.map_err(|rejection| StorefrontError::Invalid {
+        field: None,
+        message: format!(
+            "send JSON {{\"items\": [{{\"sku\", \"quantity\"}}]}} and nothing else: {}",
+            rejection.body_text()
+        ),
+    })?;
+    let lines = priced_lines(order)?;
+    let order = storefront
+        .inner
+        .orders
+        .place(&subject, lines, now_seconds())
+        .await?;
+    // The order number only: not the subject, and never anything personal.
+    tracing::info!(order = order.id, "order placed");
+    Ok(private_json(json!(order), StatusCode::CREATED))
+}
+
+async fn export(
+    State(storefront): State<Storefront>,
+    Customer(subject): Customer,
+) -> Result<Response, StorefrontError> {
+    let orders = storefront.inner.orders.of(&subject).await?;
+    Ok(private_json(
+        json!({
+            "subject": subject,
+            "exported_at": now_seconds(),
+            "held": "orders under this pseudonymous subject; no name, email, phone or address",
+            "orders": orders,
+        }),
+        StatusCode::OK,
+    ))
+}
+
+/// An event from the identity provider.
+#[derive(Debug, Deserialize)]
+struct IdpEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+/// The event type that erases a customer.
+pub const USER_DELETED: &str = "user.deleted";
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, WebhookError> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .ok_or(WebhookError::MissingHeader(name))
+}
+
+async fn idp_webhook(
+    State(storefront): State<Storefront>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, StorefrontError> {
+    let delivery = webhooks::Delivery {
+        id: header_text(&headers, "webhook-id")?,
+        timestamp: header_text(&headers, "webhook-timestamp")?,
+        signature: header_text(&headers, "webhook-signature")?,
+    };
+    let now = now_seconds();
+    storefront
+        .inner
+        .webhook_secret
+        .verify(delivery, &body, now)?;
+    let event: IdpEvent = serde_json::from_slice(&body).map_err(|error| {
+        StorefrontError::invalid("body", format!("the event is not valid JSON: {error}"))
+    })?;
+    let erase = if event.kind == USER_DELETED {
+        let subject = event
+            .data
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .filter(|subject| !subject.is_empty())
+            .ok_or_else(|| {
+                StorefrontError::invalid("data.sub", "a user.deleted event names the user's sub")
+            })?;
+        Some(subject)
+    } else {
+        None
+    };
+    let outcome = storefront
+        .inner
+        .orders
+        .apply_delivery(delivery.id, erase, now, 2 * webhooks::TOLERANCE_SECONDS)
+        .await?;
+    match outcome {
+        DeliveryOutcome::Replayed => Err(WebhookError::Replayed.into()),
+        DeliveryOutcome::Applied { erased_orders } => {
+            let status = if erase.is_some() { "erased" } else { "ignored" };
+            // The event type is the sender's text: log only which kind we acted on.
+            tracing::info!(
+                event = status,
+                erased_orders,
+                "identity provider webhook applied"
+            );
+            Ok(private_json(
+                json!({"status": status, "erased_orders": erased_orders}),
+                StatusCode::OK,
+            ))
+        }
+    }
+}

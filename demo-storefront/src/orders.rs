@@ -1,0 +1,175 @@
+//! The storefront's database: orders keyed by a pseudonymous subject, and the
+//! webhook ids seen within the replay window. The only module here that
+//! knows SQL.
+//!
+//! SQLite through sqlx, migrations embedded, WAL journaling. Nothing here can
+//! hold personal data: the schema has no column for it, and the only
+//! identifier is the passport's `sub`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row as _, SqlitePool};
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The product's SKU.
+    pub sku: String,
+    /// The product's name when ordered.
+    pub name: String,
+    /// How many.
+    pub quantity: u32,
+    /// The unit price when ordered, in cents.
+    pub unit_price_cents: i64,
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// The order number.
+    pub id: i64,
+    /// When it was placed, Unix seconds.
+    pub placed_at: i64,
+    /// What was ordered.
+    pub items: Vec<OrderLine>,
+    /// The total, in cents.
+    pub total_cents: i64,
+}
+
+/// The storefront's database.
+#[derive(Debug, Clone)]
+pub struct Orders {
+    pool: SqlitePool,
+}
+
+impl Orders {
+    /// Opens (creating when absent) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Orders, sqlx::Error> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Orders { pool })
+    }
+
+    /// Closes the pool, flushing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Stores an order for `subject` and returns it.
+    pub async fn place(
+        &self,
+        subject: &str,
+        items: Vec<OrderLine>,
+        now: i64,
+    ) -> Result<Order, sqlx::Error> {
+        let total_cents = items
+            .iter()
+            .map(|line| line.unit_price_cents * i64::from(line.quantity))
+            .sum();
+        let text =
+            serde_json::to_string(&items).map_err(|error| sqlx::Error::Encode(error.into()))?;
+        let id = sqlx::query(
+            "INSERT INTO orders (subject, placed_at, items, total_cents) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(subject)
+        .bind(now)
+        .bind(text)
+        .bind(total_cents)
+        .fetch_one(&self.pool)
+        .await?
+        .get::<i64, _>(0);
+        Ok(Order {
+            id,
+            placed_at: now,
+            items,
+            total_cents,
+        })
+    }
+
+    /// Every order of `subject`, newest first.
+    pub async fn of(&self, subject: &str) -> Result<Vec<Order>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, placed_at, items, total_cents FROM orders WHERE subject = ? ORDER BY id DESC",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let items: String = row.get(2);
+                Ok(Order {
+                    id: row.get(0),
+                    placed_at: row.get(1),
+                    items: serde_json::from_str(&items)
+                        .map_err(|error| sqlx::Error::Decode(error.into()))?,
+                    total_cents: row.get(3),
+                })
+            })
+            .collect()
+    }
+
+    /// Handles one verified webhook delivery in a single transaction:
+    /// records its id (refusing a replay) and, for an erasure, deletes
+    /// everything held about `erase_subject`. Ids older than `keep_seconds`
+    /// are forgotten, since their timestamps are out of tolerance anyway.
+    /// Because both happen in one transaction, a failed erasure leaves the id
+    /// unrecorded and the sender's retry still works.
+    pub async fn apply_delivery(
+        &self,
+        delivery_id: &str,
+        erase_subject: Option<&str>,
+        now: i64,
+        keep_seconds: i64,
+    ) -> Result<DeliveryOutcome, sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < ?")
+            .bind(now - keep_seconds)
+            .execute(&mut *transaction)
+            .await?;
+        let inserted =
+            sqlx::query("INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)")
+                .bind(delivery_id)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        if inserted == 0 {
+            return Ok(DeliveryOutcome::Replayed);
+        }
+        let mut erased_orders = 0;
+        if let Some(subject) = erase_subject {
+            erased_orders = sqlx::query("DELETE FROM orders WHERE subject = ?")
+                .bind(subject)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        }
+        transaction.commit().await?;
+        Ok(DeliveryOutcome::Applied { erased_orders })
+    }
+}
+
+/// What [`Orders::apply_delivery`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The id was new; `erased_orders` orders were deleted.
+    Applied {
+        /// How many orders were erased (0 when there were none, or the
+        /// event was not an erasure).
+        erased_orders: u64,
+    },
+    /// The id was delivered before; nothing changed.
+    Replayed,
+}

@@ -1,0 +1,537 @@
+//! The storefront's public API, driven through `tower::ServiceExt::oneshot`:
+//! pages and their policy, the orders API behind a real verifier, the export,
+//! and the Standard Webhooks erasure.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http_body_util::BodyExt as _;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use serde_json::{Value, json};
+use tessera_storefront::{
+    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets,
+};
+use tessera_verifier::{KeySet, PersonalData, Verifier};
+use tower::ServiceExt as _;
+
+const ISSUER: &str = "https://id.example";
+const AUDIENCE: &str = "demo-shop-api";
+const POLICY: &str = "connect-src http://127.0.0.1:1; img-src http://127.0.0.1:1; script-src http://127.0.0.1:1 'wasm-unsafe-eval'; style-src http://127.0.0.1:1";
+const SNIPPET: &str = "<script type=\"module\" src=\"http://127.0.0.1:1/widget/v1/tessera.js\" integrity=\"sha384-x\" crossorigin=\"anonymous\"></script>\n<tessera-login tenant=\"demo\" server=\"http://127.0.0.1:1\"></tessera-login>";
+
+struct Shop {
+    router: axum::Router,
+    key: EcdsaKeyPair,
+    secret: WebhookSecret,
+    database: std::path::PathBuf,
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tessera-storefront-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
+    tessera_verifier::install_ring_provider();
+    let random = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &random)
+        .unwrap();
+    let point = key.public_key().as_ref();
+    let jwks = json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+    }]});
+    let verifier = Verifier::builder()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .required_claim("sub")
+        .personal_data(PersonalData::Reject)
+        .verified_token_cache(100)
+        .key_set(KeySet::from_value(jwks).unwrap())
+        .build()
+        .unwrap();
+    let (secret, text) = WebhookSecret::generate().unwrap();
+    let database = temp_dir().join("shop.sqlite3");
+    let storefront = Storefront::open(StorefrontConfig {
+        database: database.clone(),
+        authentication: Authentication::Passport(Arc::new(verifier)),
+        webhook_secret: WebhookSecret::parse(&text).unwrap(),
+        widget,
+    })
+    .await
+    .unwrap();
+    Shop {
+        router: storefront.router(),
+        key,
+        secret,
+        database,
+    }
+}
+
+async fn shop() -> Shop {
+    shop_with(Some(WidgetSnippets {
+        redirect_html: SNIPPET.into(),
+        popup_html: SNIPPET.replace("></tessera-login>", " mode=\"popup\"></tessera-login>"),
+        content_security_policy: POLICY.into(),
+    }))
+    .await
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+}
+
+impl Shop {
+    fn token(&self, claims: Value) -> String {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let input = format!("{header}.{payload}");
+        let signature = self
+            .key
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+    }
+
+    fn passport(&self, subject: &str) -> String {
+        self.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "exp": now() + 600, "iat": now()}))
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
+    async fn as_customer(&self, token: &str, method: Method, uri: &str, body: &str) -> Answer {
+        let bearer = format!("Bearer {token}");
+        self.call(
+            method,
+            uri,
+            &[
+                ("authorization", &bearer),
+                ("content-type", "application/json"),
+            ],
+            body.to_owned(),
+        )
+        .await
+    }
+
+    async fn deliver(&self, id: &str, timestamp: i64, body: &Value, signature: &str) -> Answer {
+        let timestamp = timestamp.to_string();
+        self.call(
+            Method::POST,
+            "/webhooks/idp",
+            &[
+                ("webhook-id", id),
+                ("webhook-timestamp", &timestamp),
+                ("webhook-signature", signature),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await
+    }
+
+    async fn signed_delivery(&self, id: &str, body: &Value) -> Answer {
+        let at = now();
+        let signature = self.secret.sign(id, at, body.to_string().as_bytes());
+        self.deliver(id, at, body, &signature).await
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_the_snippet_exactly_under_its_policy() {
+    let shop = shop().await;
+    for (path, snippet) in [
+        ("/", SNIPPET.to_owned()),
+        (
+            "/orders",
+            SNIPPET.replace("></tessera-login>", " mode=\"popup\"></tessera-login>"),
+        ),
+    ] {
+        let page = shop.call(Method::GET, path, &[], Body::empty()).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.text().contains(&snippet), "{path} lacks the snippet");
+        assert_eq!(
+            page.header("content-security-policy"),
+            format!(
+                "default-src 'none'; {POLICY}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            )
+        );
+        assert!(
+            !page.text().contains("style="),
+            "{path} has an inline style"
+        );
+    }
+    let script = shop
+        .call(Method::GET, "/assets/shop.js", &[], Body::empty())
+        .await;
+    assert!(script.header("content-type").starts_with("text/javascript"));
+    assert!(script.text().contains("window.Tessera.fetch"));
+
+    let unbuilt = shop_with(None).await;
+    let page = unbuilt.call(Method::GET, "/", &[], Body::empty()).await;
+    assert!(page.text().contains("cargo xtask dist"));
+    assert!(!page.text().contains("<tessera-login"));
+}
+
+#[tokio::test]
+async fn the_orders_api_wants_a_valid_passport() {
+    let shop = shop().await;
+    let missing = shop
+        .call(Method::GET, "/api/orders", &[], Body::empty())
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.header("www-authenticate"), "Bearer");
+
+    let mut tampered = shop.passport("customer-1");
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    let expired =
+        shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-1", "exp": now() - 5}));
+    let other_audience =
+        shop.token(json!({"iss": ISSUER, "aud": "another-api", "sub": "c", "exp": now() + 60}));
+    let personal = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "c", "exp": now() + 60, "email": "ada@example.test"}));
+    let no_subject = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60}));
+    for (name, token) in [
+        ("tampered", tampered),
+        ("expired", expired),
+        ("another audience", other_audience),
+        ("carrying an email", personal),
+        ("without sub", no_subject),
+    ] {
+        for path in ["/api/orders", "/api/me/export"] {
+            let answer = shop.as_customer(&token, Method::GET, path, "").await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name} {path}");
+            assert_eq!(
+                answer.header("www-authenticate"),
+                "Bearer error=\"invalid_token\"",
+                "{name}"
+            );
+        }
+    }
+    let valid = shop
+        .as_customer(&shop.passport("customer-1"), Method::GET, "/api/orders", "")
+        .await;
+    assert_eq!(valid.status, StatusCode::OK);
+    assert_eq!(valid.json(), json!({"orders": []}));
+    assert_eq!(valid.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn orders_belong_to_their_subject_only() {
+    let shop = shop().await;
+    let ada = shop.passport("pairwise-ada");
+    let placed = shop
+        .as_customer(
+            &ada,
+            Method::POST,
+            "/api/orders",
+            r#"{"items":[{"sku":"tile-cobalt","quantity":3},{"sku":"nippers","quantity":1}]}"#,
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text());
+    let order = placed.json();
+    assert_eq!(order["total_cents"], json!(3 * 450 + 1850));
+    assert_eq!(order["items"][0]["name"], json!("Cobalt tile"));
+
+    let listed = shop.as_customer(&ada, Method::GET, "/api/orders", "").await;
+    assert_eq!(listed.json()["orders"], json!([order]));
+    let grace = shop.passport("pairwise-grace");
+    let theirs = shop
+        .as_customer(&grace, Method::GET, "/api/orders", "")
+        .await;
+    assert_eq!(theirs.json(), json!({"orders": []}));
+
+    let export = shop
+        .as_customer(&ada, Method::GET, "/api/me/export", "")
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert_eq!(export.json()["subject"], json!("pairwise-ada"));
+    assert_eq!(export.json()["orders"], json!([order]));
+}
+
+#[tokio::test]
+async fn bad_orders_are_explained_and_store_nothing() {
+    let shop = shop().await;
+    let token = shop.passport("customer-2");
+    let check = |body: &'static str, field: Option<&'static str>, words: &'static str| {
+        let shop = &shop;
+        let token = token.clone();
+        async move {
+            let answer = shop
+                .as_customer(&token, Method::POST, "/api/orders", body)
+                .await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+            let error = &answer.json()["error"];
+            assert_eq!(error["code"], json!("invalid_request"), "{body}");
+            assert_eq!(error["field"].as_str(), field, "{body}");
+            assert!(
+                error["message"].as_str().unwrap().contains(words),
+                "{body}: {error}"
+            );
+        }
+    };
+    check(r#"{"items":[]}"#, Some("items"), "at least one").await;
+    check(
+        r#"{"items":[{"sku":"gold-bar","quantity":1}]}"#,
+        Some("items[0].sku"),
+        "no such product",
+    )
+    .await;
+    check(
+        r#"{"items":[{"sku":"nippers","quantity":0}]}"#,
+        Some("items[0].quantity"),
+        "1 to 99",
+    )
+    .await;
+    check(
+        r#"{"items":[{"sku":"nippers","quantity":100}]}"#,
+        Some("items[0].quantity"),
+        "1 to 99",
+    )
+    .await;
+    check(
+        r#"{"items":[{"sku":"nippers","quantity":1}],"email":"ada@example.test"}"#,
+        None,
+        "unknown field",
+    )
+    .await;
+    check(
+        r#"{"items":[{"sku":"nippers","quantity":-1}]}"#,
+        None,
+        "items",
+    )
+    .await;
+    check("not json", None, "send JSON").await;
+    let many: Vec<Value> = (0..21)
+        .map(|_| json!({"sku": "nippers", "quantity": 1}))
+        .collect();
+    let body = json!({ "items": many }).to_string();
+    let answer = shop
+        .as_customer(&token, Method::POST, "/api/orders", &body)
+        .await;
+    assert_eq!(answer.json()["error"]["field"], json!("items"));
+    let listed = shop
+        .as_customer(&token, Method::GET, "/api/orders", "")
+        .await;
+    assert_eq!(listed.json(), json!({"orders": []}));
+}
+
+#[tokio::test]
+async fn a_signed_user_deleted_event_erases_the_subject_once() {
+    let shop = shop().await;
+    let ada = shop.passport("pairwise-ada");
+    let grace = shop.passport("pairwise-grace");
+    let order = r#"{"items":[{"sku":"mosaic-kit","quantity":1}]}"#;
+    for token in [&ada, &ada, &grace] {
+        let placed = shop
+            .as_customer(token, Method::POST, "/api/orders", order)
+            .await;
+        assert_eq!(placed.status, StatusCode::CREATED);
+    }
+    let event = json!({"type": "user.deleted", "timestamp": "2026-11-24T12:00:00Z", "data": {"sub": "pairwise-ada"}});
+
+    // Refused deliveries erase nothing.
+    let at = now();
+    let wrong_key =
+        WebhookSecret::from_bytes(&[7u8; 32]).sign("msg_1", at, event.to_string().as_bytes());
+    let refused = [
+        (
+            "a foreign key",
+            shop.deliver("msg_1", at, &event, &wrong_key).await,
+            "webhook_signature_invalid",
+        ),
+        (
+            "no signature",
+            shop.deliver("msg_1", at, &event, "").await,
+            "webhook_signature_invalid",
+        ),
+        (
+            "an old timestamp",
+            shop.deliver(
+                "msg_1",
+                at - 3600,
+                &event,
+                &shop
+                    .secret
+                    .sign("msg_1", at - 3600, event.to_string().as_bytes()),
+            )
+            .await,
+            "webhook_timestamp_out_of_tolerance",
+        ),
+        (
+            "another body",
+            shop.deliver(
+                "msg_1",
+                at,
+                &json!({"type": "user.deleted", "data": {"sub": "pairwise-grace"}}),
+                &shop.secret.sign("msg_1", at, event.to_string().as_bytes()),
+            )
+            .await,
+            "webhook_signature_invalid",
+        ),
+    ];
+    for (name, answer, code) in refused {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(answer.json()["error"]["code"], json!(code), "{name}");
+    }
+    let missing = shop
+        .call(Method::POST, "/webhooks/idp", &[], event.to_string())
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        missing.json()["error"]["code"],
+        json!("webhook_header_missing")
+    );
+    let orders = shop.as_customer(&ada, Method::GET, "/api/orders", "").await;
+    assert_eq!(orders.json()["orders"].as_array().unwrap().len(), 2);
+
+    // A good delivery erases Ada and nobody else.
+    let erased = shop.signed_delivery("msg_1", &event).await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text());
+    assert_eq!(
+        erased.json(),
+        json!({"status": "erased", "erased_orders": 2})
+    );
+    let export = shop
+        .as_customer(&ada, Method::GET, "/api/me/export", "")
+        .await;
+    assert_eq!(export.json()["orders"], json!([]));
+    let kept = shop
+        .as_customer(&grace, Method::GET, "/api/orders", "")
+        .await;
+    assert_eq!(kept.json()["orders"].as_array().unwrap().len(), 1);
+
+    // The same delivery again is a replay; a new delivery of the same event
+    // is idempotent.
+    let replay = shop.signed_delivery("msg_1", &event).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.json()["error"]["code"], json!("webhook_replayed"));
+    let again = shop.signed_delivery("msg_2", &event).await;
+    assert_eq!(
+        again.json(),
+        json!({"status": "erased", "erased_orders": 0})
+    );
+
+    let other = shop
+        .signed_delivery(
+            "msg_3",
+            &json!({"type": "user.created", "data": {"sub": "pairwise-grace"}}),
+        )
+        .await;
+    assert_eq!(
+        other.json(),
+        json!({"status": "ignored", "erased_orders": 0})
+    );
+    let incomplete = shop
+        .signed_delivery("msg_4", &json!({"type": "user.deleted", "data": {}}))
+        .await;
+    assert_eq!(incomplete.status, StatusCode::BAD_REQUEST);
+    assert_eq!(incomplete.json()["error"]["field"], json!("data.sub"));
+    let kept = shop
+        .as_customer(&grace, Method::GET, "/api/orders", "")
+        .await;
+    assert_eq!(kept.json()["orders"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_database_holds_no_personal_data() {
+    let shop = shop().await;
+    let token = shop.passport("pairwise-ada");
+    shop.as_customer(
+        &token,
+        Method::POST,
+        "/api/orders",
+        r#"{"items":[{"sku":"nippers","quantity":1}]}"#,
+    )
+    .await;
+    // The only identifier in the schema is the subject.
+    let schema = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_orders.sql"),
+    )
+    .unwrap();
+    for word in ["email", "name ", "phone", "address"] {
+        assert!(
+            !schema
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .any(|line| line.to_lowercase().contains(word)),
+            "the schema has a column like `{word}`"
+        );
+    }
+    assert!(shop.database.exists());
+}
+
+#[test]
+fn webhook_secrets_are_checked() {
+    let check = |text: &str, words: &str| {
+        let error = WebhookSecret::parse(text).unwrap_err();
+        assert!(error.contains(words), "{text}: {error}");
+    };
+    check("c2VjcmV0", "starts with `whsec_`");
+    check("whsec_!!!", "not valid base64");
+    check("whsec_c2VjcmV0", "must be 24 to 64");
+    let (_, text) = WebhookSecret::generate().unwrap();
+    assert!(WebhookSecret::parse(&text).is_ok());
+    assert_eq!(
+        format!("{:?}", WebhookSecret::parse(&text).unwrap()),
+        "WebhookSecret(..)"
+    );
+}
