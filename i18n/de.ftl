@@ -13,4 +13,6 @@ error-state-mismatch = Diese Anmeldung konnte nicht bestätigt werden. Bitte beg
 error-clock-skew = Die Uhr Ihres Geräts scheint falsch zu gehen. Bitte korrigieren Sie sie und versuchen Sie es erneut.
 error-configuration = Die Anmeldung ist für diesen Shop nicht richtig eingerichtet.
 error-generic = Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.
+error-session-expired = Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.
+error-popup-blocked = Das Anmeldefenster wurde blockiert. Bitte erlauben Sie Pop-ups für diese Website und versuchen Sie es erneut.
 dismiss = Schließen

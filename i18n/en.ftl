@@ -13,4 +13,6 @@ error-state-mismatch = This sign-in could not be verified. Please start again.
 error-clock-skew = Your device's clock seems to be off. Please correct it and try again.
 error-configuration = Sign-in is not set up correctly for this shop.
 error-generic = Something went wrong. Please try again.
+error-session-expired = Your session has ended. Please sign in again.
+error-popup-blocked = The sign-in window was blocked. Please allow pop-ups for this site and try again.
 dismiss = Dismiss

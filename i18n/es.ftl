@@ -13,4 +13,6 @@ error-state-mismatch = No se pudo verificar este inicio de sesión. Vuelve a emp
 error-clock-skew = El reloj de tu dispositivo parece incorrecto. Corrígelo e inténtalo de nuevo.
 error-configuration = El inicio de sesión no está bien configurado para esta tienda.
 error-generic = Algo salió mal. Inténtalo de nuevo.
+error-session-expired = Tu sesión ha terminado. Vuelve a iniciar sesión.
+error-popup-blocked = Se bloqueó la ventana de inicio de sesión. Permite las ventanas emergentes para este sitio e inténtalo de nuevo.
 dismiss = Cerrar

@@ -13,4 +13,6 @@ error-state-mismatch = Cette connexion n’a pas pu être vérifiée. Veuillez r
 error-clock-skew = L’horloge de votre appareil semble déréglée. Corrigez-la puis réessayez.
 error-configuration = La connexion n’est pas correctement configurée pour cette boutique.
 error-generic = Une erreur s’est produite. Veuillez réessayer.
+error-session-expired = Votre session a pris fin. Veuillez vous reconnecter.
+error-popup-blocked = La fenêtre de connexion a été bloquée. Autorisez les fenêtres pop-up pour ce site et réessayez.
 dismiss = Fermer

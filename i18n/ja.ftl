@@ -13,4 +13,6 @@ error-state-mismatch = このログインを確認できませんでした。最
 error-clock-skew = お使いの端末の時計がずれているようです。修正してからもう一度お試しください。
 error-configuration = このショップのログイン設定が正しくありません。
 error-generic = 問題が発生しました。もう一度お試しください。
+error-session-expired = セッションが終了しました。もう一度ログインしてください。
+error-popup-blocked = ログインウィンドウがブロックされました。このサイトのポップアップを許可して、もう一度お試しください。
 dismiss = 閉じる

@@ -13,4 +13,6 @@ error-state-mismatch = Nie udało się zweryfikować tego logowania. Zacznij od 
 error-clock-skew = Zegar Twojego urządzenia wydaje się niepoprawny. Popraw go i spróbuj ponownie.
 error-configuration = Logowanie nie jest poprawnie skonfigurowane dla tego sklepu.
 error-generic = Coś poszło nie tak. Spróbuj ponownie.
+error-session-expired = Twoja sesja wygasła. Zaloguj się ponownie.
+error-popup-blocked = Okno logowania zostało zablokowane. Zezwól na wyskakujące okna dla tej witryny i spróbuj ponownie.
 dismiss = Zamknij

@@ -13,4 +13,6 @@ error-state-mismatch = Não foi possível verificar este login. Comece de novo.
 error-clock-skew = O relógio do seu dispositivo parece estar errado. Corrija-o e tente novamente.
 error-configuration = O login não está configurado corretamente para esta loja.
 error-generic = Algo deu errado. Tente novamente.
+error-session-expired = Sua sessão terminou. Faça login novamente.
+error-popup-blocked = A janela de login foi bloqueada. Permita pop-ups para este site e tente novamente.
 dismiss = Fechar

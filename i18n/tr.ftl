@@ -13,4 +13,6 @@ error-state-mismatch = Bu giriş doğrulanamadı. Lütfen baştan başlayın.
 error-clock-skew = Cihazınızın saati yanlış görünüyor. Lütfen düzeltip tekrar deneyin.
 error-configuration = Giriş bu mağaza için doğru yapılandırılmamış.
 error-generic = Bir şeyler ters gitti. Lütfen tekrar deneyin.
+error-session-expired = Oturumunuz sona erdi. Lütfen yeniden giriş yapın.
+error-popup-blocked = Giriş penceresi engellendi. Lütfen bu site için açılır pencerelere izin verin ve yeniden deneyin.
 dismiss = Kapat

@@ -13,4 +13,6 @@ error-state-mismatch = 无法验证此次登录，请重新开始。
 error-clock-skew = 您设备的时钟似乎不准确，请校正后重试。
 error-configuration = 本店的登录设置不正确。
 error-generic = 出现问题，请重试。
+error-session-expired = 您的会话已结束。请重新登录。
+error-popup-blocked = 登录窗口被拦截。请允许此网站的弹出窗口后重试。
 dismiss = 关闭

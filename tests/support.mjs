@@ -22,3 +22,67 @@ export function launchChromium() {
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }
+
+/** Starts `tessera dev` on a free port with its own data folder; resolves once
+ * the banner is printed. Everything it writes (stdout and stderr) is kept in
+ * `output()`, so a test can search the logs. */
+export async function startTessera({ dataDir, extraArguments = [], environment = {} }) {
+  const { spawn } = await import('node:child_process');
+  const root = new URL('../', import.meta.url);
+  const port = await freePort();
+  const server = `http://127.0.0.1:${port}`;
+  const child = spawn(new URL('target/debug/tessera', root).pathname, [
+    'dev', '--port', String(port), '--data-dir', dataDir,
+    '--widget-dir', new URL('dist/widget', root).pathname, ...extraArguments,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...environment } });
+  let output = '';
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const banner = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('  health ')) resolve(output);
+    });
+    child.on('exit', (code) => reject(new Error(`tessera dev exited with ${code}: ${output}`)));
+  });
+  return {
+    server,
+    adminToken: banner.match(/admin token\s+(tsa_\S+)/)[1],
+    output: () => output,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** axe-core (WCAG 2.0 A/AA and 2.1 AA) over each element matching `selector`
+ * (it enters open shadow roots). axe inserts a <style> of its own, which a
+ * strict CSP reports: check CSP violations before calling this. */
+export async function accessibilityViolations(tab, selector = 'tessera-login') {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated through the DevTools protocol, so the page's CSP stays as strict as it is.
+  await tab.evaluate(axeSource);
+  return tab.evaluate(async (selector) => {
+    const found = [];
+    for (const element of document.querySelectorAll(selector)) {
+      const result = await window.axe.run(element, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+      });
+      found.push(...result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+    }
+    return found;
+  }, selector);
+}
+
+/** A script for `addInitScript`: records CSP violations and Tessera's events
+ * in `window.violations` and `window.events`. */
+export const recorderScript = `
+window.events = [];
+window.violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
+for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout']) {
+  document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
+}`;

@@ -7,18 +7,14 @@
 // `ar` renders right to left, and the page reports no CSP violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { freePort, launchChromium } from './support.mjs';
+import { accessibilityViolations, freePort, launchChromium, recorderScript, startTessera } from './support.mjs';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const root = new URL('../', import.meta.url);
-const binary = new URL('target/debug/tessera', root).pathname;
 const widgetDir = new URL('dist/widget', root).pathname;
 
 let tessera;
@@ -35,30 +31,13 @@ h2 { visibility: hidden !important; }
 * { font-family: "Comic Sans MS" !important; letter-spacing: 9px !important; }
 tessera-login { color: red !important; visibility: hidden !important; text-transform: uppercase !important; }`;
 
-const pageScript = `
-window.events = [];
-window.violations = [];
-document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
-for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout']) {
-  document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
-}`;
+const pageScript = recorderScript;
 
 before(async () => {
-  const port = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), 'tessera-widget-'));
-  server = `http://127.0.0.1:${port}`;
-  tessera = spawn(binary, ['dev', '--port', String(port), '--data-dir', dataDir, '--widget-dir', widgetDir], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const banner = await new Promise((resolve, reject) => {
-    let output = '';
-    tessera.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('health')) resolve(output);
-    });
-    tessera.on('exit', (code) => reject(new Error(`tessera dev exited with ${code}`)));
-  });
-  const token = banner.match(/admin token\s+(tsa_\S+)/)[1];
+  tessera = await startTessera({ dataDir });
+  server = tessera.server;
+  const token = tessera.adminToken;
   adminToken = token;
   const response = await fetch(`${server}/api/tenants/demo/snippet`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(response.status, 200, 'the widget is built, so the snippet has an integrity value');
@@ -102,7 +81,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   shop?.close();
-  tessera?.kill('SIGTERM');
+  await tessera?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -244,24 +223,6 @@ test('a callback that this page did not start is refused with a clear message', 
   assert.equal(error.detail.code, 'state_mismatch');
   assert.ok(!tab.url().includes('code='));
 });
-
-/** axe-core over the page (it enters open shadow roots), WCAG 2.0 A/AA and 2.1 AA.
- * axe inserts a <style> of its own, which the page's CSP reports: check CSP
- * violations before calling this. */
-async function accessibilityViolations(tab) {
-  // Evaluated through the DevTools protocol, so the page's CSP stays as strict as it is.
-  await tab.evaluate(axeSource);
-  return tab.evaluate(async () => {
-    const found = [];
-    for (const element of document.querySelectorAll('tessera-login')) {
-      const result = await window.axe.run(element, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-      });
-      found.push(...result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
-    }
-    return found;
-  });
-}
 
 test('axe-core finds no WCAG 2.1 AA violation, signed out and in error', async () => {
   for (const [path, locale] of [['/', 'en-US'], ['/arabic', 'ar'], ['/shop/?code=x&state=y', 'en-US']]) {

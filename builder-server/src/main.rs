@@ -192,7 +192,9 @@ async fn dev(
             default_locale: "en".into(),
             enabled_locales: i18n::BASE_LOCALES.iter().map(|l| (*l).to_owned()).collect(),
             providers: Vec::new(),
-            token_storage: Default::default(),
+            // The demo shop has several pages: keeping the session in the
+            // tab's sessionStorage lets it survive going from one to the next.
+            token_storage: tessera_server::model::TokenStorage::SessionStorage,
         };
         let request = NewTenant {
             slug: "demo".into(),

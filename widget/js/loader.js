@@ -36,6 +36,7 @@ class TesseraLogin extends HTMLElement {
     const options = { server, tenant };
     const locale = this.getAttribute('locale');
     if (locale) options.locale = locale;
+    if (this.getAttribute('mode') === 'popup') options.mode = 'popup';
     tesseraLoad()
       .then(() => mount(this, container, options))
       .catch((error) => {
@@ -61,7 +62,11 @@ if (!window.Tessera) {
         const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
         const token = bearerFor(url);
         if (token) headers.set('authorization', `Bearer ${token}`);
-        return fetch(input, { ...init, headers });
+        const response = await fetch(input, { ...init, headers });
+        // The API no longer accepts this passport: the widget signs out and
+        // tells the customer, instead of leaving a dead session on screen.
+        if (token && response.status === 401) tokenRejected(token);
+        return response;
       },
     }),
   });

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::oidc::{Discovery, Failure, Session, TenantConfig};
+use crate::oidc::{Discovery, Failure, Mode, Session, TenantConfig};
 
 /// The texts the server resolved for the negotiated locale.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +43,8 @@ struct Options {
     server: String,
     tenant: String,
     locale: Option<String>,
+    /// `redirect` (default) or `popup`.
+    mode: Option<String>,
 }
 
 /// The locale to ask for: the element's `locale` attribute, else the
@@ -106,8 +108,39 @@ struct Grant {
     expires_at: f64,
 }
 
+/// What a mounted widget does when the shop's API refuses its passport.
+struct Expiry {
+    tenant: String,
+    expire: std::rc::Rc<dyn Fn()>,
+}
+
 thread_local! {
     static GRANTS: std::cell::RefCell<Vec<Grant>> = const { std::cell::RefCell::new(Vec::new()) };
+    static EXPIRIES: std::cell::RefCell<Vec<Expiry>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Called by `window.Tessera.fetch` when a request that carried `token` was
+/// answered 401: the passport is no longer accepted, so every widget holding
+/// it signs out locally and says that the session ended.
+#[wasm_bindgen(js_name = tokenRejected)]
+pub fn token_rejected(token: &str) {
+    let tenants: Vec<String> = GRANTS.with_borrow(|grants| {
+        grants
+            .iter()
+            .filter(|grant| grant.access_token == token)
+            .map(|grant| grant.tenant.clone())
+            .collect()
+    });
+    let expiries: Vec<std::rc::Rc<dyn Fn()>> = EXPIRIES.with_borrow(|expiries| {
+        expiries
+            .iter()
+            .filter(|expiry| tenants.contains(&expiry.tenant))
+            .map(|expiry| expiry.expire.clone())
+            .collect()
+    });
+    for expire in expiries {
+        expire();
+    }
 }
 
 fn grant(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
@@ -152,6 +185,34 @@ struct Context {
     texts: Texts,
     config: TenantConfig,
     discovery: Discovery,
+    mode: Mode,
+}
+
+/// Hands the page a new session: the fetch grant, the opt-in storage,
+/// `element.passport` and `tessera:login`.
+fn announce_sign_in(context: &Context, session: &Session) {
+    grant(&context.tenant, &context.config, Some(session));
+    oidc::remember(&context.tenant, &context.config, Some(session));
+    let detail = passport_detail(session);
+    let _ = js_sys::Reflect::set(
+        &context.host,
+        &JsValue::from_str("passport"),
+        &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
+    );
+    dispatch(&context.host, "tessera:login", &detail);
+}
+
+/// Forgets the session locally: the grant, the storage, `element.passport`,
+/// then `tessera:logout`.
+fn announce_sign_out(context: &Context, session: &Session) {
+    grant(&context.tenant, &context.config, None);
+    oidc::remember(&context.tenant, &context.config, None);
+    let _ = js_sys::Reflect::delete_property(&context.host, &JsValue::from_str("passport"));
+    dispatch(
+        &context.host,
+        "tessera:logout",
+        &serde_json::json!({"sub": session.subject}),
+    );
 }
 
 #[component]
@@ -165,10 +226,40 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     let busy = RwSignal::new(false);
     let texts = context.texts.clone();
 
+    {
+        // When the shop's API refuses the passport, sign out here and say so.
+        let tenant = context.tenant.clone();
+        let context = context.clone();
+        let expire = move || {
+            let Some(current) = session.get_untracked() else {
+                return;
+            };
+            session.set(None);
+            announce_sign_out(&context, &current);
+            let expired = Failure::SessionExpired;
+            report(&context.host, &context.texts, &expired);
+            failure.set(Some(expired));
+        };
+        EXPIRIES.with_borrow_mut(|expiries| {
+            expiries.push(Expiry {
+                tenant,
+                expire: std::rc::Rc::new(expire),
+            });
+        });
+    }
+    let fail = {
+        let context = context.clone();
+        move |error: Failure| {
+            busy.set(false);
+            report(&context.host, &context.texts, &error);
+            failure.set(Some(error));
+        }
+    };
     let start = {
         let context = context.clone();
         move |hint: Option<(String, String)>| {
             let context = context.clone();
+            let fail = fail.clone();
             busy.set(true);
             failure.set(None);
             dispatch(
@@ -176,27 +267,63 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 "tessera:interaction",
                 &serde_json::json!({"control": "sign-in"}),
             );
+            // A popup must open now, inside the click, or browsers block it.
+            let popup = match context.mode {
+                Mode::Redirect => None,
+                Mode::Popup => match oidc::open_popup() {
+                    Ok(popup) => Some(popup),
+                    Err(error) => return fail(error),
+                },
+            };
             wasm_bindgen_futures::spawn_local(async move {
                 let hint_ref = hint.as_ref().map(|(p, v)| (p.as_str(), v.as_str()));
-                match oidc::authorization_url(
+                let url = oidc::authorization_url(
                     &context.tenant,
                     &context.config,
                     &context.discovery,
                     &context.texts.locale,
                     hint_ref,
+                    context.mode,
                 )
-                .await
-                {
-                    Ok(url) => {
-                        if let Some(window) = web_sys::window() {
-                            let _ = window.location().assign(&url);
+                .await;
+                let (url, popup) = match (url, popup) {
+                    (Ok(url), popup) => (url, popup),
+                    (Err(error), popup) => {
+                        if let Some(popup) = popup {
+                            let _ = popup.close();
                         }
+                        return fail(error);
+                    }
+                };
+                let Some(popup) = popup else {
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().assign(&url);
+                    }
+                    return;
+                };
+                let _ = popup.location().set_href(&url);
+                let outcome = match oidc::popup_callback(&popup).await {
+                    Ok(callback) => {
+                        oidc::complete(
+                            &context.tenant,
+                            &context.config,
+                            &context.discovery,
+                            callback,
+                        )
+                        .await
                     }
                     Err(error) => {
-                        busy.set(false);
-                        report(&context.host, &context.texts, &error);
-                        failure.set(Some(error));
+                        oidc::forget_pending(&context.tenant);
+                        Err(error)
                     }
+                };
+                match outcome {
+                    Ok(new_session) => {
+                        busy.set(false);
+                        announce_sign_in(&context, &new_session);
+                        session.set(Some(new_session));
+                    }
+                    Err(error) => fail(error),
                 }
             });
         }
@@ -212,14 +339,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 return;
             };
             session.set(None);
-            grant(&context.tenant, &context.config, None);
-            oidc::remember(&context.tenant, &context.config, None);
-            let _ = js_sys::Reflect::delete_property(&context.host, &JsValue::from_str("passport"));
-            dispatch(
-                &context.host,
-                "tessera:logout",
-                &serde_json::json!({"sub": current.subject}),
-            );
+            announce_sign_out(&context, &current);
             if let (Some(url), Some(window)) = (
                 oidc::end_session_url(&context.config, &context.discovery, &current),
                 web_sys::window(),
@@ -317,6 +437,12 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
         .ok()
         .and_then(|text| text.as_string())
         .and_then(|text| serde_json::from_str(&text).ok());
+    // The page in a sign-in popup only hands the callback to its opener.
+    let callback = oidc::take_callback();
+    if callback.as_ref().is_some_and(oidc::relay_to_opener) {
+        container.set_text_content(Some("…"));
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let Some(options) = options else {
             container.set_text_content(Some(
@@ -346,34 +472,29 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
                 return;
             }
         };
-        let initial = match oidc::take_callback() {
+        let initial = match callback {
             None => Ok(oidc::remembered(&options.tenant, &config)),
             Some(callback) => oidc::complete(&options.tenant, &config, &discovery, callback)
                 .await
                 .map(Some),
         };
-        match &initial {
-            Ok(Some(session)) => {
-                grant(&options.tenant, &config, Some(session));
-                oidc::remember(&options.tenant, &config, Some(session));
-                let detail = passport_detail(session);
-                let _ = js_sys::Reflect::set(
-                    &host,
-                    &JsValue::from_str("passport"),
-                    &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
-                );
-                dispatch(&host, "tessera:login", &detail);
-            }
-            Err(failure) => report(&host, &texts, failure),
-            Ok(None) => {}
-        }
+        let mode = match options.mode.as_deref() {
+            Some("popup") => Mode::Popup,
+            _ => Mode::Redirect,
+        };
         let context = Context {
             host,
             tenant: options.tenant,
             texts,
             config,
             discovery,
+            mode,
         };
+        match &initial {
+            Ok(Some(session)) => announce_sign_in(&context, session),
+            Err(failure) => report(&context.host, &context.texts, failure),
+            Ok(None) => {}
+        }
         leptos::mount::mount_to(
             container,
             move || view! { <Widget context=context initial=initial/> },

@@ -31,6 +31,11 @@ pub enum Failure {
     ClockSkew,
     /// The tokens did not verify.
     InvalidToken(String),
+    /// The shop's API refused the passport (expired or revoked): the
+    /// customer must sign in again.
+    SessionExpired,
+    /// The browser blocked the sign-in popup.
+    PopupBlocked,
 }
 
 impl Failure {
@@ -43,6 +48,8 @@ impl Failure {
             Failure::StateMismatch => "state_mismatch",
             Failure::ClockSkew => "clock_skew",
             Failure::InvalidToken(_) => "invalid_token",
+            Failure::SessionExpired => "session_expired",
+            Failure::PopupBlocked => "popup_blocked",
         }
     }
 
@@ -55,6 +62,8 @@ impl Failure {
             Failure::StateMismatch => "error-state-mismatch",
             Failure::ClockSkew => "error-clock-skew",
             Failure::InvalidToken(_) => "error-generic",
+            Failure::SessionExpired => "error-session-expired",
+            Failure::PopupBlocked => "error-popup-blocked",
         }
     }
 
@@ -71,6 +80,8 @@ impl Failure {
             Failure::ClockSkew => {
                 "the token's time claims disagree with this device's clock".into()
             }
+            Failure::SessionExpired => "a request with the passport was answered 401".into(),
+            Failure::PopupBlocked => "window.open returned no window".into(),
         }
     }
 }
@@ -240,9 +251,14 @@ pub async fn authorization_url(
     discovery: &Discovery,
     ui_locale: &str,
     hint: Option<(&str, &str)>,
+    mode: Mode,
 ) -> Result<String, Failure> {
+    let state_prefix = match mode {
+        Mode::Redirect => "",
+        Mode::Popup => POPUP_STATE_PREFIX,
+    };
     let pending = Pending {
-        state: random_text()?,
+        state: format!("{state_prefix}{}", random_text()?),
         nonce: random_text()?,
         verifier: random_text()? + &random_text()?,
         redirect_uri: redirect_uri(config)?,
@@ -270,11 +286,149 @@ pub async fn authorization_url(
     Ok(url)
 }
 
+/// How the widget takes the customer to the IdP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The page itself goes to the IdP and comes back (the default).
+    Redirect,
+    /// A popup goes to the IdP; its callback is relayed to the page.
+    Popup,
+}
+
+/// Marks the `state` of a popup sign-in, so that the page loaded in the
+/// popup knows to hand the callback to its opener instead of completing it.
+const POPUP_STATE_PREFIX: &str = "popup.";
+
+/// The message type a popup relays its callback with.
+const POPUP_MESSAGE: &str = "tessera:callback";
+
 /// The callback parameters in the page's URL, if this is a callback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+}
+
+/// In the popup: hands a popup sign-in's callback to the page that opened it
+/// (same origin only, by `postMessage`'s target origin) and closes the popup.
+/// Returns `false`, touching nothing, when this is not such a popup.
+pub fn relay_to_opener(callback: &Callback) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let popup_state = callback
+        .state
+        .as_deref()
+        .is_some_and(|state| state.starts_with(POPUP_STATE_PREFIX));
+    let opener = window.opener().unwrap_or(JsValue::NULL);
+    if !popup_state || opener.is_null() || opener.is_undefined() {
+        return false;
+    }
+    let Ok(origin) = window.location().origin() else {
+        return false;
+    };
+    let message = serde_json::json!({"type": POPUP_MESSAGE, "callback": callback});
+    let message = js_sys::JSON::parse(&message.to_string()).unwrap_or(JsValue::NULL);
+    let opener: web_sys::Window = opener.unchecked_into();
+    // The target origin is this page's own: a foreign opener receives nothing.
+    if opener.post_message(&message, &origin).is_err() {
+        return false;
+    }
+    let _ = window.close();
+    true
+}
+
+/// In the page: opens the sign-in popup. It must run inside the click
+/// handler, while the browser still counts the click as user activation.
+pub fn open_popup() -> Result<web_sys::Window, Failure> {
+    window()?
+        .open_with_url_and_target_and_features(
+            "about:blank",
+            "tessera-login",
+            "popup,width=520,height=680",
+        )
+        .ok()
+        .flatten()
+        .ok_or(Failure::PopupBlocked)
+}
+
+/// In the page: waits for the popup's relayed callback. Only a message from
+/// this page's origin and from this very popup counts; closing the popup
+/// first is a cancellation.
+pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+
+    #[derive(Deserialize)]
+    struct Message {
+        #[serde(rename = "type")]
+        kind: String,
+        callback: Callback,
+    }
+
+    let window = window()?;
+    let origin = window.location().origin().unwrap_or_default();
+    let resolver: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        *resolver.borrow_mut() = Some(resolve);
+    });
+    let finish = {
+        let resolver = resolver.clone();
+        move || {
+            if let Some(resolve) = resolver.borrow().as_ref() {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    };
+    let received: Rc<RefCell<Option<Callback>>> = Rc::default();
+    let on_message = {
+        let received = received.clone();
+        let popup = JsValue::from(popup.clone());
+        let finish = finish.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let from_popup = event
+                .source()
+                .is_some_and(|source| JsValue::from(source) == popup);
+            if event.origin() != origin || !from_popup {
+                return;
+            }
+            let text = js_sys::JSON::stringify(&event.data())
+                .ok()
+                .and_then(|text| text.as_string())
+                .unwrap_or_default();
+            if let Ok(message) = serde_json::from_str::<Message>(&text)
+                && message.kind == POPUP_MESSAGE
+            {
+                *received.borrow_mut() = Some(message.callback);
+                finish();
+            }
+        })
+    };
+    let on_tick = {
+        let popup = popup.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            if popup.closed().unwrap_or(true) {
+                finish();
+            }
+        })
+    };
+    let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    let interval = window
+        .set_interval_with_callback_and_timeout_and_arguments_0(
+            on_tick.as_ref().unchecked_ref(),
+            400,
+        )
+        .unwrap_or_default();
+    let _ = JsFuture::from(promise).await;
+    window.clear_interval_with_handle(interval);
+    let _ =
+        window.remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    drop((on_message, on_tick));
+    let _ = popup.close();
+    let callback = received.take();
+    callback.ok_or(Failure::Cancelled)
 }
 
 /// Reads `code`/`state`/`error` from the URL and removes them (and `iss`,
@@ -307,6 +461,13 @@ pub fn take_callback() -> Option<Callback> {
         .ok()?
         .replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
     Some(callback)
+}
+
+/// Forgets a sign-in that will not complete (the popup was closed).
+pub fn forget_pending(tenant: &str) {
+    if let Ok(storage) = storage() {
+        let _ = storage.remove_item(&pending_key(tenant));
+    }
 }
 
 /// Completes a sign-in from the callback.
