@@ -26,10 +26,10 @@ export function launchChromium() {
 /** Starts `tessera dev` on a free port with its own data folder; resolves once
  * the banner is printed. Everything it writes (stdout and stderr) is kept in
  * `output()`, so a test can search the logs. */
-export async function startTessera({ dataDir, extraArguments = [], environment = {} }) {
+export async function startTessera({ dataDir, port, extraArguments = [], environment = {} }) {
   const { spawn } = await import('node:child_process');
   const root = new URL('../', import.meta.url);
-  const port = await freePort();
+  port ??= await freePort();
   const server = `http://127.0.0.1:${port}`;
   const child = spawn(new URL('target/debug/tessera', root).pathname, [
     'dev', '--port', String(port), '--data-dir', dataDir,

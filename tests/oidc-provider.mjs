@@ -1,0 +1,59 @@
+// npm's oidc-provider (a certified OpenID Provider) set up as a shop's IdP
+// would be: the public PKCE client `demo`, JWT access tokens for the shop's
+// audience `demo-shop-api`, and its development login and consent pages. Its
+// accounts have a name and an email, as real ones do; with the `openid`
+// scope alone none of it may reach the shop.
+import { createServer } from 'node:http';
+import Provider from 'oidc-provider';
+import { exportJWK, generateKeyPair } from 'jose';
+import { freePort } from './support.mjs';
+
+export const INTEROP_USER = { name: 'Ada Interop', email: 'ada.interop@example.test' };
+
+export async function startOidcProvider({ shopOrigin }) {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signing = { ...(await exportJWK(privateKey)), kid: 'interop-rs256', alg: 'RS256', use: 'sig' };
+  const resource = 'urn:tessera:demo-shop-api';
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: 'demo',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`],
+      post_logout_redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`],
+    }],
+    jwks: { keys: [signing] },
+    cookies: { keys: ['interop-test-cookie-key-0123456789'] },
+    pkce: { required: () => true },
+    ttl: { AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    // Public clients may call the token endpoint from their redirect URIs' origins.
+    clientBasedCORS: (_context, origin, client) => client.redirectUris.some((uri) => new URL(uri).origin === origin),
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    findAccount: (_context, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, name: INTEROP_USER.name, email: INTEROP_USER.email, email_verified: true }),
+    }),
+    features: {
+      devInteractions: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: 'openid',
+          audience: 'demo-shop-api',
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 600,
+        }),
+      },
+    },
+  });
+  // Keep the test output quiet: the development interactions warn on start.
+  provider.on('server_error', (_context, error) => console.error('oidc-provider:', error));
+  const server = createServer(provider.callback());
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { issuer, stop: () => new Promise((resolve) => server.close(resolve)) };
+}
