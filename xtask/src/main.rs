@@ -53,6 +53,9 @@ enum BenchTarget {
     Verifier,
     /// The builder server's assets and theme.css under wrk, beside nginx.
     Server,
+    /// The demo storefront's orders API under wrk: verifier layer with and
+    /// without its cache, beside the same route with the layer removed.
+    Storefront,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,6 +92,10 @@ fn main() -> anyhow::Result<()> {
                 BenchTarget::Server => {
                     setup::bench_tools()?;
                     bench::server()
+                }
+                BenchTarget::Storefront => {
+                    setup::bench_tools()?;
+                    bench::storefront()
                 }
             }
         }
