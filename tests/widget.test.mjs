@@ -66,6 +66,15 @@ before(async () => {
       return send('text/html', page(snippet.html.split('\n')[1].replace('<tessera-login ', '<tessera-login locale="ar" id="ar" ')));
     }
     if (url.pathname === '/hostile.css') return send('text/css', hostile);
+    // The single-file variant, hosted by the shop itself.
+    if (url.pathname === '/tessera.single.js') return send('text/javascript', readFileSync(join(widgetDir, 'tessera.single.js')));
+    if (url.pathname === '/single') {
+      const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
+      return send('text/html', `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<link rel="stylesheet" href="/hostile.css"><script src="/page.js"></script></head><body><main><h1>Shop</h1>
+<script type="module" src="/tessera.single.js" integrity="${manifest.files['tessera.single.js'].integrity}" crossorigin="anonymous"></script>
+<tessera-login tenant="demo" server="${server}"></tessera-login></main></body></html>`);
+    }
     if (url.pathname === '/page.js') return send('text/javascript', pageScript);
     if (url.pathname === '/shop/') return send('text/html', page(''));
     if (url.pathname === '/echo') {
@@ -128,6 +137,29 @@ test('renders in its shadow root, immune to the host page CSS, clickable', async
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
   assert.equal(url.searchParams.get('code_challenge').length, 43);
   assert.equal(url.searchParams.get('scope'), 'openid');
+});
+
+test('the single-file variant runs from the shop\'s own origin, pinned by one integrity value', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const tab = await context.newPage();
+  const errors = [];
+  const fromServer = [];
+  tab.on('pageerror', (error) => errors.push(String(error)));
+  tab.on('request', (request) => {
+    if (request.url().startsWith(server)) fromServer.push(new URL(request.url()).pathname);
+  });
+  await tab.goto(`${shopOrigin}/single`);
+  const button = tab.locator('tessera-login >> button.primary');
+  await button.waitFor({ state: 'visible', timeout: 15_000 });
+  // The inlined stylesheet applies (a constructed sheet, no <style> element).
+  const padding = await tab.locator('tessera-login >> section').evaluate((el) => getComputedStyle(el).paddingTop);
+  assert.notEqual(padding, '0px');
+  assert.deepEqual(await tab.evaluate(() => window.violations), []);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(fromServer.filter((path) => path.startsWith('/widget/')), [], 'no widget file from the server');
+  assert.ok(fromServer.includes('/t/demo/theme.css'), `the tenant's theme still comes from the server: ${fromServer}`);
+  await button.click();
+  await tab.waitForURL(/\/dev\/oidc\/authorize\?/, { timeout: 15_000 });
 });
 
 test('keyboard only, right to left for ar', async () => {

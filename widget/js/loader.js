@@ -6,14 +6,20 @@
 const TESSERA_WASM = '__TESSERA_WASM__';
 const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
 const TESSERA_CSS = '__TESSERA_CSS__';
+// In the single-file variant (`tessera.single.js`) the wasm (base64) and the
+// widget's stylesheet are inlined here, so one file, pinned by one integrity
+// value, carries everything; in the standard build both are empty strings.
+const TESSERA_INLINE_WASM = __TESSERA_INLINE_WASM__;
+const TESSERA_INLINE_CSS = __TESSERA_INLINE_CSS__;
+let tesseraInlineSheet;
 
 let tesseraReady;
 function tesseraLoad() {
   if (!tesseraReady) {
-    const url = new URL(TESSERA_WASM, import.meta.url);
-    tesseraReady = __wbg_init({
-      module_or_path: fetch(url, { integrity: TESSERA_WASM_INTEGRITY, credentials: 'omit', mode: 'cors' }),
-    });
+    const source = TESSERA_INLINE_WASM
+      ? Uint8Array.from(atob(TESSERA_INLINE_WASM), (c) => c.charCodeAt(0))
+      : fetch(new URL(TESSERA_WASM, import.meta.url), { integrity: TESSERA_WASM_INTEGRITY, credentials: 'omit', mode: 'cors' });
+    tesseraReady = __wbg_init({ module_or_path: source });
   }
   return tesseraReady;
 }
@@ -24,7 +30,16 @@ class TesseraLogin extends HTMLElement {
     const shadow = this.attachShadow({ mode: 'open' });
     const server = (this.getAttribute('server') || new URL('.', import.meta.url).origin).replace(/\/+$/, '');
     const tenant = this.getAttribute('tenant') || '';
-    for (const href of [new URL(TESSERA_CSS, import.meta.url).href, `${server}/t/${encodeURIComponent(tenant)}/theme.css`]) {
+    const sheets = [`${server}/t/${encodeURIComponent(tenant)}/theme.css`];
+    if (TESSERA_INLINE_CSS) {
+      // A constructed stylesheet: no <style> element, so no 'unsafe-inline'.
+      tesseraInlineSheet ??= new CSSStyleSheet();
+      tesseraInlineSheet.replaceSync(TESSERA_INLINE_CSS);
+      shadow.adoptedStyleSheets = [tesseraInlineSheet];
+    } else {
+      sheets.unshift(new URL(TESSERA_CSS, import.meta.url).href);
+    }
+    for (const href of sheets) {
       const link = document.createElement('link');
       link.rel = 'stylesheet';
       link.href = href;

@@ -120,16 +120,37 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
             &sha384_integrity(&out.join(&wasm_name))?,
         )
         .replace("__TESSERA_CSS__", &css_name);
-    std::fs::write(out.join("tessera.js"), format!("{glue}\n{loader}"))?;
+    let standard = loader
+        .replace("__TESSERA_INLINE_WASM__", "''")
+        .replace("__TESSERA_INLINE_CSS__", "''");
+    std::fs::write(out.join("tessera.js"), format!("{glue}\n{standard}"))?;
+    // The single-file variant, for hosts that can take only one file: the
+    // wasm and the widget's stylesheet travel inside the module.
+    let single = loader
+        .replace(
+            "__TESSERA_INLINE_WASM__",
+            &serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(&wasm))?,
+        )
+        .replace(
+            "__TESSERA_INLINE_CSS__",
+            &serde_json::to_string(std::str::from_utf8(&css)?)?,
+        );
+    std::fs::write(out.join("tessera.single.js"), format!("{glue}\n{single}"))?;
     let mut artifacts = Vec::new();
     for file in ["tessera.js".to_owned(), wasm_name, css_name] {
         artifacts.push(compress_beside(&out.join(file))?);
     }
-    write_manifest(out, &artifacts)?;
+    let single = compress_beside(&out.join("tessera.single.js"))?;
     report(
         "the <tessera-login> widget (loader + wasm + css)",
         &artifacts,
     );
+    report(
+        "the single-file variant (wasm and css inlined)",
+        std::slice::from_ref(&single),
+    );
+    artifacts.push(single);
+    write_manifest(out, &artifacts)?;
     Ok(artifacts)
 }
 
