@@ -588,3 +588,157 @@ pub fn storefront() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The widget benchmark: its size beside Hanko Elements, the Okta Sign-In
+/// Widget and Auth0 Lock bundled by esbuild --minify, and its first render
+/// in headless Chromium beside Hanko's, all in one run.
+pub fn widget() -> anyhow::Result<()> {
+    dist::run()?;
+    let anchors = Path::new("xtask/bench-widget");
+    if !anchors.join("node_modules").exists() {
+        step("npm ci (the anchors: hanko-elements, okta-signin-widget, auth0-lock, esbuild)");
+        crate::util::run(
+            "npm",
+            &[
+                "ci",
+                "--prefix",
+                "xtask/bench-widget",
+                "--no-audit",
+                "--no-fund",
+            ],
+        )?;
+    }
+    let out = std::fs::canonicalize(".")?.join("target/bench/widget");
+    std::fs::create_dir_all(&out)?;
+    let mut sizes = Vec::new();
+    for (name, entry) in [
+        ("Hanko Elements", "hanko"),
+        ("Okta Sign-In Widget", "okta"),
+        ("Auth0 Lock", "auth0"),
+    ] {
+        step(&format!("esbuild --bundle --minify {name}"));
+        let bundle = out.join(format!("{entry}.js"));
+        let mut arguments = vec![
+            format!("xtask/bench-widget/entries/{entry}.js"),
+            "--bundle".into(),
+            "--minify".into(),
+            "--format=esm".into(),
+            "--log-level=error".into(),
+            format!("--outfile={}", bundle.display()),
+        ];
+        // Their stylesheets pull in fonts and images: inline them, as a
+        // shop's bundle would carry them.
+        for extension in ["svg", "png", "gif", "woff", "woff2", "ttf", "eot"] {
+            arguments.push(format!("--loader:.{extension}=dataurl"));
+        }
+        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+        crate::util::run("xtask/bench-widget/node_modules/.bin/esbuild", &arguments)?;
+        sizes.push((name, dist::compress_beside(&bundle)?.brotli));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read("dist/widget/manifest.json")?)?;
+    let files = manifest["files"]
+        .as_object()
+        .context("no files in the manifest")?;
+    let brotli = |filter: &dyn Fn(&str) -> bool| -> usize {
+        files
+            .iter()
+            .filter(|(name, _)| filter(name))
+            .filter_map(|(_, file)| file["brotli_bytes"].as_u64())
+            .sum::<u64>() as usize
+    };
+    let ours = brotli(&|name| name != "tessera.single.js");
+    let single = brotli(&|name| name == "tessera.single.js");
+
+    step("first render in headless Chromium: tessera, then Hanko Elements (10 cold loads each)");
+    crate::util::run(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "tessera-server",
+        ],
+    )?;
+    let data = out.join("data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let server = Running(
+        std::process::Command::new("target/release/tessera")
+            .args(["dev", "--port", &port.to_string(), "--data-dir"])
+            .arg(&data)
+            .args(["--widget-dir", "dist/widget"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("cannot start tessera dev")?,
+    );
+    let started = std::time::Instant::now();
+    while !http_get_ok(port, "/healthz") {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            bail!("tessera dev did not start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let text = output(
+        "node",
+        &[
+            "xtask/bench-widget/first-render.mjs",
+            &format!("http://127.0.0.1:{port}"),
+            &out.join("hanko.js").display().to_string(),
+        ],
+    )?;
+    drop(server);
+    let times: serde_json::Value = serde_json::from_str(text.trim())
+        .with_context(|| format!("first-render.mjs printed `{text}`"))?;
+    let median = |name: &str| -> anyhow::Result<f64> {
+        let mut values: Vec<f64> = times[name]
+            .as_array()
+            .context("no times")?
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect();
+        values.sort_by(f64::total_cmp);
+        Ok(values[values.len() / 2])
+    };
+    let (our_render, hanko_render) = (median("tessera")?, median("hanko")?);
+
+    println!("\nwidget size, brotli (esbuild --minify for the others), same run");
+    println!("{:<44} {:>10} {:>12}", "widget", "bytes", "tessera is");
+    println!(
+        "{:<44} {ours:>10} {:>12}",
+        "tessera (tessera.js + wasm + css)", ""
+    );
+    println!(
+        "{:<44} {single:>10} {:>12}",
+        "tessera single-file variant", ""
+    );
+    for (name, bytes) in &sizes {
+        println!(
+            "{name:<44} {bytes:>10} {:>11.2}x",
+            ours as f64 / *bytes as f64
+        );
+    }
+    println!(
+        "target: at most 80 KB (81 920 bytes), stretch under Hanko's: {}",
+        if ours <= 81_920 { "met" } else { "missed" }
+    );
+    println!("\nfirst render in headless Chromium, median of 10 cold loads, same run");
+    println!("tessera (sign-in button ready)          {our_render:>8.1} ms");
+    println!("Hanko Elements (first content rendered) {hanko_render:>8.1} ms");
+    println!(
+        "target: at most 100 ms and no slower than Hanko: {}",
+        if our_render <= 100.0 && our_render <= hanko_render {
+            "met"
+        } else {
+            "missed"
+        }
+    );
+    Ok(())
+}

@@ -53,6 +53,9 @@ enum BenchTarget {
     Verifier,
     /// The builder server's assets and theme.css under wrk, beside nginx.
     Server,
+    /// The widget's size beside Hanko, Okta and Auth0 (esbuild), and its
+    /// first render in headless Chromium beside Hanko's.
+    Widget,
     /// The demo storefront's orders API under wrk: verifier layer with and
     /// without its cache, beside the same route with the layer removed.
     Storefront,
@@ -93,6 +96,7 @@ fn main() -> anyhow::Result<()> {
                     setup::bench_tools()?;
                     bench::server()
                 }
+                BenchTarget::Widget => bench::widget(),
                 BenchTarget::Storefront => {
                     setup::bench_tools()?;
                     bench::storefront()
