@@ -66,6 +66,7 @@ before(async () => {
       return send('text/html', page(snippet.html.split('\n')[1].replace('<tessera-login ', '<tessera-login locale="ar" id="ar" ')));
     }
     if (url.pathname === '/hostile.css') return send('text/css', hostile);
+    if (url.pathname === '/down') return send('text/html', page('').replace('tenant="demo"', 'tenant="idp-down"'));
     // The single-file variant, hosted by the shop itself.
     if (url.pathname === '/tessera.single.js') return send('text/javascript', readFileSync(join(widgetDir, 'tessera.single.js')));
     if (url.pathname === '/single') {
@@ -244,6 +245,29 @@ test('signs in against the development issuer and hands the page a passport with
   await tab.locator('tessera-login >> button.secondary').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+});
+
+test('an identity provider that cannot be reached is said at once, before any click', async () => {
+  const created = await fetch(`${server}/api/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      slug: 'idp-down',
+      config: {
+        display_name: 'Shop with a broken IdP', issuer: `${server}/nowhere`, client_id: 'idp-down',
+        audience: 'idp-down-api', allowed_origins: [shopOrigin], redirect_uris: [`${shopOrigin}/shop/`],
+        default_locale: 'en', enabled_locales: ['en'],
+      },
+    }),
+  });
+  assert.equal(created.status, 201, await created.text());
+  const { tab, errors } = await open('/down');
+  const alert = tab.locator('tessera-login >> [role=alert]');
+  await alert.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.match(await alert.textContent(), /cannot be reached/);
+  const codes = (await tab.evaluate(() => window.events)).map((e) => e.detail?.code).filter(Boolean);
+  assert.deepEqual(codes, ['idp_unavailable']);
+  assert.deepEqual(errors, []);
 });
 
 test('a callback that this page did not start is refused with a clear message', async () => {

@@ -184,7 +184,7 @@ struct Context {
     tenant: String,
     texts: Texts,
     config: TenantConfig,
-    discovery: Discovery,
+    discovery: LazyDiscovery,
     mode: Mode,
 }
 
@@ -247,6 +247,18 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             });
         });
     }
+    {
+        // The IdP being unreachable is said at once, not on the first click.
+        let context = context.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = context.discovery.get().await
+                && failure.with_untracked(Option::is_none)
+            {
+                report(&context.host, &context.texts, &error);
+                failure.set(Some(error));
+            }
+        });
+    }
     let fail = {
         let context = context.clone();
         move |error: Failure| {
@@ -277,15 +289,21 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             };
             wasm_bindgen_futures::spawn_local(async move {
                 let hint_ref = hint.as_ref().map(|(p, v)| (p.as_str(), v.as_str()));
-                let url = oidc::authorization_url(
-                    &context.tenant,
-                    &context.config,
-                    &context.discovery,
-                    &context.texts.locale,
-                    hint_ref,
-                    context.mode,
-                )
-                .await;
+                let discovery = context.discovery.get().await;
+                let url = match &discovery {
+                    Ok(discovery) => {
+                        oidc::authorization_url(
+                            &context.tenant,
+                            &context.config,
+                            discovery,
+                            &context.texts.locale,
+                            hint_ref,
+                            context.mode,
+                        )
+                        .await
+                    }
+                    Err(failure) => Err(failure.clone()),
+                };
                 let (url, popup) = match (url, popup) {
                     (Ok(url), popup) => (url, popup),
                     (Err(error), popup) => {
@@ -302,17 +320,12 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                     return;
                 };
                 let _ = popup.location().set_href(&url);
-                let outcome = match oidc::popup_callback(&popup).await {
-                    Ok(callback) => {
-                        oidc::complete(
-                            &context.tenant,
-                            &context.config,
-                            &context.discovery,
-                            callback,
-                        )
-                        .await
+                let outcome = match (oidc::popup_callback(&popup).await, discovery) {
+                    (Ok(callback), Ok(discovery)) => {
+                        oidc::complete(&context.tenant, &context.config, &discovery, callback).await
                     }
-                    Err(error) => {
+                    (_, Err(error)) => Err(error),
+                    (Err(error), _) => {
                         oidc::forget_pending(&context.tenant);
                         Err(error)
                     }
@@ -340,8 +353,11 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             };
             session.set(None);
             announce_sign_out(&context, &current);
+            // Without the discovery document (the IdP is down) the session
+            // still ends here; only the IdP's own session stays.
+            let discovery = context.discovery.ready();
             if let (Some(url), Some(window)) = (
-                oidc::end_session_url(&context.config, &context.discovery, &current),
+                discovery.and_then(|d| oidc::end_session_url(&context.config, &d, &current)),
                 web_sys::window(),
             ) {
                 let _ = window.location().assign(&url);
@@ -403,30 +419,77 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     }
 }
 
-async fn prepare(
-    options: &Options,
-) -> Result<(Texts, TenantConfig, Discovery), (Option<Texts>, Failure)> {
-    let texts: Texts = oidc::fetch_json(&texts_url(options))
-        .await
-        .map_err(|f| (None, f))?;
-    let server = options.server.trim_end_matches('/');
-    let config: TenantConfig =
-        oidc::fetch_json(&format!("{server}/t/{}/config.json", options.tenant))
-            .await
-            .map_err(|f| (Some(texts.clone()), f))?;
-    let discovery: Discovery = oidc::fetch_json(&format!(
-        "{}/.well-known/openid-configuration",
-        config.issuer.trim_end_matches('/')
-    ))
-    .await
-    .map_err(|f| (Some(texts.clone()), f))?;
-    if discovery.issuer != config.issuer {
-        return Err((
-            Some(texts),
-            Failure::Configuration("the discovery document names another issuer".into()),
-        ));
+/// The IdP's discovery document, fetched in the background: the widget
+/// renders without waiting for it, and whoever needs it (a click, a
+/// callback) awaits the same fetch.
+#[derive(Clone)]
+struct LazyDiscovery {
+    fetched: js_sys::Promise,
+    result: std::sync::Arc<std::sync::Mutex<Option<Result<Discovery, Failure>>>>,
+}
+
+impl LazyDiscovery {
+    fn start(issuer: &str) -> LazyDiscovery {
+        // Arc and Mutex only because Leptos views require Send; the widget
+        // runs on one thread.
+        let result: std::sync::Arc<std::sync::Mutex<Option<Result<Discovery, Failure>>>> =
+            std::sync::Arc::default();
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let issuer = issuer.to_owned();
+        let slot = result.clone();
+        let fetched = wasm_bindgen_futures::future_to_promise(async move {
+            let outcome = oidc::fetch_json::<Discovery>(&url)
+                .await
+                .and_then(|discovery| {
+                    if discovery.issuer == issuer {
+                        Ok(discovery)
+                    } else {
+                        Err(Failure::Configuration(
+                            "the discovery document names another issuer".into(),
+                        ))
+                    }
+                });
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+            Ok(JsValue::UNDEFINED)
+        });
+        LazyDiscovery { fetched, result }
     }
-    Ok((texts, config, discovery))
+
+    /// The document, waiting for the fetch if it is still running.
+    async fn get(&self) -> Result<Discovery, Failure> {
+        let _ = wasm_bindgen_futures::JsFuture::from(self.fetched.clone()).await;
+        self.result
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| Err(Failure::IdpUnavailable("discovery did not finish".into())))
+    }
+
+    /// The document if it has arrived.
+    fn ready(&self) -> Option<Discovery> {
+        self.result
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|r| r.as_ref().ok().cloned())
+    }
+}
+
+/// The texts and the tenant's configuration, fetched side by side.
+async fn prepare(options: &Options) -> Result<(Texts, TenantConfig), (Option<Texts>, Failure)> {
+    let server = options.server.trim_end_matches('/');
+    let config_url = format!("{server}/t/{}/config.json", options.tenant);
+    let (texts, config) = futures::future::join(
+        oidc::fetch_json::<Texts>(&texts_url(options)),
+        oidc::fetch_json::<TenantConfig>(&config_url),
+    )
+    .await;
+    let texts = texts.map_err(|f| (None, f))?;
+    let config = config.map_err(|f| (Some(texts.clone()), f))?;
+    Ok((texts, config))
 }
 
 /// Renders the widget into `container` (inside `host`'s shadow root).
@@ -455,7 +518,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
             );
             return;
         };
-        let (texts, config, discovery) = match prepare(&options).await {
+        let (texts, config) = match prepare(&options).await {
             Ok(prepared) => prepared,
             Err((texts, failure)) => {
                 let message = texts.as_ref().map_or_else(
@@ -472,11 +535,15 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
                 return;
             }
         };
+        let discovery = LazyDiscovery::start(&config.issuer);
         let initial = match callback {
             None => Ok(oidc::remembered(&options.tenant, &config)),
-            Some(callback) => oidc::complete(&options.tenant, &config, &discovery, callback)
-                .await
-                .map(Some),
+            Some(callback) => match discovery.get().await {
+                Ok(document) => oidc::complete(&options.tenant, &config, &document, callback)
+                    .await
+                    .map(Some),
+                Err(failure) => Err(failure),
+            },
         };
         let mode = match options.mode.as_deref() {
             Some("popup") => Mode::Popup,
