@@ -39,6 +39,8 @@ use crate::store::TenantRecord;
 pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// How long issued tokens live, in seconds.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 600;
+/// How long a refresh token may wait to be used.
+pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
 /// A demo user of the development issuer: the personal data stays here.
 #[derive(Debug, Clone)]
@@ -66,6 +68,19 @@ const DEMO_USERS: [DemoUser; 3] = [
     },
 ];
 
+/// A refresh token (issued only with `offline_access`). Each is single use:
+/// using it rotates it, and using it a second time revokes its whole family,
+/// as the OAuth 2.0 Security BCP asks of public clients.
+#[derive(Debug, Clone)]
+struct RefreshGrant {
+    tenant: String,
+    user_id: String,
+    scope: String,
+    family: String,
+    issued: Instant,
+    used: bool,
+}
+
 #[derive(Debug, Clone)]
 struct PendingCode {
     tenant: String,
@@ -90,6 +105,7 @@ struct Inner {
     public_jwk: serde_json::Value,
     pairwise_secret: [u8; 32],
     codes: Mutex<HashMap<String, PendingCode>>,
+    refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     token_requests: Mutex<HashMap<IpAddr, (Instant, u32)>>,
     token_requests_per_minute: u32,
 }
@@ -157,6 +173,7 @@ impl DevIssuer {
                 public_jwk,
                 pairwise_secret,
                 codes: Mutex::new(HashMap::new()),
+                refresh_tokens: Mutex::new(HashMap::new()),
                 token_requests: Mutex::new(HashMap::new()),
                 token_requests_per_minute,
             }),
@@ -240,12 +257,12 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
         "end_session_endpoint": format!("{issuer}/end_session"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "scopes_supported": ["openid"],
+        "scopes_supported": ["openid", "offline_access"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "azp"],
         "ui_locales_supported": crate::i18n::BASE_LOCALES,
         "authorization_response_iss_parameter_supported": true,
@@ -600,6 +617,7 @@ async fn authorize_decision(State(state): State<AppState>, Form(form): Form<Deci
 struct TokenRequest {
     grant_type: Option<String>,
     code: Option<String>,
+    refresh_token: Option<String>,
     redirect_uri: Option<String>,
     client_id: Option<String>,
     code_verifier: Option<String>,
@@ -696,13 +714,22 @@ async fn token_response(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
-    if request.grant_type.as_deref() != Some("authorization_code") {
-        return oauth_error(
+    match request.grant_type.as_deref() {
+        Some("authorization_code") => authorization_code_grant(state, &issuer, request).await,
+        Some("refresh_token") => refresh_token_grant(state, &issuer, request).await,
+        _ => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "only authorization_code is supported",
-        );
+            "the grant_type is authorization_code or refresh_token",
+        ),
     }
+}
+
+async fn authorization_code_grant(
+    state: &AppState,
+    issuer: &DevIssuer,
+    request: TokenRequest,
+) -> Response {
     let code = request.code.unwrap_or_default();
     // Single use: the code is removed whether or not the rest checks out.
     let pending = issuer
@@ -758,20 +785,106 @@ async fn token_response(
             );
         }
     };
+    let family = nonce();
+    issue_tokens(
+        issuer,
+        &tenant,
+        &pending.user_id,
+        &pending.scope,
+        pending.nonce.as_deref(),
+        &family,
+    )
+}
+
+/// Rotates a refresh token: the presented one is spent, a new one of the same
+/// family is issued. A spent token presented again revokes the family.
+async fn refresh_token_grant(
+    state: &AppState,
+    issuer: &DevIssuer,
+    request: TokenRequest,
+) -> Response {
+    let presented = request.refresh_token.unwrap_or_default();
+    let grant = {
+        let mut grants = issuer
+            .inner
+            .refresh_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        grants.retain(|_, grant| grant.issued.elapsed() < REFRESH_TOKEN_LIFETIME);
+        match grants.get_mut(&presented) {
+            None => None,
+            // Another client's token: refused without spending it.
+            Some(grant) if request.client_id.as_deref() != Some(grant.tenant.as_str()) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "the refresh token was issued to another client",
+                );
+            }
+            Some(grant) if grant.used => {
+                let family = grant.family.clone();
+                grants.retain(|_, grant| grant.family != family);
+                tracing::warn!("a spent refresh token was presented again: its family is revoked");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "the refresh token was already used; the session is revoked",
+                );
+            }
+            Some(grant) => {
+                grant.used = true;
+                Some(grant.clone())
+            }
+        }
+    };
+    let Some(grant) = grant else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is unknown or expired",
+        );
+    };
+    let Ok(Some(tenant)) = state.store().tenant(&grant.tenant).await else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the client no longer exists",
+        );
+    };
+    issue_tokens(
+        issuer,
+        &tenant,
+        &grant.user_id,
+        &grant.scope,
+        None,
+        &grant.family,
+    )
+}
+
+/// Signs an ID token and an access token (and, with `offline_access`, a
+/// refresh token of `family`) for `user_id` at `tenant`.
+fn issue_tokens(
+    issuer: &DevIssuer,
+    tenant: &TenantRecord,
+    user_id: &str,
+    scope: &str,
+    nonce_claim: Option<&str>,
+    family: &str,
+) -> Response {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64);
-    let subject = issuer.pairwise_subject(&pending.tenant, &pending.user_id);
+    let subject = issuer.pairwise_subject(&tenant.slug, user_id);
     let mut id_claims = json!({
-        "iss": issuer.issuer(), "sub": subject, "aud": pending.tenant, "azp": pending.tenant,
+        "iss": issuer.issuer(), "sub": subject, "aud": tenant.slug, "azp": tenant.slug,
         "iat": now, "auth_time": now, "exp": now + TOKEN_LIFETIME_SECONDS,
     });
-    if let Some(nonce) = &pending.nonce {
+    if let Some(nonce) = nonce_claim {
         id_claims["nonce"] = json!(nonce);
     }
     let access_claims = json!({
         "iss": issuer.issuer(), "sub": subject, "aud": tenant.config.value.audience,
-        "client_id": pending.tenant, "scope": pending.scope, "iat": now,
+        "client_id": tenant.slug, "scope": scope, "iat": now,
         "exp": now + TOKEN_LIFETIME_SECONDS, "jti": nonce(),
     });
     let (id_token, access_token) = match (
@@ -781,14 +894,34 @@ async fn token_response(
         (Ok(id_token), Ok(access_token)) => (id_token, access_token),
         (Err(error), _) | (_, Err(error)) => return error.into_response(),
     };
-    let mut response = axum::Json(json!({
+    let mut body = json!({
         "access_token": access_token,
         "id_token": id_token,
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME_SECONDS,
-        "scope": pending.scope,
-    }))
-    .into_response();
+        "scope": scope,
+    });
+    if scope.split_whitespace().any(|s| s == "offline_access") {
+        let refresh_token = format!("{}{}", nonce(), nonce());
+        issuer
+            .inner
+            .refresh_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                refresh_token.clone(),
+                RefreshGrant {
+                    tenant: tenant.slug.clone(),
+                    user_id: user_id.to_owned(),
+                    scope: scope.to_owned(),
+                    family: family.to_owned(),
+                    issued: Instant::now(),
+                    used: false,
+                },
+            );
+        body["refresh_token"] = json!(refresh_token);
+    }
+    let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -18,19 +18,28 @@ fn challenge(verifier: &str) -> String {
 }
 
 fn authorize_query(client: &str, redirect: &str, method: &str) -> String {
+    authorize_query_with_scope(client, redirect, method, "openid")
+}
+
+fn authorize_query_with_scope(client: &str, redirect: &str, method: &str, scope: &str) -> String {
     format!(
-        "response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=xyz&nonce=n-0S6&code_challenge={}&code_challenge_method={method}",
+        "response_type=code&client_id={client}&redirect_uri={}&scope={}&state=xyz&nonce=n-0S6&code_challenge={}&code_challenge_method={method}",
         urlencode(redirect),
+        urlencode(scope),
         challenge(VERIFIER)
     )
 }
 
 /// Consents as `user` and returns the code from the redirect.
 async fn consent(server: &Server, client: &str, user: &str) -> String {
+    consent_with_scope(server, client, user, "openid").await
+}
+
+async fn consent_with_scope(server: &Server, client: &str, user: &str, scope: &str) -> String {
     let page = server
         .call(get(&format!(
             "/dev/oidc/authorize?{}",
-            authorize_query(client, REDIRECT, "S256")
+            authorize_query_with_scope(client, REDIRECT, "S256", scope)
         )))
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
@@ -47,7 +56,7 @@ async fn consent(server: &Server, client: &str, user: &str) -> String {
             ("response_type", "code"),
             ("client_id", client),
             ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
+            ("scope", scope),
             ("state", "xyz"),
             ("nonce", "n-0S6"),
             ("code_challenge", &challenge(VERIFIER)),
@@ -342,4 +351,58 @@ async fn token_endpoint_is_rate_limited_per_address() {
         metrics.contains("tessera_rate_limited_total 1"),
         "{metrics}"
     );
+}
+
+async fn refresh(server: &Server, client: &str, refresh_token: &str) -> (StatusCode, Value) {
+    let response = server
+        .call(request(Method::POST, "/dev/oidc/token").form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", client),
+        ]))
+        .await;
+    (response.status, response.json())
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
+    let server = Server::start().await;
+    // Without offline_access there is no refresh token.
+    let code = consent(&server, "acme", "ada").await;
+    let (_, plain) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    assert!(plain.get("refresh_token").is_none(), "{plain}");
+
+    let code = consent_with_scope(&server, "acme", "ada", "openid offline_access").await;
+    let (status, first) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let first_refresh = first["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, second) = refresh(&server, "acme", &first_refresh).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first_refresh, "rotated");
+    assert_ne!(second["access_token"], first["access_token"]);
+
+    let (status, wrong_client) = refresh(&server, "globex", &second_refresh).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_client["error"], "invalid_grant");
+    // ...without spending it: the right client can still use it once.
+    let (status, third) = refresh(&server, "acme", &second_refresh).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    let third_refresh = third["refresh_token"].as_str().unwrap().to_owned();
+
+    // The spent first token again: refused, and the family with it.
+    let (status, reused) = refresh(&server, "acme", &first_refresh).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        reused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used"),
+        "{reused}"
+    );
+    let (status, revoked) = refresh(&server, "acme", &third_refresh).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{revoked}");
+    let (status, unknown) = refresh(&server, "acme", "made-up").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{unknown}");
 }
