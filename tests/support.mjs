@@ -83,6 +83,6 @@ export const recorderScript = `
 window.events = [];
 window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
-for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout']) {
+for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout', 'tessera:refresh']) {
   document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
 }`;

@@ -187,7 +187,7 @@ test('the browser language picks the texts when no locale is set', async () => {
 });
 
 /** Registers the shop page as a redirect URI and origin of the demo tenant. */
-async function registerShop(tokenStorage = 'memory') {
+async function registerShop(tokenStorage = 'memory', scopes = ['openid']) {
   const headers = { authorization: `Bearer ${adminToken}` };
   const current = await fetch(`${server}/api/tenants/demo`, { headers });
   const { config } = await current.json();
@@ -196,6 +196,7 @@ async function registerShop(tokenStorage = 'memory') {
   // page's CSP but not allowlisted, which is what Tessera.fetch must refuse.
   config.allowed_origins = [shopOrigin];
   config.token_storage = tokenStorage;
+  config.scopes = scopes;
   const updated = await fetch(`${server}/api/tenants/demo`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
@@ -319,4 +320,44 @@ test('tokens live in memory unless the tenant opts in to sessionStorage', async 
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('tessera.session')).length), 0, 'signing out forgets it');
+});
+
+test('two tabs sharing a session rotate its refresh token once, under a Web Lock', async () => {
+  await registerShop('session_storage', ['openid', 'offline_access']);
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(pageScript);
+  const bearer = (tab) => tab.evaluate(async () => (await (await window.Tessera.fetch('/echo')).json()).authorization);
+  const first = await context.newPage();
+  await first.clock.install();
+  await first.goto(`${shopOrigin}/shop/`);
+  await first.locator('tessera-login >> button.primary').click({ timeout: 15_000 });
+  await first.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  assert.match(new URL(first.url()).searchParams.get('scope'), /offline_access/);
+  await first.locator('button.allow').click();
+  await first.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  const original = await bearer(first);
+
+  // A duplicated tab: the same sessionStorage, so the same refresh token.
+  const entries = await first.evaluate(() => Object.entries(sessionStorage));
+  const second = await context.newPage();
+  await second.clock.install();
+  await second.addInitScript((entries) => {
+    if (!sessionStorage.length) for (const [key, value] of entries) sessionStorage.setItem(key, value);
+  }, entries);
+  await second.goto(`${shopOrigin}/shop/`);
+  await second.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await bearer(second), original);
+
+  // Both renew at the same moment, a minute before the access token expires.
+  await Promise.all([first.clock.fastForward('09:30'), second.clock.fastForward('09:30')]);
+  for (const tab of [first, second]) {
+    await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:refresh' || e.name === 'tessera:error'), null, { timeout: 15_000 });
+    const names = await tab.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
+    assert.ok(!names.some((name) => name.startsWith('tessera:error')), `a tab lost its session: ${names}`);
+  }
+  const [renewedFirst, renewedSecond] = [await bearer(first), await bearer(second)];
+  assert.notEqual(renewedFirst, original, 'the access token was renewed');
+  assert.equal(renewedSecond, renewedFirst, 'the second tab adopted the first tab\'s rotation');
+  assert.equal(await first.evaluate(() => localStorage.length), 0, 'never localStorage');
+  await context.close();
 });

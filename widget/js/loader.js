@@ -78,10 +78,17 @@ if (!window.Tessera) {
         const token = bearerFor(url);
         if (token) headers.set('authorization', `Bearer ${token}`);
         const response = await fetch(input, { ...init, headers });
-        // The API no longer accepts this passport: the widget signs out and
-        // tells the customer, instead of leaving a dead session on screen.
-        if (token && response.status === 401) tokenRejected(token);
-        return response;
+        if (!token || response.status !== 401) return response;
+        // The API no longer accepts this passport: the widget renews it with
+        // its refresh token and the request is sent once more (unless its
+        // body was a Request's, which cannot be sent twice); without a
+        // refresh token the widget signs out and tells the customer.
+        const renewed = await renewRejected(token);
+        if (!renewed || input instanceof Request) return response;
+        headers.set('authorization', `Bearer ${renewed}`);
+        const retried = await fetch(input, { ...init, headers });
+        if (retried.status === 401) endRejected(renewed);
+        return retried;
       },
     }),
   });

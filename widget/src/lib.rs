@@ -13,6 +13,7 @@
 //! becomes a localized message and a `tessera:error` event.
 
 mod oidc;
+mod refresh;
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -108,38 +109,58 @@ struct Grant {
     expires_at: f64,
 }
 
-/// What a mounted widget does when the shop's API refuses its passport.
-struct Expiry {
+type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>>>>;
+
+/// What a mounted widget does when its passport must be renewed (it is
+/// about to expire, or the shop's API refused it): `renew` rotates the
+/// refresh token when there is one, `expire` signs out here and says so.
+#[derive(Clone)]
+struct Keeper {
     tenant: String,
+    renew: std::rc::Rc<dyn Fn() -> Renewal>,
     expire: std::rc::Rc<dyn Fn()>,
 }
 
 thread_local! {
     static GRANTS: std::cell::RefCell<Vec<Grant>> = const { std::cell::RefCell::new(Vec::new()) };
-    static EXPIRIES: std::cell::RefCell<Vec<Expiry>> = const { std::cell::RefCell::new(Vec::new()) };
+    static KEEPERS: std::cell::RefCell<Vec<Keeper>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn tenant_holding(token: &str) -> Option<String> {
+    GRANTS.with_borrow(|grants| {
+        grants
+            .iter()
+            .find(|grant| grant.access_token == token)
+            .map(|grant| grant.tenant.clone())
+    })
+}
+
+fn keeper_of(tenant: &str) -> Option<Keeper> {
+    KEEPERS.with_borrow(|keepers| {
+        keepers
+            .iter()
+            .find(|keeper| keeper.tenant == tenant)
+            .cloned()
+    })
 }
 
 /// Called by `window.Tessera.fetch` when a request that carried `token` was
-/// answered 401: the passport is no longer accepted, so every widget holding
-/// it signs out locally and says that the session ended.
-#[wasm_bindgen(js_name = tokenRejected)]
-pub fn token_rejected(token: &str) {
-    let tenants: Vec<String> = GRANTS.with_borrow(|grants| {
-        grants
-            .iter()
-            .filter(|grant| grant.access_token == token)
-            .map(|grant| grant.tenant.clone())
-            .collect()
-    });
-    let expiries: Vec<std::rc::Rc<dyn Fn()>> = EXPIRIES.with_borrow(|expiries| {
-        expiries
-            .iter()
-            .filter(|expiry| tenants.contains(&expiry.tenant))
-            .map(|expiry| expiry.expire.clone())
-            .collect()
-    });
-    for expire in expiries {
-        expire();
+/// answered 401: the widget holding it rotates its refresh token and returns
+/// the new access token for one retry, or, without a refresh token (or when
+/// the IdP refuses), signs out here, says that the session ended, and
+/// returns nothing.
+#[wasm_bindgen(js_name = renewRejected)]
+pub async fn renew_rejected(token: String) -> Option<String> {
+    let keeper = keeper_of(&tenant_holding(&token)?)?;
+    (keeper.renew)().await
+}
+
+/// Called by `window.Tessera.fetch` when even the renewed token was refused:
+/// the widget signs out here and says that the session ended.
+#[wasm_bindgen(js_name = endRejected)]
+pub fn end_rejected(token: &str) {
+    if let Some(keeper) = tenant_holding(token).as_deref().and_then(keeper_of) {
+        (keeper.expire)();
     }
 }
 
@@ -178,6 +199,31 @@ pub fn bearer_for(url: &str) -> Option<String> {
     })
 }
 
+/// Renews `session` a minute before it expires, when it has a refresh
+/// token; a timer whose session was replaced meanwhile does nothing.
+fn schedule_renewal(tenant: &str, session: &Session) {
+    if session.refresh_token.is_none() {
+        return;
+    }
+    let lead_seconds = (session.expires_at - oidc::now_seconds() as f64 - 60.0).max(0.0);
+    let delay = (lead_seconds * 1000.0).min(f64::from(i32::MAX)) as i32;
+    let (tenant, token) = (tenant.to_owned(), session.access_token.clone());
+    let fire = wasm_bindgen::closure::Closure::once_into_js(move || {
+        if tenant_holding(&token).as_deref() != Some(tenant.as_str()) {
+            return;
+        }
+        if let Some(keeper) = keeper_of(&tenant) {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = (keeper.renew)().await;
+            });
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), delay);
+    }
+}
+
 #[derive(Clone)]
 struct Context {
     host: web_sys::HtmlElement,
@@ -200,6 +246,23 @@ fn announce_sign_in(context: &Context, session: &Session) {
         &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
     );
     dispatch(&context.host, "tessera:login", &detail);
+    schedule_renewal(&context.tenant, session);
+}
+
+/// Hands the page a renewed session: the fetch grant, the opt-in storage,
+/// `element.passport` (with the new `expiresAt`) and `tessera:refresh`, and
+/// schedules the next renewal.
+fn announce_renewal(context: &Context, session: &Session) {
+    grant(&context.tenant, &context.config, Some(session));
+    oidc::remember(&context.tenant, &context.config, Some(session));
+    let detail = passport_detail(session);
+    let _ = js_sys::Reflect::set(
+        &context.host,
+        &JsValue::from_str("passport"),
+        &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
+    );
+    dispatch(&context.host, "tessera:refresh", &detail);
+    schedule_renewal(&context.tenant, session);
 }
 
 /// Forgets the session locally: the grant, the storage, `element.passport`,
@@ -227,23 +290,56 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     let texts = context.texts.clone();
 
     {
-        // When the shop's API refuses the passport, sign out here and say so.
-        let tenant = context.tenant.clone();
-        let context = context.clone();
-        let expire = move || {
-            let Some(current) = session.get_untracked() else {
-                return;
-            };
-            session.set(None);
-            announce_sign_out(&context, &current);
-            let expired = Failure::SessionExpired;
-            report(&context.host, &context.texts, &expired);
-            failure.set(Some(expired));
+        // When the passport must be renewed: rotate the refresh token (under
+        // the cross-tab lock), or sign out here and say so.
+        let expire: std::rc::Rc<dyn Fn()> = {
+            let context = context.clone();
+            std::rc::Rc::new(move || {
+                let Some(current) = session.get_untracked() else {
+                    return;
+                };
+                session.set(None);
+                announce_sign_out(&context, &current);
+                let expired = Failure::SessionExpired;
+                report(&context.host, &context.texts, &expired);
+                failure.set(Some(expired));
+            })
         };
-        EXPIRIES.with_borrow_mut(|expiries| {
-            expiries.push(Expiry {
-                tenant,
-                expire: std::rc::Rc::new(expire),
+        let renew: std::rc::Rc<dyn Fn() -> Renewal> = {
+            let context = context.clone();
+            let expire = expire.clone();
+            std::rc::Rc::new(move || -> Renewal {
+                let context = context.clone();
+                let expire = expire.clone();
+                Box::pin(async move {
+                    let current = session.get_untracked()?;
+                    let outcome = match context.discovery.get().await {
+                        Ok(discovery) if current.refresh_token.is_some() => {
+                            refresh::refresh(&context.tenant, &context.config, &discovery, &current)
+                                .await
+                        }
+                        _ => Err(Failure::SessionExpired),
+                    };
+                    match outcome {
+                        Ok(fresh) => {
+                            announce_renewal(&context, &fresh);
+                            session.set(Some(fresh.clone()));
+                            Some(fresh.access_token)
+                        }
+                        Err(_) => {
+                            expire();
+                            None
+                        }
+                    }
+                })
+            })
+        };
+        refresh::listen(&context.tenant);
+        KEEPERS.with_borrow_mut(|keepers| {
+            keepers.push(Keeper {
+                tenant: context.tenant.clone(),
+                renew,
+                expire,
             });
         });
     }

@@ -139,6 +139,9 @@ pub struct Session {
     /// The ID token's claims without any that identify a person.
     pub claims: serde_json::Map<String, Value>,
     pub expires_at: f64,
+    /// Present when the IdP offers refresh-token rotation (`offline_access`).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 fn window() -> Result<web_sys::Window, Failure> {
@@ -504,22 +507,7 @@ pub async fn complete(
         encode(&config.client_id),
         encode(&pending.verifier)
     );
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
-    let headers = web_sys::Headers::new().map_err(|_| Failure::Configuration("headers".into()))?;
-    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
-    init.set_headers(&headers);
-    let response: web_sys::Response =
-        JsFuture::from(window()?.fetch_with_str_and_init(&discovery.token_endpoint, &init))
-            .await
-            .map_err(|_| Failure::IdpUnavailable("cannot reach the token endpoint".into()))?
-            .unchecked_into();
-    #[derive(Deserialize)]
-    struct Tokens {
-        id_token: String,
-        access_token: String,
-    }
+    let response = post_form(&discovery.token_endpoint, &body).await?;
     let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
     let jwks: Value = fetch_json(&discovery.jwks_uri).await?;
     let key_set =
@@ -534,8 +522,12 @@ pub async fn complete(
         .build()
         .map_err(|error| Failure::Configuration(error.to_string()))?;
     let engine = WebCrypto::new().map_err(|error| Failure::Configuration(error.to_string()))?;
+    let id_token = tokens
+        .id_token
+        .as_deref()
+        .ok_or_else(|| Failure::InvalidToken("the token endpoint sent no ID token".into()))?;
     let passport = verifier
-        .verify_with_engine(&tokens.id_token, &engine)
+        .verify_with_engine(id_token, &engine)
         .await
         .map_err(|error| match error {
             VerifyError::Expired { .. } => Failure::ClockSkew,
@@ -555,12 +547,89 @@ pub async fn complete(
     }
     claims.remove("nonce");
     Ok(Session {
-        id_token: tokens.id_token,
+        id_token: tokens.id_token.unwrap_or_default(),
         access_token: tokens.access_token,
         subject: passport.subject().unwrap_or_default().to_owned(),
         claims,
         expires_at: passport.expires_at(),
+        refresh_token: tokens.refresh_token,
     })
+}
+
+/// What a token endpoint answers.
+#[derive(Deserialize)]
+struct Tokens {
+    #[serde(default)]
+    id_token: Option<String>,
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<f64>,
+}
+
+async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Failure> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(|_| Failure::Configuration("headers".into()))?;
+    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    init.set_headers(&headers);
+    Ok(
+        JsFuture::from(window()?.fetch_with_str_and_init(endpoint, &init))
+            .await
+            .map_err(|_| Failure::IdpUnavailable("cannot reach the token endpoint".into()))?
+            .unchecked_into(),
+    )
+}
+
+/// Rotates the session's refresh token at the token endpoint. The subject
+/// and claims stay those of the verified ID token; the access token, its
+/// lifetime and the refresh token are new. A refused refresh (the token was
+/// revoked, or already used) ends the session.
+pub async fn refresh_tokens(
+    config: &TenantConfig,
+    discovery: &Discovery,
+    session: &Session,
+) -> Result<Session, Failure> {
+    let refresh_token = session
+        .refresh_token
+        .as_deref()
+        .ok_or(Failure::SessionExpired)?;
+    let body = format!(
+        "grant_type=refresh_token&refresh_token={}&client_id={}",
+        encode(refresh_token),
+        encode(&config.client_id)
+    );
+    let response = post_form(&discovery.token_endpoint, &body).await?;
+    if response.status() == 400 || response.status() == 401 {
+        return Err(Failure::SessionExpired);
+    }
+    let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
+    let lifetime = tokens.expires_in.unwrap_or(300.0).clamp(30.0, 86_400.0);
+    Ok(Session {
+        // The first ID token stays: it is the one that was verified, and the
+        // hint for ending the session.
+        id_token: session.id_token.clone(),
+        access_token: tokens.access_token,
+        subject: session.subject.clone(),
+        claims: session.claims.clone(),
+        expires_at: now_seconds() as f64 + lifetime,
+        refresh_token: tokens
+            .refresh_token
+            .or_else(|| session.refresh_token.clone()),
+    })
+}
+
+/// A hex SHA-256 prefix of `text`: names a refresh token in lock names and
+/// messages between tabs without revealing it.
+pub async fn fingerprint(text: &str) -> Result<String, Failure> {
+    Ok(sha256(text)
+        .await?
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
 }
 
 /// The URL that ends the session at the IdP, when it has one.

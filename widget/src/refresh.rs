@@ -1,0 +1,204 @@
+//! Refresh-token rotation, serialized across tabs.
+//!
+//! With rotation every refresh token is single use, and an IdP that sees one
+//! used twice revokes the whole session (oidc-client-ts#430 is what happens
+//! without care). Two tabs can hold the same refresh token: a duplicated tab
+//! copies sessionStorage. So a refresh runs under a Web Lock named after the
+//! token's fingerprint, and the tab that rotated a token tells the others on
+//! a `BroadcastChannel`: a tab that gets the lock next asks first whether
+//! someone already rotated its token, and adopts the answer instead of
+//! spending the token again.
+//!
+//! What it is not: storage. Rotations are remembered in memory only, for as
+//! long as the page lives; nothing goes to localStorage.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::oidc::{self, Discovery, Failure, Session, TenantConfig};
+
+/// How long a tab waits for another tab to say it already rotated a token.
+const ANSWER_WAIT_MILLISECONDS: i32 = 150;
+
+/// A message between tabs: without `session`, "has anyone rotated the token
+/// with this fingerprint?"; with it, "I rotated it, here is what replaced
+/// it". (A plain struct: serde's tagged enums cost kilobytes of wasm.)
+#[derive(Debug, Serialize, Deserialize)]
+struct Message {
+    old: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<Session>,
+}
+
+thread_local! {
+    /// Rotations this page made or heard of: old fingerprint to new session.
+    static ROTATIONS: RefCell<HashMap<String, Session>> = RefCell::new(HashMap::new());
+    static CHANNELS: RefCell<HashMap<String, web_sys::BroadcastChannel>> = RefCell::new(HashMap::new());
+}
+
+fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
+    if let Ok(text) = serde_json::to_string(message) {
+        let _ = channel.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// The channel this page's widgets of `tenant` share with other tabs,
+/// opened (and listened to) on first use.
+fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
+    if let Some(channel) = CHANNELS.with_borrow(|channels| channels.get(tenant).cloned()) {
+        return Some(channel);
+    }
+    let channel = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}")).ok()?;
+    let replies = channel.clone();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match serde_json::from_str::<Message>(&text) {
+                Ok(Message { old, session: None }) => {
+                    let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
+                    if let Some(session) = known {
+                        post(
+                            &replies,
+                            &Message {
+                                old,
+                                session: Some(session),
+                            },
+                        );
+                    }
+                }
+                Ok(Message {
+                    old,
+                    session: Some(session),
+                }) => {
+                    ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
+                }
+                Err(_) => {}
+            }
+        });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The listener lives as long as the page.
+    on_message.forget();
+    CHANNELS.with_borrow_mut(|channels| channels.insert(tenant.to_owned(), channel.clone()));
+    Some(channel)
+}
+
+/// Opens the tenant's channel early, so this tab can answer other tabs'
+/// questions about rotations it made.
+pub fn listen(tenant: &str) {
+    let _ = channel(tenant);
+}
+
+async fn sleep(milliseconds: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, milliseconds);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+type Work = Pin<Box<dyn Future<Output = Result<Session, Failure>>>>;
+
+/// Runs `work` while holding the Web Lock `name`; without the Web Locks API
+/// (an old browser) it runs unguarded.
+async fn with_web_lock(name: &str, work: Work) -> Result<Session, Failure> {
+    let locks = web_sys::window()
+        .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"locks".into()).ok())
+        .filter(|locks| locks.is_object());
+    let request = locks
+        .as_ref()
+        .and_then(|locks| js_sys::Reflect::get(locks, &"request".into()).ok())
+        .and_then(|request| request.dyn_into::<js_sys::Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else {
+        return work.await;
+    };
+    let outcome: Rc<RefCell<Option<Result<Session, Failure>>>> = Rc::default();
+    let slot = outcome.clone();
+    let work = RefCell::new(Some(work));
+    let callback = Closure::once(move |_lock: JsValue| -> js_sys::Promise {
+        let work = work.borrow_mut().take();
+        wasm_bindgen_futures::future_to_promise(async move {
+            if let Some(work) = work {
+                *slot.borrow_mut() = Some(work.await);
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    });
+    let held = request
+        .call2(
+            &locks,
+            &JsValue::from_str(name),
+            callback.as_ref().unchecked_ref(),
+        )
+        .ok()
+        .and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok());
+    if let Some(held) = held {
+        let _ = JsFuture::from(held).await;
+    }
+    drop(callback);
+    outcome
+        .take()
+        .unwrap_or_else(|| Err(Failure::IdpUnavailable("the refresh lock failed".into())))
+}
+
+/// A fresh session for `current`: one another tab already rotated to, or a
+/// rotation made here, under the token's lock.
+pub async fn refresh(
+    tenant: &str,
+    config: &TenantConfig,
+    discovery: &Discovery,
+    current: &Session,
+) -> Result<Session, Failure> {
+    let token = current
+        .refresh_token
+        .as_deref()
+        .ok_or(Failure::SessionExpired)?;
+    let old = oidc::fingerprint(token).await?;
+    let channel = channel(tenant);
+    let lock = format!("tessera-refresh:{tenant}:{old}");
+    let (config, discovery, current) = (config.clone(), discovery.clone(), current.clone());
+    let work: Work = Box::pin(async move {
+        let known = || ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
+        if let Some(session) = known() {
+            return Ok(session);
+        }
+        if let Some(channel) = &channel {
+            post(
+                channel,
+                &Message {
+                    old: old.clone(),
+                    session: None,
+                },
+            );
+            sleep(ANSWER_WAIT_MILLISECONDS).await;
+            if let Some(session) = known() {
+                return Ok(session);
+            }
+        }
+        let session = oidc::refresh_tokens(&config, &discovery, &current).await?;
+        ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old.clone(), session.clone()));
+        if let Some(channel) = &channel {
+            post(
+                channel,
+                &Message {
+                    old,
+                    session: Some(session.clone()),
+                },
+            );
+        }
+        Ok(session)
+    });
+    with_web_lock(&lock, work).await
+}
