@@ -234,25 +234,18 @@ struct Context {
     mode: Mode,
 }
 
-/// Hands the page a new session: the fetch grant, the opt-in storage,
-/// `element.passport` and `tessera:login`.
-fn announce_sign_in(context: &Context, session: &Session) {
-    grant(&context.tenant, &context.config, Some(session));
-    oidc::remember(&context.tenant, &context.config, Some(session));
-    let detail = passport_detail(session);
-    let _ = js_sys::Reflect::set(
-        &context.host,
-        &JsValue::from_str("passport"),
-        &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
-    );
-    dispatch(&context.host, "tessera:login", &detail);
-    schedule_renewal(&context.tenant, session);
+/// Which event announces a session to the page.
+#[derive(Debug, Clone, Copy)]
+enum Announcement {
+    /// `tessera:login`: a new sign-in.
+    SignIn,
+    /// `tessera:refresh`: the same session, renewed (a new `expiresAt`).
+    Renewal,
 }
 
-/// Hands the page a renewed session: the fetch grant, the opt-in storage,
-/// `element.passport` (with the new `expiresAt`) and `tessera:refresh`, and
-/// schedules the next renewal.
-fn announce_renewal(context: &Context, session: &Session) {
+/// Hands the page a session: the fetch grant, the opt-in storage,
+/// `element.passport` and the event, and schedules the next renewal.
+fn announce_session(context: &Context, session: &Session, announcement: Announcement) {
     grant(&context.tenant, &context.config, Some(session));
     oidc::remember(&context.tenant, &context.config, Some(session));
     let detail = passport_detail(session);
@@ -261,7 +254,11 @@ fn announce_renewal(context: &Context, session: &Session) {
         &JsValue::from_str("passport"),
         &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
     );
-    dispatch(&context.host, "tessera:refresh", &detail);
+    let event = match announcement {
+        Announcement::SignIn => "tessera:login",
+        Announcement::Renewal => "tessera:refresh",
+    };
+    dispatch(&context.host, event, &detail);
     schedule_renewal(&context.tenant, session);
 }
 
@@ -322,7 +319,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                     };
                     match outcome {
                         Ok(fresh) => {
-                            announce_renewal(&context, &fresh);
+                            announce_session(&context, &fresh, Announcement::Renewal);
                             session.set(Some(fresh.clone()));
                             Some(fresh.access_token)
                         }
@@ -429,7 +426,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 match outcome {
                     Ok(new_session) => {
                         busy.set(false);
-                        announce_sign_in(&context, &new_session);
+                        announce_session(&context, &new_session, Announcement::SignIn);
                         session.set(Some(new_session));
                     }
                     Err(error) => fail(error),
@@ -654,7 +651,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
             mode,
         };
         match &initial {
-            Ok(Some(session)) => announce_sign_in(&context, session),
+            Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
             Err(failure) => report(&context.host, &context.texts, failure),
             Ok(None) => {}
         }

@@ -244,6 +244,26 @@ fn wrk_with_header(url: &str, header: &str) -> anyhow::Result<Load> {
     })
 }
 
+/// `cargo build --release` of one package (and `extra` arguments).
+fn build_release(package: &str, extra: &[&str]) -> anyhow::Result<()> {
+    let mut arguments = vec!["build", "--release", "--quiet", "--package", package];
+    arguments.extend_from_slice(extra);
+    crate::util::run("cargo", &arguments)
+}
+
+/// Polls `path` on `port` every millisecond (fine enough to time a start)
+/// until it answers 200, for at most 10 seconds.
+fn wait_until_serving(port: u16, path: &str) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    while !http_get_ok(port, path) {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            bail!("nothing answered 200 on 127.0.0.1:{port}{path} within 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Ok(())
+}
+
 fn http_get_ok(port: u16, path: &str) -> bool {
     use std::io::{Read as _, Write as _};
     let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
@@ -308,16 +328,7 @@ impl Drop for Running {
 pub fn server() -> anyhow::Result<()> {
     dist::run()?;
     step("building tessera (release)");
-    crate::util::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "tessera-server",
-        ],
-    )?;
+    build_release("tessera-server", &[])?;
     let root = std::fs::canonicalize(".")?.join("target/bench/server");
     if root.exists() {
         std::fs::remove_dir_all(&root)?;
@@ -383,12 +394,7 @@ pub fn server() -> anyhow::Result<()> {
         .stdout(std::process::Stdio::null())
         .spawn()?;
     let server = Running(child);
-    while !http_get_ok(tessera_port, "/readyz") {
-        if started.elapsed() > std::time::Duration::from_secs(10) {
-            bail!("tessera did not become ready within 10 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    wait_until_serving(tessera_port, "/readyz").context("tessera did not become ready")?;
     let start_to_ready = started.elapsed();
     std::thread::sleep(std::time::Duration::from_secs(1));
     let idle_kilobytes = resident_kilobytes(server.0.id())?;
@@ -437,13 +443,8 @@ pub fn server() -> anyhow::Result<()> {
             .spawn()
             .context("cannot start nginx (apt-get install nginx-light)")?,
     );
-    let nginx_started = std::time::Instant::now();
-    while !http_get_ok(nginx_port, "/t/bench/theme.css") {
-        if nginx_started.elapsed() > std::time::Duration::from_secs(10) {
-            bail!("nginx did not start; see {root_text}/nginx-error.log");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_until_serving(nginx_port, "/t/bench/theme.css")
+        .with_context(|| format!("nginx did not start; see {root_text}/nginx-error.log"))?;
 
     let mut rows = Vec::new();
     for path in ["/widget/v1/tessera.js", "/t/bench/theme.css"] {
@@ -515,18 +516,7 @@ pub fn server() -> anyhow::Result<()> {
 /// beside the same route with the layer removed, under the same `wrk` load.
 pub fn storefront() -> anyhow::Result<()> {
     step("building the storefront benchmark server (release)");
-    crate::util::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "tessera-storefront",
-            "--example",
-            "bench_server",
-        ],
-    )?;
+    build_release("tessera-storefront", &["--example", "bench_server"])?;
     let directory = std::fs::canonicalize(".")?.join("target/bench/storefront");
     let mut child = std::process::Command::new("target/release/examples/bench_server")
         .arg(&directory)
@@ -651,16 +641,7 @@ pub fn widget() -> anyhow::Result<()> {
     let single = brotli(&|name| name == "tessera.single.js");
 
     step("first render in headless Chromium: tessera, then Hanko Elements (10 cold loads each)");
-    crate::util::run(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "tessera-server",
-        ],
-    )?;
+    build_release("tessera-server", &[])?;
     let data = out.join("data");
     if data.exists() {
         std::fs::remove_dir_all(&data)?;
@@ -679,13 +660,7 @@ pub fn widget() -> anyhow::Result<()> {
             .spawn()
             .context("cannot start tessera dev")?,
     );
-    let started = std::time::Instant::now();
-    while !http_get_ok(port, "/healthz") {
-        if started.elapsed() > std::time::Duration::from_secs(10) {
-            bail!("tessera dev did not start");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_until_serving(port, "/healthz").context("tessera dev did not start")?;
     let text = output(
         "node",
         &[
