@@ -5,7 +5,8 @@
 //! page to pick or type a demo user and consent, a token endpoint
 //! (authorization code with PKCE S256 required, exact `redirect_uri` match,
 //! single-use codes valid 60 s, CORS for the tenant's shop origins, a rate
-//! limit per client address) and `end_session`. Every tenant is a public
+//! limit per client address; with `offline_access`, rotating refresh tokens
+//! whose reuse revokes their family) and `end_session`. Every tenant is a public
 //! client whose `client_id` is its slug. Tokens carry a pairwise `sub` per
 //! tenant and no personal data: the demo users' names and emails exist only
 //! on the issuer's own page, as they would at a real IdP.
