@@ -250,6 +250,7 @@ test('no name or email in the storefront database files or the logs', async () =
   assert.ok(files.length >= 1, 'the storefront has a database');
   const haystacks = [...files.map((name) => readFileSync(join(dataDir, name)).toString('latin1')), tessera.output()];
   assert.match(tessera.output(), /order placed/, 'the logs were captured');
+  assert.ok(haystacks.slice(0, files.length).some((data) => data.includes('Cobalt tile')), 'the orders are in the files searched');
   for (const needle of ['Ada Lovelace', 'Lovelace', 'Grace Hopper', 'Hopper', 'ada@example.test', 'grace@example.test', 'example.test']) {
     for (const haystack of haystacks) assert.ok(!haystack.includes(needle), `found ${needle}`);
   }

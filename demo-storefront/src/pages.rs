@@ -32,8 +32,8 @@ pub struct WidgetSnippets {
 }
 
 pub(crate) struct Pages {
-    catalog: String,
-    orders: String,
+    catalog: axum::body::Bytes,
+    orders: axum::body::Bytes,
     policy: HeaderValue,
 }
 
@@ -154,16 +154,17 @@ impl Pages {
             "default-src 'none'; {snippet_policy}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         );
         Pages {
-            catalog: layout("Catalog", "/", redirect, &catalog_main()),
+            catalog: layout("Catalog", "/", redirect, &catalog_main()).into(),
             // "My orders" signs in through a popup, so both modes are on show.
-            orders: layout("My orders", "/orders", popup, &orders_main()),
+            orders: layout("My orders", "/orders", popup, &orders_main()).into(),
             policy: HeaderValue::from_str(&policy)
                 .unwrap_or(HeaderValue::from_static("default-src 'none'")),
         }
     }
 
-    fn page(&self, body: &str) -> Response {
-        let mut response = axum::response::Html(body.to_owned()).into_response();
+    fn page(&self, body: &axum::body::Bytes) -> Response {
+        // The page was rendered once; a request clones a reference count.
+        let mut response = axum::response::Html(body.clone()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_SECURITY_POLICY, self.policy.clone());
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -535,16 +535,11 @@ pub fn storefront() -> anyhow::Result<()> {
     let bearer = format!("Authorization: Bearer {token}");
     let unverified = format!("x-dangerous-subject: {subject}");
     let mut rows = Vec::new();
-    for (name, header) in [
-        ("layer removed", unverified.as_str()),
-        ("verifier, cache on", bearer.as_str()),
-        ("verifier, cache off", bearer.as_str()),
+    for (name, key, header) in [
+        ("layer removed", "unverified", unverified.as_str()),
+        ("verifier, cache on", "cached", bearer.as_str()),
+        ("verifier, cache off", "uncached", bearer.as_str()),
     ] {
-        let key = match name {
-            "layer removed" => "unverified",
-            "verifier, cache on" => "cached",
-            _ => "uncached",
-        };
         let url = format!("http://127.0.0.1:{}/demo/api/orders", port(key)?);
         step(&format!(
             "wrk GET /demo/api/orders, {name} (8 s, 64 connections)"

@@ -502,6 +502,23 @@ async fn the_database_holds_no_personal_data() {
         r#"{"items":[{"sku":"nippers","quantity":1}]}"#,
     )
     .await;
+    // Personal data offered in a token or in the body is refused, not kept.
+    let personal = shop.token(
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "pairwise-ada",
+        "exp": now() + 60, "name": "Ada Lovelace"}),
+    );
+    for (token, body) in [
+        (&personal, r#"{"items":[{"sku":"nippers","quantity":1}]}"#),
+        (
+            &token,
+            r#"{"items":[{"sku":"nippers","quantity":1}],"email":"ada@example.test"}"#,
+        ),
+    ] {
+        let refused = shop
+            .as_customer(token, Method::POST, "/api/orders", body)
+            .await;
+        assert!(refused.status.is_client_error(), "{body}");
+    }
     // The only identifier in the schema is the subject.
     let schema = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_orders.sql"),
@@ -516,7 +533,17 @@ async fn the_database_holds_no_personal_data() {
             "the schema has a column like `{word}`"
         );
     }
-    assert!(shop.database.exists());
+    // The order is in the database files (WAL included), under its subject
+    // and nothing else that names a person.
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(shop.database.parent().unwrap()).unwrap() {
+        stored.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(stored.contains("pairwise-ada") && stored.contains("Wheeled nippers"));
+    for personal in ["ada@example.test", "Ada Lovelace"] {
+        assert!(!stored.contains(personal), "{personal}");
+    }
 }
 
 #[test]
