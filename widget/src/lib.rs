@@ -14,6 +14,8 @@
 
 mod oidc;
 mod refresh;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod test_support;
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -661,4 +663,48 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
         )
         .forget();
     });
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::{bearer_for, grant};
+    use crate::test_support::{session, tenant_config, window};
+
+    const TENANT: &str = "unit-bearer";
+
+    /// `Tessera.fetch` asks `bearer_for` whether a URL may carry the token.
+    fn check(url: &str, expected: Option<&str>) {
+        assert_eq!(bearer_for(url).as_deref(), expected, "bearer for {url}");
+    }
+
+    #[wasm_bindgen_test]
+    fn bearer_token_goes_only_to_the_page_and_allowlisted_origins() {
+        let config = tenant_config("memory", &["https://api.shop.example"]);
+        grant(TENANT, &config, Some(&session("token-1", None, 600.0)));
+        let page = window().location().origin().expect("an origin");
+        check("/api/orders", Some("token-1"));
+        check("api/orders?x=1", Some("token-1"));
+        check(&format!("{page}/api/orders"), Some("token-1"));
+        check("https://api.shop.example/orders", Some("token-1"));
+        // Look-alike and downgraded origins, and URLs that merely mention an
+        // allowed origin, get nothing.
+        check("http://api.shop.example/orders", None);
+        check("https://api.shop.example.evil.test/orders", None);
+        check("https://api.shop.example:8443/orders", None);
+        check("https://evil.test/?next=https://api.shop.example", None);
+        check("//evil.test/orders", None);
+        check("https://shop.example@evil.test/", None);
+        grant(TENANT, &config, None);
+        check("/api/orders", None);
+    }
+
+    #[wasm_bindgen_test]
+    fn expired_token_is_never_attached() {
+        let config = tenant_config("memory", &[]);
+        grant(TENANT, &config, Some(&session("token-old", None, -1.0)));
+        check("/api/orders", None);
+        grant(TENANT, &config, None);
+    }
 }

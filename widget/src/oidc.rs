@@ -682,3 +682,195 @@ pub fn remembered(tenant: &str, config: &TenantConfig) -> Option<Session> {
     }
     Some(session)
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+    use crate::test_support::{
+        local_storage_length, page_address, session, tenant_config, unreachable_discovery, window,
+    };
+
+    fn parameters(url: &str) -> web_sys::UrlSearchParams {
+        web_sys::Url::new(url).expect("a URL").search_params()
+    }
+
+    fn pending(tenant: &str) -> Pending {
+        let text = storage()
+            .expect("sessionStorage")
+            .get_item(&pending_key(tenant))
+            .expect("readable")
+            .expect("the pending sign-in is stored");
+        serde_json::from_str(&text).expect("stored as JSON")
+    }
+
+    #[wasm_bindgen_test]
+    async fn pkce_challenge_matches_rfc_7636_appendix_b() {
+        let digest = sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+            .await
+            .expect("WebCrypto digests");
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(digest),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fingerprint_is_a_hex_sha256_prefix() {
+        assert_eq!(
+            fingerprint("abc").await.expect("WebCrypto digests"),
+            "ba7816bf8f01cfea414140de5dae2223"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn authorization_request_carries_pkce_s256_state_nonce_and_only_openid() {
+        let tenant = "unit-authorize";
+        let local_before = local_storage_length();
+        let config = tenant_config("memory", &[]);
+        let discovery = unreachable_discovery();
+        let url = authorization_url(tenant, &config, &discovery, "ar", None, Mode::Redirect)
+            .await
+            .expect("an authorization URL");
+        assert!(url.starts_with("https://idp.example.test/authorize?"));
+        let query = parameters(&url);
+        let first = pending(tenant);
+        let expected = [
+            ("response_type", "code".to_owned()),
+            ("client_id", "shop-widget".to_owned()),
+            ("redirect_uri", page_address()),
+            ("scope", "openid".to_owned()),
+            ("code_challenge_method", "S256".to_owned()),
+            ("ui_locales", "ar".to_owned()),
+            ("state", first.state.clone()),
+            ("nonce", first.nonce.clone()),
+            (
+                "code_challenge",
+                URL_SAFE_NO_PAD.encode(sha256(&first.verifier).await.expect("a digest")),
+            ),
+        ];
+        for (name, value) in expected {
+            assert_eq!(query.get(name), Some(value), "parameter {name}");
+        }
+        // RFC 7636 section 4.1: 43 to 128 characters; state and nonce carry
+        // 256 random bits each.
+        assert!((43..=128).contains(&first.verifier.len()));
+        assert_eq!(first.state.len(), 43);
+        assert_eq!(first.nonce.len(), 43);
+        assert_eq!(first.redirect_uri, page_address());
+
+        let hint = Some(("kc_idp_hint", "google"));
+        let url = authorization_url(tenant, &config, &discovery, "en", hint, Mode::Popup)
+            .await
+            .expect("an authorization URL");
+        let second = pending(tenant);
+        assert_eq!(
+            parameters(&url).get("kc_idp_hint").as_deref(),
+            Some("google")
+        );
+        assert!(second.state.starts_with(POPUP_STATE_PREFIX));
+        assert_ne!(second.state, first.state);
+        assert_ne!(second.nonce, first.nonce);
+        assert_ne!(second.verifier, first.verifier);
+
+        forget_pending(tenant);
+        assert_eq!(
+            storage()
+                .expect("sessionStorage")
+                .get_item(&pending_key(tenant)),
+            Ok(None)
+        );
+        assert_eq!(
+            local_storage_length(),
+            local_before,
+            "nothing goes to localStorage"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn callback_is_taken_from_the_url_and_the_url_cleaned() {
+        let history = window().history().expect("history");
+        let original = window().location().href().expect("an address");
+        history
+            .replace_state_with_url(
+                &JsValue::NULL,
+                "",
+                Some("?keep=1&code=the-code&state=the-state&iss=https%3A%2F%2Fidp&session_state=s#part"),
+            )
+            .expect("replaceState");
+        let callback = take_callback().expect("a callback");
+        assert_eq!(callback.code.as_deref(), Some("the-code"));
+        assert_eq!(callback.state.as_deref(), Some("the-state"));
+        assert_eq!(callback.error, None);
+        assert_eq!(window().location().search().as_deref(), Ok("?keep=1"));
+        assert_eq!(window().location().hash().as_deref(), Ok("#part"));
+        assert!(take_callback().is_none(), "a callback is taken once");
+
+        history
+            .replace_state_with_url(&JsValue::NULL, "", Some("?error=access_denied&state=s"))
+            .expect("replaceState");
+        let callback = take_callback().expect("an error callback");
+        assert_eq!(callback.error.as_deref(), Some("access_denied"));
+        assert_eq!(window().location().search().as_deref(), Ok(""));
+        history
+            .replace_state_with_url(&JsValue::NULL, "", Some(&original))
+            .expect("replaceState");
+    }
+
+    #[wasm_bindgen_test]
+    fn session_is_kept_only_when_the_tenant_opts_in_and_never_in_local_storage() {
+        let local_before = local_storage_length();
+        let check = |token_storage: &str, kept: bool| {
+            let tenant = format!("unit-keep-{token_storage}");
+            let config = tenant_config(token_storage, &[]);
+            remember(
+                &tenant,
+                &config,
+                Some(&session("token-1", Some("refresh-1"), 600.0)),
+            );
+            let stored = storage()
+                .expect("sessionStorage")
+                .get_item(&session_key(&tenant))
+                .expect("readable");
+            assert_eq!(stored.is_some(), kept, "stored with {token_storage:?}");
+            let restored = remembered(&tenant, &config);
+            assert_eq!(
+                restored.map(|session| session.access_token),
+                kept.then(|| "token-1".to_owned()),
+                "restored with {token_storage:?}"
+            );
+            remember(&tenant, &config, None);
+            assert_eq!(
+                storage()
+                    .expect("sessionStorage")
+                    .get_item(&session_key(&tenant)),
+                Ok(None),
+                "forgotten on sign-out"
+            );
+        };
+        check("memory", false);
+        check("", false);
+        check("local_storage", false);
+        check("session_storage", true);
+        assert_eq!(
+            local_storage_length(),
+            local_before,
+            "nothing goes to localStorage"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn expired_remembered_session_is_dropped() {
+        let tenant = "unit-expired";
+        let config = tenant_config("session_storage", &[]);
+        remember(tenant, &config, Some(&session("token-1", None, -5.0)));
+        assert!(remembered(tenant, &config).is_none());
+        assert_eq!(
+            storage()
+                .expect("sessionStorage")
+                .get_item(&session_key(tenant)),
+            Ok(None)
+        );
+    }
+}

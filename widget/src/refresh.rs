@@ -202,3 +202,97 @@ pub async fn refresh(
     });
     with_web_lock(&lock, work).await
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+    use crate::test_support::{session, tenant_config, unreachable_discovery};
+
+    type Log = Rc<RefCell<Vec<String>>>;
+
+    /// Work that records when it starts and ends, with a pause between.
+    fn recorded(log: &Log, label: &'static str) -> Work {
+        let log = log.clone();
+        Box::pin(async move {
+            log.borrow_mut().push(format!("{label} start"));
+            sleep(40).await;
+            log.borrow_mut().push(format!("{label} end"));
+            Err(Failure::SessionExpired)
+        })
+    }
+
+    async fn order_of(first_lock: &str, second_lock: &str) -> Vec<String> {
+        let log = Log::default();
+        let (first, second) = futures::join!(
+            with_web_lock(first_lock, recorded(&log, "a")),
+            with_web_lock(second_lock, recorded(&log, "b")),
+        );
+        // Each work's own outcome comes back to its caller.
+        assert!(matches!(first, Err(Failure::SessionExpired)), "{first:?}");
+        assert!(matches!(second, Err(Failure::SessionExpired)), "{second:?}");
+        log.take()
+    }
+
+    #[wasm_bindgen_test]
+    async fn one_lock_name_runs_one_refresh_at_a_time() {
+        assert_eq!(
+            order_of("unit-lock", "unit-lock").await,
+            ["a start", "a end", "b start", "b end"]
+        );
+        // Under different names the two overlap: the check above can fail.
+        assert_eq!(
+            order_of("unit-lock-1", "unit-lock-2").await,
+            ["a start", "b start", "a end", "b end"]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn rotation_announced_by_another_tab_is_adopted_without_spending_the_token() {
+        let tenant = "unit-rotation";
+        let current = session("access-1", Some("refresh-1"), 30.0);
+        let rotated = session("access-2", Some("refresh-2"), 600.0);
+        let old = oidc::fingerprint("refresh-1").await.expect("a fingerprint");
+        // The other tab: answers the question about refresh-1 with its rotation.
+        let other_tab = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
+            .expect("a BroadcastChannel");
+        let answer = serde_json::to_string(&Message {
+            old: old.clone(),
+            session: Some(rotated.clone()),
+        })
+        .expect("JSON");
+        let replies = other_tab.clone();
+        let on_question = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let asked = event
+                    .data()
+                    .as_string()
+                    .and_then(|text| serde_json::from_str::<Message>(&text).ok());
+                if asked.is_some_and(|message| message.session.is_none() && message.old == old) {
+                    let _ = replies.post_message(&JsValue::from_str(&answer));
+                }
+            },
+        );
+        other_tab.set_onmessage(Some(on_question.as_ref().unchecked_ref()));
+        // The token endpoint is unreachable: only the adopted rotation can
+        // make this succeed.
+        let config = tenant_config("memory", &[]);
+        let renewed = refresh(tenant, &config, &unreachable_discovery(), &current)
+            .await
+            .expect("the other tab's rotation");
+        assert_eq!(renewed.access_token, "access-2");
+        assert_eq!(renewed.refresh_token.as_deref(), Some("refresh-2"));
+        other_tab.close();
+        drop(on_question);
+
+        // Without an answer the refresh goes to the token endpoint, which
+        // here fails: the same call is not passing by accident.
+        let lonely = session("access-3", Some("refresh-3"), 30.0);
+        let outcome = refresh("unit-lonely", &config, &unreachable_discovery(), &lonely).await;
+        assert!(
+            matches!(outcome, Err(Failure::IdpUnavailable(_))),
+            "{outcome:?}"
+        );
+    }
+}

@@ -23,7 +23,9 @@ struct Arguments {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Install what the project needs when it is missing: the wasm32 target,
-    /// Debian packages (binaryen) and Node packages (npm ci).
+    /// Debian packages (binaryen, chromium, chromium-driver) and Node packages
+    /// (npm ci). `test` also installs wasm-bindgen-test-runner into
+    /// target/tools.
     Setup,
     /// Build what the demo needs, then run `tessera dev`: the builder server
     /// with a seeded demo tenant and the development issuer on 127.0.0.1.
@@ -34,8 +36,9 @@ enum Command {
     },
     /// Build the WebAssembly artifacts and the npm package into dist/.
     Dist,
-    /// Run every check: rustfmt, clippy, Rust tests, the WASM build, the Node
-    /// tests of the npm package and the OpenID interop test of `tessera dev`.
+    /// Run every check: rustfmt, clippy, Rust tests, the widget's unit tests
+    /// in headless Chromium, the WASM build, the Node tests of the npm
+    /// package, the OpenID interop tests and the browser tests.
     Test,
     /// Run a benchmark and print each figure beside its anchor.
     Bench {
@@ -128,6 +131,35 @@ fn test() -> anyhow::Result<()> {
     util::run_counting(
         "cargo",
         &["test", "--workspace", "--all-features"],
+        &mut counts,
+    )?;
+    util::step("the widget's unit tests in headless Chromium (wasm-bindgen-test)");
+    util::run(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "tessera-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--tests",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    let runner = setup::wasm_bindgen_test_runner()?;
+    util::run_counting_command(
+        std::process::Command::new("cargo")
+            .args([
+                "test",
+                "--package",
+                "tessera-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner)
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
         &mut counts,
     )?;
     util::step("WASM build");

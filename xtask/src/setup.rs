@@ -11,14 +11,72 @@ use anyhow::bail;
 use crate::util::{have, output, run as run_program, step};
 
 /// Debian packages and the program each provides: wasm-opt for the WASM
-/// builds, Chromium for the browser tests (driven by npm playwright-core).
-const DEBIAN_PACKAGES: [(&str, &str); 2] = [("binaryen", "wasm-opt"), ("chromium", "chromium")];
+/// builds, Chromium for the browser tests (driven by npm playwright-core),
+/// and ChromeDriver for the widget's unit tests in the browser.
+const DEBIAN_PACKAGES: [(&str, &str); 3] = [
+    ("binaryen", "wasm-opt"),
+    ("chromium", "chromium"),
+    ("chromium-driver", "chromedriver"),
+];
+
+/// Where `cargo install` puts the project's own tools: inside `target/`, so
+/// a tool of the wrong version elsewhere on the machine is never used.
+pub const TOOLS_ROOT: &str = "target/tools";
 
 /// Ensures every prerequisite is present.
 pub fn run() -> anyhow::Result<()> {
     wasm_target()?;
     debian_packages()?;
     node_packages()
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: the test runner must be exactly
+/// this version, or it refuses the test binaries.
+fn locked_wasm_bindgen_version() -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string("Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|line| line.strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+/// `wasm-bindgen-test-runner` at exactly the locked wasm-bindgen version,
+/// installed from crates.io into [`TOOLS_ROOT`] when missing (a few minutes,
+/// once). Returns its path.
+pub fn wasm_bindgen_test_runner() -> anyhow::Result<std::path::PathBuf> {
+    let version = locked_wasm_bindgen_version()?;
+    let runner = std::path::Path::new(TOOLS_ROOT).join("bin/wasm-bindgen-test-runner");
+    let installed = output(&runner.to_string_lossy(), &["--version"])
+        .is_ok_and(|printed| printed.split_whitespace().nth(1) == Some(version.as_str()));
+    if !installed {
+        step(&format!(
+            "installing wasm-bindgen-test-runner {version} into {TOOLS_ROOT} (cargo install, a few minutes once)"
+        ));
+        // Not `--locked`: the CLI's own lockfile names a webpki-roots release
+        // that the crates.io mirror here does not carry; the runner's
+        // protocol is pinned by the exact version all the same.
+        run_program(
+            "cargo",
+            &[
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &format!("={version}"),
+                "--root",
+                TOOLS_ROOT,
+            ],
+        )?;
+    }
+    std::fs::canonicalize(&runner).map_err(Into::into)
 }
 
 fn wasm_target() -> anyhow::Result<()> {

@@ -65,9 +65,18 @@ pub struct Counts {
 /// cargo's `test result: ok. N passed; M failed` and node's `# pass N` /
 /// `# fail M`.
 pub fn run_counting(program: &str, arguments: &[&str], counts: &mut Counts) -> anyhow::Result<()> {
+    run_counting_command(Command::new(program).args(arguments), counts)
+}
+
+/// Like [`run_counting`], for a command that needs its own environment.
+pub fn run_counting_command(command: &mut Command, counts: &mut Counts) -> anyhow::Result<()> {
     use std::io::BufRead as _;
-    let mut child = Command::new(program)
-        .args(arguments)
+    let program = command.get_program().to_string_lossy().into_owned();
+    let arguments: Vec<String> = command
+        .get_args()
+        .map(|argument| argument.to_string_lossy().into_owned())
+        .collect();
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start `{program}`: is it installed?"))?;
