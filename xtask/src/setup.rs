@@ -36,14 +36,13 @@ fn locked_wasm_bindgen_version() -> anyhow::Result<String> {
     let lock = std::fs::read_to_string("Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
+        if line == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
                 .next()
                 .and_then(|line| line.strip_prefix("version = \""))
                 .and_then(|rest| rest.strip_suffix('"'))
-            {
-                return Ok(version.to_owned());
-            }
+        {
+            return Ok(version.to_owned());
         }
     }
     bail!("Cargo.lock has no wasm-bindgen package")
