@@ -48,12 +48,24 @@ class TesseraLogin extends HTMLElement {
     const container = document.createElement('div');
     container.setAttribute('part', 'container');
     shadow.append(container);
-    const options = { server, tenant };
-    const locale = this.getAttribute('locale');
-    if (locale) options.locale = locale;
+    const options = { tenant };
     if (this.getAttribute('mode') === 'popup') options.mode = 'popup';
+    // The tenant's texts and configuration are fetched now, side by side with
+    // the wasm, so the first render waits for one round trip instead of two.
+    // The locale asked for is the element's `locale` attribute, else the
+    // browser's preferences; the server negotiates against the tenant's list.
+    const base = `${server}/t/${encodeURIComponent(tenant)}`;
+    const locale = this.getAttribute('locale');
+    const preferred = navigator.languages.filter((tag) => /^[A-Za-z0-9-]+$/.test(tag)).join('%20');
+    const texts = fetch(locale
+      ? `${base}/i18n/${encodeURIComponent(locale)}.json`
+      : `${base}/i18n/auto.json?ui_locales=${preferred}`);
+    const config = fetch(`${base}/config.json`);
+    // Failures are read, and explained, by the widget.
+    texts.catch(() => {});
+    config.catch(() => {});
     tesseraLoad()
-      .then(() => mount(this, container, options))
+      .then(() => mount(this, container, options, texts, config))
       .catch((error) => {
         container.textContent = 'Sign-in is unavailable right now.';
         this.dispatchEvent(new CustomEvent('tessera:error', {

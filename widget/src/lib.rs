@@ -43,35 +43,9 @@ impl Texts {
 /// What the element's attributes say.
 #[derive(Debug, Clone, Deserialize)]
 struct Options {
-    server: String,
     tenant: String,
-    locale: Option<String>,
     /// `redirect` (default) or `popup`.
     mode: Option<String>,
-}
-
-/// The locale to ask for: the element's `locale` attribute, else the
-/// browser's preferences (the server negotiates against the tenant's list).
-fn texts_url(options: &Options) -> String {
-    let base = format!(
-        "{}/t/{}/i18n",
-        options.server.trim_end_matches('/'),
-        options.tenant
-    );
-    if let Some(locale) = &options.locale {
-        return format!("{base}/{locale}.json");
-    }
-    let preferred: Vec<String> = web_sys::window()
-        .map(|window| window.navigator().languages())
-        .map(|languages| languages.iter().filter_map(|l| l.as_string()).collect())
-        .unwrap_or_default();
-    let query: String = preferred
-        .iter()
-        .filter(|tag| tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("%20");
-    format!("{base}/auto.json?ui_locales={query}")
 }
 
 fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &serde_json::Value) {
@@ -573,13 +547,15 @@ impl LazyDiscovery {
     }
 }
 
-/// The texts and the tenant's configuration, fetched side by side.
-async fn prepare(options: &Options) -> Result<(Texts, TenantConfig), (Option<Texts>, Failure)> {
-    let server = options.server.trim_end_matches('/');
-    let config_url = format!("{server}/t/{}/config.json", options.tenant);
+/// The texts and the tenant's configuration, from the fetches the loader
+/// started side by side with the wasm's.
+async fn prepare(
+    texts: js_sys::Promise,
+    config: js_sys::Promise,
+) -> Result<(Texts, TenantConfig), (Option<Texts>, Failure)> {
     let (texts, config) = futures::future::join(
-        oidc::fetch_json::<Texts>(&texts_url(options)),
-        oidc::fetch_json::<TenantConfig>(&config_url),
+        oidc::fetched_json::<Texts>("the tenant's texts", texts),
+        oidc::fetched_json::<TenantConfig>("the tenant's configuration", config),
     )
     .await;
     let texts = texts.map_err(|f| (None, f))?;
@@ -588,9 +564,18 @@ async fn prepare(options: &Options) -> Result<(Texts, TenantConfig), (Option<Tex
 }
 
 /// Renders the widget into `container` (inside `host`'s shadow root).
-/// `options` is `{server, tenant, locale?}`.
+/// `options` is `{server, tenant, mode?}`; `texts` and `config` are the
+/// loader's fetches of the tenant's texts and configuration, started before
+/// the wasm was ready so that the first render waits for one round trip,
+/// not two.
 #[wasm_bindgen]
-pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, options: JsValue) {
+pub fn mount(
+    host: web_sys::HtmlElement,
+    container: web_sys::HtmlElement,
+    options: JsValue,
+    texts: js_sys::Promise,
+    config: js_sys::Promise,
+) {
     let options: Option<Options> = js_sys::JSON::stringify(&options)
         .ok()
         .and_then(|text| text.as_string())
@@ -613,7 +598,7 @@ pub fn mount(host: web_sys::HtmlElement, container: web_sys::HtmlElement, option
             );
             return;
         };
-        let (texts, config) = match prepare(&options).await {
+        let (texts, config) = match prepare(texts, config).await {
             Ok(prepared) => prepared,
             Err((texts, failure)) => {
                 let message = texts.as_ref().map_or_else(

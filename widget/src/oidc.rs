@@ -161,6 +161,19 @@ pub async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Fa
     read_json(url, response).await
 }
 
+/// JSON from a fetch someone else started (the loader's): `what` names it
+/// in failures.
+pub async fn fetched_json<T: for<'de> Deserialize<'de>>(
+    what: &str,
+    response: js_sys::Promise,
+) -> Result<T, Failure> {
+    let response: web_sys::Response = JsFuture::from(response)
+        .await
+        .map_err(|_| Failure::IdpUnavailable(format!("cannot reach the server for {what}")))?
+        .unchecked_into();
+    read_json(what, response).await
+}
+
 async fn read_json<T: for<'de> Deserialize<'de>>(
     url: &str,
     response: web_sys::Response,

@@ -677,7 +677,11 @@ pub fn widget() -> anyhow::Result<()> {
         values.sort_by(f64::total_cmp);
         Ok(values[values.len() / 2])
     };
-    let (our_render, hanko_render) = (median("tessera")?, median("hanko")?);
+    let (our_render, hanko_render, hanko_first_content) = (
+        median("tessera")?,
+        median("hanko")?,
+        median("hanko_first_content")?,
+    );
 
     println!("\nwidget size, brotli (esbuild --minify for the others), same run");
     println!("{:<44} {:>10} {:>12}", "widget", "bytes", "tessera is");
@@ -700,8 +704,11 @@ pub fn widget() -> anyhow::Result<()> {
         if ours <= 81_920 { "met" } else { "missed" }
     );
     println!("\nfirst render in headless Chromium, median of 10 cold loads, same run");
-    println!("tessera (sign-in button ready)          {our_render:>8.1} ms");
-    println!("Hanko Elements (first content rendered) {hanko_render:>8.1} ms");
+    println!("tessera (sign-in button ready)              {our_render:>8.1} ms");
+    println!("Hanko Elements (login form ready)           {hanko_render:>8.1} ms");
+    println!(
+        "Hanko Elements (first content, its loading state) {hanko_first_content:>5.1} ms (not compared: not usable yet)"
+    );
     println!(
         "target: at most 100 ms and no slower than Hanko: {}",
         if our_render <= 100.0 && our_render <= hanko_render {
