@@ -116,6 +116,10 @@ pub struct VerificationKey {
     algorithm: Option<Algorithm>,
     decoding_key: DecodingKey,
     public_jwk: Value,
+    /// The key as aws-lc parsed it, per algorithm, shared by the key set's
+    /// clones.
+    #[cfg(feature = "aws-lc")]
+    parsed: std::sync::Arc<crate::aws_lc::ParsedKeys>,
 }
 
 impl VerificationKey {
@@ -143,10 +147,11 @@ impl VerificationKey {
         &self.public_jwk
     }
 
-    /// Checks a raw signature with ring through [`crate::RING_PROVIDER`]: the
-    /// algorithm must fit the key and the signature must have exactly the
-    /// length the key implies (so DER-encoded ECDSA signatures fail) before any
-    /// arithmetic happens.
+    /// Checks a raw signature natively: the algorithm must fit the key and
+    /// the signature must have exactly the length the key implies (so
+    /// DER-encoded ECDSA signatures fail) before any arithmetic happens. The
+    /// arithmetic is ring's through [`crate::RING_PROVIDER`], or, with the
+    /// `aws-lc` feature, aws-lc's on a key parsed once.
     #[cfg(feature = "ring")]
     pub fn verify_signature(
         &self,
@@ -155,9 +160,15 @@ impl VerificationKey {
         signature: &[u8],
     ) -> Result<(), VerifyError> {
         self.check_signature_shape(algorithm, signature)?;
+        #[cfg(feature = "aws-lc")]
+        return self
+            .parsed
+            .verify(&self.public_jwk, algorithm, message, signature);
+        #[cfg(not(feature = "aws-lc"))]
         let verifier =
             (crate::ring_provider::RING_PROVIDER.verifier_factory)(&algorithm, &self.decoding_key)
                 .map_err(|_| VerifyError::SignatureInvalid)?;
+        #[cfg(not(feature = "aws-lc"))]
         verifier
             .verify(message, &signature.to_vec())
             .map_err(|_| VerifyError::SignatureInvalid)
@@ -438,6 +449,8 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
         algorithm,
         decoding_key,
         public_jwk,
+        #[cfg(feature = "aws-lc")]
+        parsed: std::sync::Arc::default(),
     })
 }
 

@@ -30,6 +30,8 @@
 //! # Ok::<(), tessera_verifier::VerifyError>(())
 //! ```
 
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
 mod claims;
 mod compact;
 mod error;

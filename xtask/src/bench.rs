@@ -83,26 +83,39 @@ pub fn verifier() -> anyhow::Result<()> {
             ],
         )?,
     )?;
-    step("native: tessera-verifier and ring (one thread)");
-    let native = std::process::Command::new("cargo")
-        .args([
-            "bench",
-            "--quiet",
-            "--package",
-            "tessera-verifier",
-            "--bench",
-            "throughput",
-        ])
-        .env("TESSERA_BENCH_TOKENS", &tokens)
-        .output()
-        .context("cannot run cargo bench")?;
-    if !native.status.success() {
-        bail!(
-            "the native benchmark failed: {}",
-            String::from_utf8_lossy(&native.stderr)
-        );
+    for (title, features) in [
+        (
+            "native: tessera-verifier with ring, the default (one thread)",
+            "ring",
+        ),
+        (
+            "native: tessera-verifier with the aws-lc feature (one thread)",
+            "aws-lc",
+        ),
+    ] {
+        step(title);
+        let native = std::process::Command::new("cargo")
+            .args([
+                "bench",
+                "--quiet",
+                "--package",
+                "tessera-verifier",
+                "--bench",
+                "throughput",
+                "--features",
+                features,
+            ])
+            .env("TESSERA_BENCH_TOKENS", &tokens)
+            .output()
+            .context("cannot run cargo bench")?;
+        if !native.status.success() {
+            bail!(
+                "the native benchmark failed: {}",
+                String::from_utf8_lossy(&native.stderr)
+            );
+        }
+        collect(&mut figures, &String::from_utf8_lossy(&native.stdout))?;
     }
-    collect(&mut figures, &String::from_utf8_lossy(&native.stdout))?;
     step("OpenSSL: raw signature verify (one core)");
     openssl(&mut figures)?;
 
@@ -117,17 +130,29 @@ pub fn verifier() -> anyhow::Result<()> {
         "{:<44} {:>20} {:>20} {:>20}",
         "figure (anchor)", "RS256", "ES256", "EdDSA"
     );
-    let rows: [(&str, &str, &str, f64); 5] = [
+    let rows: [(&str, &str, &str, f64); 8] = [
         (
             "tessera native",
             "openssl raw verify",
-            "native vs OpenSSL raw (target >= 0.9x)",
+            "native (ring, the default) vs OpenSSL raw (target >= 0.9x)",
+            0.9,
+        ),
+        (
+            "tessera native (aws-lc)",
+            "openssl raw verify",
+            "native (aws-lc feature) vs OpenSSL raw (target >= 0.9x)",
             0.9,
         ),
         (
             "ring raw signature",
             "openssl raw verify",
             "ring raw vs OpenSSL raw (for context)",
+            0.0,
+        ),
+        (
+            "aws-lc raw signature",
+            "openssl raw verify",
+            "aws-lc raw, key parsed once, vs OpenSSL raw (for context)",
             0.0,
         ),
         (
@@ -139,7 +164,13 @@ pub fn verifier() -> anyhow::Result<()> {
         (
             "tessera native cached",
             "fast-jwt cached",
-            "native cached vs fast-jwt cached (target >= 1x)",
+            "native cached (ring) vs fast-jwt cached (target >= 1x)",
+            1.0,
+        ),
+        (
+            "tessera native cached (aws-lc)",
+            "fast-jwt cached",
+            "native cached (aws-lc) vs fast-jwt cached (target >= 1x)",
             1.0,
         ),
         (

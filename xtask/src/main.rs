@@ -133,6 +133,25 @@ fn test() -> anyhow::Result<()> {
         &["test", "--workspace", "--all-features"],
         &mut counts,
     )?;
+    // `--all-features` above checks signatures with aws-lc; the default
+    // build uses ring, so the verifier's suite runs again with ring.
+    util::step("the verifier's tests again with ring's arithmetic (the default backend)");
+    let ring_only = [
+        "--package",
+        "tessera-verifier",
+        "--features",
+        "ring,remote,axum",
+    ];
+    util::run(
+        "cargo",
+        &[
+            &["clippy"][..],
+            &ring_only,
+            &["--all-targets", "--", "-D", "warnings"],
+        ]
+        .concat(),
+    )?;
+    util::run_counting("cargo", &[&["test"][..], &ring_only].concat(), &mut counts)?;
     util::step("the widget's unit tests in headless Chromium (wasm-bindgen-test)");
     util::run(
         "cargo",
