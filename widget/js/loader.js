@@ -56,7 +56,7 @@ class TesseraLogin extends HTMLElement {
     // browser's preferences; the server negotiates against the tenant's list.
     const base = `${server}/t/${encodeURIComponent(tenant)}`;
     const locale = this.getAttribute('locale');
-    const preferred = navigator.languages.filter((tag) => /^[A-Za-z0-9-]+$/.test(tag)).join('%20');
+    const preferred = (navigator.languages || []).filter((tag) => /^[A-Za-z0-9-]+$/.test(tag)).join('%20');
     const texts = fetch(locale
       ? `${base}/i18n/${encodeURIComponent(locale)}.json`
       : `${base}/i18n/auto.json?ui_locales=${preferred}`);

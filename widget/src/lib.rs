@@ -564,7 +564,7 @@ async fn prepare(
 }
 
 /// Renders the widget into `container` (inside `host`'s shadow root).
-/// `options` is `{server, tenant, mode?}`; `texts` and `config` are the
+/// `options` is `{tenant, mode?}`; `texts` and `config` are the
 /// loader's fetches of the tenant's texts and configuration, started before
 /// the wasm was ready so that the first render waits for one round trip,
 /// not two.
