@@ -99,21 +99,28 @@ async function open(path, locale = 'en-US') {
   const context = await browser.newContext({ locale });
   const tab = await context.newPage();
   const errors = [];
+  const requested = [];
   tab.on('pageerror', (error) => errors.push(String(error)));
+  tab.on('request', (request) => requested.push(new URL(request.url()).pathname));
   await tab.goto(shopOrigin + path);
-  return { tab, errors };
+  return { tab, errors, requested };
 }
+
+const idTokenModule = (path) => /\/tessera-id-token-[0-9a-f]+\.wasm$/.test(path);
 
 test('the loader pins the wasm with the integrity the manifest publishes', () => {
   const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
   const loader = readFileSync(join(widgetDir, 'tessera.js'), 'utf8');
-  const wasm = Object.keys(manifest.files).find((name) => name.endsWith('.wasm'));
-  assert.ok(loader.includes(`'${manifest.files[wasm].integrity}'`), 'the wasm integrity is in the loader');
+  const modules = Object.keys(manifest.files).filter((name) => name.endsWith('.wasm'));
+  assert.equal(modules.length, 2, 'the first module and the ID-token module');
+  for (const wasm of modules) {
+    assert.ok(loader.includes(`'${manifest.files[wasm].integrity}'`), `the integrity of ${wasm} is in the loader`);
+  }
   assert.ok(snippet.html.includes(manifest.files['tessera.js'].integrity), 'the snippet pins the loader');
 });
 
 test('renders in its shadow root, immune to the host page CSS, clickable', async () => {
-  const { tab, errors } = await open('/');
+  const { tab, errors, requested } = await open('/');
   const button = tab.locator('tessera-login >> button.primary');
   await button.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal((await button.textContent()).trim(), 'Sign in');
@@ -130,6 +137,8 @@ test('renders in its shadow root, immune to the host page CSS, clickable', async
   assert.ok(await tab.locator('tessera-login >> h2').isVisible());
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(errors, []);
+  assert.ok(requested.some((path) => /\/tessera-[0-9a-f]+\.wasm$/.test(path)), requested.join(' '));
+  assert.ok(!requested.some(idTokenModule), 'a signed-out page does not fetch the ID-token module');
   // The click reaches the widget through Leptos's delegated events: it starts
   // the sign-in, which leaves for the IdP with PKCE S256.
   await button.click();
@@ -207,16 +216,18 @@ async function registerShop(tokenStorage = 'memory', scopes = ['openid']) {
 
 test('signs in against the development issuer and hands the page a passport without personal data', async () => {
   await registerShop();
-  const { tab, errors } = await open('/shop/');
+  const { tab, errors, requested } = await open('/shop/');
   const signIn = tab.locator('tessera-login >> button.primary');
   await signIn.waitFor({ state: 'visible', timeout: 15_000 });
   await signIn.click();
   // The development issuer's page: the default demo user, Allow.
   await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
   assert.match(await tab.content(), /Ada Lovelace/);
+  assert.ok(!requested.some(idTokenModule), 'the ID-token module waits for the return');
   await tab.locator('button.allow').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'), null, { timeout: 15_000 });
+  assert.equal(requested.filter(idTokenModule).length, 1, 'the return fetches the ID-token module once');
   const login = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:login');
   assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
   assert.ok(login.detail.expiresAt > Date.now() / 1000);

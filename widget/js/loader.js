@@ -6,22 +6,62 @@
 const TESSERA_WASM = '__TESSERA_WASM__';
 const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
 const TESSERA_CSS = '__TESSERA_CSS__';
+// The ID-token module: fetched only when a sign-in returns with a code, so a
+// visitor who never signs in never downloads the verifier.
+const TESSERA_ID_TOKEN_WASM = '__TESSERA_ID_TOKEN_WASM__';
+const TESSERA_ID_TOKEN_WASM_INTEGRITY = '__TESSERA_ID_TOKEN_WASM_INTEGRITY__';
 // In the single-file variant (`tessera.single.js`) the wasm (base64) and the
 // widget's stylesheet are inlined here, so one file, pinned by one integrity
 // value, carries everything; in the standard build both are empty strings.
 const TESSERA_INLINE_WASM = __TESSERA_INLINE_WASM__;
+const TESSERA_INLINE_ID_TOKEN_WASM = __TESSERA_INLINE_ID_TOKEN_WASM__;
 const TESSERA_INLINE_CSS = __TESSERA_INLINE_CSS__;
 let tesseraInlineSheet;
 
 let tesseraReady;
 function tesseraLoad() {
   if (!tesseraReady) {
-    const source = TESSERA_INLINE_WASM
-      ? Uint8Array.from(atob(TESSERA_INLINE_WASM), (c) => c.charCodeAt(0))
-      : fetch(new URL(TESSERA_WASM, import.meta.url), { integrity: TESSERA_WASM_INTEGRITY, credentials: 'omit', mode: 'cors' });
-    tesseraReady = __wbg_init({ module_or_path: source });
+    tesseraReady = __wbg_init({ module_or_path: tesseraWasmSource(TESSERA_INLINE_WASM, TESSERA_WASM, TESSERA_WASM_INTEGRITY) });
   }
   return tesseraReady;
+}
+
+function tesseraWasmSource(inline, name, integrity) {
+  return inline
+    ? Uint8Array.from(atob(inline), (c) => c.charCodeAt(0))
+    : fetch(new URL(name, import.meta.url), { integrity, credentials: 'omit', mode: 'cors' });
+}
+
+// The ID-token module, loaded once. A failed load is retried on the next
+// sign-in rather than remembered.
+let tesseraIdTokenReady;
+function tesseraIdTokenLoad() {
+  tesseraIdTokenReady ??= tesseraIdTokenModule({
+    module_or_path: tesseraWasmSource(TESSERA_INLINE_ID_TOKEN_WASM, TESSERA_ID_TOKEN_WASM, TESSERA_ID_TOKEN_WASM_INTEGRITY),
+  }).catch((error) => {
+    tesseraIdTokenReady = undefined;
+    throw error;
+  });
+  return tesseraIdTokenReady;
+}
+
+// Called by the first module (its `check_id_token_in_module`) with a JSON
+// request; answers the ID-token module's JSON.
+function tesseraCheckIdToken(request) {
+  return tesseraIdTokenLoad().then(() => tesseraIdTokenModule.checkIdToken(request));
+}
+
+// A redirect sign-in returning to this page (a code, a state that is not a
+// popup's, and a sign-in this tab started): the ID-token module is fetched
+// now, side by side with the first one, instead of after the code exchange.
+try {
+  const query = new URLSearchParams(location.search);
+  const started = Object.keys(sessionStorage).some((key) => key.startsWith('tessera.pending.'));
+  if (started && query.has('code') && !(query.get('state') || 'popup.').startsWith('popup.')) {
+    tesseraIdTokenLoad().catch(() => {});
+  }
+} catch {
+  // Storage blocked: the module is fetched when the code is exchanged.
 }
 
 class TesseraLogin extends HTMLElement {

@@ -1,6 +1,8 @@
 //! OpenID Connect for a public client in the browser: discovery, the
 //! Authorization Code flow with PKCE S256, the token exchange, and the ID
-//! token check with `tessera-verifier` through WebCrypto.
+//! token check, which runs in the second wasm module
+//! (`tessera-widget-id-token`, `tessera-verifier` through WebCrypto) that
+//! the loader fetches only when a sign-in returns.
 //!
 //! Only the transient `state`, `nonce` and PKCE verifier survive the redirect
 //! (in sessionStorage, removed on return); tokens stay in memory.
@@ -9,8 +11,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tessera_verifier::webcrypto::WebCrypto;
-use tessera_verifier::{Clock, KeySet, PERSONAL_DATA_CLAIMS, Verifier, VerifyError};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -522,51 +522,81 @@ pub async fn complete(
     );
     let response = post_form(&discovery.token_endpoint, &body).await?;
     let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
-    let jwks: Value = fetch_json(&discovery.jwks_uri).await?;
-    let key_set =
-        KeySet::from_value(jwks).map_err(|error| Failure::InvalidToken(error.to_string()))?;
-    let verifier = Verifier::builder()
-        .issuer(&discovery.issuer)
-        .audience(&config.client_id)
-        .required_claim("nonce")
-        .required_claim("sub")
-        .clock(Clock::Function(now_seconds))
-        .key_set(key_set)
-        .build()
-        .map_err(|error| Failure::Configuration(error.to_string()))?;
-    let engine = WebCrypto::new().map_err(|error| Failure::Configuration(error.to_string()))?;
     let id_token = tokens
         .id_token
-        .as_deref()
         .ok_or_else(|| Failure::InvalidToken("the token endpoint sent no ID token".into()))?;
-    let passport = verifier
-        .verify_with_engine(id_token, &engine)
-        .await
-        .map_err(|error| match error {
-            VerifyError::Expired { .. } => Failure::ClockSkew,
-            VerifyError::ClaimInvalid { ref claim, .. } if claim == "nbf" || claim == "iat" => {
-                Failure::ClockSkew
-            }
-            other => Failure::InvalidToken(format!("{}: {other}", other.code())),
-        })?;
-    if passport.claim("nonce").and_then(Value::as_str) != Some(pending.nonce.as_str()) {
-        return Err(Failure::InvalidToken(
-            "the ID token's nonce is not this sign-in's".into(),
-        ));
-    }
-    let mut claims = passport.claims().clone();
-    for personal in PERSONAL_DATA_CLAIMS {
-        claims.remove(personal);
-    }
-    claims.remove("nonce");
+    let jwks: Value = fetch_json(&discovery.jwks_uri).await?;
+    let checked = check_id_token(&serde_json::json!({
+        "id_token": id_token,
+        "jwks": jwks,
+        "issuer": discovery.issuer,
+        "client_id": config.client_id,
+        "nonce": pending.nonce,
+    }))
+    .await?;
     Ok(Session {
-        id_token: tokens.id_token.unwrap_or_default(),
+        id_token,
         access_token: tokens.access_token,
-        subject: passport.subject().unwrap_or_default().to_owned(),
-        claims,
-        expires_at: passport.expires_at(),
+        subject: checked.subject,
+        claims: checked.claims,
+        expires_at: checked.expires_at,
         refresh_token: tokens.refresh_token,
     })
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The loader's `tesseraCheckIdToken`: fetches and instantiates the
+    /// ID-token module (`tessera-widget-id-token`) on first use and calls its
+    /// `checkIdToken`. The name resolves in the module that carries both
+    /// this glue and the loader (`dist/widget/tessera.js`).
+    #[wasm_bindgen(js_name = tesseraCheckIdToken, catch)]
+    fn check_id_token_in_module(request: &str) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// The ID-token module's answer (see `tessera_widget_id_token::check_id_token`).
+#[derive(Deserialize)]
+struct IdTokenAnswer {
+    #[serde(default)]
+    checked: Option<CheckedIdToken>,
+    #[serde(default)]
+    refused: Option<IdTokenRefusal>,
+}
+
+#[derive(Deserialize)]
+struct CheckedIdToken {
+    subject: String,
+    expires_at: f64,
+    claims: serde_json::Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct IdTokenRefusal {
+    kind: String,
+    message: String,
+}
+
+/// Checks the ID token in the second wasm module: signature, `iss`, `aud`,
+/// time claims and nonce; personal-data claims come back removed.
+async fn check_id_token(request: &Value) -> Result<CheckedIdToken, Failure> {
+    let unavailable =
+        || Failure::IdpUnavailable("the ID-token check could not be loaded from the server".into());
+    let promise = check_id_token_in_module(&request.to_string()).map_err(|_| unavailable())?;
+    let answer = JsFuture::from(promise)
+        .await
+        .map_err(|_| unavailable())?
+        .as_string()
+        .and_then(|text| serde_json::from_str::<IdTokenAnswer>(&text).ok())
+        .ok_or_else(unavailable)?;
+    match (answer.checked, answer.refused) {
+        (Some(checked), None) => Ok(checked),
+        (_, Some(refused)) => Err(match refused.kind.as_str() {
+            "clock_skew" => Failure::ClockSkew,
+            "configuration" => Failure::Configuration(refused.message),
+            _ => Failure::InvalidToken(refused.message),
+        }),
+        (None, None) => Err(unavailable()),
+    }
 }
 
 /// What a token endpoint answers.

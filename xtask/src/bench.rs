@@ -663,7 +663,11 @@ pub fn widget() -> anyhow::Result<()> {
             .filter_map(|(_, file)| file["brotli_bytes"].as_u64())
             .sum::<u64>() as usize
     };
-    let ours = brotli(&|name| name != "tessera.single.js");
+    // What every page view downloads, and the ID-token module the loader
+    // adds only when a sign-in returns to the page.
+    let id_token_module = |name: &str| name.starts_with("tessera-id-token-");
+    let first_load = brotli(&|name| name != "tessera.single.js" && !id_token_module(name));
+    let sign_in_return = first_load + brotli(&|name| id_token_module(name));
     let single = brotli(&|name| name == "tessera.single.js");
 
     step("first render in headless Chromium: tessera, then Hanko Elements (10 cold loads each)");
@@ -715,24 +719,36 @@ pub fn widget() -> anyhow::Result<()> {
     );
 
     println!("\nwidget size, brotli (esbuild --minify for the others), same run");
-    println!("{:<44} {:>10} {:>12}", "widget", "bytes", "tessera is");
     println!(
-        "{:<44} {ours:>10} {:>12}",
-        "tessera (tessera.js + wasm + css)", ""
+        "{:<52} {:>8} {:>11} {:>11} {:>11}",
+        "widget", "bytes", "vs Hanko", "vs Okta", "vs Auth0"
     );
-    println!(
-        "{:<44} {single:>10} {:>12}",
-        "tessera single-file variant", ""
+    let row = |name: &str, bytes: usize| {
+        let ratios: String = sizes
+            .iter()
+            .map(|(_, anchor)| format!(" {:>10.2}x", bytes as f64 / *anchor as f64))
+            .collect();
+        println!("{name:<52} {bytes:>8}{ratios}");
+    };
+    row("tessera, first load (tessera.js + wasm + css)", first_load);
+    row(
+        "tessera, a sign-in return (+ the ID-token module)",
+        sign_in_return,
     );
+    row("tessera single-file variant (everything inlined)", single);
     for (name, bytes) in &sizes {
-        println!(
-            "{name:<44} {bytes:>10} {:>11.2}x",
-            ours as f64 / *bytes as f64
-        );
+        println!("{name:<52} {bytes:>8}");
     }
+    let verdict = |bytes: usize| if bytes <= 81_920 { "met" } else { "missed" };
     println!(
-        "target: at most 80 KB (81 920 bytes), stretch under Hanko's: {}",
-        if ours <= 81_920 { "met" } else { "missed" }
+        "target: at most 80 KB (81 920 bytes): first load {}, a sign-in return {}; stretch under Hanko's: {}",
+        verdict(first_load),
+        verdict(sign_in_return),
+        if first_load < sizes[0].1 {
+            "met"
+        } else {
+            "missed"
+        }
     );
     println!("\nfirst render in headless Chromium, median of 10 cold loads, same run");
     println!("tessera (sign-in button ready)              {our_render:>8.1} ms");

@@ -88,6 +88,7 @@ fn content_hash(bytes: &[u8]) -> String {
 /// loader in one module), `tessera-<hash>.wasm` and `tessera-<hash>.css`.
 fn widget() -> anyhow::Result<Vec<Artifact>> {
     let optimized = optimized_wasm("tessera-widget", "tessera_widget")?;
+    let id_token_optimized = optimized_wasm("tessera-widget-id-token", "tessera_widget_id_token")?;
     let staging = Path::new("target/widget-bindgen");
     if staging.exists() {
         std::fs::remove_dir_all(staging)?;
@@ -98,9 +99,24 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .out_name("tessera_widget")
         .web(true)?
         .typescript(false)
+        .remove_name_section(true)
         .remove_producers_section(true)
         .generate(staging)
         .context("wasm-bindgen failed for the widget")?;
+    // The ID-token module's glue is a script that assigns one binding,
+    // `tesseraIdTokenModule`, so that it can sit in the same file as the
+    // first module's glue without their top-level names meeting.
+    step("wasm-bindgen tessera_widget_id_token");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&id_token_optimized)
+        .out_name("tessera_widget_id_token")
+        .no_modules(true)?
+        .no_modules_global("tesseraIdTokenModule")?
+        .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(staging)
+        .context("wasm-bindgen failed for the ID-token module")?;
     let out = Path::new("dist/widget");
     if out.exists() {
         std::fs::remove_dir_all(out)?;
@@ -109,19 +125,32 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
     let wasm_name = format!("tessera-{}.wasm", content_hash(&wasm));
     std::fs::write(out.join(&wasm_name), &wasm)?;
+    let id_token_wasm = std::fs::read(staging.join("tessera_widget_id_token_bg.wasm"))?;
+    let id_token_wasm_name = format!("tessera-id-token-{}.wasm", content_hash(&id_token_wasm));
+    std::fs::write(out.join(&id_token_wasm_name), &id_token_wasm)?;
     let css = std::fs::read("widget/js/widget.css")?;
     let css_name = format!("tessera-{}.css", content_hash(&css));
     std::fs::write(out.join(&css_name), &css)?;
-    let glue = std::fs::read_to_string(staging.join("tessera_widget.js"))?;
+    let glue = format!(
+        "{}\n{}",
+        std::fs::read_to_string(staging.join("tessera_widget.js"))?,
+        std::fs::read_to_string(staging.join("tessera_widget_id_token.js"))?
+    );
     let loader = std::fs::read_to_string("widget/js/loader.js")?
         .replace("__TESSERA_WASM__", &wasm_name)
         .replace(
             "__TESSERA_WASM_INTEGRITY__",
             &sha384_integrity(&out.join(&wasm_name))?,
         )
+        .replace("__TESSERA_ID_TOKEN_WASM__", &id_token_wasm_name)
+        .replace(
+            "__TESSERA_ID_TOKEN_WASM_INTEGRITY__",
+            &sha384_integrity(&out.join(&id_token_wasm_name))?,
+        )
         .replace("__TESSERA_CSS__", &css_name);
     let standard = loader
         .replace("__TESSERA_INLINE_WASM__", "''")
+        .replace("__TESSERA_INLINE_ID_TOKEN_WASM__", "''")
         .replace("__TESSERA_INLINE_CSS__", "''");
     std::fs::write(out.join("tessera.js"), format!("{glue}\n{standard}"))?;
     // The single-file variant, for hosts that can take only one file: the
@@ -132,12 +161,23 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
             &serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(&wasm))?,
         )
         .replace(
+            "__TESSERA_INLINE_ID_TOKEN_WASM__",
+            &serde_json::to_string(
+                &base64::engine::general_purpose::STANDARD.encode(&id_token_wasm),
+            )?,
+        )
+        .replace(
             "__TESSERA_INLINE_CSS__",
             &serde_json::to_string(std::str::from_utf8(&css)?)?,
         );
     std::fs::write(out.join("tessera.single.js"), format!("{glue}\n{single}"))?;
     let mut artifacts = Vec::new();
-    for file in ["tessera.js".to_owned(), wasm_name, css_name] {
+    for file in [
+        "tessera.js".to_owned(),
+        wasm_name,
+        css_name,
+        id_token_wasm_name,
+    ] {
         artifacts.push(compress_beside(&out.join(file))?);
     }
     let single = compress_beside(&out.join("tessera.single.js"))?;

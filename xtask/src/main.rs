@@ -152,13 +152,17 @@ fn test() -> anyhow::Result<()> {
         .concat(),
     )?;
     util::run_counting("cargo", &[&["test"][..], &ring_only].concat(), &mut counts)?;
-    util::step("the widget's unit tests in headless Chromium (wasm-bindgen-test)");
+    util::step(
+        "the widget's and its ID-token module's tests in headless Chromium (wasm-bindgen-test)",
+    );
     util::run(
         "cargo",
         &[
             "clippy",
             "--package",
             "tessera-widget",
+            "--package",
+            "tessera-widget-id-token",
             "--target",
             "wasm32-unknown-unknown",
             "--tests",
@@ -174,6 +178,8 @@ fn test() -> anyhow::Result<()> {
                 "test",
                 "--package",
                 "tessera-widget",
+                "--package",
+                "tessera-widget-id-token",
                 "--target",
                 "wasm32-unknown-unknown",
             ])

@@ -1,0 +1,218 @@
+//! The ID-token module's checks, in headless Chromium (`wasm-bindgen-test`):
+//! tokens are signed in the test with a fresh WebCrypto ES256 key, so every
+//! case runs the real signature check, and each case names the claims it
+//! changes and the answer it expects through the one interface the widget
+//! uses, [`check_id_token`]'s JSON.
+
+#![cfg(target_arch = "wasm32")]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tessera_widget_id_token::check_id_token;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ISSUER: &str = "https://idp.example.test";
+const CLIENT_ID: &str = "shop-widget";
+const NONCE: &str = "nonce-of-this-sign-in";
+
+fn subtle() -> web_sys::SubtleCrypto {
+    web_sys::window()
+        .expect("a window")
+        .crypto()
+        .expect("WebCrypto")
+        .subtle()
+}
+
+fn object(value: &Value) -> js_sys::Object {
+    js_sys::JSON::parse(&value.to_string())
+        .expect("JSON")
+        .unchecked_into()
+}
+
+async fn resolved(promise: Result<js_sys::Promise, JsValue>) -> JsValue {
+    JsFuture::from(promise.expect("a promise"))
+        .await
+        .expect("resolved")
+}
+
+/// A fresh P-256 key pair: the signing key and the public JWK (with a kid).
+async fn key_pair() -> (web_sys::CryptoKey, Value) {
+    let usages = js_sys::Array::of2(&"sign".into(), &"verify".into());
+    let pair = resolved(subtle().generate_key_with_object(
+        &object(&json!({"name": "ECDSA", "namedCurve": "P-256"})),
+        true,
+        &usages,
+    ))
+    .await;
+    let key = |name: &str| -> web_sys::CryptoKey {
+        js_sys::Reflect::get(&pair, &name.into())
+            .expect("a key")
+            .unchecked_into()
+    };
+    let exported = resolved(subtle().export_key("jwk", &key("publicKey"))).await;
+    let mut jwk: Value = serde_json::from_str(
+        &js_sys::JSON::stringify(&exported)
+            .expect("a JWK")
+            .as_string()
+            .expect("text"),
+    )
+    .expect("JSON");
+    jwk["kid"] = json!("test-key");
+    jwk["alg"] = json!("ES256");
+    jwk["use"] = json!("sig");
+    for private_or_usage in ["d", "key_ops", "ext"] {
+        jwk.as_object_mut()
+            .expect("an object")
+            .remove(private_or_usage);
+    }
+    (key("privateKey"), jwk)
+}
+
+async fn signed(key: &web_sys::CryptoKey, claims: &Value) -> String {
+    let header = URL_SAFE_NO_PAD
+        .encode(json!({"alg": "ES256", "kid": "test-key", "typ": "JWT"}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let input = format!("{header}.{payload}");
+    let signature = resolved(subtle().sign_with_object_and_u8_array(
+        &object(&json!({"name": "ECDSA", "hash": "SHA-256"})),
+        key,
+        input.as_bytes(),
+    ))
+    .await;
+    let signature = js_sys::Uint8Array::new(&signature).to_vec();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+fn good_claims() -> Value {
+    json!({
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "sub": "pseudonymous-subject",
+        "nonce": NONCE,
+        "iat": now(),
+        "exp": now() + 300,
+        "email": "ada@example.test",
+        "name": "Ada",
+        "tier": "gold",
+    })
+}
+
+/// Signs `claims` (good ones changed by `change`), asks the module with
+/// `request` changed by `adjust`, and compares its answer with `expected`.
+async fn check(
+    change: impl FnOnce(&mut Value),
+    adjust: impl FnOnce(&mut Value),
+    expected: impl FnOnce(&Value),
+) {
+    let (key, jwk) = key_pair().await;
+    let mut claims = good_claims();
+    change(&mut claims);
+    let mut request = json!({
+        "id_token": signed(&key, &claims).await,
+        "jwks": {"keys": [jwk]},
+        "issuer": ISSUER,
+        "client_id": CLIENT_ID,
+        "nonce": NONCE,
+    });
+    adjust(&mut request);
+    let answer: Value =
+        serde_json::from_str(&check_id_token(request.to_string()).await).expect("JSON");
+    expected(&answer);
+}
+
+fn refused_as(kind: &'static str, message_part: &'static str) -> impl FnOnce(&Value) {
+    move |answer: &Value| {
+        assert_eq!(answer["refused"]["kind"], kind, "{answer}");
+        let message = answer["refused"]["message"].as_str().expect("a message");
+        assert!(message.contains(message_part), "{message}");
+        assert!(answer.get("checked").is_none());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_good_token_comes_back_without_personal_data_or_nonce() {
+    check(
+        |_| {},
+        |_| {},
+        |answer| {
+            let checked = &answer["checked"];
+            assert_eq!(checked["subject"], "pseudonymous-subject");
+            assert_eq!(checked["claims"]["tier"], "gold");
+            assert!(checked["expires_at"].as_f64().expect("exp") > now() as f64);
+            for removed in ["email", "name", "nonce"] {
+                assert!(checked["claims"].get(removed).is_none(), "{removed} kept");
+            }
+        },
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn another_sign_ins_nonce_is_refused() {
+    check(
+        |claims| claims["nonce"] = json!("someone-elses"),
+        |_| {},
+        refused_as("invalid_token", "nonce"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_token_is_said_to_be_a_clock_problem() {
+    check(
+        |claims| claims["exp"] = json!(now() - 3600),
+        |_| {},
+        refused_as("clock_skew", "expired"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_token_for_another_client_is_refused() {
+    check(
+        |claims| claims["aud"] = json!("another-shop"),
+        |_| {},
+        refused_as("invalid_token", "aud"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_token_from_another_issuer_is_refused() {
+    check(
+        |claims| claims["iss"] = json!("https://elsewhere.example.test"),
+        |_| {},
+        refused_as("invalid_token", "iss"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_token_signed_by_a_key_outside_the_key_set_is_refused() {
+    let (_, other_jwk) = key_pair().await;
+    check(
+        |_| {},
+        move |request| request["jwks"] = json!({"keys": [other_jwk]}),
+        refused_as("invalid_token", "signature"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_request_of_the_wrong_shape_is_refused_as_configuration() {
+    check(
+        |_| {},
+        |request| request["nonce"] = json!(42),
+        refused_as("configuration", "asked wrongly"),
+    )
+    .await;
+}
