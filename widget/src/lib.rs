@@ -12,47 +12,68 @@
 //! tokens' personal data. Nothing throws into the host page: every failure
 //! becomes a localized message and a `tessera:error` event.
 
+mod json;
 mod oidc;
 mod refresh;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod test_support;
 
 use leptos::prelude::*;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+use crate::json::Object;
 use crate::oidc::{Discovery, Failure, Mode, Session, TenantConfig};
 
 /// The texts the server resolved for the negotiated locale.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct Texts {
     locale: String,
     dir: String,
-    messages: std::collections::BTreeMap<String, String>,
+    /// Message id and text, in the bundle's order (a few dozen: a list is
+    /// smaller in wasm than a map and as quick).
+    messages: Vec<(String, String)>,
 }
 
 impl Texts {
+    fn from_json(document: &Object) -> Option<Texts> {
+        Some(Texts {
+            locale: document.string("locale")?,
+            dir: document.string("dir")?,
+            messages: document.object("messages")?.string_members(),
+        })
+    }
+
     fn get(&self, id: &str) -> String {
         self.messages
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
+            .iter()
+            .find(|(known, _)| known == id)
+            .map_or_else(|| id.to_owned(), |(_, text)| text.clone())
     }
 }
 
 /// What the element's attributes say.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct Options {
     tenant: String,
     /// `redirect` (default) or `popup`.
     mode: Option<String>,
 }
 
-fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &serde_json::Value) {
+impl Options {
+    fn from_value(options: JsValue) -> Option<Options> {
+        let options = Object::from_value(options)?;
+        Some(Options {
+            tenant: options.string("tenant")?,
+            mode: options.string("mode"),
+        })
+    }
+}
+
+fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &Object) {
     let init = web_sys::CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
-    init.set_detail(&js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL));
+    init.set_detail(detail.value());
     if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = host.dispatch_event(&event);
     }
@@ -60,19 +81,26 @@ fn dispatch(host: &web_sys::HtmlElement, name: &str, detail: &serde_json::Value)
 
 /// The passport the page sees: the pseudonymous subject and non-personal
 /// claims, never the tokens themselves.
-fn passport_detail(session: &Session) -> serde_json::Value {
-    serde_json::json!({
-        "sub": session.subject,
-        "claims": session.claims,
-        "expiresAt": session.expires_at,
-    })
+fn passport_detail(session: &Session) -> Object {
+    Object::new()
+        .with("sub", session.subject.as_str())
+        .with("claims", session.claims_object())
+        .with("expiresAt", session.expires_at)
+}
+
+/// The detail of `tessera:error`.
+fn error_detail(failure: &Failure, message: String) -> Object {
+    Object::new()
+        .with("code", failure.code())
+        .with("message", message)
+        .with("detail", failure.detail())
 }
 
 fn report(host: &web_sys::HtmlElement, texts: &Texts, failure: &Failure) {
     dispatch(
         host,
         "tessera:error",
-        &serde_json::json!({"code": failure.code(), "message": texts.get(failure.message_id()), "detail": failure.detail()}),
+        &error_detail(failure, texts.get(failure.message_id())),
     );
 }
 
@@ -224,12 +252,14 @@ enum Announcement {
 fn announce_session(context: &Context, session: &Session, announcement: Announcement) {
     grant(&context.tenant, &context.config, Some(session));
     oidc::remember(&context.tenant, &context.config, Some(session));
-    let detail = passport_detail(session);
+    // The property and the event get separate objects: a page that edits
+    // one does not change the other.
     let _ = js_sys::Reflect::set(
         &context.host,
         &JsValue::from_str("passport"),
-        &js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL),
+        passport_detail(session).value(),
     );
+    let detail = passport_detail(session);
     let event = match announcement {
         Announcement::SignIn => "tessera:login",
         Announcement::Renewal => "tessera:refresh",
@@ -247,7 +277,7 @@ fn announce_sign_out(context: &Context, session: &Session) {
     dispatch(
         &context.host,
         "tessera:logout",
-        &serde_json::json!({"sub": session.subject}),
+        &Object::new().with("sub", session.subject.as_str()),
     );
 }
 
@@ -346,7 +376,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             dispatch(
                 &context.host,
                 "tessera:interaction",
-                &serde_json::json!({"control": "sign-in"}),
+                &Object::new().with("control", "sign-in"),
             );
             // A popup must open now, inside the click, or browsers block it.
             let popup = match context.mode {
@@ -510,8 +540,11 @@ impl LazyDiscovery {
         let issuer = issuer.to_owned();
         let slot = result.clone();
         let fetched = wasm_bindgen_futures::future_to_promise(async move {
-            let outcome = oidc::fetch_json::<Discovery>(&url)
+            let outcome = oidc::fetch_json(&url)
                 .await
+                .and_then(|document| {
+                    Discovery::from_json(&document).ok_or_else(|| oidc::unexpected(&url))
+                })
                 .and_then(|discovery| {
                     if discovery.issuer == issuer {
                         Ok(discovery)
@@ -553,11 +586,18 @@ async fn prepare(
     texts: js_sys::Promise,
     config: js_sys::Promise,
 ) -> Result<(Texts, TenantConfig), (Option<Texts>, Failure)> {
+    const TEXTS: &str = "the tenant's texts";
+    const CONFIGURATION: &str = "the tenant's configuration";
     let (texts, config) = futures::future::join(
-        oidc::fetched_json::<Texts>("the tenant's texts", texts),
-        oidc::fetched_json::<TenantConfig>("the tenant's configuration", config),
+        oidc::fetched_json(TEXTS, texts),
+        oidc::fetched_json(CONFIGURATION, config),
     )
     .await;
+    let texts = texts
+        .and_then(|document| Texts::from_json(&document).ok_or_else(|| oidc::unexpected(TEXTS)));
+    let config = config.and_then(|document| {
+        TenantConfig::from_json(&document).ok_or_else(|| oidc::unexpected(CONFIGURATION))
+    });
     let texts = texts.map_err(|f| (None, f))?;
     let config = config.map_err(|f| (Some(texts.clone()), f))?;
     Ok((texts, config))
@@ -576,10 +616,7 @@ pub fn mount(
     texts: js_sys::Promise,
     config: js_sys::Promise,
 ) {
-    let options: Option<Options> = js_sys::JSON::stringify(&options)
-        .ok()
-        .and_then(|text| text.as_string())
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let options = Options::from_value(options);
     // The page in a sign-in popup only hands the callback to its opener.
     let callback = oidc::take_callback();
     if callback.as_ref().is_some_and(oidc::relay_to_opener) {
@@ -594,7 +631,9 @@ pub fn mount(
             dispatch(
                 &host,
                 "tessera:error",
-                &serde_json::json!({"code": "configuration", "message": "the element needs server and tenant attributes"}),
+                &Object::new()
+                    .with("code", "configuration")
+                    .with("message", "the element needs server and tenant attributes"),
             );
             return;
         };
@@ -607,11 +646,7 @@ pub fn mount(
                 );
                 container.set_text_content(Some(&message));
                 container.set_attribute("role", "alert").ok();
-                dispatch(
-                    &host,
-                    "tessera:error",
-                    &serde_json::json!({"code": failure.code(), "message": message, "detail": failure.detail()}),
-                );
+                dispatch(&host, "tessera:error", &error_detail(&failure, message));
                 return;
             }
         };

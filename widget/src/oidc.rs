@@ -9,11 +9,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::json::Object;
 
 /// Why sign-in failed, with the stable code the page sees in `tessera:error`
 /// and the message id the widget shows.
@@ -87,32 +87,63 @@ impl Failure {
 }
 
 /// The tenant's public configuration (`/t/{tenant}/config.json`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TenantConfig {
     pub issuer: String,
     pub client_id: String,
     pub scopes: Vec<String>,
     pub redirect_uris: Vec<String>,
-    #[serde(default)]
     pub allowed_origins: Vec<String>,
     /// `memory` (default) or `session_storage` (the tenant opted in to keep
     /// the session across reloads of the tab).
-    #[serde(default)]
     pub token_storage: String,
-    #[serde(default)]
     pub providers: Vec<Provider>,
 }
 
+impl TenantConfig {
+    /// Reads the server's document; `issuer` and `client_id` are required,
+    /// scopes default to `openid` alone.
+    pub fn from_json(document: &Object) -> Option<TenantConfig> {
+        let mut scopes = document.strings("scopes");
+        if scopes.is_empty() {
+            scopes.push("openid".into());
+        }
+        Some(TenantConfig {
+            issuer: document.string("issuer")?,
+            client_id: document.string("client_id")?,
+            scopes,
+            redirect_uris: document.strings("redirect_uris"),
+            allowed_origins: document.strings("allowed_origins"),
+            token_storage: document.string("token_storage").unwrap_or_default(),
+            providers: document
+                .objects("providers")
+                .iter()
+                .filter_map(Provider::from_json)
+                .collect(),
+        })
+    }
+}
+
 /// A sign-in button that passes an IdP hint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Provider {
     pub label: String,
     pub hint_parameter: String,
     pub hint_value: String,
 }
 
+impl Provider {
+    fn from_json(document: &Object) -> Option<Provider> {
+        Some(Provider {
+            label: document.string("label")?,
+            hint_parameter: document.string("hint_parameter")?,
+            hint_value: document.string("hint_value")?,
+        })
+    }
+}
+
 /// The parts of the IdP's discovery document the widget uses.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Discovery {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -121,8 +152,22 @@ pub struct Discovery {
     pub end_session_endpoint: Option<String>,
 }
 
+impl Discovery {
+    /// Reads a discovery document; every endpoint but `end_session_endpoint`
+    /// is required.
+    pub fn from_json(document: &Object) -> Option<Discovery> {
+        Some(Discovery {
+            issuer: document.string("issuer")?,
+            authorization_endpoint: document.string("authorization_endpoint")?,
+            token_endpoint: document.string("token_endpoint")?,
+            jwks_uri: document.string("jwks_uri")?,
+            end_session_endpoint: document.string("end_session_endpoint"),
+        })
+    }
+}
+
 /// What must survive the redirect to the IdP and back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 struct Pending {
     state: String,
     nonce: String,
@@ -130,18 +175,67 @@ struct Pending {
     redirect_uri: String,
 }
 
+impl Pending {
+    fn to_json(&self) -> Object {
+        Object::new()
+            .with("state", self.state.as_str())
+            .with("nonce", self.nonce.as_str())
+            .with("verifier", self.verifier.as_str())
+            .with("redirect_uri", self.redirect_uri.as_str())
+    }
+
+    fn from_json(document: &Object) -> Option<Pending> {
+        Some(Pending {
+            state: document.string("state")?,
+            nonce: document.string("nonce")?,
+            verifier: document.string("verifier")?,
+            redirect_uri: document.string("redirect_uri")?,
+        })
+    }
+}
+
 /// A signed-in session, in memory (or sessionStorage when the tenant opts in).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub id_token: String,
     pub access_token: String,
     pub subject: String,
-    /// The ID token's claims without any that identify a person.
-    pub claims: serde_json::Map<String, Value>,
+    /// The ID token's claims without any that identify a person, as a JSON
+    /// object's text (a `String`, so that a session can live in a signal).
+    pub claims: String,
     pub expires_at: f64,
     /// Present when the IdP offers refresh-token rotation (`offline_access`).
-    #[serde(default)]
     pub refresh_token: Option<String>,
+}
+
+impl Session {
+    /// The session as kept in sessionStorage and sent between tabs.
+    pub fn to_json(&self) -> Object {
+        Object::new()
+            .with("id_token", self.id_token.as_str())
+            .with("access_token", self.access_token.as_str())
+            .with("subject", self.subject.as_str())
+            .with("claims", self.claims_object())
+            .with("expires_at", self.expires_at)
+            .with_optional("refresh_token", self.refresh_token.as_deref())
+    }
+
+    /// Reads what [`Session::to_json`] wrote.
+    pub fn from_json(document: &Object) -> Option<Session> {
+        Some(Session {
+            id_token: document.string("id_token")?,
+            access_token: document.string("access_token")?,
+            subject: document.string("subject")?,
+            claims: document.object("claims")?.text(),
+            expires_at: document.number("expires_at")?,
+            refresh_token: document.string("refresh_token"),
+        })
+    }
+
+    /// The non-personal claims as an object.
+    pub fn claims_object(&self) -> Object {
+        Object::parse(&self.claims).unwrap_or_else(Object::new)
+    }
 }
 
 fn window() -> Result<web_sys::Window, Failure> {
@@ -152,39 +246,49 @@ pub fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
-/// GETs JSON; network failures are the IdP's (or server's) unavailability.
-pub async fn fetch_json<T: for<'de> Deserialize<'de>>(url: &str) -> Result<T, Failure> {
+/// GETs a JSON object; network failures are the IdP's (or server's)
+/// unavailability.
+pub async fn fetch_json(url: &str) -> Result<Object, Failure> {
+    let text = fetch_text(url).await?;
+    Object::parse(&text).ok_or_else(|| unexpected(url))
+}
+
+/// GETs a document's text.
+async fn fetch_text(url: &str) -> Result<String, Failure> {
     let response: web_sys::Response = JsFuture::from(window()?.fetch_with_str(url))
         .await
         .map_err(|_| Failure::IdpUnavailable(format!("cannot reach {url}")))?
         .unchecked_into();
-    read_json(url, response).await
+    read_text(url, response).await
 }
 
-/// JSON from a fetch someone else started (the loader's): `what` names it
-/// in failures.
-pub async fn fetched_json<T: for<'de> Deserialize<'de>>(
-    what: &str,
-    response: js_sys::Promise,
-) -> Result<T, Failure> {
+/// The failure for a document that is not what the widget expects.
+pub fn unexpected(what: &str) -> Failure {
+    Failure::Configuration(format!("{what} is not the expected JSON"))
+}
+
+/// A JSON object from a fetch someone else started (the loader's): `what`
+/// names it in failures.
+pub async fn fetched_json(what: &str, response: js_sys::Promise) -> Result<Object, Failure> {
     let response: web_sys::Response = JsFuture::from(response)
         .await
         .map_err(|_| Failure::IdpUnavailable(format!("cannot reach the server for {what}")))?
         .unchecked_into();
-    read_json(what, response).await
+    Object::parse(&read_text(what, response).await?).ok_or_else(|| unexpected(what))
 }
 
-async fn read_json<T: for<'de> Deserialize<'de>>(
-    url: &str,
-    response: web_sys::Response,
-) -> Result<T, Failure> {
+async fn read_json(url: &str, response: web_sys::Response) -> Result<Object, Failure> {
+    Object::parse(&read_text(url, response).await?).ok_or_else(|| unexpected(url))
+}
+
+async fn read_text(url: &str, response: web_sys::Response) -> Result<String, Failure> {
     if !response.ok() {
         return Err(Failure::IdpUnavailable(format!(
             "{url} answered {}",
             response.status()
         )));
     }
-    let text = JsFuture::from(
+    Ok(JsFuture::from(
         response
             .text()
             .map_err(|_| Failure::IdpUnavailable("unreadable".into()))?,
@@ -192,9 +296,7 @@ async fn read_json<T: for<'de> Deserialize<'de>>(
     .await
     .map_err(|_| Failure::IdpUnavailable("unreadable".into()))?
     .as_string()
-    .unwrap_or_default();
-    serde_json::from_str(&text)
-        .map_err(|_| Failure::Configuration(format!("{url} is not the expected JSON")))
+    .unwrap_or_default())
 }
 
 fn random_text() -> Result<String, Failure> {
@@ -294,10 +396,8 @@ pub async fn authorization_url(
     if let Some((parameter, value)) = hint {
         url.push_str(&format!("&{}={}", encode(parameter), encode(value)));
     }
-    let text =
-        serde_json::to_string(&pending).map_err(|_| Failure::Configuration("state".into()))?;
     storage()?
-        .set_item(&pending_key(tenant), &text)
+        .set_item(&pending_key(tenant), &pending.to_json().text())
         .map_err(|_| Failure::Configuration("sessionStorage is full or blocked".into()))?;
     Ok(url)
 }
@@ -319,11 +419,28 @@ const POPUP_STATE_PREFIX: &str = "popup.";
 const POPUP_MESSAGE: &str = "tessera:callback";
 
 /// The callback parameters in the page's URL, if this is a callback.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+}
+
+impl Callback {
+    fn to_json(&self) -> Object {
+        Object::new()
+            .with_optional("code", self.code.as_deref())
+            .with_optional("state", self.state.as_deref())
+            .with_optional("error", self.error.as_deref())
+    }
+
+    fn from_json(document: &Object) -> Callback {
+        Callback {
+            code: document.string("code"),
+            state: document.string("state"),
+            error: document.string("error"),
+        }
+    }
 }
 
 /// In the popup: hands a popup sign-in's callback to the page that opened it
@@ -344,11 +461,12 @@ pub fn relay_to_opener(callback: &Callback) -> bool {
     let Ok(origin) = window.location().origin() else {
         return false;
     };
-    let message = serde_json::json!({"type": POPUP_MESSAGE, "callback": callback});
-    let message = js_sys::JSON::parse(&message.to_string()).unwrap_or(JsValue::NULL);
+    let message = Object::new()
+        .with("type", POPUP_MESSAGE)
+        .with("callback", callback.to_json());
     let opener: web_sys::Window = opener.unchecked_into();
     // The target origin is this page's own: a foreign opener receives nothing.
-    if opener.post_message(&message, &origin).is_err() {
+    if opener.post_message(message.value(), &origin).is_err() {
         return false;
     }
     let _ = window.close();
@@ -377,13 +495,6 @@ pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure
     use std::rc::Rc;
     use wasm_bindgen::closure::Closure;
 
-    #[derive(Deserialize)]
-    struct Message {
-        #[serde(rename = "type")]
-        kind: String,
-        callback: Callback,
-    }
-
     let window = window()?;
     let origin = window.location().origin().unwrap_or_default();
     let resolver: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
@@ -410,14 +521,13 @@ pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure
             if event.origin() != origin || !from_popup {
                 return;
             }
-            let text = js_sys::JSON::stringify(&event.data())
-                .ok()
-                .and_then(|text| text.as_string())
-                .unwrap_or_default();
-            if let Ok(message) = serde_json::from_str::<Message>(&text)
-                && message.kind == POPUP_MESSAGE
+            let Some(message) = Object::from_value(event.data()) else {
+                return;
+            };
+            if message.string("type").as_deref() == Some(POPUP_MESSAGE)
+                && let Some(callback) = message.object("callback")
             {
-                *received.borrow_mut() = Some(message.callback);
+                *received.borrow_mut() = Some(Callback::from_json(&callback));
                 finish();
             }
         })
@@ -495,11 +605,11 @@ pub async fn complete(
 ) -> Result<Session, Failure> {
     let storage = storage()?;
     let key = pending_key(tenant);
-    let pending: Option<Pending> = storage
+    let pending = storage
         .get_item(&key)
         .ok()
         .flatten()
-        .and_then(|text| serde_json::from_str(&text).ok());
+        .and_then(|text| Pending::from_json(&Object::parse(&text)?));
     let _ = storage.remove_item(&key);
     let pending = pending.ok_or(Failure::StateMismatch)?;
     if callback.state.as_deref() != Some(pending.state.as_str()) {
@@ -521,18 +631,22 @@ pub async fn complete(
         encode(&pending.verifier)
     );
     let response = post_form(&discovery.token_endpoint, &body).await?;
-    let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
+    let tokens = Tokens::from_json(&read_json(&discovery.token_endpoint, response).await?)
+        .ok_or_else(|| unexpected(&discovery.token_endpoint))?;
     let id_token = tokens
         .id_token
         .ok_or_else(|| Failure::InvalidToken("the token endpoint sent no ID token".into()))?;
-    let jwks: Value = fetch_json(&discovery.jwks_uri).await?;
-    let checked = check_id_token(&serde_json::json!({
-        "id_token": id_token,
-        "jwks": jwks,
-        "issuer": discovery.issuer,
-        "client_id": config.client_id,
-        "nonce": pending.nonce,
-    }))
+    // The key set goes to the ID-token module as text: the verifier reads
+    // it with its own strict parser.
+    let jwks = fetch_text(&discovery.jwks_uri).await?;
+    let checked = check_id_token(
+        &Object::new()
+            .with("id_token", id_token.as_str())
+            .with("jwks", jwks)
+            .with("issuer", discovery.issuer.as_str())
+            .with("client_id", config.client_id.as_str())
+            .with("nonce", pending.nonce.as_str()),
+    )
     .await?;
     Ok(Session {
         id_token,
@@ -554,61 +668,61 @@ extern "C" {
     fn check_id_token_in_module(request: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// The ID-token module's answer (see `tessera_widget_id_token::check_id_token`).
-#[derive(Deserialize)]
-struct IdTokenAnswer {
-    #[serde(default)]
-    checked: Option<CheckedIdToken>,
-    #[serde(default)]
-    refused: Option<IdTokenRefusal>,
-}
-
-#[derive(Deserialize)]
+/// A verified ID token as the ID-token module returns it.
 struct CheckedIdToken {
     subject: String,
     expires_at: f64,
-    claims: serde_json::Map<String, Value>,
-}
-
-#[derive(Deserialize)]
-struct IdTokenRefusal {
-    kind: String,
-    message: String,
+    /// The claims object's text, personal data already removed.
+    claims: String,
 }
 
 /// Checks the ID token in the second wasm module: signature, `iss`, `aud`,
-/// time claims and nonce; personal-data claims come back removed.
-async fn check_id_token(request: &Value) -> Result<CheckedIdToken, Failure> {
+/// time claims and nonce; personal-data claims come back removed. Its
+/// answer is `{"checked": {subject, expires_at, claims}}` or
+/// `{"refused": {kind, message}}` (see `tessera_widget_id_token`).
+async fn check_id_token(request: &Object) -> Result<CheckedIdToken, Failure> {
     let unavailable =
         || Failure::IdpUnavailable("the ID-token check could not be loaded from the server".into());
-    let promise = check_id_token_in_module(&request.to_string()).map_err(|_| unavailable())?;
+    let promise = check_id_token_in_module(&request.text()).map_err(|_| unavailable())?;
     let answer = JsFuture::from(promise)
         .await
         .map_err(|_| unavailable())?
         .as_string()
-        .and_then(|text| serde_json::from_str::<IdTokenAnswer>(&text).ok())
+        .and_then(|text| Object::parse(&text))
         .ok_or_else(unavailable)?;
-    match (answer.checked, answer.refused) {
-        (Some(checked), None) => Ok(checked),
-        (_, Some(refused)) => Err(match refused.kind.as_str() {
-            "clock_skew" => Failure::ClockSkew,
-            "configuration" => Failure::Configuration(refused.message),
-            _ => Failure::InvalidToken(refused.message),
-        }),
-        (None, None) => Err(unavailable()),
+    if let Some(refused) = answer.object("refused") {
+        let message = refused.string("message").unwrap_or_default();
+        return Err(match refused.string("kind").as_deref() {
+            Some("clock_skew") => Failure::ClockSkew,
+            Some("configuration") => Failure::Configuration(message),
+            _ => Failure::InvalidToken(message),
+        });
     }
+    let checked = answer.object("checked").ok_or_else(unavailable)?;
+    Ok(CheckedIdToken {
+        subject: checked.string("subject").ok_or_else(unavailable)?,
+        expires_at: checked.number("expires_at").ok_or_else(unavailable)?,
+        claims: checked.object("claims").ok_or_else(unavailable)?.text(),
+    })
 }
 
 /// What a token endpoint answers.
-#[derive(Deserialize)]
 struct Tokens {
-    #[serde(default)]
     id_token: Option<String>,
     access_token: String,
-    #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default)]
     expires_in: Option<f64>,
+}
+
+impl Tokens {
+    fn from_json(document: &Object) -> Option<Tokens> {
+        Some(Tokens {
+            id_token: document.string("id_token"),
+            access_token: document.string("access_token")?,
+            refresh_token: document.string("refresh_token"),
+            expires_in: document.number("expires_in"),
+        })
+    }
 }
 
 async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Failure> {
@@ -648,7 +762,8 @@ pub async fn refresh_tokens(
     if response.status() == 400 || response.status() == 401 {
         return Err(Failure::SessionExpired);
     }
-    let tokens: Tokens = read_json(&discovery.token_endpoint, response).await?;
+    let tokens = Tokens::from_json(&read_json(&discovery.token_endpoint, response).await?)
+        .ok_or_else(|| unexpected(&discovery.token_endpoint))?;
     let lifetime = tokens.expires_in.unwrap_or(300.0).clamp(30.0, 86_400.0);
     Ok(Session {
         // The first ID token stays: it is the one that was verified, and the
@@ -701,9 +816,7 @@ pub fn remember(tenant: &str, config: &TenantConfig, session: Option<&Session>) 
     let Ok(storage) = storage() else { return };
     match session {
         Some(session) if config.token_storage == "session_storage" => {
-            if let Ok(text) = serde_json::to_string(session) {
-                let _ = storage.set_item(&session_key(tenant), &text);
-            }
+            let _ = storage.set_item(&session_key(tenant), &session.to_json().text());
         }
         _ => {
             let _ = storage.remove_item(&session_key(tenant));
@@ -717,8 +830,9 @@ pub fn remembered(tenant: &str, config: &TenantConfig) -> Option<Session> {
         return None;
     }
     let storage = storage().ok()?;
-    let session: Session =
-        serde_json::from_str(&storage.get_item(&session_key(tenant)).ok()??).ok()?;
+    let session = Session::from_json(&Object::parse(
+        &storage.get_item(&session_key(tenant)).ok()??,
+    )?)?;
     if session.expires_at <= now_seconds() as f64 {
         let _ = storage.remove_item(&session_key(tenant));
         return None;
@@ -745,7 +859,8 @@ mod tests {
             .get_item(&pending_key(tenant))
             .expect("readable")
             .expect("the pending sign-in is stored");
-        serde_json::from_str(&text).expect("stored as JSON")
+        Pending::from_json(&Object::parse(&text).expect("stored as JSON"))
+            .expect("a pending sign-in")
     }
 
     #[wasm_bindgen_test]
@@ -915,5 +1030,43 @@ mod tests {
                 .get_item(&session_key(tenant)),
             Ok(None)
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn tenant_configuration_needs_issuer_and_client_and_defaults_to_openid_alone() {
+        let read = |text: &str| TenantConfig::from_json(&Object::parse(text).expect("JSON"));
+        assert!(read(r#"{"client_id": "shop"}"#).is_none(), "no issuer");
+        assert!(
+            read(r#"{"issuer": "https://idp.example.test"}"#).is_none(),
+            "no client"
+        );
+        let config = read(
+            r#"{"issuer": "https://idp.example.test", "client_id": "shop",
+                "providers": [{"label": "Bank", "hint_parameter": "idp_hint", "hint_value": "bank"},
+                              {"label": "half a provider"}]}"#,
+        )
+        .expect("enough to sign in");
+        assert_eq!(config.scopes, ["openid"]);
+        assert_eq!(config.token_storage, "");
+        assert!(config.allowed_origins.is_empty());
+        assert_eq!(
+            config.providers.len(),
+            1,
+            "the incomplete provider is left out"
+        );
+        assert_eq!(config.providers[0].hint_value, "bank");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_session_reads_back_as_it_was_written() {
+        let mut written = session("access", Some("refresh"), 600.0);
+        written.claims = r#"{"tier":"gold","roles":["buyer"]}"#.into();
+        let read = Session::from_json(&Object::parse(&written.to_json().text()).expect("JSON"))
+            .expect("a session");
+        assert_eq!(read, written);
+        let mut without_refresh = written.clone();
+        without_refresh.refresh_token = None;
+        let read = Session::from_json(&without_refresh.to_json()).expect("a session");
+        assert_eq!(read.refresh_token, None);
     }
 }

@@ -13,17 +13,16 @@
 //! long as the page lives; nothing goes to localStorage.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::json::Object;
 use crate::oidc::{self, Discovery, Failure, Session, TenantConfig};
 
 /// How long a tab waits for another tab to say it already rotated a token.
@@ -31,30 +30,64 @@ const ANSWER_WAIT_MILLISECONDS: i32 = 150;
 
 /// A message between tabs: without `session`, "has anyone rotated the token
 /// with this fingerprint?"; with it, "I rotated it, here is what replaced
-/// it". (A plain struct: serde's tagged enums cost kilobytes of wasm.)
-#[derive(Debug, Serialize, Deserialize)]
+/// it".
+#[derive(Debug)]
 struct Message {
     old: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     session: Option<Session>,
+}
+
+impl Message {
+    fn text(&self) -> String {
+        let message = Object::new().with("old", self.old.as_str());
+        match &self.session {
+            Some(session) => message.with("session", session.to_json()),
+            None => message,
+        }
+        .text()
+    }
+
+    fn parse(text: &str) -> Option<Message> {
+        let message = Object::parse(text)?;
+        Some(Message {
+            old: message.string("old")?,
+            session: match message.object("session") {
+                Some(session) => Some(Session::from_json(&session)?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// A few entries keyed by text: a list, smaller in wasm than a hash map.
+type Table<T> = Vec<(String, T)>;
+
+fn look_up<T: Clone>(table: &Table<T>, key: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(known, _)| known == key)
+        .map(|(_, value)| value.clone())
+}
+
+fn put<T>(table: &mut Table<T>, key: String, value: T) {
+    table.retain(|(known, _)| *known != key);
+    table.push((key, value));
 }
 
 thread_local! {
     /// Rotations this page made or heard of: old fingerprint to new session.
-    static ROTATIONS: RefCell<HashMap<String, Session>> = RefCell::new(HashMap::new());
-    static CHANNELS: RefCell<HashMap<String, web_sys::BroadcastChannel>> = RefCell::new(HashMap::new());
+    static ROTATIONS: RefCell<Table<Session>> = const { RefCell::new(Vec::new()) };
+    static CHANNELS: RefCell<Table<web_sys::BroadcastChannel>> = const { RefCell::new(Vec::new()) };
 }
 
 fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
-    if let Ok(text) = serde_json::to_string(message) {
-        let _ = channel.post_message(&JsValue::from_str(&text));
-    }
+    let _ = channel.post_message(&JsValue::from_str(&message.text()));
 }
 
 /// The channel this page's widgets of `tenant` share with other tabs,
 /// opened (and listened to) on first use.
 fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
-    if let Some(channel) = CHANNELS.with_borrow(|channels| channels.get(tenant).cloned()) {
+    if let Some(channel) = CHANNELS.with_borrow(|channels| look_up(channels, tenant)) {
         return Some(channel);
     }
     let channel = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}")).ok()?;
@@ -64,9 +97,9 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<Message>(&text) {
-                Ok(Message { old, session: None }) => {
-                    let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
+            match Message::parse(&text) {
+                Some(Message { old, session: None }) => {
+                    let known = ROTATIONS.with_borrow(|rotations| look_up(rotations, &old));
                     if let Some(session) = known {
                         post(
                             &replies,
@@ -77,19 +110,19 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
                         );
                     }
                 }
-                Ok(Message {
+                Some(Message {
                     old,
                     session: Some(session),
                 }) => {
-                    ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
+                    ROTATIONS.with_borrow_mut(|rotations| put(rotations, old, session));
                 }
-                Err(_) => {}
+                None => {}
             }
         });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The listener lives as long as the page.
     on_message.forget();
-    CHANNELS.with_borrow_mut(|channels| channels.insert(tenant.to_owned(), channel.clone()));
+    CHANNELS.with_borrow_mut(|channels| put(channels, tenant.to_owned(), channel.clone()));
     Some(channel)
 }
 
@@ -170,7 +203,7 @@ pub async fn refresh(
     let lock = format!("tessera-refresh:{tenant}:{old}");
     let (config, discovery, current) = (config.clone(), discovery.clone(), current.clone());
     let work: Work = Box::pin(async move {
-        let known = || ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
+        let known = || ROTATIONS.with_borrow(|rotations| look_up(rotations, &old));
         if let Some(session) = known() {
             return Ok(session);
         }
@@ -188,7 +221,7 @@ pub async fn refresh(
             }
         }
         let session = oidc::refresh_tokens(&config, &discovery, &current).await?;
-        ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old.clone(), session.clone()));
+        ROTATIONS.with_borrow_mut(|rotations| put(rotations, old.clone(), session.clone()));
         if let Some(channel) = &channel {
             post(
                 channel,
@@ -257,18 +290,18 @@ mod tests {
         // The other tab: answers the question about refresh-1 with its rotation.
         let other_tab = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
             .expect("a BroadcastChannel");
-        let answer = serde_json::to_string(&Message {
+        let answer = Message {
             old: old.clone(),
             session: Some(rotated.clone()),
-        })
-        .expect("JSON");
+        }
+        .text();
         let replies = other_tab.clone();
         let on_question = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let asked = event
                     .data()
                     .as_string()
-                    .and_then(|text| serde_json::from_str::<Message>(&text).ok());
+                    .and_then(|text| Message::parse(&text));
                 if asked.is_some_and(|message| message.session.is_none() && message.old == old) {
                     let _ = replies.post_message(&JsValue::from_str(&answer));
                 }

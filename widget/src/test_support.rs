@@ -65,7 +65,7 @@ pub fn session(access_token: &str, refresh_token: Option<&str>, lifetime_seconds
         id_token: "header.payload.signature".into(),
         access_token: access_token.into(),
         subject: "pseudonymous-subject".into(),
-        claims: serde_json::Map::new(),
+        claims: "{}".into(),
         expires_at: crate::oidc::now_seconds() as f64 + lifetime_seconds,
         refresh_token: refresh_token.map(Into::into),
     }

@@ -9,7 +9,7 @@
 //! the expiry and the claims with every personal-data claim removed.
 //!
 //! It is not a general verifier (the npm package `@tessera/verifier` is) and
-//! does no I/O: the widget fetches the key set and passes it in.
+//! does no I/O: the widget fetches the key set and passes its text in.
 //!
 //! The interface is one JSON text in, one JSON text out ([`check_id_token`]),
 //! so that the first module needs no bindings for this one's types.
@@ -26,8 +26,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 pub struct Request {
     /// The compact ID token from the token endpoint.
     pub id_token: String,
-    /// The IdP's JWKS document, as fetched from its `jwks_uri`.
-    pub jwks: Value,
+    /// The IdP's JWKS document as fetched from its `jwks_uri`, unparsed:
+    /// the verifier's strict reader parses it (duplicate members refused).
+    pub jwks: String,
     /// The issuer the discovery document names.
     pub issuer: String,
     /// The tenant's client id: the token's audience.
@@ -76,7 +77,7 @@ fn now_seconds() -> i64 {
 /// a `sub`, and the nonce of this sign-in.
 pub async fn check(request: Request) -> Result<Checked, Refusal> {
     let key_set =
-        KeySet::from_value(request.jwks).map_err(|error| Refusal::invalid(error.to_string()))?;
+        KeySet::from_json(&request.jwks).map_err(|error| Refusal::invalid(error.to_string()))?;
     let configuration = |message: String| Refusal {
         kind: "configuration",
         message,

@@ -118,7 +118,7 @@ async fn check(
     change(&mut claims);
     let mut request = json!({
         "id_token": signed(&key, &claims).await,
-        "jwks": {"keys": [jwk]},
+        "jwks": json!({"keys": [jwk]}).to_string(),
         "issuer": ISSUER,
         "client_id": CLIENT_ID,
         "nonce": NONCE,
@@ -201,7 +201,7 @@ async fn a_token_signed_by_a_key_outside_the_key_set_is_refused() {
     let (_, other_jwk) = key_pair().await;
     check(
         |_| {},
-        move |request| request["jwks"] = json!({"keys": [other_jwk]}),
+        move |request| request["jwks"] = json!(json!({"keys": [other_jwk]}).to_string()),
         refused_as("invalid_token", "signature"),
     )
     .await;
