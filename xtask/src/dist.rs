@@ -74,6 +74,32 @@ fn optimized_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
     Ok(optimized)
 }
 
+/// Minifies a shipped script in place with esbuild (from the workspace's
+/// package-lock.json, installed by `cargo xtask setup`): the wasm-bindgen
+/// glue and the loader are written for people, and every page view
+/// downloads them.
+fn minify(script: &Path) -> anyhow::Result<()> {
+    let esbuild = Path::new("node_modules/.bin/esbuild");
+    anyhow::ensure!(
+        esbuild.exists(),
+        "{} is missing: run `cargo xtask setup` (npm ci) first",
+        esbuild.display()
+    );
+    let path = script.to_string_lossy().into_owned();
+    step(&format!("esbuild --minify {path}"));
+    run_program(
+        &esbuild.to_string_lossy(),
+        &[
+            path.as_str(),
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+            &format!("--outfile={path}"),
+        ],
+    )
+}
+
 /// The first 10 hex digits of a file's SHA-256, for content-hashed names.
 fn content_hash(bytes: &[u8]) -> String {
     use sha2::Sha256;
@@ -171,6 +197,9 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
             &serde_json::to_string(std::str::from_utf8(&css)?)?,
         );
     std::fs::write(out.join("tessera.single.js"), format!("{glue}\n{single}"))?;
+    for script in ["tessera.js", "tessera.single.js"] {
+        minify(&out.join(script))?;
+    }
     let mut artifacts = Vec::new();
     for file in [
         "tessera.js".to_owned(),
