@@ -588,11 +588,10 @@ async fn prepare(
 ) -> Result<(Texts, TenantConfig), (Option<Texts>, Failure)> {
     const TEXTS: &str = "the tenant's texts";
     const CONFIGURATION: &str = "the tenant's configuration";
-    let (texts, config) = futures::future::join(
-        oidc::fetched_json(TEXTS, texts),
-        oidc::fetched_json(CONFIGURATION, config),
-    )
-    .await;
+    // Both fetches are already running (the loader started them): awaiting
+    // one after the other waits no longer than awaiting both at once.
+    let texts = oidc::fetched_json(TEXTS, texts).await;
+    let config = oidc::fetched_json(CONFIGURATION, config).await;
     let texts = texts
         .and_then(|document| Texts::from_json(&document).ok_or_else(|| oidc::unexpected(TEXTS)));
     let config = config.and_then(|document| {

@@ -7,8 +7,6 @@
 //! Only the transient `state`, `nonce` and PKCE verifier survive the redirect
 //! (in sessionStorage, removed on return); tokens stay in memory.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -305,7 +303,7 @@ fn random_text() -> Result<String, Failure> {
         .crypto()
         .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes))
         .map_err(|_| Failure::Configuration("crypto.getRandomValues is not available".into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    base64url(&bytes)
 }
 
 async fn sha256(text: &str) -> Result<Vec<u8>, Failure> {
@@ -323,6 +321,24 @@ async fn sha256(text: &str) -> Result<Vec<u8>, Failure> {
     .await
     .map_err(|_| Failure::Configuration("SHA-256 failed".into()))?;
     Ok(js_sys::Uint8Array::new(&digest).to_vec())
+}
+
+/// Base64url without padding (RFC 4648 section 5), through the browser's
+/// `btoa`: it takes a "binary string" of one character per byte.
+fn base64url(bytes: &[u8]) -> Result<String, Failure> {
+    let binary: String = bytes.iter().map(|&byte| char::from(byte)).collect();
+    let encoded = window()?
+        .btoa(&binary)
+        .map_err(|_| Failure::Configuration("btoa refused the bytes".into()))?;
+    Ok(encoded
+        .chars()
+        .filter(|&character| character != '=')
+        .map(|character| match character {
+            '+' => '-',
+            '/' => '_',
+            other => other,
+        })
+        .collect())
 }
 
 fn storage() -> Result<web_sys::Storage, Failure> {
@@ -381,7 +397,7 @@ pub async fn authorization_url(
         verifier: random_text()? + &random_text()?,
         redirect_uri: redirect_uri(config)?,
     };
-    let challenge = URL_SAFE_NO_PAD.encode(sha256(&pending.verifier).await?);
+    let challenge = base64url(&sha256(&pending.verifier).await?)?;
     let mut url = format!(
         "{}?response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method=S256&ui_locales={}",
         discovery.authorization_endpoint,
@@ -864,12 +880,27 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn base64url_is_rfc_4648_section_5_without_padding() {
+        for (bytes, expected) in [
+            (&b""[..], ""),
+            (b"f", "Zg"),
+            (b"fo", "Zm8"),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg"),
+            (&[0xfb, 0xff], "-_8"),
+            (&[0x00, 0x80, 0xfe], "AID-"),
+        ] {
+            assert_eq!(base64url(bytes).expect("btoa"), expected, "{bytes:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
     async fn pkce_challenge_matches_rfc_7636_appendix_b() {
         let digest = sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
             .await
             .expect("WebCrypto digests");
         assert_eq!(
-            URL_SAFE_NO_PAD.encode(digest),
+            base64url(&digest).expect("btoa"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
@@ -905,7 +936,7 @@ mod tests {
             ("nonce", first.nonce.clone()),
             (
                 "code_challenge",
-                URL_SAFE_NO_PAD.encode(sha256(&first.verifier).await.expect("a digest")),
+                base64url(&sha256(&first.verifier).await.expect("a digest")).expect("btoa"),
             ),
         ];
         for (name, value) in expected {
