@@ -106,13 +106,13 @@ async function open(path, locale = 'en-US') {
   return { tab, errors, requested };
 }
 
-const idTokenModule = (path) => /\/tessera-id-token-[0-9a-f]+\.wasm$/.test(path);
+const sessionModule = (path) => /\/tessera-session-[0-9a-f]+\.wasm$/.test(path);
 
 test('the loader pins the wasm with the integrity the manifest publishes', () => {
   const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
   const loader = readFileSync(join(widgetDir, 'tessera.js'), 'utf8');
   const modules = Object.keys(manifest.files).filter((name) => name.endsWith('.wasm'));
-  assert.equal(modules.length, 2, 'the first module and the ID-token module');
+  assert.equal(modules.length, 2, 'the first module and the session module');
   for (const wasm of modules) {
     assert.ok(loader.includes(manifest.files[wasm].integrity), `the integrity of ${wasm} is in the loader`);
   }
@@ -138,7 +138,7 @@ test('renders in its shadow root, immune to the host page CSS, clickable', async
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(errors, []);
   assert.ok(requested.some((path) => /\/tessera-[0-9a-f]+\.wasm$/.test(path)), requested.join(' '));
-  assert.ok(!requested.some(idTokenModule), 'a signed-out page does not fetch the ID-token module');
+  assert.ok(!requested.some(sessionModule), 'a signed-out page does not fetch the session module');
   // The click reaches the widget through Leptos's delegated events: it starts
   // the sign-in, which leaves for the IdP with PKCE S256.
   await button.click();
@@ -223,11 +223,11 @@ test('signs in against the development issuer and hands the page a passport with
   // The development issuer's page: the default demo user, Allow.
   await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
   assert.match(await tab.content(), /Ada Lovelace/);
-  assert.ok(!requested.some(idTokenModule), 'the ID-token module waits for the return');
+  assert.ok(!requested.some(sessionModule), 'the session module waits for the return');
   await tab.locator('button.allow').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'), null, { timeout: 15_000 });
-  assert.equal(requested.filter(idTokenModule).length, 1, 'the return fetches the ID-token module once');
+  assert.equal(requested.filter(sessionModule).length, 1, 'the return fetches the session module once');
   const login = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:login');
   assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
   assert.ok(login.detail.expiresAt > Date.now() / 1000);

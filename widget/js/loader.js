@@ -6,15 +6,16 @@
 const TESSERA_WASM = '__TESSERA_WASM__';
 const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
 const TESSERA_CSS = '__TESSERA_CSS__';
-// The ID-token module: fetched only when a sign-in returns with a code, so a
-// visitor who never signs in never downloads the verifier.
-const TESSERA_ID_TOKEN_WASM = '__TESSERA_ID_TOKEN_WASM__';
-const TESSERA_ID_TOKEN_WASM_INTEGRITY = '__TESSERA_ID_TOKEN_WASM_INTEGRITY__';
+// The session module (code exchange, ID-token check, refresh rotation):
+// fetched only when a sign-in returns or a session must be renewed, so a
+// visitor who never signs in never downloads it.
+const TESSERA_SESSION_WASM = '__TESSERA_SESSION_WASM__';
+const TESSERA_SESSION_WASM_INTEGRITY = '__TESSERA_SESSION_WASM_INTEGRITY__';
 // In the single-file variant (`tessera.single.js`) the wasm (base64) and the
 // widget's stylesheet are inlined here, so one file, pinned by one integrity
 // value, carries everything; in the standard build both are empty strings.
 const TESSERA_INLINE_WASM = __TESSERA_INLINE_WASM__;
-const TESSERA_INLINE_ID_TOKEN_WASM = __TESSERA_INLINE_ID_TOKEN_WASM__;
+const TESSERA_INLINE_SESSION_WASM = __TESSERA_INLINE_SESSION_WASM__;
 const TESSERA_INLINE_CSS = __TESSERA_INLINE_CSS__;
 let tesseraInlineSheet;
 
@@ -32,33 +33,34 @@ function tesseraWasmSource(inline, name, integrity) {
     : fetch(new URL(name, import.meta.url), { integrity, credentials: 'omit', mode: 'cors' });
 }
 
-// The ID-token module, loaded once. A failed load is retried on the next
-// sign-in rather than remembered.
-let tesseraIdTokenReady;
-function tesseraIdTokenLoad() {
-  tesseraIdTokenReady ??= tesseraIdTokenModule({
-    module_or_path: tesseraWasmSource(TESSERA_INLINE_ID_TOKEN_WASM, TESSERA_ID_TOKEN_WASM, TESSERA_ID_TOKEN_WASM_INTEGRITY),
+// The session module, loaded once. A failed load is retried on the next
+// request rather than remembered.
+let tesseraSessionReady;
+function tesseraSessionLoad() {
+  tesseraSessionReady ??= tesseraSessionModule({
+    module_or_path: tesseraWasmSource(TESSERA_INLINE_SESSION_WASM, TESSERA_SESSION_WASM, TESSERA_SESSION_WASM_INTEGRITY),
   }).catch((error) => {
-    tesseraIdTokenReady = undefined;
+    tesseraSessionReady = undefined;
     throw error;
   });
-  return tesseraIdTokenReady;
+  return tesseraSessionReady;
 }
 
-// Called by the first module (its `check_id_token_in_module`) with a JSON
-// request; answers the ID-token module's JSON.
-function tesseraCheckIdToken(request) {
-  return tesseraIdTokenLoad().then(() => tesseraIdTokenModule.checkIdToken(request));
+// Called by the first module (its `session_module`) with an operation
+// (`completeSignIn`, `refreshSession`) and a JSON request; answers the
+// session module's JSON.
+function tesseraSession(operation, request) {
+  return tesseraSessionLoad().then(() => tesseraSessionModule[operation](request));
 }
 
 // A redirect sign-in returning to this page (a code, a state that is not a
-// popup's, and a sign-in this tab started): the ID-token module is fetched
-// now, side by side with the first one, instead of after the code exchange.
+// popup's, and a sign-in this tab started): the session module is fetched
+// now, side by side with the first one, instead of after it.
 try {
   const query = new URLSearchParams(location.search);
   const started = Object.keys(sessionStorage).some((key) => key.startsWith('tessera.pending.'));
   if (started && query.has('code') && !(query.get('state') || 'popup.').startsWith('popup.')) {
-    tesseraIdTokenLoad().catch(() => {});
+    tesseraSessionLoad().catch(() => {});
   }
 } catch {
   // Storage blocked: the module is fetched when the code is exchanged.

@@ -4,9 +4,12 @@
 //! The loader (`js/loader.js`, built into `dist/widget/tessera.js`) defines the
 //! custom element, opens the shadow root, links the tenant's `theme.css` and
 //! the widget's own stylesheet from the server, and calls [`mount`] with a
-//! container inside the shadow root. This crate runs the sign-in
-//! (`oidc`: Authorization Code + PKCE against the tenant's IdP, the ID token
-//! checked by `tessera-verifier`), renders in the tenant's language and
+//! container inside the shadow root. This crate starts the sign-in
+//! (`oidc`: Authorization Code + PKCE against the tenant's IdP) and takes
+//! the callback; the code exchange, the ID-token check with
+//! `tessera-verifier` and refresh-token rotation run in the session module
+//! (`tessera-widget-session`), a second wasm module the loader fetches only
+//! when they are needed. It renders in the tenant's language and
 //! direction without inline styles, and hands the page a passport of
 //! non-personal claims through events and `element.passport`, never the
 //! tokens' personal data. Nothing throws into the host page: every failure
@@ -14,7 +17,6 @@
 
 mod json;
 mod oidc;
-mod refresh;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod test_support;
 
@@ -318,7 +320,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                     let current = session.get_untracked()?;
                     let outcome = match context.discovery.get().await {
                         Ok(discovery) if current.refresh_token.is_some() => {
-                            refresh::refresh(&context.tenant, &context.config, &discovery, &current)
+                            oidc::refresh(&context.tenant, &context.config, &discovery, &current)
                                 .await
                         }
                         _ => Err(Failure::SessionExpired),
@@ -337,7 +339,6 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 })
             })
         };
-        refresh::listen(&context.tenant);
         KEEPERS.with_borrow_mut(|keepers| {
             keepers.push(Keeper {
                 tenant: context.tenant.clone(),

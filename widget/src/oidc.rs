@@ -1,8 +1,8 @@
 //! OpenID Connect for a public client in the browser: discovery, the
-//! Authorization Code flow with PKCE S256, the token exchange, and the ID
-//! token check, which runs in the second wasm module
-//! (`tessera-widget-id-token`, `tessera-verifier` through WebCrypto) that
-//! the loader fetches only when a sign-in returns.
+//! Authorization Code flow with PKCE S256, and the callback. The code
+//! exchange, the ID-token check and refresh-token rotation run in the
+//! second wasm module (`tessera-widget-session`), which the loader fetches
+//! only when a sign-in returns or a session must be renewed.
 //!
 //! Only the transient `state`, `nonce` and PKCE verifier survive the redirect
 //! (in sessionStorage, removed on return); tokens stay in memory.
@@ -247,17 +247,11 @@ pub fn now_seconds() -> i64 {
 /// GETs a JSON object; network failures are the IdP's (or server's)
 /// unavailability.
 pub async fn fetch_json(url: &str) -> Result<Object, Failure> {
-    let text = fetch_text(url).await?;
-    Object::parse(&text).ok_or_else(|| unexpected(url))
-}
-
-/// GETs a document's text.
-async fn fetch_text(url: &str) -> Result<String, Failure> {
     let response: web_sys::Response = JsFuture::from(window()?.fetch_with_str(url))
         .await
         .map_err(|_| Failure::IdpUnavailable(format!("cannot reach {url}")))?
         .unchecked_into();
-    read_text(url, response).await
+    read_json(url, response).await
 }
 
 /// The failure for a document that is not what the widget expects.
@@ -639,67 +633,57 @@ pub async fn complete(
         });
     }
     let code = callback.code.ok_or(Failure::StateMismatch)?;
-    let body = format!(
-        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}",
-        encode(&code),
-        encode(&pending.redirect_uri),
-        encode(&config.client_id),
-        encode(&pending.verifier)
-    );
-    let response = post_form(&discovery.token_endpoint, &body).await?;
-    let tokens = Tokens::from_json(&read_json(&discovery.token_endpoint, response).await?)
-        .ok_or_else(|| unexpected(&discovery.token_endpoint))?;
-    let id_token = tokens
-        .id_token
-        .ok_or_else(|| Failure::InvalidToken("the token endpoint sent no ID token".into()))?;
-    // The key set goes to the ID-token module as text: the verifier reads
-    // it with its own strict parser.
-    let jwks = fetch_text(&discovery.jwks_uri).await?;
-    let checked = check_id_token(
+    in_session_module(
+        "completeSignIn",
         &Object::new()
-            .with("id_token", id_token.as_str())
-            .with("jwks", jwks)
+            .with("token_endpoint", discovery.token_endpoint.as_str())
+            .with("jwks_uri", discovery.jwks_uri.as_str())
             .with("issuer", discovery.issuer.as_str())
             .with("client_id", config.client_id.as_str())
-            .with("nonce", pending.nonce.as_str()),
+            .with("code", code)
+            .with("redirect_uri", pending.redirect_uri)
+            .with("verifier", pending.verifier)
+            .with("nonce", pending.nonce),
     )
-    .await?;
-    Ok(Session {
-        id_token,
-        access_token: tokens.access_token,
-        subject: checked.subject,
-        claims: checked.claims,
-        expires_at: checked.expires_at,
-        refresh_token: tokens.refresh_token,
-    })
+    .await
+}
+
+/// A fresh session for `current`, from the session module: one another tab
+/// already rotated to, or a rotation of its refresh token made here under
+/// the token's Web Lock. A refused refresh ends the session.
+pub async fn refresh(
+    tenant: &str,
+    config: &TenantConfig,
+    discovery: &Discovery,
+    current: &Session,
+) -> Result<Session, Failure> {
+    in_session_module(
+        "refreshSession",
+        &Object::new()
+            .with("tenant", tenant)
+            .with("token_endpoint", discovery.token_endpoint.as_str())
+            .with("client_id", config.client_id.as_str())
+            .with("session", current.to_json()),
+    )
+    .await
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// The loader's `tesseraCheckIdToken`: fetches and instantiates the
-    /// ID-token module (`tessera-widget-id-token`) on first use and calls its
-    /// `checkIdToken`. The name resolves in the module that carries both
-    /// this glue and the loader (`dist/widget/tessera.js`).
-    #[wasm_bindgen(js_name = tesseraCheckIdToken, catch)]
-    fn check_id_token_in_module(request: &str) -> Result<js_sys::Promise, JsValue>;
+    /// The loader's `tesseraSession`: fetches and instantiates the session
+    /// module (`tessera-widget-session`) on first use and calls its export
+    /// `operation` with a JSON request. The name resolves in the module that
+    /// carries both this glue and the loader (`dist/widget/tessera.js`).
+    #[wasm_bindgen(js_name = tesseraSession, catch)]
+    fn session_module(operation: &str, request: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// A verified ID token as the ID-token module returns it.
-struct CheckedIdToken {
-    subject: String,
-    expires_at: f64,
-    /// The claims object's text, personal data already removed.
-    claims: String,
-}
-
-/// Checks the ID token in the second wasm module: signature, `iss`, `aud`,
-/// time claims and nonce; personal-data claims come back removed. Its
-/// answer is `{"checked": {subject, expires_at, claims}}` or
-/// `{"refused": {kind, message}}` (see `tessera_widget_id_token`).
-async fn check_id_token(request: &Object) -> Result<CheckedIdToken, Failure> {
+/// Asks the session module: its answer is `{"session": Session}` or
+/// `{"refused": {kind, message}}` (see `tessera_widget_session`).
+async fn in_session_module(operation: &str, request: &Object) -> Result<Session, Failure> {
     let unavailable =
-        || Failure::IdpUnavailable("the ID-token check could not be loaded from the server".into());
-    let promise = check_id_token_in_module(&request.text()).map_err(|_| unavailable())?;
+        || Failure::IdpUnavailable("the session module could not be loaded from the server".into());
+    let promise = session_module(operation, &request.text()).map_err(|_| unavailable())?;
     let answer = JsFuture::from(promise)
         .await
         .map_err(|_| unavailable())?
@@ -711,99 +695,15 @@ async fn check_id_token(request: &Object) -> Result<CheckedIdToken, Failure> {
         return Err(match refused.string("kind").as_deref() {
             Some("clock_skew") => Failure::ClockSkew,
             Some("configuration") => Failure::Configuration(message),
+            Some("idp_unavailable") => Failure::IdpUnavailable(message),
+            Some("session_expired") => Failure::SessionExpired,
             _ => Failure::InvalidToken(message),
         });
     }
-    let checked = answer.object("checked").ok_or_else(unavailable)?;
-    Ok(CheckedIdToken {
-        subject: checked.string("subject").ok_or_else(unavailable)?,
-        expires_at: checked.number("expires_at").ok_or_else(unavailable)?,
-        claims: checked.object("claims").ok_or_else(unavailable)?.text(),
-    })
-}
-
-/// What a token endpoint answers.
-struct Tokens {
-    id_token: Option<String>,
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<f64>,
-}
-
-impl Tokens {
-    fn from_json(document: &Object) -> Option<Tokens> {
-        Some(Tokens {
-            id_token: document.string("id_token"),
-            access_token: document.string("access_token")?,
-            refresh_token: document.string("refresh_token"),
-            expires_in: document.number("expires_in"),
-        })
-    }
-}
-
-async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Failure> {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    let headers = web_sys::Headers::new().map_err(|_| Failure::Configuration("headers".into()))?;
-    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
-    init.set_headers(&headers);
-    Ok(
-        JsFuture::from(window()?.fetch_with_str_and_init(endpoint, &init))
-            .await
-            .map_err(|_| Failure::IdpUnavailable("cannot reach the token endpoint".into()))?
-            .unchecked_into(),
-    )
-}
-
-/// Rotates the session's refresh token at the token endpoint. The subject
-/// and claims stay those of the verified ID token; the access token, its
-/// lifetime and the refresh token are new. A refused refresh (the token was
-/// revoked, or already used) ends the session.
-pub async fn refresh_tokens(
-    config: &TenantConfig,
-    discovery: &Discovery,
-    session: &Session,
-) -> Result<Session, Failure> {
-    let refresh_token = session
-        .refresh_token
-        .as_deref()
-        .ok_or(Failure::SessionExpired)?;
-    let body = format!(
-        "grant_type=refresh_token&refresh_token={}&client_id={}",
-        encode(refresh_token),
-        encode(&config.client_id)
-    );
-    let response = post_form(&discovery.token_endpoint, &body).await?;
-    if response.status() == 400 || response.status() == 401 {
-        return Err(Failure::SessionExpired);
-    }
-    let tokens = Tokens::from_json(&read_json(&discovery.token_endpoint, response).await?)
-        .ok_or_else(|| unexpected(&discovery.token_endpoint))?;
-    let lifetime = tokens.expires_in.unwrap_or(300.0).clamp(30.0, 86_400.0);
-    Ok(Session {
-        // The first ID token stays: it is the one that was verified, and the
-        // hint for ending the session.
-        id_token: session.id_token.clone(),
-        access_token: tokens.access_token,
-        subject: session.subject.clone(),
-        claims: session.claims.clone(),
-        expires_at: now_seconds() as f64 + lifetime,
-        refresh_token: tokens
-            .refresh_token
-            .or_else(|| session.refresh_token.clone()),
-    })
-}
-
-/// A hex SHA-256 prefix of `text`: names a refresh token in lock names and
-/// messages between tabs without revealing it.
-pub async fn fingerprint(text: &str) -> Result<String, Failure> {
-    Ok(sha256(text)
-        .await?
-        .iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect())
+    answer
+        .object("session")
+        .and_then(|session| Session::from_json(&session))
+        .ok_or_else(unavailable)
 }
 
 /// The URL that ends the session at the IdP, when it has one.
@@ -902,14 +802,6 @@ mod tests {
         assert_eq!(
             base64url(&digest).expect("btoa"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
-
-    #[wasm_bindgen_test]
-    async fn fingerprint_is_a_hex_sha256_prefix() {
-        assert_eq!(
-            fingerprint("abc").await.expect("WebCrypto digests"),
-            "ba7816bf8f01cfea414140de5dae2223"
         );
     }
 

@@ -114,7 +114,7 @@ fn content_hash(bytes: &[u8]) -> String {
 /// loader in one module), `tessera-<hash>.wasm` and `tessera-<hash>.css`.
 fn widget() -> anyhow::Result<Vec<Artifact>> {
     let optimized = optimized_wasm("tessera-widget", "tessera_widget")?;
-    let id_token_optimized = optimized_wasm("tessera-widget-id-token", "tessera_widget_id_token")?;
+    let session_optimized = optimized_wasm("tessera-widget-session", "tessera_widget_session")?;
     let staging = Path::new("target/widget-bindgen");
     if staging.exists() {
         std::fs::remove_dir_all(staging)?;
@@ -129,20 +129,20 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .remove_producers_section(true)
         .generate(staging)
         .context("wasm-bindgen failed for the widget")?;
-    // The ID-token module's glue is a script that assigns one binding,
-    // `tesseraIdTokenModule`, so that it can sit in the same file as the
+    // The session module's glue is a script that assigns one binding,
+    // `tesseraSessionModule`, so that it can sit in the same file as the
     // first module's glue without their top-level names meeting.
-    step("wasm-bindgen tessera_widget_id_token");
+    step("wasm-bindgen tessera_widget_session");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&id_token_optimized)
-        .out_name("tessera_widget_id_token")
+        .input_path(&session_optimized)
+        .out_name("tessera_widget_session")
         .no_modules(true)?
-        .no_modules_global("tesseraIdTokenModule")?
+        .no_modules_global("tesseraSessionModule")?
         .typescript(false)
         .remove_name_section(true)
         .remove_producers_section(true)
         .generate(staging)
-        .context("wasm-bindgen failed for the ID-token module")?;
+        .context("wasm-bindgen failed for the session module")?;
     let out = Path::new("dist/widget");
     if out.exists() {
         std::fs::remove_dir_all(out)?;
@@ -151,16 +151,16 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
     let wasm_name = format!("tessera-{}.wasm", content_hash(&wasm));
     std::fs::write(out.join(&wasm_name), &wasm)?;
-    let id_token_wasm = std::fs::read(staging.join("tessera_widget_id_token_bg.wasm"))?;
-    let id_token_wasm_name = format!("tessera-id-token-{}.wasm", content_hash(&id_token_wasm));
-    std::fs::write(out.join(&id_token_wasm_name), &id_token_wasm)?;
+    let session_wasm = std::fs::read(staging.join("tessera_widget_session_bg.wasm"))?;
+    let session_wasm_name = format!("tessera-session-{}.wasm", content_hash(&session_wasm));
+    std::fs::write(out.join(&session_wasm_name), &session_wasm)?;
     let css = std::fs::read("widget/js/widget.css")?;
     let css_name = format!("tessera-{}.css", content_hash(&css));
     std::fs::write(out.join(&css_name), &css)?;
     let glue = format!(
         "{}\n{}",
         std::fs::read_to_string(staging.join("tessera_widget.js"))?,
-        std::fs::read_to_string(staging.join("tessera_widget_id_token.js"))?
+        std::fs::read_to_string(staging.join("tessera_widget_session.js"))?
     );
     let loader = std::fs::read_to_string("widget/js/loader.js")?
         .replace("__TESSERA_WASM__", &wasm_name)
@@ -168,15 +168,15 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
             "__TESSERA_WASM_INTEGRITY__",
             &sha384_integrity(&out.join(&wasm_name))?,
         )
-        .replace("__TESSERA_ID_TOKEN_WASM__", &id_token_wasm_name)
+        .replace("__TESSERA_SESSION_WASM__", &session_wasm_name)
         .replace(
-            "__TESSERA_ID_TOKEN_WASM_INTEGRITY__",
-            &sha384_integrity(&out.join(&id_token_wasm_name))?,
+            "__TESSERA_SESSION_WASM_INTEGRITY__",
+            &sha384_integrity(&out.join(&session_wasm_name))?,
         )
         .replace("__TESSERA_CSS__", &css_name);
     let standard = loader
         .replace("__TESSERA_INLINE_WASM__", "''")
-        .replace("__TESSERA_INLINE_ID_TOKEN_WASM__", "''")
+        .replace("__TESSERA_INLINE_SESSION_WASM__", "''")
         .replace("__TESSERA_INLINE_CSS__", "''");
     std::fs::write(out.join("tessera.js"), format!("{glue}\n{standard}"))?;
     // The single-file variant, for hosts that can take only one file: the
@@ -187,9 +187,9 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
             &serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(&wasm))?,
         )
         .replace(
-            "__TESSERA_INLINE_ID_TOKEN_WASM__",
+            "__TESSERA_INLINE_SESSION_WASM__",
             &serde_json::to_string(
-                &base64::engine::general_purpose::STANDARD.encode(&id_token_wasm),
+                &base64::engine::general_purpose::STANDARD.encode(&session_wasm),
             )?,
         )
         .replace(
@@ -205,7 +205,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         "tessera.js".to_owned(),
         wasm_name,
         css_name,
-        id_token_wasm_name,
+        session_wasm_name,
     ] {
         artifacts.push(compress_beside(&out.join(file))?);
     }

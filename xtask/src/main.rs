@@ -153,7 +153,7 @@ fn test() -> anyhow::Result<()> {
     )?;
     util::run_counting("cargo", &[&["test"][..], &ring_only].concat(), &mut counts)?;
     util::step(
-        "the widget's and its ID-token module's tests in headless Chromium (wasm-bindgen-test)",
+        "the widget's and its session module's tests in headless Chromium (wasm-bindgen-test)",
     );
     util::run(
         "cargo",
@@ -162,7 +162,7 @@ fn test() -> anyhow::Result<()> {
             "--package",
             "tessera-widget",
             "--package",
-            "tessera-widget-id-token",
+            "tessera-widget-session",
             "--target",
             "wasm32-unknown-unknown",
             "--tests",
@@ -179,7 +179,7 @@ fn test() -> anyhow::Result<()> {
                 "--package",
                 "tessera-widget",
                 "--package",
-                "tessera-widget-id-token",
+                "tessera-widget-session",
                 "--target",
                 "wasm32-unknown-unknown",
             ])

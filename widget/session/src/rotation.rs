@@ -13,17 +13,19 @@
 //! long as the page lives; nothing goes to localStorage.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::json::Object;
-use crate::oidc::{self, Discovery, Failure, Session, TenantConfig};
+use crate::{Refusal, Renewal, Session, token_endpoint};
 
 /// How long a tab waits for another tab to say it already rotated a token.
 const ANSWER_WAIT_MILLISECONDS: i32 = 150;
@@ -31,63 +33,39 @@ const ANSWER_WAIT_MILLISECONDS: i32 = 150;
 /// A message between tabs: without `session`, "has anyone rotated the token
 /// with this fingerprint?"; with it, "I rotated it, here is what replaced
 /// it".
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Message {
     old: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     session: Option<Session>,
-}
-
-impl Message {
-    fn text(&self) -> String {
-        let message = Object::new().with("old", self.old.as_str());
-        match &self.session {
-            Some(session) => message.with("session", session.to_json()),
-            None => message,
-        }
-        .text()
-    }
-
-    fn parse(text: &str) -> Option<Message> {
-        let message = Object::parse(text)?;
-        Some(Message {
-            old: message.string("old")?,
-            session: match message.object("session") {
-                Some(session) => Some(Session::from_json(&session)?),
-                None => None,
-            },
-        })
-    }
-}
-
-/// A few entries keyed by text: a list, smaller in wasm than a hash map.
-type Table<T> = Vec<(String, T)>;
-
-fn look_up<T: Clone>(table: &Table<T>, key: &str) -> Option<T> {
-    table
-        .iter()
-        .find(|(known, _)| known == key)
-        .map(|(_, value)| value.clone())
-}
-
-fn put<T>(table: &mut Table<T>, key: String, value: T) {
-    table.retain(|(known, _)| *known != key);
-    table.push((key, value));
 }
 
 thread_local! {
     /// Rotations this page made or heard of: old fingerprint to new session.
-    static ROTATIONS: RefCell<Table<Session>> = const { RefCell::new(Vec::new()) };
-    static CHANNELS: RefCell<Table<web_sys::BroadcastChannel>> = const { RefCell::new(Vec::new()) };
+    static ROTATIONS: RefCell<HashMap<String, Session>> = RefCell::new(HashMap::new());
+    static CHANNELS: RefCell<HashMap<String, web_sys::BroadcastChannel>> = RefCell::new(HashMap::new());
+}
+
+/// A hex SHA-256 prefix of `token`: names a refresh token in lock names and
+/// messages between tabs without revealing it.
+fn fingerprint(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
-    let _ = channel.post_message(&JsValue::from_str(&message.text()));
+    if let Ok(text) = serde_json::to_string(message) {
+        let _ = channel.post_message(&JsValue::from_str(&text));
+    }
 }
 
 /// The channel this page's widgets of `tenant` share with other tabs,
 /// opened (and listened to) on first use.
 fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
-    if let Some(channel) = CHANNELS.with_borrow(|channels| look_up(channels, tenant)) {
+    if let Some(channel) = CHANNELS.with_borrow(|channels| channels.get(tenant).cloned()) {
         return Some(channel);
     }
     let channel = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}")).ok()?;
@@ -97,9 +75,9 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            match Message::parse(&text) {
-                Some(Message { old, session: None }) => {
-                    let known = ROTATIONS.with_borrow(|rotations| look_up(rotations, &old));
+            match serde_json::from_str::<Message>(&text) {
+                Ok(Message { old, session: None }) => {
+                    let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
                     if let Some(session) = known {
                         post(
                             &replies,
@@ -110,26 +88,20 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
                         );
                     }
                 }
-                Some(Message {
+                Ok(Message {
                     old,
                     session: Some(session),
                 }) => {
-                    ROTATIONS.with_borrow_mut(|rotations| put(rotations, old, session));
+                    ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
                 }
-                None => {}
+                Err(_) => {}
             }
         });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The listener lives as long as the page.
     on_message.forget();
-    CHANNELS.with_borrow_mut(|channels| put(channels, tenant.to_owned(), channel.clone()));
+    CHANNELS.with_borrow_mut(|channels| channels.insert(tenant.to_owned(), channel.clone()));
     Some(channel)
-}
-
-/// Opens the tenant's channel early, so this tab can answer other tabs'
-/// questions about rotations it made.
-pub fn listen(tenant: &str) {
-    let _ = channel(tenant);
 }
 
 async fn sleep(milliseconds: i32) {
@@ -142,11 +114,11 @@ async fn sleep(milliseconds: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-type Work = Pin<Box<dyn Future<Output = Result<Session, Failure>>>>;
+type Work = Pin<Box<dyn Future<Output = Result<Session, Refusal>>>>;
 
 /// Runs `work` while holding the Web Lock `name`; without the Web Locks API
 /// (an old browser) it runs unguarded.
-async fn with_web_lock(name: &str, work: Work) -> Result<Session, Failure> {
+async fn with_web_lock(name: &str, work: Work) -> Result<Session, Refusal> {
     let locks = web_sys::window()
         .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"locks".into()).ok())
         .filter(|locks| locks.is_object());
@@ -157,7 +129,7 @@ async fn with_web_lock(name: &str, work: Work) -> Result<Session, Failure> {
     let (Some(locks), Some(request)) = (locks, request) else {
         return work.await;
     };
-    let outcome: Rc<RefCell<Option<Result<Session, Failure>>>> = Rc::default();
+    let outcome: Rc<RefCell<Option<Result<Session, Refusal>>>> = Rc::default();
     let slot = outcome.clone();
     let work = RefCell::new(Some(work));
     let callback = Closure::once(move |_lock: JsValue| -> js_sys::Promise {
@@ -183,27 +155,27 @@ async fn with_web_lock(name: &str, work: Work) -> Result<Session, Failure> {
     drop(callback);
     outcome
         .take()
-        .unwrap_or_else(|| Err(Failure::IdpUnavailable("the refresh lock failed".into())))
+        .unwrap_or_else(|| Err(Refusal::new("idp_unavailable", "the refresh lock failed")))
 }
 
-/// A fresh session for `current`: one another tab already rotated to, or a
-/// rotation made here, under the token's lock.
-pub async fn refresh(
-    tenant: &str,
-    config: &TenantConfig,
-    discovery: &Discovery,
-    current: &Session,
-) -> Result<Session, Failure> {
-    let token = current
+/// A fresh session for `renewal.session`: one another tab already rotated
+/// to, or a rotation made here, under the token's lock.
+pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
+    let token = renewal
+        .session
         .refresh_token
         .as_deref()
-        .ok_or(Failure::SessionExpired)?;
-    let old = oidc::fingerprint(token).await?;
-    let channel = channel(tenant);
-    let lock = format!("tessera-refresh:{tenant}:{old}");
-    let (config, discovery, current) = (config.clone(), discovery.clone(), current.clone());
+        .ok_or_else(|| Refusal::new("session_expired", "the session has no refresh token"))?;
+    let old = fingerprint(token);
+    let channel = channel(&renewal.tenant);
+    let lock = format!("tessera-refresh:{}:{old}", renewal.tenant);
+    let (token_endpoint, client_id, current) = (
+        renewal.token_endpoint.clone(),
+        renewal.client_id.clone(),
+        renewal.session.clone(),
+    );
     let work: Work = Box::pin(async move {
-        let known = || ROTATIONS.with_borrow(|rotations| look_up(rotations, &old));
+        let known = || ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
         if let Some(session) = known() {
             return Ok(session);
         }
@@ -220,8 +192,8 @@ pub async fn refresh(
                 return Ok(session);
             }
         }
-        let session = oidc::refresh_tokens(&config, &discovery, &current).await?;
-        ROTATIONS.with_borrow_mut(|rotations| put(rotations, old.clone(), session.clone()));
+        let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
+        ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old.clone(), session.clone()));
         if let Some(channel) = &channel {
             post(
                 channel,
@@ -240,8 +212,35 @@ pub async fn refresh(
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
+    // Web Locks, BroadcastChannel and timers need a page, not Node.
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    use serde_json::Map;
+
     use super::*;
-    use crate::test_support::{session, tenant_config, unreachable_discovery};
+
+    fn session(access_token: &str, refresh_token: Option<&str>, lifetime_seconds: f64) -> Session {
+        Session {
+            id_token: "header.payload.signature".into(),
+            access_token: access_token.into(),
+            subject: "pseudonymous-subject".into(),
+            claims: Map::new(),
+            expires_at: crate::id_token::now_seconds() as f64 + lifetime_seconds,
+            refresh_token: refresh_token.map(Into::into),
+        }
+    }
+
+    /// A renewal whose token endpoint is a closed loopback port: a test
+    /// that reaches it fails with `idp_unavailable` instead of passing by
+    /// accident.
+    fn renewal(tenant: &str, session: Session) -> Renewal {
+        Renewal {
+            tenant: tenant.into(),
+            token_endpoint: "http://127.0.0.1:9/token".into(),
+            client_id: "shop-widget".into(),
+            session,
+        }
+    }
 
     type Log = Rc<RefCell<Vec<String>>>;
 
@@ -252,7 +251,7 @@ mod tests {
             log.borrow_mut().push(format!("{label} start"));
             sleep(40).await;
             log.borrow_mut().push(format!("{label} end"));
-            Err(Failure::SessionExpired)
+            Err(Refusal::new("session_expired", label))
         })
     }
 
@@ -263,9 +262,15 @@ mod tests {
             with_web_lock(second_lock, recorded(&log, "b")),
         );
         // Each work's own outcome comes back to its caller.
-        assert!(matches!(first, Err(Failure::SessionExpired)), "{first:?}");
-        assert!(matches!(second, Err(Failure::SessionExpired)), "{second:?}");
+        assert_eq!(first, Err(Refusal::new("session_expired", "a")));
+        assert_eq!(second, Err(Refusal::new("session_expired", "b")));
         log.take()
+    }
+
+    #[wasm_bindgen_test]
+    fn fingerprint_is_a_hex_sha256_prefix() {
+        // FIPS 180-2's "abc" example, first 16 bytes.
+        assert_eq!(fingerprint("abc"), "ba7816bf8f01cfea414140de5dae2223");
     }
 
     #[wasm_bindgen_test]
@@ -286,22 +291,22 @@ mod tests {
         let tenant = "unit-rotation";
         let current = session("access-1", Some("refresh-1"), 30.0);
         let rotated = session("access-2", Some("refresh-2"), 600.0);
-        let old = oidc::fingerprint("refresh-1").await.expect("a fingerprint");
+        let old = fingerprint("refresh-1");
         // The other tab: answers the question about refresh-1 with its rotation.
         let other_tab = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
             .expect("a BroadcastChannel");
-        let answer = Message {
+        let answer = serde_json::to_string(&Message {
             old: old.clone(),
             session: Some(rotated.clone()),
-        }
-        .text();
+        })
+        .expect("JSON");
         let replies = other_tab.clone();
         let on_question = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let asked = event
                     .data()
                     .as_string()
-                    .and_then(|text| Message::parse(&text));
+                    .and_then(|text| serde_json::from_str::<Message>(&text).ok());
                 if asked.is_some_and(|message| message.session.is_none() && message.old == old) {
                     let _ = replies.post_message(&JsValue::from_str(&answer));
                 }
@@ -310,8 +315,7 @@ mod tests {
         other_tab.set_onmessage(Some(on_question.as_ref().unchecked_ref()));
         // The token endpoint is unreachable: only the adopted rotation can
         // make this succeed.
-        let config = tenant_config("memory", &[]);
-        let renewed = refresh(tenant, &config, &unreachable_discovery(), &current)
+        let renewed = refresh(&renewal(tenant, current))
             .await
             .expect("the other tab's rotation");
         assert_eq!(renewed.access_token, "access-2");
@@ -322,10 +326,10 @@ mod tests {
         // Without an answer the refresh goes to the token endpoint, which
         // here fails: the same call is not passing by accident.
         let lonely = session("access-3", Some("refresh-3"), 30.0);
-        let outcome = refresh("unit-lonely", &config, &unreachable_discovery(), &lonely).await;
-        assert!(
-            matches!(outcome, Err(Failure::IdpUnavailable(_))),
-            "{outcome:?}"
+        let outcome = refresh(&renewal("unit-lonely", lonely)).await;
+        assert_eq!(
+            outcome.map_err(|refusal| refusal.kind),
+            Err("idp_unavailable")
         );
     }
 }

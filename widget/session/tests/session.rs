@@ -1,15 +1,17 @@
-//! The ID-token module's checks, in headless Chromium (`wasm-bindgen-test`):
-//! tokens are signed in the test with a fresh WebCrypto ES256 key, so every
-//! case runs the real signature check, and each case names the claims it
-//! changes and the answer it expects through the one interface the widget
-//! uses, [`check_id_token`]'s JSON.
+//! The session module's ID-token check and its JSON interface, in headless
+//! Chromium (`wasm-bindgen-test`): tokens are signed in the test with a
+//! fresh WebCrypto ES256 key, so every case runs the real signature check,
+//! and each case names the claims it changes and the answer it expects.
+//! (The code exchange and the rotation run end to end in
+//! `tests/widget.test.mjs`; the rotation's lock and cross-tab answers have
+//! unit tests in `src/rotation.rs`.)
 
 #![cfg(target_arch = "wasm32")]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tessera_widget_id_token::check_id_token;
+use tessera_widget_session::{IdTokenRequest, check, complete_sign_in_json, refresh_session_json};
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -106,9 +108,10 @@ fn good_claims() -> Value {
     })
 }
 
-/// Signs `claims` (good ones changed by `change`), asks the module with
-/// `request` changed by `adjust`, and compares its answer with `expected`.
-async fn check(
+/// Signs `claims` (good ones changed by `change`), asks [`check`] with the
+/// request changed by `adjust`, and compares its answer, as the JSON the
+/// first module reads, with `expected`.
+async fn check_case(
     change: impl FnOnce(&mut Value),
     adjust: impl FnOnce(&mut Value),
     expected: impl FnOnce(&Value),
@@ -124,8 +127,15 @@ async fn check(
         "nonce": NONCE,
     });
     adjust(&mut request);
-    let answer: Value =
-        serde_json::from_str(&check_id_token(request.to_string()).await).expect("JSON");
+    let answer = match serde_json::from_value::<IdTokenRequest>(request) {
+        Ok(request) => match check(request).await {
+            Ok(checked) => json!({ "checked": checked }),
+            Err(refused) => json!({ "refused": refused }),
+        },
+        Err(error) => {
+            json!({ "refused": {"kind": "configuration", "message": format!("asked wrongly: {error}")} })
+        }
+    };
     expected(&answer);
 }
 
@@ -140,7 +150,7 @@ fn refused_as(kind: &'static str, message_part: &'static str) -> impl FnOnce(&Va
 
 #[wasm_bindgen_test]
 async fn a_good_token_comes_back_without_personal_data_or_nonce() {
-    check(
+    check_case(
         |_| {},
         |_| {},
         |answer| {
@@ -158,7 +168,7 @@ async fn a_good_token_comes_back_without_personal_data_or_nonce() {
 
 #[wasm_bindgen_test]
 async fn another_sign_ins_nonce_is_refused() {
-    check(
+    check_case(
         |claims| claims["nonce"] = json!("someone-elses"),
         |_| {},
         refused_as("invalid_token", "nonce"),
@@ -168,7 +178,7 @@ async fn another_sign_ins_nonce_is_refused() {
 
 #[wasm_bindgen_test]
 async fn an_expired_token_is_said_to_be_a_clock_problem() {
-    check(
+    check_case(
         |claims| claims["exp"] = json!(now() - 3600),
         |_| {},
         refused_as("clock_skew", "expired"),
@@ -178,7 +188,7 @@ async fn an_expired_token_is_said_to_be_a_clock_problem() {
 
 #[wasm_bindgen_test]
 async fn a_token_for_another_client_is_refused() {
-    check(
+    check_case(
         |claims| claims["aud"] = json!("another-shop"),
         |_| {},
         refused_as("invalid_token", "aud"),
@@ -188,7 +198,7 @@ async fn a_token_for_another_client_is_refused() {
 
 #[wasm_bindgen_test]
 async fn a_token_from_another_issuer_is_refused() {
-    check(
+    check_case(
         |claims| claims["iss"] = json!("https://elsewhere.example.test"),
         |_| {},
         refused_as("invalid_token", "iss"),
@@ -199,7 +209,7 @@ async fn a_token_from_another_issuer_is_refused() {
 #[wasm_bindgen_test]
 async fn a_token_signed_by_a_key_outside_the_key_set_is_refused() {
     let (_, other_jwk) = key_pair().await;
-    check(
+    check_case(
         |_| {},
         move |request| request["jwks"] = json!(json!({"keys": [other_jwk]}).to_string()),
         refused_as("invalid_token", "signature"),
@@ -208,11 +218,35 @@ async fn a_token_signed_by_a_key_outside_the_key_set_is_refused() {
 }
 
 #[wasm_bindgen_test]
-async fn a_request_of_the_wrong_shape_is_refused_as_configuration() {
-    check(
-        |_| {},
-        |request| request["nonce"] = json!(42),
-        refused_as("configuration", "asked wrongly"),
-    )
-    .await;
+async fn requests_of_the_wrong_shape_are_answered_not_thrown() {
+    for answer in [
+        complete_sign_in_json("{\"code\": 42}".into()).await,
+        refresh_session_json("not JSON".into()).await,
+    ] {
+        let answer: Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(answer["refused"]["kind"], "configuration", "{answer}");
+        assert!(
+            answer["refused"]["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("asked wrongly")),
+            "{answer}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_token_endpoint_that_cannot_be_reached_is_said() {
+    let request = json!({
+        "token_endpoint": "http://127.0.0.1:9/token",
+        "jwks_uri": "http://127.0.0.1:9/jwks",
+        "issuer": ISSUER,
+        "client_id": CLIENT_ID,
+        "code": "code",
+        "redirect_uri": "https://shop.example.test/",
+        "verifier": "verifier",
+        "nonce": NONCE,
+    });
+    let answer: Value =
+        serde_json::from_str(&complete_sign_in_json(request.to_string()).await).expect("JSON");
+    assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
 }

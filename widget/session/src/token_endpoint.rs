@@ -1,0 +1,150 @@
+//! The IdP's token endpoint, as a public client: the code exchange (with
+//! the PKCE verifier) and refresh-token rotation.
+
+use serde::Deserialize;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::id_token::{IdTokenRequest, check, now_seconds};
+use crate::{Refusal, Session, SignInReturn};
+
+/// What a token endpoint answers.
+#[derive(Deserialize)]
+struct Tokens {
+    #[serde(default)]
+    id_token: Option<String>,
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<f64>,
+}
+
+fn unavailable(message: impl Into<String>) -> Refusal {
+    Refusal::new("idp_unavailable", message)
+}
+
+fn window() -> Result<web_sys::Window, Refusal> {
+    web_sys::window().ok_or_else(|| Refusal::new("configuration", "no window"))
+}
+
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text)
+        .as_string()
+        .unwrap_or_default()
+}
+
+async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Refusal> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(|_| Refusal::new("configuration", "headers"))?;
+    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    init.set_headers(&headers);
+    Ok(
+        JsFuture::from(window()?.fetch_with_str_and_init(endpoint, &init))
+            .await
+            .map_err(|_| unavailable("cannot reach the token endpoint"))?
+            .unchecked_into(),
+    )
+}
+
+async fn text_of(url: &str, response: web_sys::Response) -> Result<String, Refusal> {
+    if !response.ok() {
+        return Err(unavailable(format!("{url} answered {}", response.status())));
+    }
+    Ok(
+        JsFuture::from(response.text().map_err(|_| unavailable("unreadable"))?)
+            .await
+            .map_err(|_| unavailable("unreadable"))?
+            .as_string()
+            .unwrap_or_default(),
+    )
+}
+
+async fn tokens_from(endpoint: &str, response: web_sys::Response) -> Result<Tokens, Refusal> {
+    serde_json::from_str(&text_of(endpoint, response).await?).map_err(|_| {
+        Refusal::new(
+            "configuration",
+            format!("{endpoint} is not the expected JSON"),
+        )
+    })
+}
+
+async fn fetch_text(url: &str) -> Result<String, Refusal> {
+    let response: web_sys::Response = JsFuture::from(window()?.fetch_with_str(url))
+        .await
+        .map_err(|_| unavailable(format!("cannot reach {url}")))?
+        .unchecked_into();
+    text_of(url, response).await
+}
+
+/// Exchanges the code, then checks the ID token against the IdP's key set.
+pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}",
+        encode(&request.code),
+        encode(&request.redirect_uri),
+        encode(&request.client_id),
+        encode(&request.verifier)
+    );
+    let response = post_form(&request.token_endpoint, &body).await?;
+    let tokens = tokens_from(&request.token_endpoint, response).await?;
+    let id_token = tokens
+        .id_token
+        .ok_or_else(|| Refusal::new("invalid_token", "the token endpoint sent no ID token"))?;
+    // The key set goes to the verifier as text, for its strict reader.
+    let jwks = fetch_text(&request.jwks_uri).await?;
+    let checked = check(IdTokenRequest {
+        id_token: id_token.clone(),
+        jwks,
+        issuer: request.issuer.clone(),
+        client_id: request.client_id.clone(),
+        nonce: request.nonce.clone(),
+    })
+    .await?;
+    Ok(Session {
+        id_token,
+        access_token: tokens.access_token,
+        subject: checked.subject,
+        claims: checked.claims,
+        expires_at: checked.expires_at,
+        refresh_token: tokens.refresh_token,
+    })
+}
+
+/// Rotates the session's refresh token at the token endpoint. The subject
+/// and claims stay those of the verified ID token; the access token, its
+/// lifetime and the refresh token are new. A refused refresh (the token was
+/// revoked, or already used) ends the session.
+pub async fn rotate(
+    token_endpoint: &str,
+    client_id: &str,
+    session: &Session,
+) -> Result<Session, Refusal> {
+    let expired = || Refusal::new("session_expired", "the refresh token was refused");
+    let refresh_token = session.refresh_token.as_deref().ok_or_else(expired)?;
+    let body = format!(
+        "grant_type=refresh_token&refresh_token={}&client_id={}",
+        encode(refresh_token),
+        encode(client_id)
+    );
+    let response = post_form(token_endpoint, &body).await?;
+    if response.status() == 400 || response.status() == 401 {
+        return Err(expired());
+    }
+    let tokens = tokens_from(token_endpoint, response).await?;
+    let lifetime = tokens.expires_in.unwrap_or(300.0).clamp(30.0, 86_400.0);
+    Ok(Session {
+        // The first ID token stays: it is the one that was verified, and the
+        // hint for ending the session.
+        id_token: session.id_token.clone(),
+        access_token: tokens.access_token,
+        subject: session.subject.clone(),
+        claims: session.claims.clone(),
+        expires_at: now_seconds() as f64 + lifetime,
+        refresh_token: tokens
+            .refresh_token
+            .or_else(|| session.refresh_token.clone()),
+    })
+}
