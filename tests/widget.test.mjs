@@ -343,7 +343,7 @@ test('two tabs sharing a session rotate its refresh token once, under a Web Lock
   await first.goto(`${shopOrigin}/shop/`);
   await first.locator('tessera-login >> button.primary').click({ timeout: 15_000 });
   await first.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
-  assert.match(new URL(first.url()).searchParams.get('scope'), /offline_access/);
+  assert.equal(new URL(first.url()).searchParams.get('scope'), 'openid offline_access');
   await first.locator('button.allow').click();
   await first.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
   const original = await bearer(first);

@@ -106,6 +106,18 @@ fn report(host: &web_sys::HtmlElement, texts: &Texts, failure: &Failure) {
     );
 }
 
+/// A provider button's text: the `sign-in-with` template with its
+/// `{provider}` replaced by the label. The browser's `String.replace` does
+/// it: Rust's substring search would add kilobytes to the first module.
+fn provider_label(template: &str, label: &str) -> String {
+    // In a replacement string `$` starts a pattern (`$&` is the match):
+    // doubled, it is a plain `$`.
+    let literal = label.replace('$', "$$");
+    js_sys::JsString::from(template)
+        .replace("{provider}", &literal)
+        .into()
+}
+
 /// The signed-in sessions of this page's widgets: where their access tokens
 /// may go, for `window.Tessera.fetch`.
 struct Grant {
@@ -503,7 +515,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                         {providers.iter().map(|provider| {
                             let start = start.clone();
                             let hint = (provider.hint_parameter.clone(), provider.hint_value.clone());
-                            let label = with_template.replace("{provider}", &provider.label);
+                            let label = provider_label(&with_template, &provider.label);
                             view! {
                                 <button type="button" part="button provider" class="secondary" on:click=move |_| start(Some(hint.clone()))>{label}</button>
                             }
@@ -689,7 +701,7 @@ pub fn mount(
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    use super::{bearer_for, grant};
+    use super::{bearer_for, grant, provider_label};
     use crate::test_support::{session, tenant_config, window};
 
     const TENANT: &str = "unit-bearer";
@@ -726,5 +738,20 @@ mod tests {
         grant(TENANT, &config, Some(&session("token-old", None, -1.0)));
         check("/api/orders", None);
         grant(TENANT, &config, None);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_provider_button_names_its_provider_in_the_locales_words() {
+        assert_eq!(
+            provider_label("Sign in with {provider}", "Bank"),
+            "Sign in with Bank"
+        );
+        assert_eq!(
+            provider_label("{provider} で続ける", "Bank"),
+            "Bank で続ける"
+        );
+        // A label is text, never a pattern: `$&` stays as written.
+        assert_eq!(provider_label("Use {provider}", "A$&B"), "Use A$&B");
+        assert_eq!(provider_label("No placeholder", "Bank"), "No placeholder");
     }
 }

@@ -397,7 +397,12 @@ pub async fn authorization_url(
         discovery.authorization_endpoint,
         encode(&config.client_id),
         encode(&pending.redirect_uri),
-        encode(&config.scopes.join(" ")),
+        encode(
+            &js_sys::Array::from_iter(config.scopes.iter().map(|scope| JsValue::from_str(scope)))
+                .join(" ")
+                .as_string()
+                .unwrap_or_default()
+        ),
         encode(&pending.state),
         encode(&pending.nonce),
         challenge,

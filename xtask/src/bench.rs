@@ -739,9 +739,9 @@ pub fn widget() -> anyhow::Result<()> {
     for (name, bytes) in &sizes {
         println!("{name:<52} {bytes:>8}");
     }
-    let verdict = |bytes: usize| if bytes <= 81_920 { "met" } else { "missed" };
+    let verdict = |bytes: usize| if bytes <= 80_000 { "met" } else { "missed" };
     println!(
-        "target: at most 80 KB (81 920 bytes): first load {}, with a session {}; stretch under Hanko's: {}",
+        "target: at most 80 KB (80 000 bytes, as the anchors are counted): first load {}, with a session {}; stretch under Hanko's: {}",
         verdict(first_load),
         verdict(with_session),
         if first_load < sizes[0].1 {

@@ -66,7 +66,8 @@ fn optimized_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
         input.to_string_lossy().into_owned(),
         optimized.to_string_lossy().into_owned(),
     );
-    let mut arguments = vec!["-Oz", "--strip-debug", "--strip-producers"];
+    // `--converge` repeats the passes while they still shrink the module.
+    let mut arguments = vec!["-Oz", "--converge", "--strip-debug", "--strip-producers"];
     arguments.extend(WASM_OPT_FEATURES);
     arguments.extend([input_text.as_str(), "-o", optimized_text.as_str()]);
     step(&format!("wasm-opt {crate_name}"));
