@@ -5,7 +5,9 @@
 //! the exact `wasm-bindgen` version), `wasm-opt` from Debian's binaryen, then
 //! writes `.br` and `.gz` beside each artifact, a `manifest.json` with sizes
 //! and sha384 integrity values, and prints a size report. The npm package
-//! `@tessera/verifier` is assembled in `dist/npm/verifier/`.
+//! `@tessera/verifier` is assembled in `dist/npm/verifier/`. The widget's two
+//! modules are built the same way into `dist/widget/`, their glue and the
+//! loader in one script that esbuild minifies.
 
 use std::path::{Path, PathBuf};
 
