@@ -150,6 +150,7 @@ test('renders in its shadow root, immune to the host page CSS, clickable', async
 });
 
 test('the single-file variant runs from the shop\'s own origin, pinned by one integrity value', async () => {
+  await registerShop();
   const context = await browser.newContext({ locale: 'en-US' });
   const tab = await context.newPage();
   const errors = [];
@@ -170,6 +171,15 @@ test('the single-file variant runs from the shop\'s own origin, pinned by one in
   assert.ok(fromServer.includes('/t/demo/theme.css'), `the tenant's theme still comes from the server: ${fromServer}`);
   await button.click();
   await tab.waitForURL(/\/dev\/oidc\/authorize\?/, { timeout: 15_000 });
+  // The sign-in completes with the inlined session module: still no widget
+  // file from the server.
+  await tab.locator('button.allow').click();
+  await tab.waitForURL(`${shopOrigin}/single**`, { timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'), null, { timeout: 15_000 });
+  assert.deepEqual(fromServer.filter((path) => path.startsWith('/widget/')), [], 'no widget file from the server');
+  assert.deepEqual(await tab.evaluate(() => window.violations), []);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test('keyboard only, right to left for ar', async () => {
@@ -200,7 +210,7 @@ async function registerShop(tokenStorage = 'memory', scopes = ['openid']) {
   const headers = { authorization: `Bearer ${adminToken}` };
   const current = await fetch(`${server}/api/tenants/demo`, { headers });
   const { config } = await current.json();
-  config.redirect_uris = [...new Set([...config.redirect_uris, `${shopOrigin}/shop/`])];
+  config.redirect_uris = [...new Set([...config.redirect_uris, `${shopOrigin}/shop/`, `${shopOrigin}/single`])];
   // Only the shop: the Tessera server's origin is then reachable under the
   // page's CSP but not allowlisted, which is what Tessera.fetch must refuse.
   config.allowed_origins = [shopOrigin];
