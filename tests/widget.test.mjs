@@ -78,6 +78,12 @@ before(async () => {
     }
     if (url.pathname === '/page.js') return send('text/javascript', pageScript);
     if (url.pathname === '/shop/') return send('text/html', page(''));
+    // An API that refuses one given passport and accepts any other.
+    if (url.pathname === '/refuse') {
+      response.setHeader('access-control-allow-origin', '*');
+      const refused = request.headers.authorization === `Bearer ${url.searchParams.get('token')}`;
+      return refused ? response.writeHead(401).end() : send('application/json', '{}');
+    }
     if (url.pathname === '/echo') {
       response.setHeader('access-control-allow-origin', '*');
       return send('application/json', JSON.stringify({ authorization: request.headers.authorization ?? null }));
@@ -343,11 +349,16 @@ test('tokens live in memory unless the tenant opts in to sessionStorage', async 
   assert.equal(await tab.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('tessera.session')).length), 0, 'signing out forgets it');
 });
 
-test('two tabs sharing a session rotate its refresh token once, under a Web Lock', async () => {
+const bearer = (tab) => tab.evaluate(async () => (await (await window.Tessera.fetch('/echo')).json()).authorization);
+
+/// One tab signed in with a refresh token (sessionStorage opted in) and its
+/// duplicate: the same sessionStorage, so the same refresh token. The clock
+/// (Playwright's is the whole context's) is installed, so a test can move
+/// both tabs to the renewal at once.
+async function twoTabsSharingASession() {
   await registerShop('session_storage', ['openid', 'offline_access']);
   const context = await browser.newContext({ locale: 'en-US' });
   await context.addInitScript(pageScript);
-  const bearer = (tab) => tab.evaluate(async () => (await (await window.Tessera.fetch('/echo')).json()).authorization);
   const first = await context.newPage();
   await first.clock.install();
   await first.goto(`${shopOrigin}/shop/`);
@@ -357,28 +368,62 @@ test('two tabs sharing a session rotate its refresh token once, under a Web Lock
   await first.locator('button.allow').click();
   await first.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
   const original = await bearer(first);
-
-  // A duplicated tab: the same sessionStorage, so the same refresh token.
   const entries = await first.evaluate(() => Object.entries(sessionStorage));
   const second = await context.newPage();
   await second.clock.install();
   await second.addInitScript((entries) => {
     if (!sessionStorage.length) for (const [key, value] of entries) sessionStorage.setItem(key, value);
   }, entries);
+  const secondLoadsTheSessionModule = second.waitForEvent('requestfinished', {
+    predicate: (request) => sessionModule(new URL(request.url()).pathname),
+    timeout: 15_000,
+  });
+  secondLoadsTheSessionModule.catch(() => {});
   await second.goto(`${shopOrigin}/shop/`);
   await second.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await bearer(second), original);
+  return { context, first, second, original, secondLoadsTheSessionModule };
+}
 
+async function renewed(tab) {
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:refresh' || e.name === 'tessera:error'), null, { timeout: 15_000 });
+  const names = await tab.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
+  assert.ok(!names.some((name) => name.startsWith('tessera:error')), `a tab lost its session: ${names}`);
+  return bearer(tab);
+}
+
+test('two tabs sharing a session rotate its refresh token once, under a Web Lock', async () => {
+  const { context, first, second, original } = await twoTabsSharingASession();
   // Both renew at the same moment, a minute before the access token expires.
   await Promise.all([first.clock.fastForward('09:30'), second.clock.fastForward('09:30')]);
-  for (const tab of [first, second]) {
-    await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:refresh' || e.name === 'tessera:error'), null, { timeout: 15_000 });
-    const names = await tab.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
-    assert.ok(!names.some((name) => name.startsWith('tessera:error')), `a tab lost its session: ${names}`);
-  }
-  const [renewedFirst, renewedSecond] = [await bearer(first), await bearer(second)];
+  const [renewedFirst, renewedSecond] = [await renewed(first), await renewed(second)];
   assert.notEqual(renewedFirst, original, 'the access token was renewed');
   assert.equal(renewedSecond, renewedFirst, 'the second tab adopted the first tab\'s rotation');
   assert.equal(await first.evaluate(() => localStorage.length), 0, 'never localStorage');
+  await context.close();
+});
+
+test('a tab adopts the rotation of a duplicate that rotated and closed before it renewed', async () => {
+  const { context, first, second, original, secondLoadsTheSessionModule } = await twoTabsSharingASession();
+  // The second tab loads its session module, which listens, as soon as it
+  // holds a renewable session (here, restored from sessionStorage).
+  await secondLoadsTheSessionModule;
+  await second.waitForTimeout(300);
+  // Only the first tab renews: the shop's API refuses the current passport,
+  // so the widget rotates its refresh token and sends the request again.
+  const refuseOriginal = (tab) => tab.evaluate(async (token) => (await window.Tessera.fetch(`/refuse?token=${encodeURIComponent(token)}`)).status, original.replace(/^Bearer /, ''));
+  assert.equal(await refuseOriginal(first), 200, 'the first tab renewed and was accepted');
+  const renewedFirst = await bearer(first);
+  assert.notEqual(renewedFirst, original, 'the first tab rotated');
+  await first.close();
+  // A closing page can still answer for a moment: give it time to be gone,
+  // so that only what the second tab heard can save it. The development
+  // issuer revokes the whole family when a spent refresh token comes back:
+  // spending it again here would sign this tab out.
+  await second.waitForTimeout(1_000);
+  assert.equal(await refuseOriginal(second), 200, 'the second tab renewed and was accepted');
+  assert.equal(await bearer(second), renewedFirst, 'the second tab adopted what it heard');
+  const names = await second.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
+  assert.ok(!names.some((name) => name.startsWith('tessera:error')), `the second tab lost its session: ${names}`);
   await context.close();
 });

@@ -47,8 +47,8 @@ function tesseraSessionLoad() {
 }
 
 // Called by the first module (its `session_module`) with an operation
-// (`completeSignIn`, `refreshSession`) and a JSON request; answers the
-// session module's JSON.
+// (`completeSignIn`, `refreshSession` with a JSON request, answered in
+// JSON; `listenForRotations` with the tenant).
 function tesseraSession(operation, request) {
   return tesseraSessionLoad().then(() => tesseraSessionModule[operation](request));
 }

@@ -280,6 +280,9 @@ fn announce_session(context: &Context, session: &Session, announcement: Announce
     };
     dispatch(&context.host, event, &detail);
     schedule_renewal(&context.tenant, session);
+    if session.refresh_token.is_some() {
+        oidc::listen_for_rotations(&context.tenant);
+    }
 }
 
 /// Forgets the session locally: the grant, the storage, `element.passport`,

@@ -673,6 +673,18 @@ pub async fn refresh(
     .await
 }
 
+/// Has the session module listen for other tabs' rotations of `tenant`'s
+/// refresh tokens from now on (see `tessera_widget_session::listen_for_rotations`).
+/// A failure to load it now is retried at the first renewal.
+pub fn listen_for_rotations(tenant: &str) {
+    let Ok(promise) = session_module("listenForRotations", tenant) else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
+}
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     /// The loader's `tesseraSession`: fetches and instantiates the session

@@ -104,6 +104,13 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
     Some(channel)
 }
 
+/// Opens the tenant's channel now, so that this tab hears rotations other
+/// tabs make from the start, and adopts them later even if the tab that
+/// rotated has closed by then.
+pub fn listen(tenant: &str) {
+    let _ = channel(tenant);
+}
+
 async fn sleep(milliseconds: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
