@@ -11,9 +11,10 @@ const TESSERA_CSS = '__TESSERA_CSS__';
 // visitor who never signs in never downloads it.
 const TESSERA_SESSION_WASM = '__TESSERA_SESSION_WASM__';
 const TESSERA_SESSION_WASM_INTEGRITY = '__TESSERA_SESSION_WASM_INTEGRITY__';
-// In the single-file variant (`tessera.single.js`) the wasm (base64) and the
-// widget's stylesheet are inlined here, so one file, pinned by one integrity
-// value, carries everything; in the standard build both are empty strings.
+// In the single-file variant (`tessera.single.js`) both wasm modules (base64)
+// and the widget's stylesheet are inlined here, so one file, pinned by one
+// integrity value, carries everything; in the standard build all three are
+// empty strings.
 const TESSERA_INLINE_WASM = __TESSERA_INLINE_WASM__;
 const TESSERA_INLINE_SESSION_WASM = __TESSERA_INLINE_SESSION_WASM__;
 const TESSERA_INLINE_CSS = __TESSERA_INLINE_CSS__;

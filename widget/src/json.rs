@@ -106,12 +106,6 @@ impl Object {
         }
     }
 
-    /// Removes `key`.
-    pub fn without(self, key: &str) -> Object {
-        let _ = js_sys::Reflect::delete_property(&self.0, &JsValue::from_str(key));
-        self
-    }
-
     /// The object as JSON text.
     pub fn text(&self) -> String {
         js_sys::JSON::stringify(&self.0)
@@ -177,9 +171,7 @@ mod tests {
             .with("text", "quote \" and ünïcode")
             .with("number", 1.5)
             .with_optional("absent", None)
-            .with("inner", Object::new().with("x", "y"))
-            .with("gone", "soon")
-            .without("gone");
+            .with("inner", Object::new().with("x", "y"));
         let read = Object::parse(&built.text()).expect("its own text parses");
         assert_eq!(read.string("text").as_deref(), Some("quote \" and ünïcode"));
         assert_eq!(read.number("number"), Some(1.5));

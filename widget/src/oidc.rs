@@ -266,7 +266,7 @@ pub async fn fetched_json(what: &str, response: js_sys::Promise) -> Result<Objec
         .await
         .map_err(|_| Failure::IdpUnavailable(format!("cannot reach the server for {what}")))?
         .unchecked_into();
-    Object::parse(&read_text(what, response).await?).ok_or_else(|| unexpected(what))
+    read_json(what, response).await
 }
 
 async fn read_json(url: &str, response: web_sys::Response) -> Result<Object, Failure> {

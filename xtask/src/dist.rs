@@ -103,6 +103,26 @@ fn minify(script: &Path) -> anyhow::Result<()> {
     )
 }
 
+/// Writes `bytes` into `folder` as `{stem}-{hash}.{extension}` and returns
+/// the name.
+fn write_content_hashed(
+    folder: &Path,
+    stem: &str,
+    extension: &str,
+    bytes: &[u8],
+) -> anyhow::Result<String> {
+    let name = format!("{stem}-{}.{extension}", content_hash(bytes));
+    std::fs::write(folder.join(&name), bytes)?;
+    Ok(name)
+}
+
+/// `bytes` as a JavaScript string literal of their base64.
+fn base64_literal(bytes: &[u8]) -> anyhow::Result<String> {
+    Ok(serde_json::to_string(
+        &base64::engine::general_purpose::STANDARD.encode(bytes),
+    )?)
+}
+
 /// The first 10 hex digits of a file's SHA-256, for content-hashed names.
 fn content_hash(bytes: &[u8]) -> String {
     use sha2::Sha256;
@@ -113,8 +133,10 @@ fn content_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The login widget: `dist/widget/tessera.js` (the wasm-bindgen glue and the
-/// loader in one module), `tessera-<hash>.wasm` and `tessera-<hash>.css`.
+/// The login widget: `dist/widget/tessera.js` (the wasm-bindgen glue of both
+/// modules and the loader in one module), `tessera-<hash>.wasm`,
+/// `tessera-session-<hash>.wasm`, `tessera-<hash>.css`, and
+/// `tessera.single.js` with all of them inlined.
 fn widget() -> anyhow::Result<Vec<Artifact>> {
     let optimized = optimized_wasm("tessera-widget", "tessera_widget")?;
     let session_optimized = optimized_wasm("tessera-widget-session", "tessera_widget_session")?;
@@ -152,14 +174,11 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     }
     std::fs::create_dir_all(out)?;
     let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
-    let wasm_name = format!("tessera-{}.wasm", content_hash(&wasm));
-    std::fs::write(out.join(&wasm_name), &wasm)?;
+    let wasm_name = write_content_hashed(out, "tessera", "wasm", &wasm)?;
     let session_wasm = std::fs::read(staging.join("tessera_widget_session_bg.wasm"))?;
-    let session_wasm_name = format!("tessera-session-{}.wasm", content_hash(&session_wasm));
-    std::fs::write(out.join(&session_wasm_name), &session_wasm)?;
+    let session_wasm_name = write_content_hashed(out, "tessera-session", "wasm", &session_wasm)?;
     let css = std::fs::read("widget/js/widget.css")?;
-    let css_name = format!("tessera-{}.css", content_hash(&css));
-    std::fs::write(out.join(&css_name), &css)?;
+    let css_name = write_content_hashed(out, "tessera", "css", &css)?;
     let glue = format!(
         "{}\n{}",
         std::fs::read_to_string(staging.join("tessera_widget.js"))?,
@@ -185,15 +204,10 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     // The single-file variant, for hosts that can take only one file: the
     // wasm and the widget's stylesheet travel inside the module.
     let single = loader
-        .replace(
-            "__TESSERA_INLINE_WASM__",
-            &serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(&wasm))?,
-        )
+        .replace("__TESSERA_INLINE_WASM__", &base64_literal(&wasm)?)
         .replace(
             "__TESSERA_INLINE_SESSION_WASM__",
-            &serde_json::to_string(
-                &base64::engine::general_purpose::STANDARD.encode(&session_wasm),
-            )?,
+            &base64_literal(&session_wasm)?,
         )
         .replace(
             "__TESSERA_INLINE_CSS__",

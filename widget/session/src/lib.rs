@@ -120,7 +120,7 @@ pub async fn refresh_session(request: Renewal) -> Result<Session, Refusal> {
     rotation::refresh(&request).await
 }
 
-fn answer<T: for<'de> Deserialize<'de>>(request: &str, what: &str) -> Result<T, Refusal> {
+fn parse_request<T: for<'de> Deserialize<'de>>(request: &str, what: &str) -> Result<T, Refusal> {
     serde_json::from_str(request).map_err(|error| {
         Refusal::new(
             "configuration",
@@ -141,7 +141,7 @@ fn reply(outcome: Result<Session, Refusal>) -> String {
 /// `{"session": Session}` or `{"refused": Refusal}` as JSON out.
 #[wasm_bindgen(js_name = completeSignIn)]
 pub async fn complete_sign_in_json(request: String) -> String {
-    match answer::<SignInReturn>(&request, "a sign-in") {
+    match parse_request::<SignInReturn>(&request, "a sign-in") {
         Ok(request) => reply(complete_sign_in(request).await),
         Err(refusal) => reply(Err(refusal)),
     }
@@ -160,7 +160,7 @@ pub fn listen_for_rotations(tenant: String) {
 /// `{"session": Session}` or `{"refused": Refusal}` as JSON out.
 #[wasm_bindgen(js_name = refreshSession)]
 pub async fn refresh_session_json(request: String) -> String {
-    match answer::<Renewal>(&request, "a renewal") {
+    match parse_request::<Renewal>(&request, "a renewal") {
         Ok(request) => reply(refresh_session(request).await),
         Err(refusal) => reply(Err(refusal)),
     }
