@@ -87,6 +87,15 @@ test('dev issuer: sign in, order, find it under My orders, sign out', async () =
   const order = await placeOrder(tab, ['tile-cobalt', 'tile-cobalt', 'nippers']);
   await noViolations(tab, 'catalog, signed in');
 
+  // The loader is async, so the widget may restore the session before the
+  // page's own script runs and hears no `tessera:login`. Hold the page
+  // script back until the widget has restored it, so this order of events,
+  // which otherwise happens only sometimes, happens every time: the page must
+  // then read `element.passport`.
+  await tab.route(`${shop}/assets/shop.js`, async (route) => {
+    await tab.waitForFunction(() => document.querySelector('tessera-login')?.passport, null, { timeout: 15_000 });
+    await route.continue();
+  }, { times: 1 });
   await tab.locator('nav a', { hasText: 'My orders' }).click();
   await tab.waitForURL(`${shop}/orders`);
   // The tenant keeps the session in this tab's sessionStorage: no new sign-in.

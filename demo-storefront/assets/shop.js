@@ -7,7 +7,10 @@ const api = (path, init) => window.Tessera.fetch(`/demo/api${path}`, init);
 const status = document.getElementById('status');
 const say = (text) => { status.textContent = text; };
 const euros = (cents) => `€${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
-let signedIn = false;
+// The widget's loader is async, so it may restore a session before this
+// script runs, and this script would then hear no `tessera:login`: the
+// element's `passport` property says whether someone is signed in already.
+let signedIn = Boolean(document.querySelector('tessera-login')?.passport);
 
 // ---- Catalog page: a basket kept in memory, ordered as the passport holder.
 const basket = new Map();
