@@ -373,6 +373,17 @@ async function twoTabsSharingASession() {
   await second.clock.install();
   await second.addInitScript((entries) => {
     if (!sessionStorage.length) for (const [key, value] of entries) sessionStorage.setItem(key, value);
+    // Records which channels the page listens on, so a test can wait until
+    // the widget listens for other tabs' rotations instead of guessing a time.
+    window.listening = [];
+    const Original = window.BroadcastChannel;
+    window.BroadcastChannel = class extends Original {
+      set onmessage(handler) {
+        super.onmessage = handler;
+        if (handler) window.listening.push(this.name);
+      }
+      get onmessage() { return super.onmessage; }
+    };
   }, entries);
   const secondLoadsTheSessionModule = second.waitForEvent('requestfinished', {
     predicate: (request) => sessionModule(new URL(request.url()).pathname),
@@ -408,7 +419,7 @@ test('a tab adopts the rotation of a duplicate that rotated and closed before it
   // The second tab loads its session module, which listens, as soon as it
   // holds a renewable session (here, restored from sessionStorage).
   await secondLoadsTheSessionModule;
-  await second.waitForTimeout(300);
+  await second.waitForFunction(() => window.listening.includes('tessera-refresh:demo'), null, { timeout: 15_000 });
   // Only the first tab renews: the shop's API refuses the current passport,
   // so the widget rotates its refresh token and sends the request again.
   const refuseOriginal = (tab) => tab.evaluate(async (token) => (await window.Tessera.fetch(`/refuse?token=${encodeURIComponent(token)}`)).status, original.replace(/^Bearer /, ''));
