@@ -94,8 +94,13 @@ impl Object {
 
     /// Sets `key` to `value` and returns the object, for building.
     pub fn with(self, key: &str, value: impl Into<JsValue>) -> Object {
-        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &value.into());
+        self.set(key, value);
         self
+    }
+
+    /// Sets `key` to `value` in place.
+    pub fn set(&self, key: &str, value: impl Into<JsValue>) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &value.into());
     }
 
     /// Sets `key` when there is a value; leaves it out otherwise.

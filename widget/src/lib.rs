@@ -17,6 +17,7 @@
 
 mod json;
 mod oidc;
+mod rotations;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod test_support;
 
@@ -281,7 +282,7 @@ fn announce_session(context: &Context, session: &Session, announcement: Announce
     dispatch(&context.host, event, &detail);
     schedule_renewal(&context.tenant, session);
     if session.refresh_token.is_some() {
-        oidc::listen_for_rotations(&context.tenant);
+        rotations::listen(&context.tenant);
     }
 }
 

@@ -654,8 +654,9 @@ pub async fn complete(
 }
 
 /// A fresh session for `current`, from the session module: one another tab
-/// already rotated to, or a rotation of its refresh token made here under
-/// the token's Web Lock. A refused refresh ends the session.
+/// already rotated to (this tab may have heard it, module `rotations`), or a
+/// rotation of its refresh token made here under the token's Web Lock. A
+/// refused refresh ends the session.
 pub async fn refresh(
     tenant: &str,
     config: &TenantConfig,
@@ -668,21 +669,10 @@ pub async fn refresh(
             .with("tenant", tenant)
             .with("token_endpoint", discovery.token_endpoint.as_str())
             .with("client_id", config.client_id.as_str())
-            .with("session", current.to_json()),
+            .with("session", current.to_json())
+            .with("heard", crate::rotations::heard(tenant)),
     )
     .await
-}
-
-/// Has the session module listen for other tabs' rotations of `tenant`'s
-/// refresh tokens from now on (see `tessera_widget_session::listen_for_rotations`).
-/// A failure to load it now is retried at the first renewal.
-pub fn listen_for_rotations(tenant: &str) {
-    let Ok(promise) = session_module("listenForRotations", tenant) else {
-        return;
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = JsFuture::from(promise).await;
-    });
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]

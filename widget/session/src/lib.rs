@@ -14,9 +14,9 @@
 //!   claims, `sub`, this sign-in's nonce), returning a [`Session`] whose
 //!   claims have every personal-data claim removed;
 //! - [`refresh_session`]: rotate the session's refresh token under a Web
-//!   Lock, sharing rotations with other tabs (module `rotation`), which it
-//!   listens for from the moment the widget holds a renewable session
-//!   ([`listen_for_rotations`]).
+//!   Lock, sharing rotations with other tabs (module `rotation`); what the
+//!   first module heard other tabs announce before this module was loaded
+//!   comes with the request ([`Renewal::heard`]).
 //!
 //! What it is not: the widget. It renders nothing, keeps no session and
 //! fires no event; the first module asks, and decides what the answer means.
@@ -27,6 +27,8 @@
 mod id_token;
 mod rotation;
 mod token_endpoint;
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -107,6 +109,11 @@ pub struct Renewal {
     pub client_id: String,
     /// The session whose refresh token is to be rotated.
     pub session: Session,
+    /// Rotations the first module heard other tabs announce (it listens
+    /// from the moment it holds a renewable session): the old refresh
+    /// token's fingerprint to the session that replaced it.
+    #[serde(default)]
+    pub heard: HashMap<String, Session>,
 }
 
 /// Exchanges the code and checks the ID token.
@@ -145,15 +152,6 @@ pub async fn complete_sign_in_json(request: String) -> String {
         Ok(request) => reply(complete_sign_in(request).await),
         Err(refusal) => reply(Err(refusal)),
     }
-}
-
-/// Listens, from now on, for other tabs' rotations of `tenant`'s refresh
-/// tokens. The first module asks as soon as it holds a session that can be
-/// renewed: a duplicated tab that rotates the shared token and then closes
-/// has told this one before it went.
-#[wasm_bindgen(js_name = listenForRotations)]
-pub fn listen_for_rotations(tenant: String) {
-    rotation::listen(&tenant);
 }
 
 /// [`refresh_session`] for the first module: a [`Renewal`] as JSON in;

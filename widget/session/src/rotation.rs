@@ -104,13 +104,6 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
     Some(channel)
 }
 
-/// Opens the tenant's channel now, so that this tab hears rotations other
-/// tabs make from the start, and adopts them later even if the tab that
-/// rotated has closed by then.
-pub fn listen(tenant: &str) {
-    let _ = channel(tenant);
-}
-
 async fn sleep(milliseconds: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
@@ -174,6 +167,13 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
         .as_deref()
         .ok_or_else(|| Refusal::new("session_expired", "the session has no refresh token"))?;
     let old = fingerprint(token);
+    // What the first module heard before this module was loaded; from now
+    // on this module's own channel hears the rest.
+    ROTATIONS.with_borrow_mut(|rotations| {
+        for (fingerprint, session) in &renewal.heard {
+            rotations.insert(fingerprint.clone(), session.clone());
+        }
+    });
     let channel = channel(&renewal.tenant);
     let lock = format!("tessera-refresh:{}:{old}", renewal.tenant);
     let (token_endpoint, client_id, current) = (
@@ -246,6 +246,7 @@ mod tests {
             token_endpoint: "http://127.0.0.1:9/token".into(),
             client_id: "shop-widget".into(),
             session,
+            heard: HashMap::new(),
         }
     }
 

@@ -2,7 +2,8 @@
 //! Chromium (`wasm-bindgen-test`): tokens are signed in the test with a
 //! fresh WebCrypto ES256 key, so every case runs the real signature check,
 //! and each case names the claims it changes and the answer it expects.
-//! (The code exchange and the rotation run end to end in
+//! A renewal adopts what the first module heard other tabs announce. (The
+//! code exchange and the rotation run end to end in
 //! `tests/widget.test.mjs`; the rotation's lock and cross-tab answers have
 //! unit tests in `src/rotation.rs`.)
 
@@ -244,5 +245,71 @@ async fn a_token_endpoint_that_cannot_be_reached_is_said() {
     });
     let answer: Value =
         serde_json::from_str(&complete_sign_in_json(request.to_string()).await).expect("JSON");
+    assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
+}
+
+/// A renewal request as the first module sends it, for a session holding
+/// `refresh_token`, whose token endpoint is a closed loopback port: only a
+/// rotation the request carries can make it succeed.
+fn renewal_request(refresh_token: &str, heard: Value) -> String {
+    let session = |access_token: &str, refresh_token: &str| {
+        json!({
+            "id_token": "header.payload.signature",
+            "access_token": access_token,
+            "subject": "pseudonymous-subject",
+            "claims": {},
+            "expires_at": 4_000_000_000.0,
+            "refresh_token": refresh_token,
+        })
+    };
+    let mut heard_sessions = serde_json::Map::new();
+    for (fingerprint, access_token) in heard.as_object().into_iter().flatten() {
+        heard_sessions.insert(
+            fingerprint.clone(),
+            session(access_token.as_str().unwrap_or_default(), "rotated-refresh"),
+        );
+    }
+    json!({
+        "tenant": format!("integration-{refresh_token}"),
+        "token_endpoint": "http://127.0.0.1:9/token",
+        "client_id": CLIENT_ID,
+        "session": session("current-access", refresh_token),
+        "heard": heard_sessions,
+    })
+    .to_string()
+}
+
+/// The fingerprint other tabs name a refresh token by: the first 16 bytes
+/// of its SHA-256, in hex.
+fn fingerprint(token: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(token.as_bytes())[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_rotation_the_first_module_heard_is_adopted_without_spending_the_token() {
+    let heard = json!({ fingerprint("refresh-heard"): "access-from-the-other-tab" });
+    let answer: Value =
+        serde_json::from_str(&refresh_session_json(renewal_request("refresh-heard", heard)).await)
+            .expect("JSON");
+    assert_eq!(
+        answer["session"]["access_token"], "access-from-the-other-tab",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["session"]["refresh_token"], "rotated-refresh",
+        "{answer}"
+    );
+
+    // A rotation of another token does not count: the same request then
+    // goes to the token endpoint, which cannot be reached.
+    let unrelated = json!({ fingerprint("some-other-token"): "access-from-the-other-tab" });
+    let answer: Value = serde_json::from_str(
+        &refresh_session_json(renewal_request("refresh-not-heard", unrelated)).await,
+    )
+    .expect("JSON");
     assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
 }

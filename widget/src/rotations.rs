@@ -1,0 +1,161 @@
+//! Listening for other tabs' refresh-token rotations, in the first module.
+//!
+//! A duplicated tab holds the same single-use refresh token as the tab it
+//! was copied from. When one of them rotates the token, the session module
+//! there announces the result on the tenant's `BroadcastChannel`
+//! (`tessera-refresh:<tenant>`, see `tessera_widget_session`'s `rotation`),
+//! and the other must adopt it instead of spending the token again, even if
+//! the tab that rotated has closed by the time it renews. So a tab must hear
+//! the announcement when it is made. Listening here, and not in the session
+//! module, means a signed-in page view does not download the session module
+//! just to listen: it is fetched when the session is actually renewed, and
+//! gets what this tab heard with the renewal request.
+//!
+//! What it is not: the rotation protocol. This module records announcements
+//! and repeats one to a tab that asks about it (the tab that made it may be
+//! gone); asking, the Web Lock and the token endpoint stay in the session
+//! module. Nothing here is stored: what was heard lives as long as the page.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+
+use crate::json::Object;
+
+thread_local! {
+    /// Per tenant: the rotations heard so far, as one object from the old
+    /// refresh token's fingerprint to the session that replaced it. A page
+    /// has a tenant or two, so a list, not a map (a map's hashing costs the
+    /// first module bytes every page view downloads).
+    static HEARD: RefCell<Vec<(String, Object)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn heard_for(tenant: &str) -> Option<Object> {
+    HEARD.with_borrow(|heard| {
+        heard
+            .iter()
+            .find(|(listening, _)| listening == tenant)
+            .map(|(_, rotations)| rotations.clone())
+    })
+}
+
+/// Starts listening on `tenant`'s rotation channel, once per page.
+pub fn listen(tenant: &str) {
+    if heard_for(tenant).is_some() {
+        return;
+    }
+    let Ok(channel) = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}")) else {
+        // No BroadcastChannel (an old browser): the session module's lock
+        // still keeps this tab from spending a token twice at the same time.
+        return;
+    };
+    let heard = Object::new();
+    let (record, replies) = (heard.clone(), channel.clone());
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(message) = event
+                .data()
+                .as_string()
+                .and_then(|text| Object::parse(&text))
+            {
+                hear(&record, &replies, &message);
+            }
+        });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The listener lives as long as the page.
+    on_message.forget();
+    HEARD.with_borrow_mut(|listening| listening.push((tenant.to_owned(), heard)));
+}
+
+/// One message on the channel: `{old, session}` announces a rotation and is
+/// recorded; `{old}` asks about one, and is answered when it was heard.
+fn hear(heard: &Object, channel: &web_sys::BroadcastChannel, message: &Object) {
+    let Some(old) = message.string("old") else {
+        return;
+    };
+    match message.object("session") {
+        Some(session) => heard.set(&old, session),
+        None => {
+            if let Some(session) = heard.object(&old) {
+                let answer = Object::new().with("old", old).with("session", session);
+                let _ = channel.post_message(&JsValue::from_str(&answer.text()));
+            }
+        }
+    }
+}
+
+/// What this page heard for `tenant`: fingerprint to session, for the
+/// session module's renewal request.
+pub fn heard(tenant: &str) -> Object {
+    heard_for(tenant).unwrap_or_else(Object::new)
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    async fn pause(milliseconds: i32) {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            if let Some(window) = web_sys::window() {
+                let _ = window
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, milliseconds);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    /// The other tab, as a channel of the same name in this page (a
+    /// channel does not hear its own messages, but hears every other one).
+    fn other_tab(tenant: &str) -> web_sys::BroadcastChannel {
+        web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}")).expect("a channel")
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_announced_rotation_is_recorded_and_repeated_to_a_tab_that_asks() {
+        let tenant = "unit-heard";
+        listen(tenant);
+        let announcing = other_tab(tenant);
+        let announcement = r#"{"old":"ab12","session":{"access_token":"access-2"}}"#;
+        let _ = announcing.post_message(&JsValue::from_str(announcement));
+        let _ = announcing.post_message(&JsValue::from_str(r#"{"old":"cd34"}"#));
+        let _ = announcing.post_message(&JsValue::from_str("not json"));
+        pause(50).await;
+        let heard = heard(tenant);
+        assert_eq!(
+            heard
+                .object("ab12")
+                .and_then(|session| session.string("access_token"))
+                .as_deref(),
+            Some("access-2")
+        );
+        assert!(
+            heard.object("cd34").is_none(),
+            "a question is not a rotation"
+        );
+        assert!(super::heard("unit-not-listening").text() == "{}");
+
+        // A third tab asks about the rotation after the announcer is gone.
+        announcing.close();
+        let asking = other_tab(tenant);
+        let answers: std::rc::Rc<RefCell<Vec<String>>> = Default::default();
+        let record = answers.clone();
+        let on_answer = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                record.borrow_mut().extend(event.data().as_string());
+            },
+        );
+        asking.set_onmessage(Some(on_answer.as_ref().unchecked_ref()));
+        let _ = asking.post_message(&JsValue::from_str(r#"{"old":"ab12"}"#));
+        let _ = asking.post_message(&JsValue::from_str(r#"{"old":"unknown"}"#));
+        pause(50).await;
+        assert_eq!(
+            answers.borrow().as_slice(),
+            [r#"{"old":"ab12","session":{"access_token":"access-2"}}"#]
+        );
+        asking.close();
+    }
+}
