@@ -8,7 +8,8 @@ const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
 const TESSERA_CSS = '__TESSERA_CSS__';
 // The session module (code exchange, ID-token check, refresh rotation):
 // fetched only when a sign-in returns or a session must be renewed, so a
-// visitor who never signs in never downloads it.
+// visitor who never signs in never downloads it, and a signed-in page view
+// only when it renews.
 const TESSERA_SESSION_WASM = '__TESSERA_SESSION_WASM__';
 const TESSERA_SESSION_WASM_INTEGRITY = '__TESSERA_SESSION_WASM_INTEGRITY__';
 // In the single-file variant (`tessera.single.js`) both wasm modules (base64)
@@ -48,8 +49,8 @@ function tesseraSessionLoad() {
 }
 
 // Called by the first module (its `session_module`) with an operation
-// (`completeSignIn`, `refreshSession` with a JSON request, answered in
-// JSON; `listenForRotations` with the tenant).
+// (`completeSignIn` or `refreshSession`) and a JSON request; the answer is
+// JSON too.
 function tesseraSession(operation, request) {
   return tesseraSessionLoad().then(() => tesseraSessionModule[operation](request));
 }
