@@ -111,9 +111,12 @@ pub struct Renewal {
     pub session: Session,
     /// Rotations the first module heard other tabs announce (it listens
     /// from the moment it holds a renewable session): the old refresh
-    /// token's fingerprint to the session that replaced it.
+    /// token's fingerprint to the session that replaced it. Any script of
+    /// the page's origin can post on that channel, and the first module
+    /// records what it hears unchecked, so an entry that is not a session
+    /// is skipped here instead of failing the renewal.
     #[serde(default)]
-    pub heard: HashMap<String, Session>,
+    pub heard: HashMap<String, Value>,
 }
 
 /// Exchanges the code and checks the ID token.

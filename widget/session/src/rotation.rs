@@ -171,7 +171,9 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
     // on this module's own channel hears the rest.
     ROTATIONS.with_borrow_mut(|rotations| {
         for (fingerprint, session) in &renewal.heard {
-            rotations.insert(fingerprint.clone(), session.clone());
+            if let Ok(session) = Session::deserialize(session) {
+                rotations.insert(fingerprint.clone(), session);
+            }
         }
     });
     let channel = channel(&renewal.tenant);

@@ -313,3 +313,16 @@ async fn a_rotation_the_first_module_heard_is_adopted_without_spending_the_token
     .expect("JSON");
     assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
 }
+
+#[wasm_bindgen_test]
+async fn something_heard_that_is_not_a_session_is_skipped_not_fatal() {
+    // What another script of the origin posted on the channel: not a
+    // session. The renewal goes on to the token endpoint (unreachable here)
+    // instead of being refused as a malformed request.
+    let mut request: Value =
+        serde_json::from_str(&renewal_request("refresh-garbage-heard", json!({}))).expect("JSON");
+    request["heard"] = json!({ fingerprint("refresh-garbage-heard"): { "access_token": 7 } });
+    let answer: Value =
+        serde_json::from_str(&refresh_session_json(request.to_string()).await).expect("JSON");
+    assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
+}
