@@ -55,12 +55,8 @@ pub fn listen(tenant: &str) {
     let (record, replies) = (heard.clone(), channel.clone());
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            if let Some(message) = event
-                .data()
-                .as_string()
-                .and_then(|text| Object::parse(&text))
-            {
-                hear(&record, &replies, &message);
+            if let Some(text) = event.data().as_string() {
+                hear(&record, &replies, &text);
             }
         });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -70,26 +66,30 @@ pub fn listen(tenant: &str) {
 }
 
 /// One message on the channel: `{old, session}` announces a rotation and is
-/// recorded; `{old}` asks about one, and is answered when it was heard.
-fn hear(heard: &Object, channel: &web_sys::BroadcastChannel, message: &Object) {
+/// recorded as it came; `{old}` asks about one, and is answered with the
+/// announcement when it was heard. The session inside is not read here: the
+/// session module reads announcements with the same strict parser whether
+/// they reach it from this record or from its own channel.
+fn hear(heard: &Object, channel: &web_sys::BroadcastChannel, text: &str) {
+    let Some(message) = Object::parse(text) else {
+        return;
+    };
     let Some(old) = message.string("old") else {
         return;
     };
-    match message.object("session") {
-        Some(session) => heard.set(&old, session),
-        None => {
-            if let Some(session) = heard.object(&old) {
-                let answer = Object::new().with("old", old).with("session", session);
-                let _ = channel.post_message(&JsValue::from_str(&answer.text()));
-            }
-        }
+    if message.object("session").is_some() {
+        heard.set(&old, text);
+    } else if let Some(announcement) = heard.string(&old) {
+        let _ = channel.post_message(&JsValue::from_str(&announcement));
     }
 }
 
-/// What this page heard for `tenant`: fingerprint to session, for the
+/// What this page heard for `tenant`: the announcements' texts, for the
 /// session module's renewal request.
-pub fn heard(tenant: &str) -> Object {
-    heard_for(tenant).unwrap_or_else(Object::new)
+pub fn heard(tenant: &str) -> js_sys::Array {
+    heard_for(tenant)
+        .map(|heard| js_sys::Object::values(heard.value().unchecked_ref()))
+        .unwrap_or_default()
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -124,19 +124,13 @@ mod tests {
         let _ = announcing.post_message(&JsValue::from_str(r#"{"old":"cd34"}"#));
         let _ = announcing.post_message(&JsValue::from_str("not json"));
         pause(50).await;
-        let heard = heard(tenant);
-        assert_eq!(
-            heard
-                .object("ab12")
-                .and_then(|session| session.string("access_token"))
-                .as_deref(),
-            Some("access-2")
-        );
-        assert!(
-            heard.object("cd34").is_none(),
-            "a question is not a rotation"
-        );
-        assert!(super::heard("unit-not-listening").text() == "{}");
+        let texts = |heard: js_sys::Array| -> Vec<String> {
+            heard.iter().filter_map(|text| text.as_string()).collect()
+        };
+        // Only the announcement: a question is not a rotation, and what is
+        // not JSON is not heard.
+        assert_eq!(texts(heard(tenant)), [announcement]);
+        assert!(texts(heard("unit-not-listening")).is_empty());
 
         // A third tab asks about the rotation after the announcer is gone.
         announcing.close();

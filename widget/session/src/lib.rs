@@ -28,8 +28,6 @@ mod id_token;
 mod rotation;
 mod token_endpoint;
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -110,13 +108,12 @@ pub struct Renewal {
     /// The session whose refresh token is to be rotated.
     pub session: Session,
     /// Rotations the first module heard other tabs announce (it listens
-    /// from the moment it holds a renewable session): the old refresh
-    /// token's fingerprint to the session that replaced it. Any script of
-    /// the page's origin can post on that channel, and the first module
-    /// records what it hears unchecked, so an entry that is not a session
-    /// is skipped here instead of failing the renewal.
+    /// from the moment it holds a renewable session), as the texts it heard
+    /// on the channel: `{"old": fingerprint, "session": Session}`. Any
+    /// script of the page's origin can post there, so a text that is not
+    /// such an announcement is skipped instead of failing the renewal.
     #[serde(default)]
-    pub heard: HashMap<String, Value>,
+    pub heard: Vec<String>,
 }
 
 /// Exchanges the code and checks the ID token.

@@ -62,6 +62,33 @@ fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
     }
 }
 
+/// One message between tabs, read strictly: an announcement is recorded; a
+/// question is answered on `replies`, when there is somewhere to answer and
+/// the rotation is known. Anything else is not a message and is skipped.
+fn hear(text: &str, replies: Option<&web_sys::BroadcastChannel>) {
+    match serde_json::from_str::<Message>(text) {
+        Ok(Message { old, session: None }) => {
+            let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
+            if let (Some(session), Some(replies)) = (known, replies) {
+                post(
+                    replies,
+                    &Message {
+                        old,
+                        session: Some(session),
+                    },
+                );
+            }
+        }
+        Ok(Message {
+            old,
+            session: Some(session),
+        }) => {
+            ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
+        }
+        Err(_) => {}
+    }
+}
+
 /// The channel this page's widgets of `tenant` share with other tabs,
 /// opened (and listened to) on first use.
 fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
@@ -72,29 +99,8 @@ fn channel(tenant: &str) -> Option<web_sys::BroadcastChannel> {
     let replies = channel.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let Some(text) = event.data().as_string() else {
-                return;
-            };
-            match serde_json::from_str::<Message>(&text) {
-                Ok(Message { old, session: None }) => {
-                    let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
-                    if let Some(session) = known {
-                        post(
-                            &replies,
-                            &Message {
-                                old,
-                                session: Some(session),
-                            },
-                        );
-                    }
-                }
-                Ok(Message {
-                    old,
-                    session: Some(session),
-                }) => {
-                    ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
-                }
-                Err(_) => {}
+            if let Some(text) = event.data().as_string() {
+                hear(&text, Some(&replies));
             }
         });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -169,13 +175,9 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
     let old = fingerprint(token);
     // What the first module heard before this module was loaded; from now
     // on this module's own channel hears the rest.
-    ROTATIONS.with_borrow_mut(|rotations| {
-        for (fingerprint, session) in &renewal.heard {
-            if let Ok(session) = Session::deserialize(session) {
-                rotations.insert(fingerprint.clone(), session);
-            }
-        }
-    });
+    for text in &renewal.heard {
+        hear(text, None);
+    }
     let channel = channel(&renewal.tenant);
     let lock = format!("tessera-refresh:{}:{old}", renewal.tenant);
     let (token_endpoint, client_id, current) = (
@@ -248,7 +250,7 @@ mod tests {
             token_endpoint: "http://127.0.0.1:9/token".into(),
             client_id: "shop-widget".into(),
             session,
-            heard: HashMap::new(),
+            heard: Vec::new(),
         }
     }
 

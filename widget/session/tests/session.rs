@@ -262,19 +262,22 @@ fn renewal_request(refresh_token: &str, heard: Value) -> String {
             "refresh_token": refresh_token,
         })
     };
-    let mut heard_sessions = serde_json::Map::new();
-    for (fingerprint, access_token) in heard.as_object().into_iter().flatten() {
-        heard_sessions.insert(
-            fingerprint.clone(),
-            session(access_token.as_str().unwrap_or_default(), "rotated-refresh"),
-        );
-    }
+    // Announcements as the first module heard them: texts.
+    let announcements: Vec<String> = heard
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(fingerprint, access_token)| {
+            let rotated = session(access_token.as_str().unwrap_or_default(), "rotated-refresh");
+            json!({ "old": fingerprint, "session": rotated }).to_string()
+        })
+        .collect();
     json!({
         "tenant": format!("integration-{refresh_token}"),
         "token_endpoint": "http://127.0.0.1:9/token",
         "client_id": CLIENT_ID,
         "session": session("current-access", refresh_token),
-        "heard": heard_sessions,
+        "heard": announcements,
     })
     .to_string()
 }
@@ -321,7 +324,11 @@ async fn something_heard_that_is_not_a_session_is_skipped_not_fatal() {
     // instead of being refused as a malformed request.
     let mut request: Value =
         serde_json::from_str(&renewal_request("refresh-garbage-heard", json!({}))).expect("JSON");
-    request["heard"] = json!({ fingerprint("refresh-garbage-heard"): { "access_token": 7 } });
+    request["heard"] = json!([
+        json!({ "old": fingerprint("refresh-garbage-heard"), "session": { "access_token": 7 } })
+            .to_string(),
+        "not JSON",
+    ]);
     let answer: Value =
         serde_json::from_str(&refresh_session_json(request.to_string()).await).expect("JSON");
     assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
