@@ -26,7 +26,7 @@ use crate::json::Object;
 
 thread_local! {
     /// Per tenant: the rotations heard so far, as one object from the old
-    /// refresh token's fingerprint to the session that replaced it. A page
+    /// refresh token's fingerprint to the announcement's text. A page
     /// has a tenant or two, so a list, not a map (a map's hashing costs the
     /// first module bytes every page view downloads).
     static HEARD: RefCell<Vec<(String, Object)>> = const { RefCell::new(Vec::new()) };
