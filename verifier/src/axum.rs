@@ -4,8 +4,12 @@
 //! Failures answer `401 Unauthorized` with `WWW-Authenticate: Bearer
 //! error="invalid_token"` (RFC 6750 section 3.1), or a bare `Bearer`
 //! challenge when no token was sent, and no other detail: the reason a token
-//! failed is for the server's operators, not for whoever sent it. The layer
-//! never logs tokens or claims.
+//! failed is for the server's operators, not for whoever sent it. When the
+//! keys themselves cannot be had (the issuer is down or answers too slowly
+//! and no usable cached set remains), nothing is known about the token: the
+//! layer answers `503 Service Unavailable` with `Retry-After`, never 401, so
+//! that clients keep the session and retry. The layer never logs tokens or
+//! claims.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +18,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
-use http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode};
 
@@ -55,12 +59,27 @@ impl TokenVerifier for crate::remote::RemoteVerifier {
 #[derive(Clone)]
 pub struct PassportLayer {
     verifier: Arc<dyn TokenVerifier>,
+    retry_after_seconds: u32,
 }
+
+/// The `Retry-After` a 503 carries by default: the key cache's default
+/// cooldown, after which a failed fetch is tried again.
+pub const DEFAULT_RETRY_AFTER_SECONDS: u32 = 30;
 
 impl PassportLayer {
     /// A layer that verifies with `verifier`.
     pub fn new(verifier: Arc<dyn TokenVerifier>) -> Self {
-        PassportLayer { verifier }
+        PassportLayer {
+            verifier,
+            retry_after_seconds: DEFAULT_RETRY_AFTER_SECONDS,
+        }
+    }
+
+    /// The `Retry-After` seconds of the 503 answered while keys are
+    /// unavailable (default [`DEFAULT_RETRY_AFTER_SECONDS`]).
+    pub fn retry_after_seconds(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = seconds;
+        self
     }
 }
 
@@ -70,6 +89,7 @@ impl<S> tower::Layer<S> for PassportLayer {
         PassportService {
             inner,
             verifier: Arc::clone(&self.verifier),
+            retry_after_seconds: self.retry_after_seconds,
         }
     }
 }
@@ -79,6 +99,7 @@ impl<S> tower::Layer<S> for PassportLayer {
 pub struct PassportService<S> {
     inner: S,
     verifier: Arc<dyn TokenVerifier>,
+    retry_after_seconds: u32,
 }
 
 impl<S, B> tower::Service<Request<B>> for PassportService<S>
@@ -100,6 +121,7 @@ where
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let verifier = Arc::clone(&self.verifier);
+        let retry_after_seconds = self.retry_after_seconds;
         Box::pin(async move {
             let token = match bearer_token(request.headers()) {
                 Ok(token) => token,
@@ -110,6 +132,10 @@ where
                     request.extensions_mut().insert(passport);
                     inner.call(request).await
                 }
+                Err(error) if error.is_key_source_failure() => Ok(KeysUnavailable {
+                    retry_after_seconds,
+                }
+                .into_response()),
                 Err(_) => Ok(Unauthorized::InvalidToken.into_response()),
             }
         })
@@ -134,6 +160,24 @@ impl IntoResponse for Unauthorized {
         let mut response = StatusCode::UNAUTHORIZED.into_response();
         let headers = response.headers_mut();
         headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// The answer while the keys cannot be had: `503 Service Unavailable` with
+/// `Retry-After`, and no other detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeysUnavailable {
+    /// Seconds after which the client may retry.
+    pub retry_after_seconds: u32,
+}
+
+impl IntoResponse for KeysUnavailable {
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+        let headers = response.headers_mut();
+        headers.insert(RETRY_AFTER, HeaderValue::from(self.retry_after_seconds));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }

@@ -159,26 +159,58 @@ pub(crate) fn parse_object(
     bytes: &[u8],
     part: &'static str,
 ) -> Result<Map<String, Value>, VerifyError> {
+    match parse_strict(bytes).map_err(|problem| VerifyError::malformed(problem.describe(part)))? {
+        Value::Object(map) => Ok(map),
+        _ => Err(VerifyError::malformed(format!(
+            "the {part} is not a JSON object"
+        ))),
+    }
+}
+
+/// Why [`parse_strict`] refused a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum JsonProblem {
+    /// Not JSON at all.
+    Invalid,
+    /// An object repeats a member (the text names it, shortened).
+    Duplicate(String),
+    /// Something follows the value.
+    TrailingData,
+}
+
+impl JsonProblem {
+    /// The problem as a sentence about `part` ("the header", "the key set").
+    pub(crate) fn describe(&self, part: &str) -> String {
+        match self {
+            JsonProblem::Invalid => format!("the {part} is not valid JSON"),
+            JsonProblem::Duplicate(text) => format!("the {part} {text}"),
+            JsonProblem::TrailingData => format!("the {part} has trailing data"),
+        }
+    }
+}
+
+/// Reads one JSON value the way tokens are read: a member repeated in any
+/// object is refused instead of "last one wins" (RFC 7515 section 5.2 and
+/// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.
+/// Key sets and discovery documents go through here too.
+pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = deserializer
         .deserialize_any(StrictValueVisitor)
         .map_err(|error| {
             let text = error.to_string();
             if text.starts_with(DUPLICATE_PREFIX) {
-                VerifyError::malformed(format!("the {part} {text}"))
+                // serde_json appends " at line L column C"; keep the member only.
+                let member = text.split(" at line ").next().unwrap_or(&text);
+                JsonProblem::Duplicate(member.to_owned())
             } else {
-                VerifyError::malformed(format!("the {part} is not valid JSON"))
+                JsonProblem::Invalid
             }
         })?;
     deserializer
         .end()
-        .map_err(|_| VerifyError::malformed(format!("the {part} has trailing data")))?;
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => Err(VerifyError::malformed(format!(
-            "the {part} is not a JSON object"
-        ))),
-    }
+        .map_err(|_| JsonProblem::TrailingData)?;
+    Ok(value)
 }
 
 const DUPLICATE_PREFIX: &str = "has a duplicate member";

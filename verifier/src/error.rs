@@ -181,6 +181,20 @@ impl VerifyError {
         }
     }
 
+    /// Whether the failure is the key source's rather than the token's: the
+    /// issuer could not be reached in time, or served no usable key set, and
+    /// no usable cached keys remain. Nothing is known about the token then;
+    /// a server answers `503 Service Unavailable`, not 401, so that clients
+    /// retry instead of ending the session.
+    pub fn is_key_source_failure(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::KeySetUnavailable { .. }
+                | VerifyError::KeySetTimeout
+                | VerifyError::InvalidKeySet { .. }
+        )
+    }
+
     pub(crate) fn malformed(reason: impl Into<String>) -> Self {
         VerifyError::Malformed {
             reason: reason.into(),

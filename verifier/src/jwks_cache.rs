@@ -17,9 +17,14 @@ pub struct JwksCachePolicy {
     /// How long a fetched set is fresh when the response has no usable
     /// `Cache-Control: max-age` (default 600 s).
     pub default_max_age_seconds: u64,
-    /// How long after a fetch an unknown `kid` may trigger another one
-    /// (default 30 s), so that tokens with random `kid`s cannot flood the issuer.
-    pub unknown_key_cooldown_seconds: u64,
+    /// The least time between two fetch attempts (default 30 s): an unknown
+    /// `kid` may trigger a fetch at most once per cooldown, so that tokens
+    /// with random `kid`s cannot flood the issuer; while the set is stale or
+    /// the issuer failed, a fetch is attempted at most once per cooldown; and
+    /// a set is fresh for at least this long, whatever `Cache-Control` says
+    /// (`no-cache`, `no-store` and `max-age=0` would otherwise mean a fetch
+    /// per verification).
+    pub cooldown_seconds: u64,
     /// How long one fetch may take (default 5000 ms).
     pub timeout_milliseconds: u64,
     /// How long past its freshness a set may still be used while the issuer
@@ -31,7 +36,7 @@ impl Default for JwksCachePolicy {
     fn default() -> Self {
         JwksCachePolicy {
             default_max_age_seconds: 600,
-            unknown_key_cooldown_seconds: 30,
+            cooldown_seconds: 30,
             timeout_milliseconds: 5000,
             stale_if_error_seconds: 86_400,
         }
@@ -45,11 +50,33 @@ pub enum Freshness {
     Missing,
     /// Within its max-age: use it without fetching.
     Fresh,
-    /// Past its max-age but within the stale-if-error window: fetch, and fall
-    /// back to it if the fetch fails.
+    /// Past its max-age but within the stale-if-error window: use it, and
+    /// refresh it when a fetch is due.
     Stale,
-    /// Past the stale-if-error window: fetch, and fail if the fetch fails.
+    /// Past the stale-if-error window: unusable; fetch, and fail if the fetch
+    /// fails.
     Expired,
+}
+
+/// What a verification should do about the key set, decided by
+/// [`JwksCacheState::plan`] and [`JwksCacheState::plan_for_unknown_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Verify with the cached set; fetch nothing.
+    Use,
+    /// Verify with the cached (stale) set at once, and start one fetch that
+    /// nobody waits for (stale-while-revalidate). Call
+    /// [`JwksCacheState::begin_attempt`] before starting it, so that no other
+    /// caller starts another.
+    UseAndRefresh,
+    /// There is no usable set (or the token's key is unknown): fetch, and
+    /// verify when the fetch ends. Callers that find a fetch under way join it.
+    Fetch,
+    /// A fetch is under way: wait for it, then plan again.
+    Wait,
+    /// There is no usable set and the last fetch failed less than a cooldown
+    /// ago: fail at once with that fetch's error instead of fetching again.
+    Unavailable,
 }
 
 /// What the cache knows about past fetches.
@@ -58,6 +85,7 @@ pub struct JwksCacheState {
     fetched_at: Option<i64>,
     max_age_seconds: u64,
     last_attempt_at: Option<i64>,
+    attempting: bool,
 }
 
 impl JwksCacheState {
@@ -68,6 +96,7 @@ impl JwksCacheState {
             fetched_at: Some(fetched_at),
             max_age_seconds,
             last_attempt_at: Some(fetched_at),
+            attempting: false,
         }
     }
 
@@ -76,7 +105,7 @@ impl JwksCacheState {
         let Some(fetched_at) = self.fetched_at else {
             return Freshness::Missing;
         };
-        let age = now.saturating_sub(fetched_at).max(0) as u64;
+        let age = u64::try_from(now.saturating_sub(fetched_at)).unwrap_or(0);
         if age < self.max_age_seconds {
             Freshness::Fresh
         } else if age
@@ -90,23 +119,72 @@ impl JwksCacheState {
         }
     }
 
-    /// Whether a token with an unknown `kid` may trigger a fetch at `now`.
-    pub fn may_fetch_for_unknown_key(&self, now: i64, policy: &JwksCachePolicy) -> bool {
+    /// Whether a cooldown has passed since the last fetch attempt.
+    fn cooled_down(&self, now: i64, policy: &JwksCachePolicy) -> bool {
         self.last_attempt_at.is_none_or(|last| {
-            now.saturating_sub(last) >= policy.unknown_key_cooldown_seconds as i64
+            u64::try_from(now.saturating_sub(last)).unwrap_or(0) >= policy.cooldown_seconds
         })
     }
 
-    /// Records a successful fetch at `now` whose response allowed `max_age_seconds`.
-    pub fn record_success(&mut self, now: i64, max_age_seconds: u64) {
-        self.fetched_at = Some(now);
-        self.max_age_seconds = max_age_seconds;
+    /// What a verification at `now` should do before checking its token.
+    ///
+    /// While the set is stale every verification uses it at once and at
+    /// most one fetch per cooldown refreshes it in the background, so an
+    /// issuer that is down or slow costs no verification any time. Without
+    /// a usable set, callers fetch; once that fetch has failed, they fail at
+    /// once until a cooldown has passed.
+    pub fn plan(&self, now: i64, policy: &JwksCachePolicy) -> Plan {
+        match self.freshness(now, policy) {
+            Freshness::Fresh => Plan::Use,
+            Freshness::Stale if self.attempting || !self.cooled_down(now, policy) => Plan::Use,
+            Freshness::Stale => Plan::UseAndRefresh,
+            Freshness::Missing | Freshness::Expired if self.attempting => Plan::Wait,
+            Freshness::Missing | Freshness::Expired if self.cooled_down(now, policy) => {
+                Plan::Fetch
+            }
+            Freshness::Missing | Freshness::Expired => Plan::Unavailable,
+        }
+    }
+
+    /// What a verification at `now` should do when its token names a key the
+    /// set does not have: fetch at most once per cooldown ([`Plan::Fetch`]),
+    /// join a fetch under way ([`Plan::Wait`]), or give up on it
+    /// ([`Plan::Use`]: the token fails with `ERR_JWKS_NO_MATCHING_KEY`).
+    pub fn plan_for_unknown_key(&self, now: i64, policy: &JwksCachePolicy) -> Plan {
+        if self.attempting {
+            Plan::Wait
+        } else if self.cooled_down(now, policy) {
+            Plan::Fetch
+        } else {
+            Plan::Use
+        }
+    }
+
+    /// Records that a fetch starts at `now`; until it ends, [`Self::plan`]
+    /// starts no other.
+    pub fn begin_attempt(&mut self, now: i64) {
+        self.attempting = true;
         self.last_attempt_at = Some(now);
+    }
+
+    /// Whether a fetch is under way.
+    pub fn attempting(&self) -> bool {
+        self.attempting
+    }
+
+    /// Records a successful fetch at `now` whose response allowed
+    /// `max_age_seconds`; the set is fresh for at least a cooldown.
+    pub fn record_success(&mut self, now: i64, max_age_seconds: u64, policy: &JwksCachePolicy) {
+        self.fetched_at = Some(now);
+        self.max_age_seconds = max_age_seconds.max(policy.cooldown_seconds);
+        self.last_attempt_at = Some(now);
+        self.attempting = false;
     }
 
     /// Records a failed fetch at `now`; the cached set (if any) is kept.
     pub fn record_failure(&mut self, now: i64) {
         self.last_attempt_at = Some(now);
+        self.attempting = false;
     }
 
     /// When the cached set was fetched.
@@ -117,7 +195,9 @@ impl JwksCacheState {
 
 /// The freshness lifetime a `Cache-Control` header grants: `max-age` when
 /// given, zero for `no-store` or `no-cache`, otherwise the policy's default.
-/// The result is capped at one day so a typo cannot pin keys for years.
+/// The result is capped at one day so a typo cannot pin keys for years;
+/// [`JwksCacheState::record_success`] raises anything under the cooldown to
+/// the cooldown.
 pub fn max_age_from_cache_control(header: Option<&str>, policy: &JwksCachePolicy) -> u64 {
     const CAP: u64 = 86_400;
     let Some(header) = header else {
@@ -180,9 +260,15 @@ impl JwksSnapshot {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Reads a snapshot, checking its format.
+    /// Reads a snapshot, checking its format. Read strictly, like a key set:
+    /// a repeated member anywhere is refused.
     pub fn from_json(text: &str) -> Result<Self, VerifyError> {
-        let snapshot: JwksSnapshot = serde_json::from_str(text).map_err(|error| {
+        let value = crate::keys::read_strict(text.as_bytes(), "snapshot")?;
+        Self::from_value(value)
+    }
+
+    fn from_value(value: Value) -> Result<Self, VerifyError> {
+        let snapshot: JwksSnapshot = serde_json::from_value(value).map_err(|error| {
             VerifyError::invalid_key_set(format!("not a key set snapshot: {error}"))
         })?;
         if snapshot.format != SNAPSHOT_FORMAT {
@@ -202,10 +288,9 @@ impl JwksSnapshot {
 /// Reads a key set from a file's text that is either a JWKS document or a
 /// [`JwksSnapshot`].
 pub fn key_set_from_document_or_snapshot(text: &str) -> Result<KeySet, VerifyError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|_| VerifyError::invalid_key_set("the document is not valid JSON"))?;
+    let value = crate::keys::read_strict(text.as_bytes(), "document")?;
     if value.get("format").is_some() {
-        JwksSnapshot::from_json(text)?.key_set()
+        JwksSnapshot::from_value(value)?.key_set()
     } else {
         KeySet::from_value(value)
     }

@@ -223,17 +223,25 @@ static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 impl KeySet {
     /// Builds a key set from a JWKS JSON document.
     ///
-    /// Fails when the document is not a JWKS. Individual keys that cannot be
-    /// used are skipped (see [`KeySet::skipped`]); a set with no usable key at
-    /// all is still returned, and every token will then fail with
+    /// The document is read with the same strict reader as tokens: a member
+    /// repeated in any object (two `keys`, a key with two `n`) is refused
+    /// rather than "last one wins". Fails when the document is not a JWKS.
+    /// Individual keys that cannot be used are skipped (see
+    /// [`KeySet::skipped`]); a set with no usable key at all is still
+    /// returned, and every token will then fail with
     /// `ERR_JWKS_NO_MATCHING_KEY`.
     pub fn from_json(document: &str) -> Result<Self, VerifyError> {
-        let value: Value = serde_json::from_str(document)
-            .map_err(|_| VerifyError::invalid_key_set("the document is not valid JSON"))?;
-        Self::from_value(value)
+        Self::from_slice(document.as_bytes())
     }
 
-    /// Builds a key set from an already parsed JWKS document.
+    /// [`KeySet::from_json`] for a document's bytes, as fetched.
+    pub fn from_slice(document: &[u8]) -> Result<Self, VerifyError> {
+        Self::from_value(read_strict(document, "key set")?)
+    }
+
+    /// Builds a key set from an already parsed JWKS document. A parsed
+    /// `Value` no longer shows repeated members; read text with
+    /// [`KeySet::from_json`].
     pub fn from_value(document: Value) -> Result<Self, VerifyError> {
         let Some(Value::Array(raw_keys)) = document.get("keys") else {
             return Err(VerifyError::invalid_key_set(
@@ -293,9 +301,14 @@ impl KeySet {
 
     /// Chooses the key that verifies a token with this `kid` and `algorithm`.
     ///
-    /// With a `kid`, only the key with exactly that `kid` is considered. Without
-    /// one, a key is chosen only when exactly one key fits the algorithm, so that
-    /// a token cannot pick among keys by trial.
+    /// With a `kid`, only the keys with exactly that `kid` are considered.
+    /// RFC 7517 section 4.5 lets a set give one `kid` to several keys (of
+    /// different types, as equivalent alternatives): the one among them that
+    /// fits the algorithm is chosen, and when several fit, the token is
+    /// refused with `ERR_JWKS_MULTIPLE_MATCHING_KEYS` rather than tried
+    /// against each. Without a `kid`, a key is chosen only when exactly one
+    /// key of the set fits the algorithm, so that a token cannot pick among
+    /// keys by trial.
     pub fn select(
         &self,
         key_id: Option<&str>,
@@ -303,21 +316,28 @@ impl KeySet {
     ) -> Result<(usize, &VerificationKey), VerifyError> {
         match key_id {
             Some(kid) => {
-                let (index, key) = self
+                let mut named = self
                     .keys
                     .iter()
                     .enumerate()
-                    .find(|(_, key)| key.key_id() == Some(kid))
-                    .ok_or_else(|| VerifyError::NoMatchingKey {
+                    .filter(|(_, key)| key.key_id() == Some(kid))
+                    .peekable();
+                if named.peek().is_none() {
+                    return Err(VerifyError::NoMatchingKey {
                         kid: Some(printable(kid)),
-                    })?;
-                if !key.accepts(algorithm) {
-                    return Err(VerifyError::AlgorithmNotAllowed {
-                        algorithm: format!("{algorithm:?}"),
-                        reason: "the algorithm does not fit the key with this `kid`",
                     });
                 }
-                Ok((index, key))
+                let mut fitting = named.filter(|(_, key)| key.accepts(algorithm));
+                match (fitting.next(), fitting.count()) {
+                    (Some(found), 0) => Ok(found),
+                    (Some(_), others) => Err(VerifyError::MultipleMatchingKeys {
+                        candidates: others + 1,
+                    }),
+                    (None, _) => Err(VerifyError::AlgorithmNotAllowed {
+                        algorithm: format!("{algorithm:?}"),
+                        reason: "the algorithm does not fit the key with this `kid`",
+                    }),
+                }
             }
             None => {
                 let mut fitting = self
@@ -335,6 +355,12 @@ impl KeySet {
             }
         }
     }
+}
+
+/// Reads a key set document (a JWKS or a snapshot) with the strict reader.
+pub(crate) fn read_strict(bytes: &[u8], part: &str) -> Result<Value, VerifyError> {
+    crate::compact::parse_strict(bytes)
+        .map_err(|problem| VerifyError::invalid_key_set(problem.describe(part)))
 }
 
 /// The JWK members this verifier reads; everything else is ignored.

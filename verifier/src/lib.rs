@@ -38,6 +38,8 @@ mod error;
 pub mod jwks_cache;
 mod jws;
 mod keys;
+#[cfg(feature = "discovery")]
+pub mod location;
 #[cfg(feature = "ring")]
 mod ring_provider;
 mod verifier;

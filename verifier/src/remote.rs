@@ -14,32 +14,23 @@
 //! on loopback addresses, unless [`RemoteVerifierBuilder::dangerous_allow_http`]
 //! is used.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use serde_json::Value;
 
 use crate::error::VerifyError;
 use crate::jwks_cache::{
-    Freshness, JwksCachePolicy, JwksCacheState, JwksSnapshot, max_age_from_cache_control,
+    JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, max_age_from_cache_control,
 };
 use crate::keys::KeySet;
+pub use crate::location::KeyLocation;
+use crate::location::{Transport, jwks_uri_from_discovery, may_redirect};
 use crate::verifier::{Passport, Verifier, VerifierBuilder};
 
 /// The largest discovery or JWKS document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
-/// Where the key set is found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyLocation {
-    /// Discover `jwks_uri` from `{issuer}/.well-known/openid-configuration`.
-    Discovery {
-        /// The issuer URL; the discovery document must name exactly this issuer.
-        issuer: String,
-    },
-    /// Fetch the JWKS from this URL directly.
-    JwksUri(String),
-}
+/// How many redirects a fetch follows.
+const MAX_REDIRECTS: usize = 3;
 
 /// Builds a [`RemoteVerifier`].
 #[must_use]
@@ -48,7 +39,7 @@ pub struct RemoteVerifierBuilder {
     location: KeyLocation,
     policy: JwksCachePolicy,
     ca_bundle_pem: Option<Vec<u8>>,
-    allow_http: bool,
+    transport: Transport,
     snapshot: Option<JwksSnapshot>,
     proxy: Option<String>,
 }
@@ -74,7 +65,7 @@ impl RemoteVerifierBuilder {
     /// Allows plain `http://` to hosts other than loopback. Keys fetched
     /// without TLS can be replaced by anyone on the path.
     pub fn dangerous_allow_http(mut self) -> Self {
-        self.allow_http = true;
+        self.transport = Transport::DangerousAllowHttp;
         self
     }
     /// Starts from a saved snapshot, so the verifier works before (or without)
@@ -88,14 +79,25 @@ impl RemoteVerifierBuilder {
     /// (or [`RemoteVerifier::refresh`] is called).
     pub fn build(self) -> Result<RemoteVerifier, VerifyError> {
         let invalid = |reason: String| VerifyError::InvalidConfiguration { reason };
-        let url = match &self.location {
-            KeyLocation::Discovery { issuer } => issuer,
-            KeyLocation::JwksUri(uri) => uri,
-        };
-        check_url(url, self.allow_http)?;
+        self.location.first_url(self.transport)?;
+        let transport = self.transport;
+        // Never from https to http, and only to URLs a key location may have.
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            let allowed = attempt
+                .previous()
+                .last()
+                .is_some_and(|from| may_redirect(from, attempt.url(), transport));
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if !allowed {
+                attempt.error("a redirect to a URL keys may not be fetched from")
+            } else {
+                attempt.follow()
+            }
+        });
         let mut client = reqwest::Client::builder()
             .timeout(Duration::from_millis(self.policy.timeout_milliseconds))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(redirects)
             .user_agent(concat!("tessera-verifier/", env!("CARGO_PKG_VERSION")));
         if let Some(proxy) = &self.proxy {
             let proxy = reqwest::Proxy::all(proxy)
@@ -130,13 +132,19 @@ impl RemoteVerifierBuilder {
             }
         }
         Ok(RemoteVerifier {
-            verifier,
-            location: self.location,
-            policy: self.policy,
-            allow_http: self.allow_http,
-            client,
-            shared: Mutex::new(Shared { state, jwks_uri }),
-            fetch_lock: tokio::sync::Mutex::new(()),
+            inner: Arc::new(Inner {
+                verifier,
+                location: self.location,
+                policy: self.policy,
+                transport: self.transport,
+                client,
+                shared: Mutex::new(Shared {
+                    state,
+                    jwks_uri,
+                    last_error: None,
+                }),
+                fetch_lock: tokio::sync::Mutex::new(()),
+            }),
         })
     }
 }
@@ -145,15 +153,24 @@ impl RemoteVerifierBuilder {
 struct Shared {
     state: JwksCacheState,
     jwks_uri: Option<String>,
+    /// Why the last fetch failed, handed to callers while a cooldown passes.
+    last_error: Option<VerifyError>,
 }
 
 /// A [`Verifier`] whose keys come from the issuer and stay current.
-#[derive(Debug)]
+///
+/// Cloning it is cheap and the clones share the cache.
+#[derive(Debug, Clone)]
 pub struct RemoteVerifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     verifier: Verifier,
     location: KeyLocation,
     policy: JwksCachePolicy,
-    allow_http: bool,
+    transport: Transport,
     client: reqwest::Client,
     shared: Mutex<Shared>,
     // Held across a fetch so that concurrent requests wait for one fetch
@@ -169,7 +186,7 @@ impl RemoteVerifier {
             location,
             policy: JwksCachePolicy::default(),
             ca_bundle_pem: None,
-            allow_http: false,
+            transport: Transport::default(),
             snapshot: None,
             proxy: None,
         }
@@ -177,127 +194,184 @@ impl RemoteVerifier {
 
     /// The inner verifier (its key set is the cached one).
     pub fn verifier(&self) -> &Verifier {
-        &self.verifier
-    }
-
-    fn state(&self) -> JwksCacheState {
-        self.shared
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .state
+        &self.inner.verifier
     }
 
     /// Verifies a token, fetching keys first when the cache requires it.
+    ///
+    /// While the cached set is stale, the token is verified with it at once
+    /// and one fetch per cooldown refreshes it in the background, so an
+    /// issuer that is down or slow delays no verification. Without a usable
+    /// set, the first caller fetches and the others wait for that one fetch;
+    /// after a failure they fail at once (with that failure) until a cooldown
+    /// has passed.
     pub async fn verify(&self, token: &str) -> Result<Passport, VerifyError> {
-        let now = self.verifier.now();
-        match self.state().freshness(now, &self.policy) {
-            Freshness::Fresh => {}
-            Freshness::Stale => {
-                // Stale-if-error: a failed refresh still leaves usable keys.
-                let _ = self.refresh_unless_fresh().await;
+        let inner = &self.inner;
+        let now = inner.verifier.now();
+        let plan = inner.lock().state.plan(now, &inner.policy);
+        match plan {
+            Plan::Use => {}
+            Plan::UseAndRefresh => self.refresh_in_background().await,
+            Plan::Fetch | Plan::Wait | Plan::Unavailable => {
+                inner.fetch_when_due(Due::NoUsableSet).await?
             }
-            Freshness::Missing | Freshness::Expired => self.refresh_unless_fresh().await?,
         }
-        match self.verifier.verify(token) {
+        match inner.verifier.verify(token) {
             Err(VerifyError::NoMatchingKey { .. })
-                if self.state().may_fetch_for_unknown_key(now, &self.policy) =>
+                if inner.lock().state.plan_for_unknown_key(now, &inner.policy) != Plan::Use =>
             {
-                self.refresh_for_unknown_key().await?;
-                self.verifier.verify(token)
+                inner.fetch_when_due(Due::UnknownKey).await?;
+                inner.verifier.verify(token)
             }
             outcome => outcome,
         }
     }
 
-    async fn refresh_unless_fresh(&self) -> Result<(), VerifyError> {
-        let _guard = self.fetch_lock.lock().await;
-        // Another task may have fetched while this one waited.
-        if self.state().freshness(self.verifier.now(), &self.policy) == Freshness::Fresh {
-            return Ok(());
-        }
-        self.fetch_and_install().await
-    }
-
-    async fn refresh_for_unknown_key(&self) -> Result<(), VerifyError> {
-        let _guard = self.fetch_lock.lock().await;
-        if !self
-            .state()
-            .may_fetch_for_unknown_key(self.verifier.now(), &self.policy)
+    /// Starts one fetch that nobody waits for, on the current tokio runtime
+    /// (or waits for it where there is none).
+    async fn refresh_in_background(&self) {
+        let now = self.inner.verifier.now();
         {
-            return Ok(());
+            let mut shared = self.inner.lock();
+            // Checked again under the lock: only one caller starts it.
+            if shared.state.plan(now, &self.inner.policy) != Plan::UseAndRefresh {
+                return;
+            }
+            shared.state.begin_attempt(now);
         }
-        self.fetch_and_install().await
+        let inner = Arc::clone(&self.inner);
+        let fetch = async move {
+            let _guard = inner.fetch_lock.lock().await;
+            // A caller that found no usable set may have fetched meanwhile.
+            if inner.lock().state.attempting() {
+                let _ = inner.fetch_and_install().await;
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(fetch)),
+            Err(_) => fetch.await,
+        }
     }
 
     /// Fetches the key set now, regardless of the cache.
     pub async fn refresh(&self) -> Result<(), VerifyError> {
+        let inner = &self.inner;
+        let _guard = inner.fetch_lock.lock().await;
+        inner.lock().state.begin_attempt(inner.verifier.now());
+        inner.fetch_and_install().await
+    }
+
+    /// The cached key set as a snapshot, for offline and air-gapped use.
+    /// `None` until keys have been fetched or imported.
+    pub fn snapshot(&self) -> Option<JwksSnapshot> {
+        let inner = &self.inner;
+        let shared = inner.lock();
+        let fetched_at = shared.state.fetched_at()?;
+        let issuer = match &inner.location {
+            KeyLocation::Discovery { issuer } => Some(issuer.clone()),
+            KeyLocation::JwksUri(_) => None,
+        };
+        Some(JwksSnapshot::of(
+            &inner.verifier.key_set(),
+            issuer,
+            shared.jwks_uri.clone(),
+            fetched_at,
+        ))
+    }
+}
+
+/// Why a caller wants a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// The cached set is missing or expired.
+    NoUsableSet,
+    /// The token names a key the set does not have.
+    UnknownKey,
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Fetches when the cache says a fetch is due, else returns at once;
+    /// callers queue behind one fetch and then plan again.
+    async fn fetch_when_due(&self, due: Due) -> Result<(), VerifyError> {
         let _guard = self.fetch_lock.lock().await;
+        let now = self.verifier.now();
+        {
+            let mut shared = self.lock();
+            let plan = match due {
+                Due::NoUsableSet => shared.state.plan(now, &self.policy),
+                Due::UnknownKey => shared.state.plan_for_unknown_key(now, &self.policy),
+            };
+            match plan {
+                Plan::Use | Plan::UseAndRefresh => return Ok(()),
+                Plan::Unavailable => {
+                    return Err(shared.last_error.clone().unwrap_or_else(|| {
+                        VerifyError::KeySetUnavailable {
+                            reason: "the issuer could not be reached".into(),
+                        }
+                    }));
+                }
+                // Holding the fetch lock, nobody else is fetching.
+                Plan::Fetch | Plan::Wait => shared.state.begin_attempt(now),
+            }
+        }
         self.fetch_and_install().await
     }
 
+    /// Fetches and installs the key set; the caller holds the fetch lock and
+    /// has called `begin_attempt`. An unchanged set is kept as it is, with
+    /// its verified-token cache.
     async fn fetch_and_install(&self) -> Result<(), VerifyError> {
         let outcome = self.fetch().await;
         let now = self.verifier.now();
-        let mut shared = self
-            .shared
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut shared = self.lock();
         match outcome {
             Ok((key_set, max_age, jwks_uri)) => {
-                self.verifier.replace_key_set(key_set);
-                shared.state.record_success(now, max_age);
+                if key_set.document() != self.verifier.key_set().document() {
+                    self.verifier.replace_key_set(key_set);
+                }
+                shared.state.record_success(now, max_age, &self.policy);
                 shared.jwks_uri = Some(jwks_uri);
+                shared.last_error = None;
                 Ok(())
             }
             Err(error) => {
                 shared.state.record_failure(now);
+                shared.last_error = Some(error.clone());
                 Err(error)
             }
         }
     }
 
     async fn fetch(&self) -> Result<(KeySet, u64, String), VerifyError> {
-        let known_uri = self
-            .shared
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .jwks_uri
-            .clone();
+        let known_uri = self.lock().jwks_uri.clone();
         let jwks_uri = match (&self.location, known_uri) {
             (_, Some(uri)) => uri,
             (KeyLocation::JwksUri(uri), None) => uri.clone(),
             (KeyLocation::Discovery { issuer }, None) => self.discover(issuer).await?,
         };
         let (body, cache_control) = self.get(&jwks_uri).await?;
-        let key_set = KeySet::from_value(body)?;
+        let key_set = KeySet::from_slice(&body)?;
         let max_age = max_age_from_cache_control(cache_control.as_deref(), &self.policy);
         Ok((key_set, max_age, jwks_uri))
     }
 
     async fn discover(&self, issuer: &str) -> Result<String, VerifyError> {
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
-        let (document, _) = self.get(&url).await?;
-        let unavailable = |reason: &str| VerifyError::KeySetUnavailable {
-            reason: reason.to_owned(),
-        };
-        if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
-            return Err(unavailable(
-                "the discovery document names a different issuer",
-            ));
+        let url = KeyLocation::Discovery {
+            issuer: issuer.to_owned(),
         }
-        let jwks_uri = document
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| unavailable("the discovery document has no jwks_uri"))?;
-        check_url(jwks_uri, self.allow_http)
-            .map_err(|_| unavailable("the discovery document's jwks_uri is not an allowed URL"))?;
-        Ok(jwks_uri.to_owned())
+        .first_url(self.transport)?;
+        let (document, _) = self.get(url.as_str()).await?;
+        Ok(jwks_uri_from_discovery(&document, issuer, self.transport)?.into())
     }
 
-    async fn get(&self, url: &str) -> Result<(Value, Option<String>), VerifyError> {
+    /// GETs a document, reading at most [`MAX_DOCUMENT_BYTES`].
+    async fn get(&self, url: &str) -> Result<(Vec<u8>, Option<String>), VerifyError> {
         let failed = |reason: String| VerifyError::KeySetUnavailable { reason };
         let mut response = self
             .client
@@ -308,6 +382,8 @@ impl RemoteVerifier {
             .map_err(|error| {
                 if error.is_timeout() {
                     VerifyError::KeySetTimeout
+                } else if error.is_redirect() {
+                    failed("the issuer redirected to a URL keys may not be fetched from".into())
                 } else {
                     failed(format!("cannot reach the issuer: {}", error.without_url()))
                 }
@@ -328,59 +404,13 @@ impl RemoteVerifier {
                 failed("the response was cut off".into())
             }
         })? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            if body.len().saturating_add(chunk.len()) > MAX_DOCUMENT_BYTES {
                 return Err(failed(format!(
                     "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
                 )));
             }
             body.extend_from_slice(&chunk);
         }
-        let value = serde_json::from_slice(&body)
-            .map_err(|_| failed("the issuer's document is not JSON".into()))?;
-        Ok((value, cache_control))
-    }
-
-    /// The cached key set as a snapshot, for offline and air-gapped use.
-    /// `None` until keys have been fetched or imported.
-    pub fn snapshot(&self) -> Option<JwksSnapshot> {
-        let shared = self
-            .shared
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let fetched_at = shared.state.fetched_at()?;
-        let issuer = match &self.location {
-            KeyLocation::Discovery { issuer } => Some(issuer.clone()),
-            KeyLocation::JwksUri(_) => None,
-        };
-        Some(JwksSnapshot::of(
-            &self.verifier.key_set(),
-            issuer,
-            shared.jwks_uri.clone(),
-            fetched_at,
-        ))
-    }
-}
-
-fn check_url(url: &str, allow_http: bool) -> Result<(), VerifyError> {
-    let invalid = |reason: &str| VerifyError::InvalidConfiguration {
-        reason: reason.to_owned(),
-    };
-    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("the key location is not a URL"))?;
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if allow_http || is_loopback(&parsed) => Ok(()),
-        "http" => Err(invalid(
-            "plain http is only allowed for loopback hosts (see dangerous_allow_http)",
-        )),
-        _ => Err(invalid("the key location must be an https URL")),
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
+        Ok((body, cache_control))
     }
 }

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use jsonwebtoken::Algorithm;
@@ -258,6 +259,7 @@ impl VerifierBuilder {
                 personal_data: self.personal_data,
             },
             clock: self.clock,
+            generation: AtomicU64::new(self.key_set.generation()),
             key_set: RwLock::new(Arc::new(self.key_set)),
             cache,
         })
@@ -395,7 +397,9 @@ pub trait SignatureEngine {
     ) -> impl Future<Output = Result<bool, VerifyError>>;
 }
 
-type TokenCache = lru::LruCache<[u8; 32], Passport>;
+/// Verified tokens by the SHA-256 of their text, each stamped with the
+/// generation of the key set that verified it.
+type TokenCache = lru::LruCache<[u8; 32], (u64, Passport)>;
 
 /// Verifies compact JWS tokens against a key set and a fixed set of rules.
 ///
@@ -406,6 +410,8 @@ pub struct Verifier {
     rules: Rules,
     clock: Clock,
     key_set: RwLock<Arc<KeySet>>,
+    /// The generation of the key set in `key_set`, readable without its lock.
+    generation: AtomicU64,
     cache: Option<Mutex<TokenCache>>,
 }
 
@@ -415,8 +421,16 @@ enum Prepared<'t> {
     Check {
         selected: SelectedKey<'t>,
         key_set: Arc<KeySet>,
-        cache_key: Option<[u8; 32]>,
+        cache_key: Option<CacheKey>,
     },
+}
+
+/// Where a verified token goes in the cache: its digest, and the generation
+/// of the key set that is verifying it.
+#[derive(Clone, Copy)]
+struct CacheKey {
+    digest: [u8; 32],
+    generation: u64,
 }
 
 impl Verifier {
@@ -436,12 +450,20 @@ impl Verifier {
     }
 
     /// Replaces the key set (after a JWKS refresh) and empties the token cache,
-    /// so that tokens signed by a withdrawn key stop verifying at once.
+    /// so that tokens signed by a withdrawn key stop verifying at once. A
+    /// verification still running with the old set does not put its
+    /// passport into the emptied cache: entries are stamped with the key
+    /// set's generation, and one verified by an older set is neither
+    /// inserted nor served.
     pub fn replace_key_set(&self, key_set: KeySet) {
+        let generation = key_set.generation();
         *self
             .key_set
             .write()
             .unwrap_or_else(|poison| poison.into_inner()) = Arc::new(key_set);
+        // Stored before the cache is emptied: an insert that read the old
+        // generation holds the cache's lock, so the clear below removes it.
+        self.generation.store(generation, Ordering::SeqCst);
         if let Some(cache) = &self.cache {
             cache
                 .lock()
@@ -537,11 +559,19 @@ impl Verifier {
             return (None, None);
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let hit = cache
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .get(&digest)
-            .cloned();
+        let current = self.generation.load(Ordering::SeqCst);
+        let hit = {
+            let mut cache = cache.lock().unwrap_or_else(|poison| poison.into_inner());
+            match cache.get(&digest) {
+                Some((generation, passport)) if *generation == current => Some(passport.clone()),
+                Some(_) => {
+                    // Verified by a key set that has been replaced since.
+                    cache.pop(&digest);
+                    None
+                }
+                None => None,
+            }
+        };
         let outcome = hit.map(|passport| {
             claims::check_time(passport.claims(), now, self.rules.time).map(|()| passport)
         });
@@ -549,11 +579,15 @@ impl Verifier {
     }
 
     fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>, VerifyError> {
-        let cache_key = match self.cache_lookup(token, now) {
+        let digest = match self.cache_lookup(token, now) {
             (_, Some(outcome)) => return outcome.map(Prepared::Cached),
             (digest, None) => digest,
         };
         let key_set = self.key_set();
+        let cache_key = digest.map(|digest| CacheKey {
+            digest,
+            generation: key_set.generation(),
+        });
         let selected = jws::select_key(token, &key_set, &self.rules.jws)?;
         Ok(Prepared::Check {
             selected,
@@ -567,7 +601,7 @@ impl Verifier {
         &self,
         jws: VerifiedJws,
         now: i64,
-        cache_key: Option<[u8; 32]>,
+        cache_key: Option<CacheKey>,
     ) -> Result<Passport, VerifyError> {
         let rules = &self.rules;
         if let Some(expected) = &rules.expected_type {
@@ -633,11 +667,12 @@ impl Verifier {
                 json_text: std::sync::OnceLock::new(),
             }),
         };
-        if let (Some(cache), Some(digest)) = (&self.cache, cache_key) {
-            cache
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .put(digest, passport.clone());
+        if let (Some(cache), Some(key)) = (&self.cache, cache_key) {
+            let mut cache = cache.lock().unwrap_or_else(|poison| poison.into_inner());
+            // Checked under the cache's lock: see `replace_key_set`.
+            if key.generation == self.generation.load(Ordering::SeqCst) {
+                cache.put(key.digest, (key.generation, passport.clone()));
+            }
         }
         Ok(passport)
     }

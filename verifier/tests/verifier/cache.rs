@@ -78,3 +78,43 @@ fn capacity_is_bounded_and_must_be_positive() {
         assert!(verifier.verify(&token("ES256", &claims)).is_ok());
     }
 }
+
+/// An engine that checks the signature with ring, but first withdraws every
+/// key: the key set is replaced while the verification is in flight, as a
+/// JWKS refresh on another task would.
+struct WithdrawsKeysMidway<'a> {
+    verifier: &'a tessera_verifier::Verifier,
+}
+
+impl tessera_verifier::SignatureEngine for WithdrawsKeysMidway<'_> {
+    async fn verify_signature(
+        &self,
+        key: &tessera_verifier::VerificationKey,
+        _key_set_generation: u64,
+        _key_index: usize,
+        algorithm: tessera_verifier::Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, tessera_verifier::VerifyError> {
+        self.verifier
+            .replace_key_set(KeySet::from_json(r#"{"keys":[]}"#).unwrap());
+        Ok(key.verify_signature(algorithm, message, signature).is_ok())
+    }
+}
+
+#[tokio::test]
+async fn a_verification_in_flight_during_a_key_change_is_not_cached() {
+    let verifier = builder().verified_token_cache(16).build().unwrap();
+    let jwt = token("ES256", &good_claims());
+    let engine = WithdrawsKeysMidway {
+        verifier: &verifier,
+    };
+    // The token verified with the key it was checked against...
+    assert!(verifier.verify_with_engine(&jwt, &engine).await.is_ok());
+    // ...but that key is gone now, so no cached passport may outlive it.
+    assert!(verifier.cached(&jwt).is_none(), "a stale insert was kept");
+    assert_eq!(
+        verifier.verify(&jwt).unwrap_err().code(),
+        "ERR_JWKS_NO_MATCHING_KEY"
+    );
+}

@@ -104,3 +104,41 @@ async fn extractor_without_layer_is_401() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// When the keys cannot be had (the issuer is down and nothing is cached),
+/// nothing is known about the token: 503 with `Retry-After`, never 401, so
+/// that a client keeps its session and retries.
+#[tokio::test]
+async fn an_unreachable_issuer_is_503_not_401() {
+    use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
+    // A loopback port with nobody listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let jwks_uri = format!("http://{}/jwks", closed.local_addr().unwrap());
+    drop(closed);
+    let verifier = RemoteVerifier::builder(builder(), KeyLocation::JwksUri(jwks_uri))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/orders", get(whoami))
+        .layer(PassportLayer::new(Arc::new(verifier)).retry_after_seconds(12));
+    let jwt = token("ES256", &good_claims());
+    for attempt in ["first, fetching", "second, within the cooldown"] {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .uri("/orders")
+                    .header(header::AUTHORIZATION, format!("Bearer {jwt}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{attempt}");
+        assert_eq!(response.headers()[header::RETRY_AFTER], "12", "{attempt}");
+        assert!(
+            response.headers().get(header::WWW_AUTHENTICATE).is_none(),
+            "{attempt}"
+        );
+    }
+}

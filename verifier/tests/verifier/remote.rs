@@ -85,7 +85,7 @@ fn rules(issuer: &Issuer, clock: &Arc<AtomicI64>) -> VerifierBuilder {
 fn policy() -> JwksCachePolicy {
     JwksCachePolicy {
         default_max_age_seconds: 600,
-        unknown_key_cooldown_seconds: 30,
+        cooldown_seconds: 30,
         timeout_milliseconds: 1000,
         stale_if_error_seconds: 3600,
     }
@@ -130,11 +130,19 @@ async fn discovery_then_cache_control_max_age() {
     );
     clock.store(NOW + 120, Ordering::SeqCst);
     verifier.verify(&jwt).await.unwrap();
-    assert_eq!(
-        issuer.jwks_fetches.load(Ordering::SeqCst),
-        2,
-        "refetched after max-age"
-    );
+    fetches_reach(&issuer, 2, "refetched in the background after max-age").await;
+}
+
+/// Waits (up to 5 s) until the issuer has served `count` key sets: a stale
+/// set is refreshed by a task nobody awaits.
+async fn fetches_reach(issuer: &Issuer, count: usize, why: &str) {
+    for _ in 0..500 {
+        if issuer.jwks_fetches.load(Ordering::SeqCst) >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), count, "{why}");
 }
 
 #[tokio::test]
@@ -228,17 +236,103 @@ async fn stale_if_error_then_unavailable() {
     // Past max-age (120) but inside the stale window (3600): still verifies.
     clock.store(NOW + 1000, Ordering::SeqCst);
     assert!(verifier.verify(&jwt).await.is_ok());
-    assert_eq!(
-        issuer.jwks_fetches.load(Ordering::SeqCst),
-        2,
-        "a refresh was attempted"
-    );
+    fetches_reach(&issuer, 2, "a refresh was attempted").await;
     // Past the stale window: the failure surfaces.
     clock.store(NOW + 120 + 3600, Ordering::SeqCst);
     assert_eq!(
         verifier.verify(&jwt).await.unwrap_err().code(),
         "ERR_JWKS_UNAVAILABLE"
     );
+    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 3);
+    // Within the cooldown the failure is answered at once, without a fetch.
+    assert_eq!(
+        verifier.verify(&jwt).await.unwrap_err().code(),
+        "ERR_JWKS_UNAVAILABLE"
+    );
+    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 3);
+    // After it, the issuer is asked again, and its recovery is picked up.
+    issuer.fail.store(false, Ordering::SeqCst);
+    clock.store(NOW + 120 + 3600 + 30, Ordering::SeqCst);
+    assert!(verifier.verify(&jwt).await.is_ok());
+    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 4);
+}
+
+/// How the issuer misbehaves in an outage drill.
+#[derive(Debug, Clone, Copy)]
+enum Outage {
+    /// It answers 503.
+    Down,
+    /// It answers after the fetch timeout.
+    Slow,
+    /// It answers, with `Cache-Control: no-cache`.
+    NoCache,
+    /// It alternates between down and up, request by request.
+    Flapping,
+}
+
+/// Outage drills (issue 11): 100 concurrent verifications of a valid token,
+/// in five waves a few seconds of verifier time apart, while the issuer is
+/// down, slow (beyond the timeout), flapping, or answering `no-cache`. A
+/// stale set exists, so no verification may fail, none may wait for the
+/// issuer (each answers well under the timeout), and the issuer sees at most
+/// one fetch per cooldown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_drills() {
+    for outage in [Outage::Down, Outage::Slow, Outage::NoCache, Outage::Flapping] {
+        let issuer = start_issuer().await;
+        let clock = Arc::new(AtomicI64::new(NOW));
+        let verifier = remote(&issuer, &clock);
+        let jwt = passport_for(&issuer, "ES256");
+        verifier.verify(&jwt).await.unwrap();
+        match outage {
+            Outage::Down | Outage::Flapping => issuer.fail.store(true, Ordering::SeqCst),
+            Outage::Slow => issuer.delay_ms.store(1500, Ordering::SeqCst),
+            Outage::NoCache => *issuer.cache_control.lock().unwrap() = Some("no-cache"),
+        }
+        // Stale: past max-age (120), inside the stale window.
+        let start = NOW + 200;
+        let mut latencies = Vec::new();
+        for wave in 0..5i64 {
+            if matches!(outage, Outage::Flapping) {
+                issuer.fail.store(wave % 2 == 0, Ordering::SeqCst);
+            }
+            // Each wave 10 s after the last: at most one fetch per 30 s.
+            clock.store(start + wave * 10, Ordering::SeqCst);
+            let tasks: Vec<_> = (0..100)
+                .map(|_| {
+                    let (verifier, jwt) = (verifier.clone(), jwt.clone());
+                    tokio::spawn(async move {
+                        let began = std::time::Instant::now();
+                        let outcome = verifier.verify(&jwt).await.map(|_| ());
+                        (outcome, began.elapsed())
+                    })
+                })
+                .collect();
+            for task in tasks {
+                let (outcome, latency) = task.await.unwrap();
+                assert!(outcome.is_ok(), "{outage:?}: {outcome:?}");
+                latencies.push(latency);
+            }
+        }
+        latencies.sort();
+        let p99 = latencies[latencies.len() * 99 / 100];
+        let fetches = issuer.jwks_fetches.load(Ordering::SeqCst);
+        println!(
+            "outage drill {outage:?}: 500 verifications, {} key-set fetches after the first, p99 {p99:?}, max {:?}",
+            fetches - 1,
+            latencies.last().unwrap()
+        );
+        // Waves at +0 and +10 and +20 share one cooldown, +30 and +40 the next.
+        assert!(
+            fetches - 1 <= 2,
+            "{outage:?}: {} fetches in 40 s with a 30 s cooldown",
+            fetches - 1
+        );
+        assert!(
+            p99 < Duration::from_millis(250),
+            "{outage:?}: p99 {p99:?} (the fetch timeout is 1000 ms)"
+        );
+    }
 }
 
 #[tokio::test]
@@ -293,35 +387,68 @@ async fn snapshot_round_trip_works_offline() {
     );
 }
 
+/// The key-location cases shared with the npm package's Node tests
+/// (`key_locations` in `verifier/tests/cases.json`): the one rule in the
+/// core, called the way `RemoteVerifier` calls it.
 #[test]
-fn plain_http_only_on_loopback() {
-    let builder = || Verifier::builder().issuer("x").audience("y");
-    let refused = RemoteVerifier::builder(
-        builder(),
-        KeyLocation::JwksUri("http://id.example/jwks".into()),
-    )
-    .build()
-    .unwrap_err();
-    assert_eq!(refused.code(), "ERR_CONFIGURATION_INVALID");
-    assert!(
-        RemoteVerifier::builder(
-            builder(),
-            KeyLocation::JwksUri("http://id.example/jwks".into())
-        )
-        .dangerous_allow_http()
-        .build()
-        .is_ok()
-    );
-    assert!(
-        RemoteVerifier::builder(
-            builder(),
-            KeyLocation::JwksUri("https://id.example/jwks".into())
-        )
-        .build()
-        .is_ok()
-    );
+fn shared_key_location_cases() {
+    use tessera_verifier::location::{Transport, discovery_url, key_url};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases.json");
+    let suite: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = suite["key_locations"].as_array().unwrap();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let transport = if case["dangerously_allow_http"] == json!(true) {
+            Transport::DangerousAllowHttp
+        } else {
+            Transport::HttpsOrLoopback
+        };
+        let (location, outcome) = match (case["issuer"].as_str(), case["jwks_uri"].as_str()) {
+            (Some(issuer), None) => (
+                KeyLocation::Discovery {
+                    issuer: issuer.to_owned(),
+                },
+                discovery_url(issuer, transport).map(|url| url.to_string()),
+            ),
+            (None, Some(uri)) => (
+                KeyLocation::JwksUri(uri.to_owned()),
+                key_url(uri, transport).map(|url| url.to_string()),
+            ),
+            _ => panic!("{name}: give issuer or jwks_uri"),
+        };
+        let mut builder = RemoteVerifier::builder(
+            Verifier::builder().issuer("https://id.example").audience("shop-api"),
+            location,
+        );
+        if transport == Transport::DangerousAllowHttp {
+            builder = builder.dangerous_allow_http();
+        }
+        let built = builder.build();
+        let expect = &case["expect"];
+        if expect["ok"] == json!(true) {
+            let url = outcome.unwrap_or_else(|error| panic!("{name}: refused: {error}"));
+            assert!(built.is_ok(), "{name}: the builder refused it");
+            if let Some(discovery) = expect["discovery"].as_str() {
+                assert_eq!(url, discovery, "{name}");
+            }
+        } else {
+            let code = expect["code"].as_str().unwrap();
+            let error = outcome.err().unwrap_or_else(|| panic!("{name}: accepted"));
+            assert_eq!(error.code(), code, "{name}: {error}");
+            assert_eq!(
+                built.err().map(|error| error.code()),
+                Some(code),
+                "{name}: the builder"
+            );
+        }
+    }
+    assert!(cases.len() >= 20, "only {} key-location cases", cases.len());
+}
+
+#[test]
+fn a_bad_ca_bundle_is_a_configuration_error() {
     let bad_ca = RemoteVerifier::builder(
-        builder(),
+        Verifier::builder().issuer("x").audience("y"),
         KeyLocation::JwksUri("https://id.example/jwks".into()),
     )
     .ca_bundle_pem("not pem")
@@ -399,9 +526,10 @@ async fn fetches_go_through_the_configured_proxy() {
     assert_eq!(bad.code(), "ERR_CONFIGURATION_INVALID");
 }
 
-/// An issuer behind a private CA: trusted with the CA bundle, refused without.
-#[tokio::test]
-async fn custom_ca_bundle_is_trusted() {
+/// Serves every request over TLS on a loopback port with `response` (raw
+/// HTTP/1.1), under a certificate for `localhost` from a fresh private CA.
+/// Returns the port and the CA's PEM.
+async fn tls_server(response: String) -> (u16, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio_rustls::rustls;
 
@@ -432,13 +560,12 @@ async fn custom_ca_bundle_is_trusted() {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let body = keys().jwks().to_string();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            let (acceptor, body) = (acceptor.clone(), body.clone());
+            let (acceptor, response) = (acceptor.clone(), response.clone());
             tokio::spawn(async move {
                 // A failed handshake (the untrusted client) just ends here.
                 let Ok(mut tls) = acceptor.accept(stream).await else {
@@ -452,36 +579,99 @@ async fn custom_ca_bundle_is_trusted() {
                         Ok(n) => request.extend_from_slice(&buffer[..n]),
                     }
                 }
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
                 let _ = tls.write_all(response.as_bytes()).await;
                 let _ = tls.shutdown().await;
             });
         }
     });
+    (port, ca.pem())
+}
 
+fn jwks_uri_verifier(jwks_uri: String, ca: Option<String>) -> RemoteVerifier {
+    let builder = RemoteVerifier::builder(
+        Verifier::builder()
+            .issuer(crate::support::ISSUER)
+            .audience(AUDIENCE)
+            .clock(Clock::Fixed(NOW)),
+        KeyLocation::JwksUri(jwks_uri),
+    )
+    .policy(policy());
+    match ca {
+        Some(pem) => builder.ca_bundle_pem(pem),
+        None => builder,
+    }
+    .build()
+    .unwrap()
+}
+
+/// An issuer behind a private CA: trusted with the CA bundle, refused without.
+#[tokio::test]
+async fn custom_ca_bundle_is_trusted() {
+    let body = keys().jwks().to_string();
+    let (port, ca) = tls_server(format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
     let jwks_uri = format!("https://localhost:{port}/jwks");
-    let build = |ca: Option<String>| {
-        let builder = RemoteVerifier::builder(
-            Verifier::builder()
-                .issuer(crate::support::ISSUER)
-                .audience(AUDIENCE)
-                .clock(Clock::Fixed(NOW)),
-            KeyLocation::JwksUri(jwks_uri.clone()),
-        )
-        .policy(policy());
-        match ca {
-            Some(pem) => builder.ca_bundle_pem(pem),
-            None => builder,
-        }
-        .build()
-        .unwrap()
-    };
     let jwt = token("ES256", &good_claims());
-    let untrusted = build(None).verify(&jwt).await.unwrap_err();
+    let untrusted = jwks_uri_verifier(jwks_uri.clone(), None)
+        .verify(&jwt)
+        .await
+        .unwrap_err();
     assert_eq!(untrusted.code(), "ERR_JWKS_UNAVAILABLE", "{untrusted}");
-    let trusted = build(Some(ca.pem())).verify(&jwt).await;
+    let trusted = jwks_uri_verifier(jwks_uri, Some(ca)).verify(&jwt).await;
     assert_eq!(trusted.unwrap().subject(), Some("pairwise-7f3a"));
+}
+
+/// An https key location that redirects to plain http is refused, even to a
+/// loopback address that plain http may be used for directly: the redirect
+/// would drop TLS from a location configured with it.
+#[tokio::test]
+async fn no_redirect_from_https_down_to_http() {
+    let plain = start_issuer().await;
+    let (port, ca) = tls_server(format!(
+        "HTTP/1.1 302 Found\r\nlocation: {}/jwks\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        plain.base
+    ))
+    .await;
+    let verifier = jwks_uri_verifier(format!("https://localhost:{port}/jwks"), Some(ca));
+    let error = verifier
+        .verify(&token("ES256", &good_claims()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "ERR_JWKS_UNAVAILABLE", "{error}");
+    assert!(error.to_string().contains("redirected"), "{error}");
+    assert_eq!(
+        plain.jwks_fetches.load(Ordering::SeqCst),
+        0,
+        "the plain-http key set was never fetched"
+    );
+}
+
+/// A refetch that brings the same key set keeps it, and with it the
+/// verified-token cache: only a real change empties the cache.
+#[tokio::test]
+async fn an_unchanged_key_set_keeps_the_token_cache() {
+    let issuer = start_issuer().await;
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let verifier = RemoteVerifier::builder(
+        rules(&issuer, &clock).verified_token_cache(16),
+        KeyLocation::Discovery {
+            issuer: issuer.base.clone(),
+        },
+    )
+    .policy(policy())
+    .build()
+    .unwrap();
+    let jwt = passport_for(&issuer, "ES256");
+    verifier.verify(&jwt).await.unwrap();
+    verifier.refresh().await.unwrap();
+    assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 2);
+    assert!(verifier.verifier().cached(&jwt).is_some(), "same keys, cache kept");
+    let mut rotated = keys().jwks();
+    rotated["keys"].as_array_mut().unwrap().remove(1);
+    *issuer.jwks.lock().unwrap() = rotated;
+    verifier.refresh().await.unwrap();
+    assert!(verifier.verifier().cached(&jwt).is_none(), "new keys, cache emptied");
 }

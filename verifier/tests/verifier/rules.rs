@@ -383,6 +383,96 @@ fn key_choice() {
     ]);
 }
 
+/// Key sets are read with the tokens' strict reader: a repeated member is
+/// refused, wherever it is, instead of "last one wins".
+#[test]
+fn key_sets_are_read_strictly() {
+    let p256 = keys().p256.public_jwk("p256").to_string();
+    let inner = p256.trim_start_matches('{').trim_end_matches('}');
+    let check = |name: &str, document: String, expected: Option<&str>| {
+        let outcome = tessera_verifier::KeySet::from_json(&document);
+        match expected {
+            None => assert!(outcome.is_ok(), "{name}: {outcome:?}"),
+            Some(text) => {
+                let error = outcome.expect_err(name);
+                assert_eq!(error.code(), "ERR_JWKS_INVALID", "{name}");
+                assert!(error.to_string().contains(text), "{name}: {error}");
+            }
+        }
+    };
+    check("one key", format!(r#"{{"keys":[{p256}]}}"#), None);
+    check(
+        "two `keys` arrays, the second a decoy",
+        format!(r#"{{"keys":[],"keys":[{p256}]}}"#),
+        Some("duplicate member `keys`"),
+    );
+    check(
+        "a key with two `x`",
+        format!(r#"{{"keys":[{{{inner},"x":"AAAA"}}]}}"#),
+        Some("duplicate member `x`"),
+    );
+    check(
+        "a key with two `kid`",
+        format!(r#"{{"keys":[{{{inner},"kid":"other"}}]}}"#),
+        Some("duplicate member `kid`"),
+    );
+    check(
+        "trailing data",
+        format!(r#"{{"keys":[{p256}]}} {{}}"#),
+        Some("trailing data"),
+    );
+    // Snapshots go through the same reader.
+    let snapshot = format!(
+        r#"{{"format":"tessera-jwks-snapshot/1","fetched_at":1,"fetched_at":2,"jwks":{{"keys":[{p256}]}}}}"#
+    );
+    let error = tessera_verifier::jwks_cache::JwksSnapshot::from_json(&snapshot).unwrap_err();
+    assert!(error.to_string().contains("duplicate member `fetched_at`"), "{error}");
+    let error =
+        tessera_verifier::jwks_cache::key_set_from_document_or_snapshot(&snapshot).unwrap_err();
+    assert_eq!(error.code(), "ERR_JWKS_INVALID");
+}
+
+/// Several keys may share a `kid` (RFC 7517 section 4.5: keys of different
+/// types as equivalent alternatives). Every key with the token's `kid` is
+/// considered: the one that fits the algorithm verifies, and when several
+/// fit, the token is refused rather than tried against each.
+#[test]
+fn duplicate_kids() {
+    let named = |jwks: Vec<Value>| {
+        builder()
+            .key_set(tessera_verifier::KeySet::from_value(json!({ "keys": jwks })).unwrap())
+            .build()
+            .unwrap()
+    };
+    let claims = good_claims().to_string();
+    let signed = |alg: &str| {
+        let (key, _) = keys().for_algorithm(alg);
+        sign_raw(key, alg, &format!(r#"{{"alg":"{alg}","kid":"shared"}}"#), &claims)
+    };
+    // An RSA key and a P-256 key under one kid: each token finds its own,
+    // whichever comes first in the set.
+    let mixed = [keys().rsa.public_jwk("shared"), keys().p256.public_jwk("shared")];
+    for order in [mixed.to_vec(), mixed.iter().rev().cloned().collect()] {
+        let verifier = named(order);
+        assert!(verifier.verify(&signed("ES256")).is_ok());
+        assert!(verifier.verify(&signed("RS256")).is_ok());
+        assert_eq!(
+            verifier.verify(&signed("ES384")).unwrap_err().code(),
+            "ERR_JOSE_ALG_NOT_ALLOWED"
+        );
+    }
+    // Two keys that both fit under one kid: ambiguous, refused (even when,
+    // as here, they happen to be the same key).
+    let ambiguous = named(vec![
+        keys().p256.public_jwk("shared"),
+        keys().p256.public_jwk("shared"),
+    ]);
+    assert_eq!(
+        ambiguous.verify(&signed("ES256")).unwrap_err().code(),
+        "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
+    );
+}
+
 #[test]
 fn unusable_keys_are_skipped() {
     let p256 = keys().p256.public_jwk("k");

@@ -30,7 +30,9 @@ export interface VerifierOptions {
   engine?: 'auto' | 'webcrypto';
   /** Fixed Unix time in seconds, for tests. */
   now?: number;
-  /** A JWKS document or a key set snapshot (object or JSON text). */
+  /** A JWKS document or a key set snapshot (object or JSON text; text is
+   * read strictly, refusing repeated members, which an object has already
+   * lost to JSON.parse). */
   jwks?: object | string;
   /** Fetch keys with the runtime's fetch: from remote.jwksUri, or by OpenID
    * discovery from the (single) issuer. */
@@ -38,13 +40,19 @@ export interface VerifierOptions {
     jwksUri?: string;
     /** Default 5000. */
     timeoutMs?: number;
-    /** Minimum seconds between refetches for an unknown kid (default 30). */
+    /** Minimum seconds between fetch attempts (default 30): for an unknown
+     * kid, while the set is stale, and after a failed fetch (verifications
+     * then fail at once with that failure). Also the least freshness a set
+     * gets, whatever Cache-Control says (no-cache, max-age=0). */
     cooldownSeconds?: number;
     /** Freshness when the response has no Cache-Control max-age (default 600). */
     defaultMaxAgeSeconds?: number;
-    /** How long a stale key set is used while the issuer is down (default 86400). */
+    /** How long a stale key set is used while the issuer is down (default
+     * 86400). While stale, verifications use it at once and one fetch per
+     * cooldown refreshes it in the background. */
     staleIfErrorSeconds?: number;
-    /** Allow plain http to hosts other than loopback. */
+    /** Allow plain http to hosts other than loopback (localhost,
+     * 127.0.0.0/8, [::1], parsed as URLs, never by prefix). */
     dangerouslyAllowHttp?: boolean;
   };
 }

@@ -122,7 +122,6 @@ export class Verifier {
 export async function createVerifier(options) {
   await load();
   const { engine, ...settings } = options;
-  if (typeof settings.jwks === 'string') settings.jwks = JSON.parse(settings.jwks);
   if (engine !== undefined && engine !== 'auto' && engine !== 'webcrypto') {
     throw new VerifyError(`engine must be "auto" or "webcrypto", not ${engine}`, 'ERR_CONFIGURATION_INVALID');
   }

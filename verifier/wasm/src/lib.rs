@@ -25,8 +25,11 @@ use js_sys::{Object, Promise, Reflect};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_verifier::jwks_cache::{
-    Freshness, JwksCachePolicy, JwksCacheState, JwksSnapshot, key_set_from_document_or_snapshot,
+    JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, key_set_from_document_or_snapshot,
     max_age_from_cache_control,
+};
+use tessera_verifier::location::{
+    KeyLocation, Transport, jwks_uri_from_discovery, key_url, may_redirect,
 };
 use tessera_verifier::webcrypto::WebCrypto;
 use tessera_verifier::{
@@ -236,10 +239,12 @@ struct Remote {
     issuer: Option<String>,
     jwks_uri: RefCell<Option<String>>,
     policy: JwksCachePolicy,
-    allow_http: bool,
+    transport: Transport,
     state: RefCell<JwksCacheState>,
     // The fetch under way, shared by every caller that needs it.
     in_flight: RefCell<Option<Promise>>,
+    // Why the last fetch failed, handed to callers while a cooldown passes.
+    last_error: RefCell<Option<VerifyError>>,
 }
 
 struct Inner {
@@ -317,7 +322,12 @@ impl WasmVerifier {
         let mut fetched_at = None;
         let mut snapshot_uri = None;
         if let Some(document) = options.jwks {
-            let text = document.to_string();
+            // Text is read by the strict reader, which refuses repeated
+            // members; an object has lost them already in JSON.parse.
+            let text = match document {
+                Value::String(text) => text,
+                object => object.to_string(),
+            };
             if let Ok(snapshot) = JwksSnapshot::from_json(&text) {
                 fetched_at = Some(snapshot.fetched_at);
                 snapshot_uri = snapshot.jwks_uri.clone();
@@ -337,9 +347,9 @@ impl WasmVerifier {
                     default_max_age_seconds: remote
                         .default_max_age_seconds
                         .unwrap_or(defaults.default_max_age_seconds),
-                    unknown_key_cooldown_seconds: remote
+                    cooldown_seconds: remote
                         .cooldown_seconds
-                        .unwrap_or(defaults.unknown_key_cooldown_seconds),
+                        .unwrap_or(defaults.cooldown_seconds),
                     timeout_milliseconds: remote
                         .timeout_ms
                         .unwrap_or(defaults.timeout_milliseconds),
@@ -356,12 +366,19 @@ impl WasmVerifier {
                         ));
                     }
                 };
-                let location = remote
-                    .jwks_uri
-                    .clone()
-                    .or(issuer.clone())
-                    .unwrap_or_default();
-                check_url(&location, remote.dangerously_allow_http)?;
+                let transport = if remote.dangerously_allow_http {
+                    Transport::DangerousAllowHttp
+                } else {
+                    Transport::HttpsOrLoopback
+                };
+                let location = match (&remote.jwks_uri, &issuer) {
+                    (Some(uri), _) => KeyLocation::JwksUri(uri.clone()),
+                    (None, Some(issuer)) => KeyLocation::Discovery {
+                        issuer: issuer.clone(),
+                    },
+                    (None, None) => unreachable_location()?,
+                };
+                location.first_url(transport)?;
                 let state = match fetched_at {
                     Some(at) => JwksCacheState::fetched(at, policy.default_max_age_seconds),
                     None => JwksCacheState::default(),
@@ -370,9 +387,10 @@ impl WasmVerifier {
                     issuer,
                     jwks_uri: RefCell::new(remote.jwks_uri.or(snapshot_uri)),
                     policy,
-                    allow_http: remote.dangerously_allow_http,
+                    transport,
                     state: RefCell::new(state),
                     in_flight: RefCell::new(None),
+                    last_error: RefCell::new(None),
                 })
             }
         };
@@ -399,9 +417,11 @@ impl WasmVerifier {
     pub fn verify_sync(&self, token: &str) -> Result<Option<String>, JsValue> {
         let inner = &self.inner;
         if let Some(remote) = &inner.remote {
-            let now = inner.verifier.now();
-            if remote.state.borrow().freshness(now, &remote.policy) != Freshness::Fresh {
-                return Ok(None);
+            let plan = remote.state.borrow().plan(inner.verifier.now(), &remote.policy);
+            match plan {
+                Plan::Use => {}
+                Plan::UseAndRefresh => refresh_in_background(inner),
+                Plan::Fetch | Plan::Wait | Plan::Unavailable => return Ok(None),
             }
         }
         let outcome = match &inner.engine {
@@ -461,15 +481,13 @@ impl WasmVerifier {
 
 async fn verify(inner: &Rc<Inner>, token: &str) -> Result<Passport, VerifyError> {
     if let Some(remote) = &inner.remote {
-        let now = inner.verifier.now();
-        let freshness = remote.state.borrow().freshness(now, &remote.policy);
-        match freshness {
-            Freshness::Fresh => {}
-            // Stale-if-error: a failed refresh leaves the old keys usable.
-            Freshness::Stale => {
-                let _ = refresh(inner).await;
-            }
-            Freshness::Missing | Freshness::Expired => refresh(inner).await?,
+        let plan = remote.state.borrow().plan(inner.verifier.now(), &remote.policy);
+        match plan {
+            Plan::Use => {}
+            // Stale-while-revalidate: the stale set answers now.
+            Plan::UseAndRefresh => refresh_in_background(inner),
+            Plan::Fetch | Plan::Wait => refresh(inner).await?,
+            Plan::Unavailable => return Err(last_error(remote)),
         }
     }
     match inner
@@ -488,14 +506,46 @@ async fn verify(inner: &Rc<Inner>, token: &str) -> Result<Passport, VerifyError>
     }
 }
 
+fn last_error(remote: &Remote) -> VerifyError {
+    remote
+        .last_error
+        .borrow()
+        .clone()
+        .unwrap_or_else(|| VerifyError::KeySetUnavailable {
+            reason: "the issuer could not be reached".into(),
+        })
+}
+
+fn unreachable_location() -> Result<KeyLocation, VerifyError> {
+    Err(configuration_error(
+        "discovery needs exactly one issuer (or give remote.jwksUri)",
+    ))
+}
+
+/// Whether a token whose key is unknown may wait for a fetch: one under way,
+/// or a new one when a cooldown has passed.
 fn may_refetch(inner: &Inner) -> bool {
     inner.remote.as_ref().is_some_and(|remote| {
         remote.in_flight.borrow().is_some()
             || remote
                 .state
                 .borrow()
-                .may_fetch_for_unknown_key(inner.verifier.now(), &remote.policy)
+                .plan_for_unknown_key(inner.verifier.now(), &remote.policy)
+                != Plan::Use
     })
+}
+
+/// Starts the fetch that refreshes a stale set, and does not wait for it.
+fn refresh_in_background(inner: &Rc<Inner>) {
+    let Some(remote) = &inner.remote else {
+        return;
+    };
+    if remote.in_flight.borrow().is_some() {
+        return;
+    }
+    let fetch = start_fetch(inner);
+    // Nobody awaits it; a failure is recorded in the state.
+    drop(fetch);
 }
 
 /// Joins the fetch under way, or starts one.
@@ -506,40 +556,35 @@ async fn refresh(inner: &Rc<Inner>) -> Result<(), VerifyError> {
     let existing = remote.in_flight.borrow().clone();
     let promise = match existing {
         Some(promise) => promise,
-        None => {
-            let task_inner = Rc::clone(inner);
-            let promise = future_to_promise(async move {
-                let outcome = fetch_and_install(&task_inner).await;
-                if let Some(remote) = &task_inner.remote {
-                    *remote.in_flight.borrow_mut() = None;
-                }
-                // Resolve with the error's code and message so every waiter
-                // gets the same typed error back.
-                Ok(match outcome {
-                    Ok(()) => JsValue::NULL,
-                    Err(error) => JsValue::from(format!("{}\n{}", error.code(), error)),
-                })
-            });
-            *remote.in_flight.borrow_mut() = Some(promise.clone());
-            promise
-        }
+        None => start_fetch(inner),
     };
     let outcome = JsFuture::from(promise).await.unwrap_or(JsValue::NULL);
     match outcome.as_string() {
         None => Ok(()),
-        Some(text) => {
-            let (code, message) = text.split_once('\n').unwrap_or((&text, ""));
-            Err(match code {
-                "ERR_JWKS_TIMEOUT" => VerifyError::KeySetTimeout,
-                "ERR_JWKS_INVALID" => VerifyError::InvalidKeySet {
-                    reason: message.to_owned(),
-                },
-                _ => VerifyError::KeySetUnavailable {
-                    reason: message.to_owned(),
-                },
-            })
-        }
+        Some(_) => Err(last_error(remote)),
     }
+}
+
+/// Starts a fetch and records it as the one under way.
+fn start_fetch(inner: &Rc<Inner>) -> Promise {
+    let Some(remote) = &inner.remote else {
+        return Promise::resolve(&JsValue::NULL);
+    };
+    remote.state.borrow_mut().begin_attempt(inner.verifier.now());
+    let task_inner = Rc::clone(inner);
+    let promise = future_to_promise(async move {
+        let outcome = fetch_and_install(&task_inner).await;
+        if let Some(remote) = &task_inner.remote {
+            *remote.in_flight.borrow_mut() = None;
+        }
+        // Every waiter reads the error itself from `last_error`.
+        Ok(match outcome {
+            Ok(()) => JsValue::NULL,
+            Err(error) => JsValue::from(error.code()),
+        })
+    });
+    *remote.in_flight.borrow_mut() = Some(promise.clone());
+    promise
 }
 
 async fn fetch_and_install(inner: &Inner) -> Result<(), VerifyError> {
@@ -551,60 +596,60 @@ async fn fetch_and_install(inner: &Inner) -> Result<(), VerifyError> {
     let mut state = remote.state.borrow_mut();
     match outcome {
         Ok((key_set, max_age, jwks_uri)) => {
-            inner.verifier.replace_key_set(key_set);
-            state.record_success(now, max_age);
+            // An unchanged set keeps its generation, its imported keys and
+            // its verified-token cache.
+            if key_set.document() != inner.verifier.key_set().document() {
+                inner.verifier.replace_key_set(key_set);
+            }
+            state.record_success(now, max_age, &remote.policy);
             *remote.jwks_uri.borrow_mut() = Some(jwks_uri);
+            *remote.last_error.borrow_mut() = None;
             Ok(())
         }
         Err(error) => {
             state.record_failure(now);
+            *remote.last_error.borrow_mut() = Some(error.clone());
             Err(error)
         }
     }
 }
 
 async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyError> {
-    let unavailable = |reason: &str| VerifyError::KeySetUnavailable {
-        reason: reason.to_owned(),
-    };
     let known = remote.jwks_uri.borrow().clone();
     let jwks_uri = match (known, &remote.issuer) {
         (Some(uri), _) => uri,
         (None, Some(issuer)) => {
-            let url = format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            );
-            let (document, _) = fetch_json(&url, &remote.policy).await?;
-            if document.get("issuer").and_then(Value::as_str) != Some(issuer.as_str()) {
-                return Err(unavailable(
-                    "the discovery document names a different issuer",
-                ));
+            let url = KeyLocation::Discovery {
+                issuer: issuer.clone(),
             }
-            let uri = document
-                .get("jwks_uri")
-                .and_then(Value::as_str)
-                .ok_or_else(|| unavailable("the discovery document has no jwks_uri"))?;
-            check_url(uri, remote.allow_http).map_err(|_| {
-                unavailable("the discovery document's jwks_uri is not an allowed URL")
-            })?;
-            uri.to_owned()
+            .first_url(remote.transport)?;
+            let (document, _) = fetch_bytes(url.as_str(), remote).await?;
+            jwks_uri_from_discovery(&document, issuer, remote.transport)?.into()
         }
-        (None, None) => return Err(unavailable("no key location is known")),
+        (None, None) => {
+            return Err(VerifyError::KeySetUnavailable {
+                reason: "no key location is known".into(),
+            });
+        }
     };
-    let (document, cache_control) = fetch_json(&jwks_uri, &remote.policy).await?;
-    let key_set = KeySet::from_value(document)?;
+    let (document, cache_control) = fetch_bytes(&jwks_uri, remote).await?;
+    let key_set = KeySet::from_slice(&document)?;
     let max_age = max_age_from_cache_control(cache_control.as_deref(), &remote.policy);
     Ok((key_set, max_age, jwks_uri))
 }
 
-async fn fetch_json(
+/// GETs a document with the host's `fetch`: refuses an answer that a
+/// redirect brought from a URL keys may not come from (a host's `fetch`
+/// follows redirects itself), and reads the body chunk by chunk, cancelling
+/// the read as soon as it passes [`MAX_DOCUMENT_BYTES`].
+async fn fetch_bytes(
     url: &str,
-    policy: &JwksCachePolicy,
-) -> Result<(Value, Option<String>), VerifyError> {
+    remote: &Remote,
+) -> Result<(Vec<u8>, Option<String>), VerifyError> {
     let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
+    let requested = key_url(url, remote.transport)?;
     let init = Object::new();
-    let timeout = u32::try_from(policy.timeout_milliseconds).unwrap_or(u32::MAX);
+    let timeout = u32::try_from(remote.policy.timeout_milliseconds).unwrap_or(u32::MAX);
     let signal = web_sys::AbortSignal::timeout_with_u32(timeout);
     let _ = Reflect::set(&init, &"signal".into(), &signal);
     let _ = Reflect::set(
@@ -612,53 +657,78 @@ async fn fetch_json(
         &"headers".into(),
         &js_object(&json!({"accept": "application/json"})),
     );
+    let timeout_or = |error: JsValue, otherwise: &str| {
+        let name = Reflect::get(&error, &"name".into())
+            .ok()
+            .and_then(|name| name.as_string());
+        match name.as_deref() {
+            Some("TimeoutError") | Some("AbortError") => VerifyError::KeySetTimeout,
+            _ => unavailable(otherwise.to_owned()),
+        }
+    };
     let response: Response = JsFuture::from(host_fetch(url, &init))
         .await
-        .map_err(|error| {
-            let name = Reflect::get(&error, &"name".into())
-                .ok()
-                .and_then(|name| name.as_string());
-            match name.as_deref() {
-                Some("TimeoutError") | Some("AbortError") => VerifyError::KeySetTimeout,
-                _ => unavailable("cannot reach the issuer".into()),
-            }
-        })?
+        .map_err(|error| timeout_or(error, "cannot reach the issuer"))?
         .unchecked_into();
+    let answered = response.url();
+    if !answered.is_empty() {
+        let allowed = tessera_verifier::location::key_url(&answered, Transport::DangerousAllowHttp)
+            .is_ok_and(|answered| may_redirect(&requested, &answered, remote.transport));
+        if !allowed {
+            return Err(unavailable(
+                "the issuer redirected to a URL keys may not be fetched from".into(),
+            ));
+        }
+    }
     if !response.ok() {
         return Err(unavailable(format!(
             "the issuer answered {}",
             response.status()
         )));
     }
+    let too_large = || unavailable(format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"));
     let cache_control = response.headers().get("cache-control").ok().flatten();
-    let text_promise = response
-        .text()
+    let declared = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|length| length.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64) {
+        return Err(too_large());
+    }
+    let Some(stream) = response.body() else {
+        return Ok((Vec::new(), cache_control));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream
+        .get_reader()
+        .dyn_into()
         .map_err(|_| unavailable("the response cannot be read".into()))?;
-    let text = JsFuture::from(text_promise)
-        .await
-        .map_err(|_| VerifyError::KeySetTimeout)?
-        .as_string()
-        .unwrap_or_default();
-    if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(unavailable(format!(
-            "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-        )));
+    let mut body = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|error| timeout_or(error, "the response was cut off"))?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|done| done.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let bytes = Reflect::get(&chunk, &"value".into())
+            .ok()
+            .and_then(|value| value.dyn_into::<js_sys::Uint8Array>().ok())
+            .ok_or_else(|| unavailable("the response is not bytes".into()))?;
+        let length = bytes.length() as usize;
+        if body.len().saturating_add(length) > MAX_DOCUMENT_BYTES {
+            // Stop the transfer: nothing more is read from the issuer.
+            let _ = reader.cancel();
+            return Err(too_large());
+        }
+        let start = body.len();
+        body.resize(start + length, 0);
+        bytes.copy_to(&mut body[start..]);
     }
-    let value = serde_json::from_str(&text)
-        .map_err(|_| unavailable("the issuer's document is not JSON".into()))?;
-    Ok((value, cache_control))
-}
-
-fn check_url(url: &str, allow_http: bool) -> Result<(), VerifyError> {
-    let loopback = ["http://localhost", "http://127.", "http://[::1]"];
-    if url.starts_with("https://")
-        || (url.starts_with("http://")
-            && (allow_http || loopback.iter().any(|p| url.starts_with(p))))
-    {
-        Ok(())
-    } else {
-        Err(configuration_error(
-            "the key location must be an https URL (plain http only for loopback or with dangerouslyAllowHttp)",
-        ))
-    }
+    Ok((body, cache_control))
 }

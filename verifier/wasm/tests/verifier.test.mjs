@@ -155,3 +155,86 @@ test('remote: timeout and unavailable issuer give clear codes', async () => {
     { code: 'ERR_CONFIGURATION_INVALID' },
   );
 });
+
+test('the shared key-location cases give the same verdicts as natively', async () => {
+  const failures = [];
+  for (const c of suite.key_locations) {
+    const remote = { dangerouslyAllowHttp: c.dangerously_allow_http === true };
+    if (c.jwks_uri !== undefined) remote.jwksUri = c.jwks_uri;
+    const options = { issuer: c.issuer ?? suite.issuer, audience: suite.audience, remote };
+    try {
+      await createVerifier(options);
+      if (!c.expect.ok) failures.push(`${c.name}: accepted`);
+    } catch (error) {
+      if (c.expect.ok || error.code !== c.expect.code) failures.push(`${c.name}: ${error.code} (${error.message})`);
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(suite.key_locations.length >= 20);
+});
+
+test('a key set given as text is read strictly: a repeated member is refused', async () => {
+  const text = `{"keys":[],"keys":${JSON.stringify(jwks.keys)}}`;
+  await assert.rejects(createVerifier({ ...base, jwks: text }), (error) => {
+    assert.equal(error.code, 'ERR_JWKS_INVALID');
+    assert.match(error.message, /duplicate member `keys`/);
+    return true;
+  });
+  const verifier = await createVerifier({ ...base, jwks: JSON.stringify(jwks) });
+  assert.equal((await verifier.verify(tokenFor(suite.issuer))).claims.sub, 'remote');
+});
+
+test('remote: reading stops at the size limit instead of taking the whole body', async () => {
+  let sent = 0;
+  let closed;
+  const finished = new Promise((resolve) => { closed = resolve; });
+  const server = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json');
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    response.write('{"keys":[');
+    // Up to 32 MB, as fast as the client reads, until it hangs up.
+    const pump = () => {
+      while (sent < 32 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!response.write(chunk)) return response.once('drain', pump);
+      }
+      response.end(']}');
+    };
+    response.on('close', () => closed(sent));
+    pump();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const verifier = await createVerifier({
+      issuer: origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${origin}/jwks` },
+    });
+    await assert.rejects(verifier.verify(tokenFor(origin)), (error) => {
+      assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
+      assert.match(error.message, /larger than 524288 bytes/);
+      return true;
+    });
+    const total = await finished;
+    // The limit is 512 KiB; socket buffers hold a few MB at most.
+    assert.ok(total < 8 * 1024 * 1024, `the issuer sent ${total} bytes before the client hung up`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('remote: 100 concurrent verifications against an issuer that is down cost one fetch per cooldown', async () => {
+  const down = await startIssuer({ delayMs: 50 });
+  down.fail = true;
+  try {
+    const verifier = await createVerifier({ issuer: down.origin, audience: suite.audience, now: NOW, remote: {} });
+    for (const wave of [1, 2]) {
+      const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => verifier.verify(tokenFor(down.origin))));
+      assert.ok(outcomes.every((o) => o.status === 'rejected' && o.reason.code === 'ERR_JWKS_UNAVAILABLE'), `wave ${wave}`);
+      // The fixed clock never leaves the first failure's 30 s cooldown.
+      assert.equal(down.jwksFetches, 1, `wave ${wave}`);
+    }
+  } finally {
+    await down.close();
+  }
+});
