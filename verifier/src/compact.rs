@@ -207,9 +207,7 @@ pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
                 JsonProblem::Invalid
             }
         })?;
-    deserializer
-        .end()
-        .map_err(|_| JsonProblem::TrailingData)?;
+    deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
     Ok(value)
 }
 

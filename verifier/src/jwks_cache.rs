@@ -139,9 +139,7 @@ impl JwksCacheState {
             Freshness::Stale if self.attempting || !self.cooled_down(now, policy) => Plan::Use,
             Freshness::Stale => Plan::UseAndRefresh,
             Freshness::Missing | Freshness::Expired if self.attempting => Plan::Wait,
-            Freshness::Missing | Freshness::Expired if self.cooled_down(now, policy) => {
-                Plan::Fetch
-            }
+            Freshness::Missing | Freshness::Expired if self.cooled_down(now, policy) => Plan::Fetch,
             Freshness::Missing | Freshness::Expired => Plan::Unavailable,
         }
     }

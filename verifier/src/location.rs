@@ -69,7 +69,9 @@ fn invalid(reason: &str) -> VerifyError {
 pub fn key_url(text: &str, transport: Transport) -> Result<Url, VerifyError> {
     let url = Url::parse(text).map_err(|_| invalid("the key location is not a URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("the key location must not carry a user name or password"));
+        return Err(invalid(
+            "the key location must not carry a user name or password",
+        ));
     }
     if url.fragment().is_some() {
         return Err(invalid("the key location must not have a fragment"));

@@ -134,7 +134,11 @@ async fn an_unreachable_issuer_is_503_not_401() {
             )
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{attempt}");
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{attempt}"
+        );
         assert_eq!(response.headers()[header::RETRY_AFTER], "12", "{attempt}");
         assert!(
             response.headers().get(header::WWW_AUTHENTICATE).is_none(),

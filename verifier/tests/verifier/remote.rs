@@ -278,7 +278,12 @@ enum Outage {
 /// one fetch per cooldown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_drills() {
-    for outage in [Outage::Down, Outage::Slow, Outage::NoCache, Outage::Flapping] {
+    for outage in [
+        Outage::Down,
+        Outage::Slow,
+        Outage::NoCache,
+        Outage::Flapping,
+    ] {
         let issuer = start_issuer().await;
         let clock = Arc::new(AtomicI64::new(NOW));
         let verifier = remote(&issuer, &clock);
@@ -417,7 +422,9 @@ fn shared_key_location_cases() {
             _ => panic!("{name}: give issuer or jwks_uri"),
         };
         let mut builder = RemoteVerifier::builder(
-            Verifier::builder().issuer("https://id.example").audience("shop-api"),
+            Verifier::builder()
+                .issuer("https://id.example")
+                .audience("shop-api"),
             location,
         );
         if transport == Transport::DangerousAllowHttp {
@@ -668,10 +675,16 @@ async fn an_unchanged_key_set_keeps_the_token_cache() {
     verifier.verify(&jwt).await.unwrap();
     verifier.refresh().await.unwrap();
     assert_eq!(issuer.jwks_fetches.load(Ordering::SeqCst), 2);
-    assert!(verifier.verifier().cached(&jwt).is_some(), "same keys, cache kept");
+    assert!(
+        verifier.verifier().cached(&jwt).is_some(),
+        "same keys, cache kept"
+    );
     let mut rotated = keys().jwks();
     rotated["keys"].as_array_mut().unwrap().remove(1);
     *issuer.jwks.lock().unwrap() = rotated;
     verifier.refresh().await.unwrap();
-    assert!(verifier.verifier().cached(&jwt).is_none(), "new keys, cache emptied");
+    assert!(
+        verifier.verifier().cached(&jwt).is_none(),
+        "new keys, cache emptied"
+    );
 }

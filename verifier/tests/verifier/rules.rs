@@ -426,7 +426,10 @@ fn key_sets_are_read_strictly() {
         r#"{{"format":"tessera-jwks-snapshot/1","fetched_at":1,"fetched_at":2,"jwks":{{"keys":[{p256}]}}}}"#
     );
     let error = tessera_verifier::jwks_cache::JwksSnapshot::from_json(&snapshot).unwrap_err();
-    assert!(error.to_string().contains("duplicate member `fetched_at`"), "{error}");
+    assert!(
+        error.to_string().contains("duplicate member `fetched_at`"),
+        "{error}"
+    );
     let error =
         tessera_verifier::jwks_cache::key_set_from_document_or_snapshot(&snapshot).unwrap_err();
     assert_eq!(error.code(), "ERR_JWKS_INVALID");
@@ -447,11 +450,19 @@ fn duplicate_kids() {
     let claims = good_claims().to_string();
     let signed = |alg: &str| {
         let (key, _) = keys().for_algorithm(alg);
-        sign_raw(key, alg, &format!(r#"{{"alg":"{alg}","kid":"shared"}}"#), &claims)
+        sign_raw(
+            key,
+            alg,
+            &format!(r#"{{"alg":"{alg}","kid":"shared"}}"#),
+            &claims,
+        )
     };
     // An RSA key and a P-256 key under one kid: each token finds its own,
     // whichever comes first in the set.
-    let mixed = [keys().rsa.public_jwk("shared"), keys().p256.public_jwk("shared")];
+    let mixed = [
+        keys().rsa.public_jwk("shared"),
+        keys().p256.public_jwk("shared"),
+    ];
     for order in [mixed.to_vec(), mixed.iter().rev().cloned().collect()] {
         let verifier = named(order);
         assert!(verifier.verify(&signed("ES256")).is_ok());

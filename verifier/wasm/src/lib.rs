@@ -347,9 +347,7 @@ impl WasmVerifier {
                     default_max_age_seconds: remote
                         .default_max_age_seconds
                         .unwrap_or(defaults.default_max_age_seconds),
-                    cooldown_seconds: remote
-                        .cooldown_seconds
-                        .unwrap_or(defaults.cooldown_seconds),
+                    cooldown_seconds: remote.cooldown_seconds.unwrap_or(defaults.cooldown_seconds),
                     timeout_milliseconds: remote
                         .timeout_ms
                         .unwrap_or(defaults.timeout_milliseconds),
@@ -417,7 +415,10 @@ impl WasmVerifier {
     pub fn verify_sync(&self, token: &str) -> Result<Option<String>, JsValue> {
         let inner = &self.inner;
         if let Some(remote) = &inner.remote {
-            let plan = remote.state.borrow().plan(inner.verifier.now(), &remote.policy);
+            let plan = remote
+                .state
+                .borrow()
+                .plan(inner.verifier.now(), &remote.policy);
             match plan {
                 Plan::Use => {}
                 Plan::UseAndRefresh => refresh_in_background(inner),
@@ -481,7 +482,10 @@ impl WasmVerifier {
 
 async fn verify(inner: &Rc<Inner>, token: &str) -> Result<Passport, VerifyError> {
     if let Some(remote) = &inner.remote {
-        let plan = remote.state.borrow().plan(inner.verifier.now(), &remote.policy);
+        let plan = remote
+            .state
+            .borrow()
+            .plan(inner.verifier.now(), &remote.policy);
         match plan {
             Plan::Use => {}
             // Stale-while-revalidate: the stale set answers now.
@@ -570,7 +574,10 @@ fn start_fetch(inner: &Rc<Inner>) -> Promise {
     let Some(remote) = &inner.remote else {
         return Promise::resolve(&JsValue::NULL);
     };
-    remote.state.borrow_mut().begin_attempt(inner.verifier.now());
+    remote
+        .state
+        .borrow_mut()
+        .begin_attempt(inner.verifier.now());
     let task_inner = Rc::clone(inner);
     let promise = future_to_promise(async move {
         let outcome = fetch_and_install(&task_inner).await;
@@ -642,10 +649,7 @@ async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyE
 /// redirect brought from a URL keys may not come from (a host's `fetch`
 /// follows redirects itself), and reads the body chunk by chunk, cancelling
 /// the read as soon as it passes [`MAX_DOCUMENT_BYTES`].
-async fn fetch_bytes(
-    url: &str,
-    remote: &Remote,
-) -> Result<(Vec<u8>, Option<String>), VerifyError> {
+async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<String>), VerifyError> {
     let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
     let requested = key_url(url, remote.transport)?;
     let init = Object::new();
@@ -686,7 +690,11 @@ async fn fetch_bytes(
             response.status()
         )));
     }
-    let too_large = || unavailable(format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"));
+    let too_large = || {
+        unavailable(format!(
+            "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+        ))
+    };
     let cache_control = response.headers().get("cache-control").ok().flatten();
     let declared = response
         .headers()
