@@ -480,9 +480,17 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
     })
 }
 
+/// The length in bits of a big-endian number, saturating (a number too
+/// long to count is longer than any limit it is compared with).
 fn bit_length(big_endian: &[u8]) -> usize {
-    match big_endian.iter().position(|byte| *byte != 0) {
-        Some(first) => (big_endian.len() - first) * 8 - big_endian[first].leading_zeros() as usize,
+    let significant = big_endian
+        .iter()
+        .position(|byte| *byte != 0)
+        .and_then(|first| Some((big_endian.len() - first, big_endian.get(first)?)));
+    match significant {
+        Some((bytes, leading)) => bytes
+            .saturating_mul(8)
+            .saturating_sub(leading.leading_zeros() as usize),
         None => 0,
     }
 }
