@@ -14,13 +14,14 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as 
 use serde_json::{Value, json};
 use tessera_storefront::{
     Authentication, OrderLine, Storefront, StorefrontConfig, WebhookError, WebhookSecret,
-    WidgetSnippets,
+    WidgetSnippets, api_verifier_rules,
 };
-use tessera_verifier::{KeySet, PersonalData, Verifier};
+use tessera_verifier::KeySet;
 use tower::ServiceExt as _;
 
 const ISSUER: &str = "https://id.example";
 const AUDIENCE: &str = "demo-shop-api";
+const CLIENT_ID: &str = "demo";
 const POLICY: &str = "connect-src http://127.0.0.1:1; img-src http://127.0.0.1:1; script-src http://127.0.0.1:1 'wasm-unsafe-eval'; style-src http://127.0.0.1:1";
 const SNIPPET: &str = "<script type=\"module\" src=\"http://127.0.0.1:1/widget/v1/tessera.js\" integrity=\"sha384-x\" crossorigin=\"anonymous\"></script>\n<tessera-login tenant=\"demo\" server=\"http://127.0.0.1:1\"></tessera-login>";
 
@@ -55,11 +56,7 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
         "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
         "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
     }]});
-    let verifier = Verifier::builder()
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .required_claim("sub")
-        .personal_data(PersonalData::Reject)
+    let verifier = api_verifier_rules(ISSUER, AUDIENCE)
         .verified_token_cache(100)
         .key_set(KeySet::from_value(jwks).unwrap())
         .build()
@@ -68,7 +65,10 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
     let database = temp_dir().join("shop.sqlite3");
     let storefront = Storefront::open(StorefrontConfig {
         database: database.clone(),
-        authentication: Authentication::Passport(Arc::new(verifier)),
+        authentication: Authentication::Passport {
+            verifier: Arc::new(verifier),
+            client_id: CLIENT_ID.into(),
+        },
         webhook_secret: WebhookSecret::parse(&text).unwrap(),
         widget,
     })
@@ -121,7 +121,16 @@ impl Answer {
 
 impl Shop {
     fn token(&self, claims: Value) -> String {
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#);
+        self.typed_token(Some("at+jwt"), claims)
+    }
+
+    /// A token whose header's `typ` is `typ`, or has none.
+    fn typed_token(&self, typ: Option<&str>, claims: Value) -> String {
+        let mut header = json!({"alg": "ES256", "kid": "k1"});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let input = format!("{header}.{payload}");
         let signature = self
@@ -132,7 +141,7 @@ impl Shop {
     }
 
     fn passport(&self, subject: &str) -> String {
-        self.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "exp": now() + 600, "iat": now()}))
+        self.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "client_id": CLIENT_ID, "exp": now() + 600, "iat": now()}))
     }
 
     async fn call(
@@ -257,12 +266,15 @@ async fn the_orders_api_wants_a_valid_passport() {
 
     let mut tampered = shop.passport("customer-1");
     tampered.replace_range(tampered.len() - 4.., "AAAA");
-    let expired =
-        shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-1", "exp": now() - 5}));
-    let other_audience =
-        shop.token(json!({"iss": ISSUER, "aud": "another-api", "sub": "c", "exp": now() + 60}));
-    let personal = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "c", "exp": now() + 60, "email": "ada@example.test"}));
-    let no_subject = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60}));
+    let expired = shop.token(
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-1", "client_id": CLIENT_ID, "exp": now() - 5}),
+    );
+    let other_audience = shop.token(
+        json!({"iss": ISSUER, "aud": "another-api", "sub": "c", "client_id": CLIENT_ID, "exp": now() + 60}),
+    );
+    let personal = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "c", "client_id": CLIENT_ID, "exp": now() + 60, "email": "ada@example.test"}));
+    let no_subject = shop
+        .token(json!({"iss": ISSUER, "aud": AUDIENCE, "client_id": CLIENT_ID, "exp": now() + 60}));
     for (name, token) in [
         ("tampered", tampered),
         ("expired", expired),
@@ -286,6 +298,106 @@ async fn the_orders_api_wants_a_valid_passport() {
     assert_eq!(valid.status, StatusCode::OK);
     assert_eq!(valid.json(), json!({"orders": []}));
     assert_eq!(valid.header("cache-control"), "no-store");
+}
+
+/// RFC 9068: the API takes JWT access tokens (header `typ` `at+jwt`, which
+/// the verifier also accepts as `application/at+jwt`, in any case) issued
+/// to the demo tenant's client (`client_id`), and nothing else: not an ID
+/// token, not another client's access token for the same audience.
+#[tokio::test]
+async fn the_api_takes_only_access_tokens_of_the_shops_client() {
+    let shop = shop().await;
+    let claims = |client_id: Option<Value>| {
+        let mut claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-9",
+            "exp": now() + 60, "iat": now()});
+        if let Some(client_id) = client_id {
+            claims["client_id"] = client_id;
+        }
+        claims
+    };
+    let ours = || claims(Some(json!(CLIENT_ID)));
+    let check = |name: &str, typ: Option<&str>, claims: Value, accepted: bool| {
+        let token = shop.typed_token(typ, claims);
+        let name = name.to_owned();
+        let shop = &shop;
+        async move {
+            for path in ["/api/orders", "/api/me/export"] {
+                let answer = shop.as_customer(&token, Method::GET, path, "").await;
+                if accepted {
+                    assert_eq!(answer.status, StatusCode::OK, "{name} {path}");
+                } else {
+                    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name} {path}");
+                    assert_eq!(
+                        answer.header("www-authenticate"),
+                        "Bearer error=\"invalid_token\"",
+                        "{name} {path}"
+                    );
+                }
+            }
+        }
+    };
+    check("at+jwt", Some("at+jwt"), ours(), true).await;
+    check(
+        "application/at+jwt",
+        Some("application/at+jwt"),
+        ours(),
+        true,
+    )
+    .await;
+    check("AT+JWT", Some("AT+JWT"), ours(), true).await;
+    check("no typ", None, ours(), false).await;
+    check("typ JWT", Some("JWT"), ours(), false).await;
+    check(
+        "typ application/jwt",
+        Some("application/jwt"),
+        ours(),
+        false,
+    )
+    .await;
+    check("typ at+jwt+x", Some("at+jwt+x"), ours(), false).await;
+    check("typ empty", Some(""), ours(), false).await;
+    let mut typ_in_claims = ours();
+    typ_in_claims["typ"] = json!("at+jwt");
+    check("typ in the claims only", None, typ_in_claims, false).await;
+    check(
+        "another client",
+        Some("at+jwt"),
+        claims(Some(json!("other-shop"))),
+        false,
+    )
+    .await;
+    check("no client_id", Some("at+jwt"), claims(None), false).await;
+    check(
+        "client_id Demo",
+        Some("at+jwt"),
+        claims(Some(json!("Demo"))),
+        false,
+    )
+    .await;
+    check(
+        "client_id empty",
+        Some("at+jwt"),
+        claims(Some(json!(""))),
+        false,
+    )
+    .await;
+    check(
+        "client_id list",
+        Some("at+jwt"),
+        claims(Some(json!([CLIENT_ID]))),
+        false,
+    )
+    .await;
+    check(
+        "client_id null",
+        Some("at+jwt"),
+        claims(Some(Value::Null)),
+        false,
+    )
+    .await;
+    let mut azp_only = claims(None);
+    azp_only["azp"] = json!(CLIENT_ID);
+    check("azp without client_id", Some("at+jwt"), azp_only, false).await;
 }
 
 #[tokio::test]
@@ -518,7 +630,7 @@ async fn the_database_holds_no_personal_data() {
     .await;
     // Personal data offered in a token or in the body is refused, not kept.
     let personal = shop.token(
-        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "pairwise-ada",
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "pairwise-ada", "client_id": CLIENT_ID,
         "exp": now() + 60, "name": "Ada Lovelace"}),
     );
     for (token, body) in [
