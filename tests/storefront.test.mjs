@@ -115,15 +115,16 @@ test('dev issuer: sign in, order, find it under My orders, sign out', async () =
 });
 
 /** A passport signed with the development issuer's own key (from its data
- * folder), so only the claims decide whether the shop accepts it. */
-async function devIssuerToken(claims) {
+ * folder), so only the header's `typ` and the claims decide whether the shop
+ * accepts it. */
+async function devIssuerToken(claims, typ = 'at+jwt') {
   const der = readFileSync(join(dataDir, 'dev-issuer-es256.p8'));
   const pem = `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END PRIVATE KEY-----\n`;
   const key = await importPKCS8(pem, 'ES256');
   const { keys: [{ kid }] } = await (await fetch(`${tessera.server}/dev/oidc/jwks`)).json();
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: `${tessera.server}/dev/oidc`, aud: 'demo-shop-api', sub: 'pairwise-test', iat: now, exp: now + 600, ...claims })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+  return new SignJWT({ iss: `${tessera.server}/dev/oidc`, aud: 'demo-shop-api', sub: 'pairwise-test', client_id: 'demo', iat: now, exp: now + 600, ...claims })
+    .setProtectedHeader({ alg: 'ES256', typ, kid })
     .sign(key);
 }
 
@@ -132,12 +133,15 @@ test('expired and tampered passports get 401, and the widget recovers with a cle
   const valid = await devIssuerToken({});
   const expired = await devIssuerToken({ iat: now - 1200, exp: now - 600 });
   const personal = await devIssuerToken({ email: 'ada@example.test' });
+  const anotherClient = await devIssuerToken({ client_id: 'other-shop' });
+  const idTokenType = await devIssuerToken({}, 'JWT');
   const tampered = valid.slice(0, valid.indexOf('.') + 1)
     + Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(valid.split('.')[1], 'base64url')), sub: 'someone-else' })).toString('base64url')
     + valid.slice(valid.lastIndexOf('.'));
   const call = (token) => fetch(`${shop}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await call(valid)).status, 200, 'the key and claims are right');
-  for (const [name, token] of [['expired', expired], ['tampered', tampered], ['carrying an email', personal]]) {
+  for (const [name, token] of [['expired', expired], ['tampered', tampered], ['carrying an email', personal],
+    ['for another client', anotherClient], ['typ JWT', idTokenType]]) {
     const answer = await call(token);
     assert.equal(answer.status, 401, name);
     assert.equal(answer.headers.get('www-authenticate'), 'Bearer error="invalid_token"', name);

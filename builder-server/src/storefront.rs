@@ -1,6 +1,7 @@
 //! Wiring the demo storefront into `tessera dev`: its database and webhook
 //! secret in the data folder, the widget snippets as the snippet endpoint
-//! prints them, and a verifier for the demo tenant's issuer and audience.
+//! prints them, and a verifier for the demo tenant's issuer, audience and
+//! client.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,11 +12,11 @@ use tessera_server::admin::{SignInMode, snippet_for};
 use tessera_server::dev_issuer::DevIssuer;
 use tessera_server::store::TenantRecord;
 use tessera_storefront::{
-    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets,
+    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets, api_verifier_rules,
 };
 use tessera_verifier::axum::TokenVerifier;
 use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
-use tessera_verifier::{KeySet, PersonalData, Verifier, VerifierBuilder};
+use tessera_verifier::{KeySet, VerifierBuilder};
 
 /// The webhook secret's file in the data folder (`whsec_...`, mode 0600).
 pub const WEBHOOK_SECRET_FILE: &str = "demo-webhook.secret";
@@ -40,16 +41,13 @@ fn webhook_secret(data_dir: &Path) -> anyhow::Result<WebhookSecret> {
     Ok(secret)
 }
 
-/// The demo shop's API verifier: the demo tenant's issuer and audience, a
-/// required `sub`, the zero-knowledge guard on, and the verified-token cache.
+/// The demo shop's API verifier: the shop's rules (`at+jwt` access tokens of
+/// the demo tenant's issuer and audience, a required `sub`, the
+/// zero-knowledge guard on) and the verified-token cache.
 fn verifier(demo: &TenantRecord, built_in: &DevIssuer) -> anyhow::Result<Arc<dyn TokenVerifier>> {
     let config = &demo.config.value;
     let rules = || -> VerifierBuilder {
-        Verifier::builder()
-            .issuer(&config.issuer)
-            .audience(&config.audience)
-            .required_claim("sub")
-            .personal_data(PersonalData::Reject)
+        api_verifier_rules(&config.issuer, &config.audience)
             .verified_token_cache(VERIFIED_TOKEN_CACHE)
     };
     if config.issuer == built_in.issuer() {
@@ -87,7 +85,12 @@ pub async fn open(
     };
     Storefront::open(StorefrontConfig {
         database: data_dir.join("demo-storefront.sqlite3"),
-        authentication: Authentication::Passport(verifier(demo, built_in)?),
+        // The widget asks the issuer for tokens as the tenant's client, so
+        // the shop takes only access tokens issued to that client.
+        authentication: Authentication::Passport {
+            verifier: verifier(demo, built_in)?,
+            client_id: demo.config.value.client_id.clone(),
+        },
         webhook_secret: webhook_secret(data_dir)?,
         widget,
     })

@@ -18,11 +18,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use serde_json::json;
-use tessera_storefront::{Authentication, OrderLine, Storefront, StorefrontConfig, WebhookSecret};
-use tessera_verifier::{KeySet, PersonalData, Verifier};
+use tessera_storefront::{
+    Authentication, OrderLine, Storefront, StorefrontConfig, WebhookSecret, api_verifier_rules,
+};
+use tessera_verifier::KeySet;
 
 const ISSUER: &str = "https://id.bench.example";
 const AUDIENCE: &str = "demo-shop-api";
+const CLIENT_ID: &str = "demo";
 const SUBJECT: &str = "pairwise-bench-subject-0123456789";
 
 #[tokio::main]
@@ -52,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         "{}.{}",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"bench"}"#),
         URL_SAFE_NO_PAD.encode(
-            json!({"iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT, "iat": now, "exp": now + 3600, "scope": "openid"})
+            json!({"iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT, "client_id": CLIENT_ID, "iat": now, "exp": now + 3600, "scope": "openid"})
                 .to_string()
         )
     );
@@ -62,16 +65,15 @@ async fn main() -> anyhow::Result<()> {
     let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()));
 
     let verifier = |cache: Option<usize>| -> anyhow::Result<Authentication> {
-        let mut rules = Verifier::builder()
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .required_claim("sub")
-            .personal_data(PersonalData::Reject)
-            .key_set(KeySet::from_value(jwks.clone())?);
+        let mut rules =
+            api_verifier_rules(ISSUER, AUDIENCE).key_set(KeySet::from_value(jwks.clone())?);
         if let Some(capacity) = cache {
             rules = rules.verified_token_cache(capacity);
         }
-        Ok(Authentication::Passport(Arc::new(rules.build()?)))
+        Ok(Authentication::Passport {
+            verifier: Arc::new(rules.build()?),
+            client_id: CLIENT_ID.into(),
+        })
     };
     let variants = [
         ("cached", verifier(Some(10_000))?),

@@ -4,7 +4,8 @@
 //! at `/demo`. It serves a catalog page and a "My orders" page with the
 //! `<tessera-login>` widget pasted exactly as the builder's snippet endpoint
 //! prints it, under exactly the Content-Security-Policy that endpoint prints,
-//! and a small JSON API behind the verifier's `PassportLayer`:
+//! and a small JSON API behind the verifier's `PassportLayer`, which takes
+//! only JWT access tokens (`typ` `at+jwt`) issued to the shop's client:
 //!
 //! - `POST /api/orders` and `GET /api/orders`: orders stored under the
 //!   passport's pseudonymous `sub` and nothing else;
@@ -37,8 +38,8 @@ use axum::routing::{get, post};
 use axum::{Json, middleware};
 use serde::Deserialize;
 use serde_json::json;
-use tessera_verifier::Passport;
 use tessera_verifier::axum::{PassportLayer, TokenVerifier, Unauthorized};
+use tessera_verifier::{Passport, PersonalData, Verifier, VerifierBuilder};
 
 pub use crate::orders::{DeliveryOutcome, Order, OrderLine, Orders};
 pub use crate::pages::{MOUNT_PATH, WidgetSnippets};
@@ -51,12 +52,40 @@ pub const MAX_ORDER_LINES: usize = 20;
 /// The most of one product one order may have.
 pub const MAX_QUANTITY: u32 = 99;
 
+/// The header `typ` of the access tokens the API takes (RFC 9068 section
+/// 2.1); the verifier compares it case-blind, with or without
+/// `application/`.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The rules a token for the orders API must pass: a JWT access token
+/// (`typ` [`ACCESS_TOKEN_TYPE`]) from `issuer` for `audience`, with a `sub`
+/// and without personal-data claims. The caller adds the keys (or a remote
+/// key location) and, if it likes, the verified-token cache; the token's
+/// `client_id` is checked by the storefront itself (see
+/// [`Authentication::Passport`]).
+pub fn api_verifier_rules(issuer: &str, audience: &str) -> VerifierBuilder {
+    Verifier::builder()
+        .issuer(issuer)
+        .audience(audience)
+        .expected_type(ACCESS_TOKEN_TYPE)
+        .required_claim("sub")
+        .personal_data(PersonalData::Reject)
+}
+
 /// How the orders API learns who is calling.
 #[derive(Clone)]
 pub enum Authentication {
     /// A bearer passport checked by the verifier (the only choice for a
-    /// real deployment).
-    Passport(Arc<dyn TokenVerifier>),
+    /// real deployment), built from [`api_verifier_rules`], and issued to
+    /// the shop's own client: its `client_id` claim (RFC 9068 section 2.2)
+    /// must equal `client_id`, so that another client's access token for
+    /// the same audience is refused.
+    Passport {
+        /// Verifies the bearer token.
+        verifier: Arc<dyn TokenVerifier>,
+        /// The shop's client id at the issuer.
+        client_id: String,
+    },
     /// Trust an `x-dangerous-subject` request header without any check.
     /// Only for measuring the verifier's cost in `cargo xtask bench
     /// storefront`: anyone can claim any subject.
@@ -162,7 +191,9 @@ struct Inner {
 fn now_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 impl Storefront {
@@ -199,7 +230,7 @@ impl Storefront {
             .route("/api/me/export", get(export))
             .layer(DefaultBodyLimit::max(MAX_ORDER_BYTES));
         let api = match &self.inner.authentication {
-            Authentication::Passport(verifier) => {
+            Authentication::Passport { verifier, .. } => {
                 api.layer(PassportLayer::new(Arc::clone(verifier)))
             }
             Authentication::DangerousUnverifiedSubjectHeader => {
@@ -235,14 +266,33 @@ async fn trust_subject_header(mut request: axum::extract::Request) -> axum::extr
     request
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Customer {
+impl FromRequestParts<Storefront> for Customer {
     type Rejection = Unauthorized;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(UnverifiedSubject(subject)) = parts.extensions.get::<UnverifiedSubject>() {
-            return Ok(Customer(subject.clone()));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        storefront: &Storefront,
+    ) -> Result<Self, Self::Rejection> {
+        let client_id = match &storefront.inner.authentication {
+            Authentication::Passport { client_id, .. } => client_id,
+            Authentication::DangerousUnverifiedSubjectHeader => {
+                return match parts.extensions.get::<UnverifiedSubject>() {
+                    Some(UnverifiedSubject(subject)) => Ok(Customer(subject.clone())),
+                    None => Err(Unauthorized::MissingToken),
+                };
+            }
+        };
+        let passport = Passport::from_request_parts(parts, storefront).await?;
+        // RFC 9068 section 2.2: `client_id` names the client the access
+        // token was issued to; another client's token for our audience
+        // (another tenant's, say) is not the shop's customer.
+        if passport
+            .claim("client_id")
+            .and_then(serde_json::Value::as_str)
+            != Some(client_id.as_str())
+        {
+            return Err(Unauthorized::InvalidToken);
         }
-        let passport = Passport::from_request_parts(parts, state).await?;
         match passport.subject() {
             Some(subject) if !subject.is_empty() => Ok(Customer(subject.to_owned())),
             // A passport without a subject cannot own orders.

@@ -74,10 +74,9 @@ impl Orders {
         items: Vec<OrderLine>,
         now: i64,
     ) -> Result<Order, sqlx::Error> {
-        let total_cents = items
-            .iter()
-            .map(|line| line.unit_price_cents * i64::from(line.quantity))
-            .sum();
+        let total_cents = order_total(&items).ok_or_else(|| {
+            sqlx::Error::Encode("the order's total does not fit in 64 bits".into())
+        })?;
         let text =
             serde_json::to_string(&items).map_err(|error| sqlx::Error::Encode(error.into()))?;
         let id = sqlx::query(
@@ -135,7 +134,7 @@ impl Orders {
     ) -> Result<DeliveryOutcome, sqlx::Error> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < ?")
-            .bind(now - keep_seconds)
+            .bind(now.saturating_sub(keep_seconds))
             .execute(&mut *transaction)
             .await?;
         let inserted =
@@ -159,6 +158,16 @@ impl Orders {
         transaction.commit().await?;
         Ok(DeliveryOutcome::Applied { erased_orders })
     }
+}
+
+/// The sum of the lines' prices, or `None` when it overflows (the handler
+/// bounds quantities, but `place` is public and takes any lines).
+fn order_total(items: &[OrderLine]) -> Option<i64> {
+    items.iter().try_fold(0i64, |total, line| {
+        line.unit_price_cents
+            .checked_mul(i64::from(line.quantity))
+            .and_then(|price| total.checked_add(price))
+    })
 }
 
 /// What [`Orders::apply_delivery`] did.

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use crate::Storefront;
-use crate::catalog::{CATALOG, format_price};
+use crate::catalog::{CATALOG, Product, format_price};
 
 /// Where the `tessera` binary mounts the storefront; pages link to their
 /// assets under it.
@@ -39,11 +39,23 @@ pub(crate) struct Pages {
 
 const NOT_BUILT: &str = "<p class=\"notice\">The sign-in widget is not built yet: run <code>cargo xtask dist</code> and restart.</p>";
 
+/// The one escaper for text placed in the pages, in element content and in
+/// quoted attribute values alike: `&`, `<`, `>`, `"` and `'` become
+/// references, so no text can end an element or an attribute of either
+/// quote.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
 }
 
 fn layout(title: &str, current: &str, widget: &str, main: &str) -> String {
@@ -53,7 +65,11 @@ fn layout(title: &str, current: &str, widget: &str, main: &str) -> String {
         } else {
             ""
         };
-        format!("<a href=\"{MOUNT_PATH}{href}\"{aria}>{label}</a>")
+        format!(
+            "<a href=\"{MOUNT_PATH}{href}\"{aria}>{label}</a>",
+            href = escape(href),
+            label = escape(label)
+        )
     };
     format!(
         "<!doctype html>
@@ -81,13 +97,14 @@ fn layout(title: &str, current: &str, widget: &str, main: &str) -> String {
 </body>
 </html>
 ",
+        title = escape(title),
         catalog = link("/", "Catalog"),
         orders = link("/orders", "My orders"),
     )
 }
 
-fn catalog_main() -> String {
-    let products: String = CATALOG
+fn catalog_main(catalog: &[Product]) -> String {
+    let products: String = catalog
         .iter()
         .map(|product| {
             format!(
@@ -100,7 +117,7 @@ fn catalog_main() -> String {
 ",
                 name = escape(product.name),
                 description = escape(product.description),
-                price = format_price(product.price_cents),
+                price = escape(&format_price(product.price_cents)),
                 sku = escape(product.sku),
                 cents = product.price_cents,
             )
@@ -154,7 +171,7 @@ impl Pages {
             "default-src 'none'; {snippet_policy}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         );
         Pages {
-            catalog: layout("Catalog", "/", redirect, &catalog_main()).into(),
+            catalog: layout("Catalog", "/", redirect, &catalog_main(&CATALOG)).into(),
             // "My orders" signs in through a popup, so both modes are on show.
             orders: layout("My orders", "/orders", popup, &orders_main()).into(),
             policy: HeaderValue::from_str(&policy)
@@ -221,4 +238,39 @@ pub(crate) fn routes() -> Router<Storefront> {
                 )
             }),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text a page interpolates, given all five characters, appears
+    /// in the page only escaped: rendering it equals rendering a harmless
+    /// placeholder with the escaped text put where the placeholder went.
+    #[test]
+    fn every_text_in_the_pages_is_escaped() {
+        const RAW: &str = "Tom & Jerry's <b>\"tiles\"</b>";
+        const ESCAPED: &str = "Tom &amp; Jerry&#39;s &lt;b&gt;&quot;tiles&quot;&lt;/b&gt;";
+        const PLACEHOLDER: &str = "PLACEHOLDER";
+        let check = |place: &str, render: &dyn Fn(&'static str) -> String| {
+            let page = render(RAW);
+            let expected = render(PLACEHOLDER).replace(PLACEHOLDER, ESCAPED);
+            assert!(page.contains(ESCAPED), "{place}: not rendered");
+            assert_eq!(page, expected, "{place}");
+        };
+        let product = |sku, name, description| Product {
+            sku,
+            name,
+            description,
+            price_cents: 450,
+        };
+        check("title", &|text| layout(text, "/", "", ""));
+        check("name", &|text| catalog_main(&[product("sku", text, "d")]));
+        check("description", &|text| {
+            catalog_main(&[product("sku", "n", text)])
+        });
+        check("sku", &|text| catalog_main(&[product(text, "n", "d")]));
+        assert_eq!(escape("&<>\"'"), "&amp;&lt;&gt;&quot;&#39;");
+        assert_eq!(escape("plain €4.50"), "plain €4.50");
+    }
 }

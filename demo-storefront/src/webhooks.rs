@@ -40,7 +40,8 @@ pub enum WebhookError {
     /// A required header is absent or not text.
     #[error("the `{0}` header is missing")]
     MissingHeader(&'static str),
-    /// `webhook-timestamp` is not an integer.
+    /// `webhook-timestamp` is not Unix seconds written as ASCII digits
+    /// alone (no sign, no space) that fit an `i64`.
     #[error("`webhook-timestamp` is not Unix seconds")]
     MalformedTimestamp,
     /// The timestamp is outside the tolerance.
@@ -143,15 +144,13 @@ impl WebhookSecret {
         if delivery.id.is_empty() {
             return Err(WebhookError::MissingHeader("webhook-id"));
         }
-        let timestamp: i64 = delivery
-            .timestamp
-            .trim()
-            .parse()
-            .map_err(|_| WebhookError::MalformedTimestamp)?;
-        if (now - timestamp).abs() > TOLERANCE_SECONDS {
+        let timestamp = parse_timestamp(delivery.timestamp)?;
+        // The header is the sender's: `abs_diff` cannot overflow where
+        // `now - timestamp` would (an `i64::MIN` timestamp, say).
+        if now.abs_diff(timestamp) > TOLERANCE_SECONDS.unsigned_abs() {
             return Err(WebhookError::TimestampOutOfTolerance);
         }
-        let content = Self::signed_content(delivery.id, delivery.timestamp.trim(), body);
+        let content = Self::signed_content(delivery.id, delivery.timestamp, body);
         let matches = delivery
             .signature
             .split(' ')
@@ -164,4 +163,15 @@ impl WebhookSecret {
             Err(WebhookError::BadSignature)
         }
     }
+}
+
+/// Reads `webhook-timestamp`: Unix seconds as ASCII digits alone, which is
+/// how every Standard Webhooks sender writes them. A sign, a space or a
+/// number beyond `i64` is malformed, so one moment has one text (the text
+/// is what the signature covers) and nothing later can overflow.
+fn parse_timestamp(text: &str) -> Result<i64, WebhookError> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(WebhookError::MalformedTimestamp);
+    }
+    text.parse().map_err(|_| WebhookError::MalformedTimestamp)
 }

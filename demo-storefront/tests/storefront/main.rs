@@ -13,13 +13,15 @@ use http_body_util::BodyExt as _;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use serde_json::{Value, json};
 use tessera_storefront::{
-    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets,
+    Authentication, OrderLine, Storefront, StorefrontConfig, WebhookError, WebhookSecret,
+    WidgetSnippets, api_verifier_rules,
 };
-use tessera_verifier::{KeySet, PersonalData, Verifier};
+use tessera_verifier::KeySet;
 use tower::ServiceExt as _;
 
 const ISSUER: &str = "https://id.example";
 const AUDIENCE: &str = "demo-shop-api";
+const CLIENT_ID: &str = "demo";
 const POLICY: &str = "connect-src http://127.0.0.1:1; img-src http://127.0.0.1:1; script-src http://127.0.0.1:1 'wasm-unsafe-eval'; style-src http://127.0.0.1:1";
 const SNIPPET: &str = "<script type=\"module\" src=\"http://127.0.0.1:1/widget/v1/tessera.js\" integrity=\"sha384-x\" crossorigin=\"anonymous\"></script>\n<tessera-login tenant=\"demo\" server=\"http://127.0.0.1:1\"></tessera-login>";
 
@@ -27,6 +29,7 @@ struct Shop {
     router: axum::Router,
     key: EcdsaKeyPair,
     secret: WebhookSecret,
+    secret_text: String,
     database: std::path::PathBuf,
 }
 
@@ -53,11 +56,7 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
         "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
         "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
     }]});
-    let verifier = Verifier::builder()
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .required_claim("sub")
-        .personal_data(PersonalData::Reject)
+    let verifier = api_verifier_rules(ISSUER, AUDIENCE)
         .verified_token_cache(100)
         .key_set(KeySet::from_value(jwks).unwrap())
         .build()
@@ -66,7 +65,10 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
     let database = temp_dir().join("shop.sqlite3");
     let storefront = Storefront::open(StorefrontConfig {
         database: database.clone(),
-        authentication: Authentication::Passport(Arc::new(verifier)),
+        authentication: Authentication::Passport {
+            verifier: Arc::new(verifier),
+            client_id: CLIENT_ID.into(),
+        },
         webhook_secret: WebhookSecret::parse(&text).unwrap(),
         widget,
     })
@@ -76,6 +78,7 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
         router: storefront.router(),
         key,
         secret,
+        secret_text: text,
         database,
     }
 }
@@ -118,7 +121,16 @@ impl Answer {
 
 impl Shop {
     fn token(&self, claims: Value) -> String {
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#);
+        self.typed_token(Some("at+jwt"), claims)
+    }
+
+    /// A token whose header's `typ` is `typ`, or has none.
+    fn typed_token(&self, typ: Option<&str>, claims: Value) -> String {
+        let mut header = json!({"alg": "ES256", "kid": "k1"});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let input = format!("{header}.{payload}");
         let signature = self
@@ -129,7 +141,7 @@ impl Shop {
     }
 
     fn passport(&self, subject: &str) -> String {
-        self.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "exp": now() + 600, "iat": now()}))
+        self.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "client_id": CLIENT_ID, "exp": now() + 600, "iat": now()}))
     }
 
     async fn call(
@@ -174,13 +186,24 @@ impl Shop {
     }
 
     async fn deliver(&self, id: &str, timestamp: i64, body: &Value, signature: &str) -> Answer {
-        let timestamp = timestamp.to_string();
+        self.deliver_text(id, &timestamp.to_string(), body, signature)
+            .await
+    }
+
+    /// A delivery whose `webhook-timestamp` is any text.
+    async fn deliver_text(
+        &self,
+        id: &str,
+        timestamp: &str,
+        body: &Value,
+        signature: &str,
+    ) -> Answer {
         self.call(
             Method::POST,
             "/webhooks/idp",
             &[
                 ("webhook-id", id),
-                ("webhook-timestamp", &timestamp),
+                ("webhook-timestamp", timestamp),
                 ("webhook-signature", signature),
                 ("content-type", "application/json"),
             ],
@@ -243,12 +266,15 @@ async fn the_orders_api_wants_a_valid_passport() {
 
     let mut tampered = shop.passport("customer-1");
     tampered.replace_range(tampered.len() - 4.., "AAAA");
-    let expired =
-        shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-1", "exp": now() - 5}));
-    let other_audience =
-        shop.token(json!({"iss": ISSUER, "aud": "another-api", "sub": "c", "exp": now() + 60}));
-    let personal = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "c", "exp": now() + 60, "email": "ada@example.test"}));
-    let no_subject = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "exp": now() + 60}));
+    let expired = shop.token(
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-1", "client_id": CLIENT_ID, "exp": now() - 5}),
+    );
+    let other_audience = shop.token(
+        json!({"iss": ISSUER, "aud": "another-api", "sub": "c", "client_id": CLIENT_ID, "exp": now() + 60}),
+    );
+    let personal = shop.token(json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "c", "client_id": CLIENT_ID, "exp": now() + 60, "email": "ada@example.test"}));
+    let no_subject = shop
+        .token(json!({"iss": ISSUER, "aud": AUDIENCE, "client_id": CLIENT_ID, "exp": now() + 60}));
     for (name, token) in [
         ("tampered", tampered),
         ("expired", expired),
@@ -272,6 +298,106 @@ async fn the_orders_api_wants_a_valid_passport() {
     assert_eq!(valid.status, StatusCode::OK);
     assert_eq!(valid.json(), json!({"orders": []}));
     assert_eq!(valid.header("cache-control"), "no-store");
+}
+
+/// RFC 9068: the API takes JWT access tokens (header `typ` `at+jwt`, which
+/// the verifier also accepts as `application/at+jwt`, in any case) issued
+/// to the demo tenant's client (`client_id`), and nothing else: not an ID
+/// token, not another client's access token for the same audience.
+#[tokio::test]
+async fn the_api_takes_only_access_tokens_of_the_shops_client() {
+    let shop = shop().await;
+    let claims = |client_id: Option<Value>| {
+        let mut claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "customer-9",
+            "exp": now() + 60, "iat": now()});
+        if let Some(client_id) = client_id {
+            claims["client_id"] = client_id;
+        }
+        claims
+    };
+    let ours = || claims(Some(json!(CLIENT_ID)));
+    let check = |name: &str, typ: Option<&str>, claims: Value, accepted: bool| {
+        let token = shop.typed_token(typ, claims);
+        let name = name.to_owned();
+        let shop = &shop;
+        async move {
+            for path in ["/api/orders", "/api/me/export"] {
+                let answer = shop.as_customer(&token, Method::GET, path, "").await;
+                if accepted {
+                    assert_eq!(answer.status, StatusCode::OK, "{name} {path}");
+                } else {
+                    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name} {path}");
+                    assert_eq!(
+                        answer.header("www-authenticate"),
+                        "Bearer error=\"invalid_token\"",
+                        "{name} {path}"
+                    );
+                }
+            }
+        }
+    };
+    check("at+jwt", Some("at+jwt"), ours(), true).await;
+    check(
+        "application/at+jwt",
+        Some("application/at+jwt"),
+        ours(),
+        true,
+    )
+    .await;
+    check("AT+JWT", Some("AT+JWT"), ours(), true).await;
+    check("no typ", None, ours(), false).await;
+    check("typ JWT", Some("JWT"), ours(), false).await;
+    check(
+        "typ application/jwt",
+        Some("application/jwt"),
+        ours(),
+        false,
+    )
+    .await;
+    check("typ at+jwt+x", Some("at+jwt+x"), ours(), false).await;
+    check("typ empty", Some(""), ours(), false).await;
+    let mut typ_in_claims = ours();
+    typ_in_claims["typ"] = json!("at+jwt");
+    check("typ in the claims only", None, typ_in_claims, false).await;
+    check(
+        "another client",
+        Some("at+jwt"),
+        claims(Some(json!("other-shop"))),
+        false,
+    )
+    .await;
+    check("no client_id", Some("at+jwt"), claims(None), false).await;
+    check(
+        "client_id Demo",
+        Some("at+jwt"),
+        claims(Some(json!("Demo"))),
+        false,
+    )
+    .await;
+    check(
+        "client_id empty",
+        Some("at+jwt"),
+        claims(Some(json!(""))),
+        false,
+    )
+    .await;
+    check(
+        "client_id list",
+        Some("at+jwt"),
+        claims(Some(json!([CLIENT_ID]))),
+        false,
+    )
+    .await;
+    check(
+        "client_id null",
+        Some("at+jwt"),
+        claims(Some(Value::Null)),
+        false,
+    )
+    .await;
+    let mut azp_only = claims(None);
+    azp_only["azp"] = json!(CLIENT_ID);
+    check("azp without client_id", Some("at+jwt"), azp_only, false).await;
 }
 
 #[tokio::test]
@@ -504,7 +630,7 @@ async fn the_database_holds_no_personal_data() {
     .await;
     // Personal data offered in a token or in the body is refused, not kept.
     let personal = shop.token(
-        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "pairwise-ada",
+        json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "pairwise-ada", "client_id": CLIENT_ID,
         "exp": now() + 60, "name": "Ada Lovelace"}),
     );
     for (token, body) in [
@@ -561,4 +687,172 @@ fn webhook_secrets_are_checked() {
         format!("{:?}", WebhookSecret::parse(&text).unwrap()),
         "WebhookSecret(..)"
     );
+}
+
+/// A Standard Webhooks signature over any timestamp text, computed here
+/// rather than by the crate, so that a refusal can only be the timestamp's.
+fn sign_text(secret_text: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret_text.trim().strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    let mut content = format!("{id}.{timestamp}.").into_bytes();
+    content.extend_from_slice(body);
+    let tag = ring::hmac::sign(&key, &content);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    )
+}
+
+/// Timestamps that are not a moment within the tolerance, each correctly
+/// signed: every one is a 401 with its code, and erases nothing.
+#[tokio::test]
+async fn extreme_webhook_timestamps_are_refused_without_erasing() {
+    let shop = shop().await;
+    let ada = shop.passport("pairwise-ada");
+    let placed = shop
+        .as_customer(
+            &ada,
+            Method::POST,
+            "/api/orders",
+            r#"{"items":[{"sku":"nippers","quantity":1}]}"#,
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED);
+    let event = json!({"type": "user.deleted", "data": {"sub": "pairwise-ada"}});
+    let body = event.to_string();
+    let at = now();
+    let malformed = "webhook_timestamp_malformed";
+    let out_of_tolerance = "webhook_timestamp_out_of_tolerance";
+    let cases: Vec<(String, &str)> = vec![
+        (i64::MIN.to_string(), malformed),
+        ((i64::MIN + 1).to_string(), malformed),
+        (i64::MAX.to_string(), out_of_tolerance),
+        ("9223372036854775808".into(), malformed),
+        ("18446744073709551616".into(), malformed),
+        ("9".repeat(400), malformed),
+        (format!("-{}", "9".repeat(400)), malformed),
+        ("0".into(), out_of_tolerance),
+        ("-0".into(), malformed),
+        ("-1".into(), malformed),
+        (format!("+{at}"), malformed),
+        (format!("-{at}"), malformed),
+        (format!(" {at}"), malformed),
+        (format!("{at} "), malformed),
+        (format!("{at}\t"), malformed),
+        (
+            format!("{} {}", &at.to_string()[..4], &at.to_string()[4..]),
+            malformed,
+        ),
+        (format!("{at}.0"), malformed),
+        (format!("{at}e0"), malformed),
+        ("0x10".into(), malformed),
+        ("".into(), malformed),
+        ((at - 301).to_string(), out_of_tolerance),
+        ((at + 301).to_string(), out_of_tolerance),
+    ];
+    for (index, (timestamp, code)) in cases.iter().enumerate() {
+        let id = format!("msg_extreme_{index}");
+        let signature = sign_text(&shop.secret_text, &id, timestamp, body.as_bytes());
+        let answer = shop.deliver_text(&id, timestamp, &event, &signature).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{timestamp:?}");
+        assert_eq!(answer.json()["error"]["code"], json!(code), "{timestamp:?}");
+    }
+    let orders = shop.as_customer(&ada, Method::GET, "/api/orders", "").await;
+    assert_eq!(orders.json()["orders"].as_array().unwrap().len(), 1);
+    // A refused delivery records nothing: its id still works when sent right.
+    let id = "msg_extreme_0";
+    let signature = sign_text(&shop.secret_text, id, &at.to_string(), body.as_bytes());
+    let erased = shop.deliver(id, at, &event, &signature).await;
+    assert_eq!(
+        erased.json(),
+        json!({"status": "erased", "erased_orders": 1})
+    );
+}
+
+/// `WebhookSecret::verify` itself, at any `now` a caller may pass.
+#[test]
+fn webhook_timestamps_never_overflow() {
+    use tessera_storefront::webhooks::Delivery;
+    let secret = WebhookSecret::from_bytes(&[3u8; 32]);
+    let check = |timestamp: &str, now: i64, expected: Result<(), WebhookError>| {
+        let signature = sign_text(
+            &format!(
+                "whsec_{}",
+                base64::engine::general_purpose::STANDARD.encode([3u8; 32])
+            ),
+            "msg",
+            timestamp,
+            b"{}",
+        );
+        let delivery = Delivery {
+            id: "msg",
+            timestamp,
+            signature: &signature,
+        };
+        assert_eq!(
+            secret.verify(delivery, b"{}", now),
+            expected,
+            "{timestamp:?} at {now}"
+        );
+    };
+    let malformed = Err(WebhookError::MalformedTimestamp);
+    let far = Err(WebhookError::TimestampOutOfTolerance);
+    let min = i64::MIN.to_string();
+    let max = i64::MAX.to_string();
+    for now in [i64::MIN, -1, 0, 1_700_000_000, i64::MAX] {
+        check(&min, now, malformed.clone());
+        check("-1", now, malformed.clone());
+        check("+1", now, malformed.clone());
+        check("9223372036854775808", now, malformed.clone());
+        check(&"1".repeat(100), now, malformed.clone());
+        check("١٧٠٠٠٠٠٠٠٠", now, malformed.clone());
+        check(" 1", now, malformed.clone());
+    }
+    check(&max, i64::MIN, far.clone());
+    check(&max, 0, far.clone());
+    check("0", i64::MAX, far.clone());
+    check("0", i64::MIN, far.clone());
+    check(&max, i64::MAX, Ok(()));
+    check("0", 0, Ok(()));
+    check("1700000000", 1_700_000_300, Ok(()));
+    check("1700000000", 1_699_999_700, Ok(()));
+    check("1700000000", 1_700_000_301, far.clone());
+    check("1700000000", 1_699_999_699, far);
+}
+
+/// `Orders` is public: numbers its callers pass cannot make it panic.
+#[tokio::test]
+async fn the_orders_store_never_overflows() {
+    let orders = tessera_storefront::Orders::open(&temp_dir().join("orders.sqlite3"))
+        .await
+        .unwrap();
+    let line = |quantity: u32, unit_price_cents: i64| OrderLine {
+        sku: "nippers".into(),
+        name: "Wheeled nippers".into(),
+        quantity,
+        unit_price_cents,
+    };
+    for lines in [
+        vec![line(u32::MAX, i64::MAX)],
+        vec![line(2, i64::MIN)],
+        vec![line(1, i64::MAX), line(1, 1)],
+    ] {
+        let error = orders.place("s", lines, 0).await.unwrap_err();
+        assert!(error.to_string().contains("total"), "{error}");
+    }
+    assert_eq!(orders.of("s").await.unwrap(), vec![]);
+    let placed = orders.place("s", vec![line(3, 450)], 0).await.unwrap();
+    assert_eq!(placed.total_cents, 1350);
+    for (now, keep) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (0, i64::MIN)] {
+        let outcome = orders
+            .apply_delivery(&format!("msg_{now}_{keep}"), None, now, keep)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            tessera_storefront::DeliveryOutcome::Applied { erased_orders: 0 }
+        );
+    }
 }
