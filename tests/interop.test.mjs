@@ -53,9 +53,16 @@ test('oidc-provider: sign in through the widget, order, My orders, sign out', as
   const login = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:login');
   assert.equal(login.detail.sub, 'ada-interop', 'oidc-provider uses the account id as sub');
   assert.equal(login.detail.claims.iss, idp.issuer);
-  for (const forbidden of [INTEROP_USER.name, INTEROP_USER.email, 'email']) {
-    assert.ok(!JSON.stringify(login.detail).includes(forbidden), `${forbidden} reached the page`);
+  // Every end-user claim the IdP sent (Core 5.1) is kept from the page, name
+  // and value, except sub and the *_verified booleans.
+  const seen = JSON.stringify(login.detail);
+  for (const [claim, value] of Object.entries(INTEROP_USER)) {
+    assert.ok(!(claim in login.detail.claims), `${claim} reached the page`);
+    assert.ok(!seen.includes(JSON.stringify(value)), `the value of ${claim} reached the page`);
   }
+  assert.equal(login.detail.claims.email_verified, true, 'the verified booleans are not personal');
+  const passport = await tab.evaluate(() => document.querySelector('tessera-login').passport);
+  assert.deepEqual(passport.claims, login.detail.claims, 'element.passport is the same');
 
   await tab.locator('button.add[data-sku=tile-saffron]').click();
   await tab.locator('#place-order').click();
@@ -75,6 +82,6 @@ test('oidc-provider: sign in through the widget, order, My orders, sign out', as
 
   const files = readdirSync(dataDir).filter((name) => name.startsWith('demo-storefront.sqlite3'));
   for (const haystack of [...files.map((name) => readFileSync(join(dataDir, name)).toString('latin1')), tessera.output()]) {
-    for (const needle of [INTEROP_USER.name, INTEROP_USER.email]) assert.ok(!haystack.includes(needle), `found ${needle}`);
+    for (const needle of [INTEROP_USER.name, INTEROP_USER.email, INTEROP_USER.phone_number]) assert.ok(!haystack.includes(needle), `found ${needle}`);
   }
 });

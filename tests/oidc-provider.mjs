@@ -1,14 +1,22 @@
 // npm's oidc-provider (a certified OpenID Provider) set up as a shop's IdP
 // would be: the public PKCE client `demo`, JWT access tokens for the shop's
 // audience `demo-shop-api`, and its development login and consent pages. Its
-// accounts have a name and an email, as real ones do; with the `openid`
-// scope alone none of it may reach the shop.
+// accounts carry every end-user claim of OpenID Connect Core 5.1, and it puts
+// them all into the ID token under the `openid` scope, as IdPs with
+// generous defaults do; none of it may reach the shop's page.
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import { freePort } from './support.mjs';
 
-export const INTEROP_USER = { name: 'Ada Interop', email: 'ada.interop@example.test' };
+export const INTEROP_USER = {
+  name: 'Ada Interop', given_name: 'Ada', family_name: 'Interop', middle_name: 'King',
+  nickname: 'ada-nick', preferred_username: 'ada.interop.user', profile: 'https://id.example/ada-interop',
+  picture: 'https://id.example/ada-interop.png', website: 'https://ada-interop.example',
+  email: 'ada.interop@example.test', gender: 'female-interop', birthdate: '1815-12-10',
+  zoneinfo: 'Europe/Interop', locale: 'en-Interop', phone_number: '+44 20 7946 0999',
+  address: { formatted: '12 Interop Street' }, updated_at: 1_700_000_123,
+};
 
 export async function startOidcProvider({ shopOrigin }) {
   const port = await freePort();
@@ -31,10 +39,11 @@ export async function startOidcProvider({ shopOrigin }) {
     ttl: { AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     // Public clients may call the token endpoint from their redirect URIs' origins.
     clientBasedCORS: (_context, origin, client) => client.redirectUris.some((uri) => new URL(uri).origin === origin),
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub', 'email_verified', 'phone_number_verified', ...Object.keys(INTEROP_USER)] },
+    conformIdTokenClaims: false,
     findAccount: (_context, id) => ({
       accountId: id,
-      claims: () => ({ sub: id, name: INTEROP_USER.name, email: INTEROP_USER.email, email_verified: true }),
+      claims: () => ({ sub: id, ...INTEROP_USER, email_verified: true, phone_number_verified: false }),
     }),
     features: {
       devInteractions: { enabled: true },

@@ -8,11 +8,15 @@ use serde_json::{Map, Value};
 
 use crate::error::{VerifyError, printable};
 
-/// The OpenID Connect standard claims that identify a person. With
+/// The OpenID Connect standard claims about the end user (Core 1.0 section
+/// 5.1), except `sub` and the `*_verified` booleans. With
 /// [`PersonalData::Reject`](crate::PersonalData::Reject) a token carrying any of
-/// them is refused. `sub`, roles, scopes and `*_verified` booleans are not on
-/// the list: they are what a zero-knowledge shop is allowed to see.
-pub const PERSONAL_DATA_CLAIMS: [&str; 14] = [
+/// them is refused, and the widget removes them before the page sees a
+/// passport. `locale`, `zoneinfo` and `updated_at` are on the list too: alone
+/// they do not name anyone, together with a pseudonymous `sub` they profile
+/// a person. `sub`, roles, scopes and `*_verified` booleans are not: they are
+/// what a zero-knowledge shop is allowed to see.
+pub const PERSONAL_DATA_CLAIMS: [&str; 17] = [
     "email",
     "phone_number",
     "name",
@@ -27,6 +31,9 @@ pub const PERSONAL_DATA_CLAIMS: [&str; 14] = [
     "profile",
     "website",
     "gender",
+    "zoneinfo",
+    "locale",
+    "updated_at",
 ];
 
 /// Checks that registered claims have the types RFC 7519 gives them, so that a

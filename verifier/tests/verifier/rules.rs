@@ -657,6 +657,26 @@ fn size_limit_comes_before_decoding() {
     assert!(verifier.verify(&token).is_ok());
 }
 
+/// Every end-user claim of OpenID Connect Core 1.0 section 5.1 except `sub`
+/// and the `*_verified` booleans is personal data.
+#[test]
+fn personal_data_is_every_core_end_user_claim() {
+    const CORE_5_1: [&str; 20] = [
+        "sub", "name", "given_name", "family_name", "middle_name", "nickname",
+        "preferred_username", "profile", "picture", "website", "email", "email_verified",
+        "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified",
+        "address", "updated_at",
+    ];
+    let mut expected: Vec<&str> = CORE_5_1
+        .into_iter()
+        .filter(|name| *name != "sub" && !name.ends_with("_verified"))
+        .collect();
+    let mut listed = tessera_verifier::PERSONAL_DATA_CLAIMS.to_vec();
+    expected.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(listed, expected);
+}
+
 #[test]
 fn personal_data_guard() {
     let reject = |b: VerifierBuilder| b.personal_data(PersonalData::Reject);
