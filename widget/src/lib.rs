@@ -633,8 +633,11 @@ pub fn mount(
     config: js_sys::Promise,
 ) {
     let options = Options::from_value(options);
-    // The page in a sign-in popup only hands the callback to its opener.
-    let callback = oidc::take_callback();
+    // Only a callback this tab is waiting for is taken from the URL; the
+    // page in a sign-in popup only hands it to its opener.
+    let callback = options
+        .as_ref()
+        .and_then(|options| oidc::take_callback(&options.tenant));
     if callback.as_ref().is_some_and(oidc::relay_to_opener) {
         container.set_text_content(Some("…"));
         return;
