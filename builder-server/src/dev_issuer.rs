@@ -4,12 +4,22 @@
 //! discovery, a JWKS with an ES256 key kept in the data folder, an authorize
 //! page to pick or type a demo user and consent, a token endpoint
 //! (authorization code with PKCE S256 required, exact `redirect_uri` match,
-//! single-use codes valid 60 s, CORS for the tenant's shop origins, a rate
-//! limit per client address; with `offline_access`, rotating refresh tokens
-//! whose reuse revokes their family) and `end_session`. Every tenant is a public
-//! client whose `client_id` is its slug. Tokens carry a pairwise `sub` per
-//! tenant and no personal data: the demo users' names and emails exist only
-//! on the issuer's own page, as they would at a real IdP.
+//! single-use codes valid 60 s, CORS for the shop origins of the calling
+//! client's tenant, a rate limit per client address; with `offline_access`,
+//! rotating refresh tokens whose reuse revokes their family) and
+//! `end_session` (RP-Initiated Logout 1.0: `id_token_hint` or `client_id`,
+//! back to a registered URI with `state`). Every tenant is a public client
+//! whose `client_id` is its slug. Tokens carry a pairwise `sub` per tenant and
+//! no personal data: the demo users' names and emails exist only on the
+//! issuer's own page, as they would at a real IdP.
+//!
+//! Each sign-in with `offline_access` is a session, the `sid` of its ID
+//! tokens: a reused refresh token, a replayed code and `end_session` with its
+//! hint revoke its refresh tokens. Access and ID tokens are self-contained
+//! JWTs checked offline, so they stay valid until they expire (10 minutes).
+//! Everything in flight is bounded: at most `PENDING_CODE_CAPACITY` codes
+//! wait (then consent answers 503), and consent has its own per-address
+//! limit.
 //!
 //! It is not for production: it runs only in `tessera dev` or behind
 //! `--dangerous-dev-issuer`, and has no passwords.
@@ -420,7 +430,9 @@ fn read_or_create(
 
 impl DevIssuer {
     /// Loads the issuer's key and pairwise secret from `data_dir`, creating
-    /// them on first use, for an issuer at `{public_url}/dev/oidc`.
+    /// them on first use, for an issuer at `{public_url}/dev/oidc`. Each
+    /// client address may make `token_requests_per_minute` token requests
+    /// and as many consent decisions a minute.
     pub fn open(
         data_dir: &Path,
         public_url: &str,
@@ -568,6 +580,14 @@ fn issuer_of(state: &AppState) -> Result<&DevIssuer, ApiError> {
         .ok_or_else(|| ApiError::NotFound("the development issuer is not enabled".into()))
 }
 
+/// The discovery document. ID tokens are signed with ES256 only, not RS256,
+/// although OpenID Connect Core 15.1 asks OPs to implement RS256: the issuer
+/// signs with ring, which cannot generate RSA keys; making one needs another
+/// crypto library (aws-lc-rs, a C build) or the pure-Rust `rsa` crate (seconds
+/// per key in debug builds, where every test server makes its own key); and
+/// with no per-client `id_token_signed_response_alg` the issuer could only
+/// switch every tenant to RS256 at once. Clients that read discovery
+/// (openid-client, oidc-client-ts) accept ES256, as the interop test shows.
 async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
     let issuer = issuer_of(&state)?.issuer().to_owned();
     let response = axum::Json(json!({
