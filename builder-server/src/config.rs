@@ -18,7 +18,8 @@ pub struct Limits {
     pub body_bytes: usize,
     /// How long one request may take, in seconds.
     pub request_timeout_seconds: u64,
-    /// Token endpoint requests per minute per client address.
+    /// Development issuer token requests per minute per client address (and
+    /// as many consent decisions, counted apart).
     pub token_requests_per_minute: u32,
 }
 

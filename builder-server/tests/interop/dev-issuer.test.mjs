@@ -48,7 +48,7 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function signIn(user) {
+async function signIn(user, scope = 'openid') {
   const issuer = new URL(`${base}/dev/oidc`);
   const config = await client.discovery(issuer, 'demo', undefined, client.None(), {
     execute: [client.allowInsecureRequests],
@@ -59,7 +59,7 @@ async function signIn(user) {
   const state = client.randomState();
   const redirectUri = `${base}/demo/`;
   const authorizationUrl = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri, scope: 'openid', code_challenge: codeChallenge,
+    redirect_uri: redirectUri, scope, code_challenge: codeChallenge,
     code_challenge_method: 'S256', nonce, state, ui_locales: 'de',
   });
   // The user: open the page, pick a demo user, allow.
@@ -80,6 +80,7 @@ async function signIn(user) {
     pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state,
   });
   secrets.push(tokens.access_token, tokens.id_token, codeVerifier, callback.searchParams.get('code'), nonce);
+  if (tokens.refresh_token) secrets.push(tokens.refresh_token);
   return { config, tokens };
 }
 
@@ -103,6 +104,40 @@ test('the same user gets the same pairwise sub, another user another', async () 
   const other = (await signIn('alan')).tokens.claims().sub;
   assert.equal(first, again);
   assert.notEqual(first, other);
+});
+
+test('a refreshed ID token keeps the authentication it stands for', async () => {
+  const { config, tokens } = await signIn('ada', 'openid offline_access');
+  const original = tokens.claims();
+  // auth_time counts seconds: let one pass, so a new one would show.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  // openid-client validates the refreshed ID token (signature, iss, aud, azp).
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  secrets.push(refreshed.access_token, refreshed.id_token, refreshed.refresh_token);
+  const claims = refreshed.claims();
+  assert.ok(claims.iat > original.iat);
+  // OpenID Connect Core 12.2: the original auth_time, the same sub and
+  // session (oidc-client-ts refuses a refresh whose auth_time changed).
+  assert.equal(claims.auth_time, original.auth_time);
+  assert.equal(claims.sub, original.sub);
+  assert.equal(claims.sid, original.sid);
+});
+
+test('end_session with id_token_hint alone returns to the registered URI and ends the session', async () => {
+  const { config, tokens } = await signIn('grace', 'openid offline_access');
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token, post_logout_redirect_uri: `${base}/demo/`, state: 'bye',
+  });
+  // RP-Initiated Logout 1.0 section 2: the hint alone names the client.
+  logout.searchParams.delete('client_id');
+  const response = await fetch(logout, { redirect: 'manual' });
+  assert.equal(response.status, 303);
+  assert.equal(response.headers.get('location'), `${base}/demo/?state=bye`);
+  // The session's refresh tokens are revoked.
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (error) => {
+    assert.equal(error.error, 'invalid_grant');
+    return true;
+  });
 });
 
 test('the server logs requests but no token, code, verifier or personal data', () => {

@@ -406,3 +406,411 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
     let (status, unknown) = refresh(&server, "acme", "made-up").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{unknown}");
 }
+
+/// A compact token's header and claims, unchecked.
+fn parts(token: &str) -> (Value, Value) {
+    let mut segments = token.split('.');
+    let mut decode = || {
+        let segment = segments.next().unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+    };
+    (decode(), decode())
+}
+
+fn consent_form<'a>(client: &'a str, challenge: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid"),
+        ("state", "xyz"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("decision", "allow"),
+        ("user", "ada"),
+    ]
+}
+
+#[tokio::test]
+async fn consent_is_rate_limited_per_address() {
+    let server = Server::start().await;
+    let challenge = challenge(VERIFIER);
+    let consent = |peer: &'static str| {
+        request(Method::POST, "/dev/oidc/authorize")
+            .peer(peer)
+            .form(&consent_form("acme", &challenge))
+    };
+    // The test server allows 30 requests a minute per address.
+    for _ in 0..30 {
+        let response = server.call(consent("10.0.0.1:5000")).await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text()
+        );
+    }
+    let limited = server.call(consent("10.0.0.1:5001")).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.text()
+    );
+    assert_eq!(limited.json()["error"], "slow_down");
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    assert!(limited.header("location").is_none());
+    assert_eq!(
+        server.call(consent("10.0.0.2:5000")).await.status,
+        StatusCode::SEE_OTHER,
+        "another address is not affected"
+    );
+}
+
+#[tokio::test]
+async fn pending_codes_are_bounded() {
+    let server = Server::start().await;
+    let challenge = challenge(VERIFIER);
+    let form = consent_form("acme", &challenge);
+    let mut first = None;
+    for _ in 0..tessera_server::dev_issuer::PENDING_CODE_CAPACITY {
+        let response = server
+            .call(request(Method::POST, "/dev/oidc/authorize").form(&form))
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text()
+        );
+        first.get_or_insert_with(|| response.header("location").unwrap().to_owned());
+    }
+    let full = server
+        .call(request(Method::POST, "/dev/oidc/authorize").form(&form))
+        .await;
+    assert_eq!(
+        full.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        full.text()
+    );
+    assert_eq!(full.json()["error"], "temporarily_unavailable");
+    let retry: u64 = full.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Redeeming a code frees its place.
+    let first = first.unwrap();
+    let code = first
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert_eq!(
+        exchange(&server, "acme", code, VERIFIER, REDIRECT).await.0,
+        StatusCode::OK
+    );
+    let again = server
+        .call(request(Method::POST, "/dev/oidc/authorize").form(&form))
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text());
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_the_refresh_family_issued_from_it() {
+    let server = Server::start().await;
+    let code = consent_with_scope(&server, "acme", "ada", "openid offline_access").await;
+    let (status, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let (status, rotated) =
+        refresh(&server, "acme", tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let (status, replay) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{replay}");
+    assert_eq!(replay["error"], "invalid_grant");
+    // RFC 6749 4.1.2: the tokens issued from the code are revoked, the
+    // rotated refresh token included.
+    let (status, revoked) =
+        refresh(&server, "acme", rotated["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{revoked}");
+    assert_eq!(revoked["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_refreshed_id_token_keeps_auth_time_and_sid() {
+    let server = Server::start().await;
+    let code = consent_with_scope(&server, "acme", "ada", "openid offline_access").await;
+    let (_, first) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    // auth_time counts seconds: let one pass.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, second) = refresh(&server, "acme", first["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let (_, original) = parts(first["id_token"].as_str().unwrap());
+    let (_, refreshed) = parts(second["id_token"].as_str().unwrap());
+    assert!(original["sid"].is_string(), "{original}");
+    assert!(refreshed["iat"].as_i64() > original["iat"].as_i64());
+    // OpenID Connect Core 12.2: the original authentication's auth_time.
+    for claim in ["auth_time", "sid", "sub", "aud", "azp", "iss"] {
+        assert_eq!(refreshed[claim], original[claim], "{claim}");
+    }
+    assert!(refreshed.get("nonce").is_none(), "{refreshed}");
+}
+
+#[tokio::test]
+async fn access_tokens_follow_rfc_9068() {
+    let server = Server::start().await;
+    let code = consent(&server, "acme", "ada").await;
+    let (_, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    let (header, claims) = parts(tokens["access_token"].as_str().unwrap());
+    // RFC 9068 section 2.1: the media type; 2.2: the required claims.
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(claims["iss"], server.issuer);
+    assert_eq!(claims["aud"], "acme-api");
+    assert_eq!(claims["client_id"], "acme");
+    for claim in ["exp", "iat"] {
+        assert!(claims[claim].is_i64(), "{claim}: {claims}");
+    }
+    for claim in ["sub", "jti"] {
+        assert!(
+            claims[claim].as_str().is_some_and(|s| !s.is_empty()),
+            "{claim}: {claims}"
+        );
+    }
+    // A fresh jti for every token.
+    let code = consent(&server, "acme", "ada").await;
+    let (_, again) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_ne!(
+        parts(again["access_token"].as_str().unwrap()).1["jti"],
+        claims["jti"]
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_origins_of_the_clients_tenant() {
+    let server = Server::start().await;
+    let mut config = crate::support::demo_config("initech", &server.issuer);
+    config.allowed_origins = vec!["https://initech.example".into()];
+    tessera_server::admin::create_tenant_record(
+        &server.state,
+        "test",
+        tessera_server::admin::NewTenant {
+            slug: "initech".into(),
+            config,
+            theme_preset: None,
+            theme: None,
+        },
+    )
+    .await
+    .unwrap();
+    // (origin, client_id, grant, allowed)
+    let check = async |origin: &str, client: &str, grant: &str, allowed: bool| {
+        let response = server
+            .call(
+                request(Method::POST, "/dev/oidc/token")
+                    .header("origin", origin)
+                    .form(&[
+                        ("grant_type", grant),
+                        ("code", "nope"),
+                        ("refresh_token", "nope"),
+                        ("client_id", client),
+                    ]),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        let echoed = response.header("access-control-allow-origin");
+        assert_eq!(
+            echoed,
+            allowed.then_some(origin),
+            "{origin} calling as {client} with {grant}"
+        );
+    };
+    for grant in ["authorization_code", "refresh_token"] {
+        check("https://shop.example", "acme", grant, true).await;
+        check("https://initech.example", "initech", grant, true).await;
+        check("https://initech.example", "acme", grant, false).await;
+        check("https://shop.example", "initech", grant, false).await;
+        check("https://initech.example", "nobody", grant, false).await;
+        check("https://evil.example", "acme", grant, false).await;
+    }
+    // The server's own origin may call as any client.
+    check(
+        crate::support::PUBLIC_URL,
+        "initech",
+        "authorization_code",
+        true,
+    )
+    .await;
+}
+
+/// Signs `claims` with the development issuer's own key, read from its data
+/// folder (to make hints the issuer would never mint itself, expired ones).
+fn sign_as_issuer(data_dir: &std::path::Path, typ: &str, claims: &Value) -> String {
+    let pkcs8 = std::fs::read(data_dir.join("dev-issuer-es256.p8")).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.typ = Some(typ.into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_ec_der(&pkcs8),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn end_session_follows_rp_initiated_logout() {
+    let data_dir = crate::support::temp_dir("data");
+    let server = Server::with_store(
+        tessera_server::store::Store::in_memory().await.unwrap(),
+        &data_dir,
+    )
+    .await;
+    let code = consent(&server, "acme", "ada").await;
+    let (_, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    let (_, claims) = parts(&hint);
+    let mut expired_claims = claims.clone();
+    expired_claims["iat"] = serde_json::json!(1_000_000_000);
+    expired_claims["exp"] = serde_json::json!(1_000_000_600);
+    let expired = sign_as_issuer(&data_dir, "JWT", &expired_claims);
+    let mut other_issuer = claims.clone();
+    other_issuer["iss"] = serde_json::json!("https://elsewhere.example");
+    let other_issuer = sign_as_issuer(&data_dir, "JWT", &other_issuer);
+    let forged = {
+        let mut segments: Vec<String> = hint.split('.').map(str::to_owned).collect();
+        let mut tampered = claims.clone();
+        tampered["aud"] = serde_json::json!("globex");
+        segments[1] = URL_SAFE_NO_PAD.encode(tampered.to_string());
+        segments.join(".")
+    };
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let back = "https://shop.example/callback?state=q";
+
+    enum Expect<'a> {
+        Redirect(&'a str),
+        Page(StatusCode),
+    }
+    let check = async |name: &str, query: &str, expect: Expect<'_>| {
+        let response = server
+            .call(get(&format!("/dev/oidc/end_session?{query}")))
+            .await;
+        match expect {
+            Expect::Redirect(location) => {
+                assert_eq!(response.header("location"), Some(location), "{name}");
+            }
+            Expect::Page(status) => {
+                assert_eq!(response.status, status, "{name}: {}", response.text());
+                assert!(response.header("location").is_none(), "{name}");
+            }
+        }
+    };
+    let uri = format!("post_logout_redirect_uri={}", urlencode(REDIRECT));
+    let evil = format!(
+        "post_logout_redirect_uri={}",
+        urlencode("https://evil.example/")
+    );
+    let cases = [
+        (
+            "id_token_hint alone names the client",
+            format!("id_token_hint={hint}&{uri}&state=q"),
+            Expect::Redirect(back),
+        ),
+        (
+            "an expired hint is still a hint",
+            format!("id_token_hint={expired}&{uri}&state=q"),
+            Expect::Redirect(back),
+        ),
+        (
+            "hint and the same client_id",
+            format!("id_token_hint={hint}&client_id=acme&{uri}&state=q"),
+            Expect::Redirect(back),
+        ),
+        (
+            "no state, no parameter",
+            format!("id_token_hint={hint}&{uri}"),
+            Expect::Redirect(REDIRECT),
+        ),
+        (
+            "client_id alone",
+            format!("client_id=acme&{uri}&state=q"),
+            Expect::Redirect(back),
+        ),
+        (
+            "hint and no redirect",
+            format!("id_token_hint={hint}"),
+            Expect::Page(StatusCode::OK),
+        ),
+        (
+            "a URI not registered for the hint's client",
+            format!("id_token_hint={hint}&{evil}"),
+            Expect::Page(StatusCode::OK),
+        ),
+        (
+            "a URI and no client at all",
+            uri.clone(),
+            Expect::Page(StatusCode::OK),
+        ),
+        (
+            "hint for another client than client_id",
+            format!("id_token_hint={hint}&client_id=globex&{uri}"),
+            Expect::Page(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "a hint whose signature does not match",
+            format!("id_token_hint={forged}&{uri}"),
+            Expect::Page(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "a hint of another issuer",
+            format!("id_token_hint={other_issuer}&{uri}"),
+            Expect::Page(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "an access token is not an ID token",
+            format!("id_token_hint={access_token}&{uri}"),
+            Expect::Page(StatusCode::BAD_REQUEST),
+        ),
+        (
+            "not a token",
+            format!("id_token_hint=nonsense&{uri}"),
+            Expect::Page(StatusCode::BAD_REQUEST),
+        ),
+    ];
+    for (name, query, expect) in cases {
+        check(name, &query, expect).await;
+    }
+}
+
+#[tokio::test]
+async fn end_session_revokes_the_sessions_refresh_family() {
+    let server = Server::start().await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let code = consent_with_scope(&server, "acme", "ada", "openid offline_access").await;
+        let (status, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        sessions.push(tokens);
+    }
+    let (signed_out, other) = (&sessions[0], &sessions[1]);
+    let (status, rotated) = refresh(
+        &server,
+        "acme",
+        signed_out["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let logout = server
+        .call(get(&format!(
+            "/dev/oidc/end_session?id_token_hint={}",
+            rotated["id_token"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text());
+    let (status, revoked) =
+        refresh(&server, "acme", rotated["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{revoked}");
+    assert_eq!(revoked["error"], "invalid_grant");
+    // Another sign-in of the same user is another session.
+    let (status, kept) = refresh(&server, "acme", other["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{kept}");
+}
