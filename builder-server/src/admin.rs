@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorResponses};
 use crate::extract::{Path, Query};
 use crate::i18n::{self, Messages};
 use crate::model::{TenantConfig, validate_slug};
@@ -38,7 +38,7 @@ use crate::urls::IssuerUrl;
         get_texts, put_texts, audit, snippet, presets
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct AdminApi;
 

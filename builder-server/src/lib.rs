@@ -169,11 +169,13 @@ pub fn app(state: AppState) -> Router {
     if let Some(storefront) = &state.inner.storefront {
         router = router.nest_service("/demo", storefront.clone());
     }
-    let router = router.fallback(|| async {
-        ApiError::NotFound(
-            "no such endpoint (the admin API is described at /api/openapi.json)".into(),
-        )
-    });
+    let router = router
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async {
+            ApiError::NotFound(
+                "no such endpoint (the admin API is described at /api/openapi.json)".into(),
+            )
+        });
     ops::layers(router.with_state(state.clone()), state, limits)
 }
 

@@ -352,9 +352,79 @@ async fn malformed_requests_get_the_json_error() {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Shape::OAuth,
             ),
+            (
+                "admin: method not allowed",
+                request(Method::PATCH, "/api/tenants").token(&root),
+                StatusCode::METHOD_NOT_ALLOWED,
+                Shape::Api("method_not_allowed"),
+            ),
+            (
+                "public: method not allowed",
+                request(Method::DELETE, "/t/acme/config.json"),
+                StatusCode::METHOD_NOT_ALLOWED,
+                Shape::Api("method_not_allowed"),
+            ),
         ],
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_gets_the_json_error() {
+    let server = Server::start().await;
+    let limits = tessera_server::config::Limits {
+        request_timeout_seconds: 1,
+        ..Default::default()
+    };
+    let slow = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let app = tessera_server::ops::with_timeout(slow, limits).with_state(server.state.clone());
+    let response = tower::ServiceExt::oneshot(
+        app,
+        axum::http::Request::get("/slow")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "timeout", "{body}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_error() {
+    let server = Server::start().await;
+    let document = server.call(get("/api/openapi.json")).await.json();
+    let error_ref = json!({"$ref": "#/components/schemas/ErrorBody"});
+    let mut failures = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["400", "401", "403", "404", "413", "500"] {
+                if !responses.contains_key(status) {
+                    failures.push(format!("{method} {path}: {status} not documented"));
+                }
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400"
+                    && response["content"]["application/json"]["schema"] != error_ref
+                {
+                    failures.push(format!("{method} {path}: {status} without ErrorBody"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(document["components"]["schemas"]["ErrorBody"].is_object());
 }
 
 /// A stand-in IdP on a loopback port that serves `document(issuer)` as its
