@@ -10,7 +10,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,11 +21,13 @@ use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorResponses};
+use crate::extract::{Path, Query};
 use crate::i18n::{self, Messages};
 use crate::model::{TenantConfig, validate_slug};
 use crate::store::{AdminToken, AuditEntry};
 use crate::theme::{self, Theme};
+use crate::urls::IssuerUrl;
 
 /// The OpenAPI document of the admin API.
 #[derive(OpenApi)]
@@ -36,7 +38,7 @@ use crate::theme::{self, Theme};
         get_texts, put_texts, audit, snippet, presets
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct AdminApi;
 
@@ -257,7 +259,7 @@ pub async fn create_tenant_record(
     request: NewTenant,
 ) -> Result<crate::store::TenantRecord, ApiError> {
     validate_slug(&request.slug)?;
-    request.config.validate()?;
+    let config = request.config.validated()?;
     let theme = match (request.theme, request.theme_preset) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
@@ -282,7 +284,7 @@ pub async fn create_tenant_record(
     theme.validate()?;
     state
         .store()
-        .create_tenant(actor, &request.slug, &request.config, &theme)
+        .create_tenant(actor, &request.slug, &config, &theme)
         .await
 }
 
@@ -368,7 +370,7 @@ async fn put_tenant(
     admin.manages(&slug)?;
     let expected = if_match(&headers, 'c')?;
     let config: TenantConfig = parse_json(&body, "tenant configuration")?;
-    config.validate()?;
+    let config = config.validated()?;
     let version = state
         .store()
         .update_config(admin.actor(), &slug, expected, &config)
@@ -505,16 +507,10 @@ pub struct Snippet {
     pub content_security_policy: std::collections::BTreeMap<String, String>,
     /// The same directives as one header value.
     pub content_security_policy_header: String,
-}
-
-fn origin_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            format!("{scheme}://{host}")
-        }
-        None => url.to_owned(),
-    }
+    /// What the server could not check, e.g. that the IdP's discovery
+    /// document could not be read, so `connect-src` holds only the issuer's
+    /// origin and sign-in may fail if its endpoints live elsewhere.
+    pub warnings: Vec<String>,
 }
 
 fn html_attribute(value: &str) -> String {
@@ -545,7 +541,11 @@ struct SnippetQuery {
 }
 
 /// Builds the snippet for a tenant, or explains why it cannot yet.
-pub fn snippet_for(
+///
+/// `connect-src` names every origin the widget fetches from: this server,
+/// and the issuer's discovery document, token endpoint and key set (read
+/// from the IdP's discovery document; see [`crate::discovery`]).
+pub async fn snippet_for(
     state: &AppState,
     slug: &str,
     issuer: &str,
@@ -568,18 +568,40 @@ pub fn snippet_for(
             SignInMode::Popup => " mode=\"popup\"",
         }
     );
-    let issuer_origin = origin_of(issuer);
+    // Stored before the URL rule tightened: the admin must fix it first.
+    let issuer = IssuerUrl::parse(issuer).map_err(|why| {
+        ApiError::invalid(
+            "issuer",
+            format!("the tenant's issuer is not allowed: {why}"),
+        )
+    })?;
+    let mut warnings = Vec::new();
+    let built_in = state
+        .dev_issuer()
+        .is_some_and(|dev| dev.issuer() == issuer.as_str());
+    let mut connect: Vec<String> = if built_in {
+        // The development issuer serves every endpoint from this origin.
+        vec![issuer.origin().to_string()]
+    } else {
+        match state.discovery().connect_origins(&issuer).await {
+            Ok(found) => found.origins.iter().map(ToString::to_string).collect(),
+            Err(error) => {
+                warnings.push(format!(
+                    "the IdP's discovery document could not be read ({error}), so connect-src holds only the issuer's origin: if its token endpoint or key set live on another origin, add them, or sign-in fails under this policy"
+                ));
+                vec![issuer.origin().to_string()]
+            }
+        }
+    };
+    if !connect.iter().any(|origin| origin == server) {
+        connect.push(server.to_owned());
+    }
     let mut directives = std::collections::BTreeMap::new();
     directives.insert(
         "script-src".to_owned(),
         format!("{server} 'wasm-unsafe-eval'"),
     );
-    let connect = if issuer_origin == server {
-        server.to_owned()
-    } else {
-        format!("{issuer_origin} {server}")
-    };
-    directives.insert("connect-src".to_owned(), connect);
+    directives.insert("connect-src".to_owned(), connect.join(" "));
     directives.insert("style-src".to_owned(), server.to_owned());
     directives.insert("img-src".to_owned(), server.to_owned());
     let header = directives
@@ -591,6 +613,7 @@ pub fn snippet_for(
         html,
         content_security_policy: directives,
         content_security_policy_header: header,
+        warnings,
     })
 }
 
@@ -604,16 +627,11 @@ async fn snippet(
     State(state): State<AppState>,
     admin: Admin,
     Path(slug): Path<String>,
-    query: Result<axum::extract::Query<SnippetQuery>, axum::extract::rejection::QueryRejection>,
+    Query(query): Query<SnippetQuery>,
 ) -> Result<Json<Snippet>, ApiError> {
     admin.manages(&slug)?;
-    let axum::extract::Query(query) = query
-        .map_err(|_| ApiError::invalid("mode", "mode is `redirect` (the default) or `popup`"))?;
     let record = state.tenant(&slug).await?;
-    Ok(Json(snippet_for(
-        &state,
-        &slug,
-        &record.config.value.issuer,
-        query.mode,
-    )?))
+    Ok(Json(
+        snippet_for(&state, &slug, &record.config.value.issuer, query.mode).await?,
+    ))
 }

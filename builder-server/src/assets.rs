@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha384};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::Path as UrlPath;
 
 /// One served file and its variants.
 #[derive(Debug, Clone)]

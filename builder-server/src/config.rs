@@ -117,16 +117,22 @@ pub fn load(
             None
         }
     };
-    match &file.public_url {
-        Some(url) if crate::model::validate_origin("public_url", url).is_ok() => {}
-        Some(_) => problems.push(
-            "`public_url` (TESSERA_PUBLIC_URL) must be an https origin without a path".to_owned(),
-        ),
-        None => problems.push(
-            "`public_url` (TESSERA_PUBLIC_URL) is required, e.g. https://auth.shop.example"
-                .to_owned(),
-        ),
-    }
+    let public_url = match file.public_url.as_deref().map(crate::urls::Origin::parse) {
+        Some(Ok(origin)) => Some(origin),
+        Some(Err(why)) => {
+            problems.push(format!(
+                "`public_url` (TESSERA_PUBLIC_URL) must be an https origin without a path: {why}"
+            ));
+            None
+        }
+        None => {
+            problems.push(
+                "`public_url` (TESSERA_PUBLIC_URL) is required, e.g. https://auth.shop.example"
+                    .to_owned(),
+            );
+            None
+        }
+    };
     if file.data_dir.is_none() {
         problems.push("`data_dir` (TESSERA_DATA_DIR) is required".to_owned());
     }
@@ -144,7 +150,9 @@ pub fn load(
     }
     Ok(ServeConfig {
         listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-        public_url: file.public_url.unwrap_or_default(),
+        public_url: public_url
+            .map(|origin| origin.to_string())
+            .unwrap_or_default(),
         data_dir: file.data_dir.unwrap_or_default(),
         dist_dir: file.dist_dir.unwrap_or_else(|| PathBuf::from("dist")),
         log_format: file.log_format.unwrap_or_default(),

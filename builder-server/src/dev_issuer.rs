@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -46,6 +46,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Form, OAuthForm, Query};
 use crate::store::TenantRecord;
 
 /// How long an authorization code lives.
@@ -1088,7 +1089,7 @@ async fn token(
     State(state): State<AppState>,
     connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(request): Form<TokenRequest>,
+    OAuthForm(request): OAuthForm<TokenRequest>,
 ) -> Response {
     let origin = allowed_origin(&state, &headers, request.client_id.as_deref()).await;
     let response = token_response(&state, connection.map(|c| c.0.0.ip()), request).await;

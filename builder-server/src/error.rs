@@ -8,7 +8,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A failure that becomes an HTTP response.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,15 @@ pub enum ApiError {
     /// A conditional write came without `If-Match`.
     #[error("send If-Match with the ETag you read, so that no update is lost")]
     PreconditionRequired,
+    /// The request body is not of a type the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The request took longer than the server allows.
+    #[error("the request took too long; try again")]
+    Timeout,
+    /// The path exists, the method does not.
+    #[error("this endpoint does not answer this method")]
+    MethodNotAllowed,
     /// The request body is over the limit (in bytes).
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -53,6 +63,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_request"),
@@ -63,7 +78,12 @@ impl ApiError {
             ApiError::PreconditionRequired => {
                 (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
             }
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Timeout => (StatusCode::REQUEST_TIMEOUT, "timeout"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -81,14 +101,18 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(error) = &self {
             tracing::error!(error = %format!("{error:#}"), "internal error");
         }
-        let mut body = json!({"code": code, "message": self.to_string()});
-        if let ApiError::Invalid {
-            field: Some(field), ..
-        } = &self
-        {
-            body["field"] = json!(field);
-        }
-        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        let field = match &self {
+            ApiError::Invalid { field, .. } => field.clone(),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: self.to_string(),
+                field,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,
@@ -96,5 +120,92 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// Every error response's body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for people and programs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code (`invalid_request`, `not_found`, `unauthenticated`, ...).
+    pub code: String,
+    /// What is wrong and what to do, in English.
+    pub message: String,
+    /// The offending input, for `invalid_request` when known (a JSON path
+    /// such as `theme.light.primary`, or `query`, `path`, `body`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Documents [`ErrorBody`] on every operation's error responses, and the
+/// errors any admin request may get (bad path or query, no or wrong token,
+/// another tenant, unknown tenant, body too large, timeout, internal).
+pub struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::PartialSchema as _;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in [
+            ("ErrorBody", ErrorBody::schema()),
+            ("ErrorDetail", ErrorDetail::schema()),
+        ] {
+            components.schemas.insert(name.to_owned(), schema);
+        }
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let common = [
+            ("400", "The request is invalid"),
+            ("401", "No valid admin token"),
+            ("403", "The token does not manage this tenant"),
+            ("404", "No such tenant"),
+            ("408", "The request took too long"),
+            ("413", "The request body is too large"),
+            ("500", "Internal error"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, description) in common {
+                    responses.insert(status.to_owned(), error(description).into());
+                }
+                for (status, response) in responses.iter_mut() {
+                    if status.as_str() >= "400" {
+                        let description = match response {
+                            utoipa::openapi::RefOr::T(response)
+                                if !response.description.is_empty() =>
+                            {
+                                response.description.clone()
+                            }
+                            _ => "Error".to_owned(),
+                        };
+                        *response = error(&description).into();
+                    }
+                }
+            }
+        }
     }
 }

@@ -15,17 +15,20 @@ pub mod admin;
 pub mod assets;
 pub mod config;
 pub mod dev_issuer;
+pub mod discovery;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod model;
 pub mod ops;
 pub mod store;
 pub mod theme;
+pub mod urls;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -35,6 +38,7 @@ use sha2::{Digest, Sha256};
 use crate::assets::Assets;
 use crate::dev_issuer::DevIssuer;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::store::{Store, TenantRecord};
 
 /// Everything the handlers share.
@@ -60,6 +64,7 @@ struct Inner {
     dev_issuer: Option<DevIssuer>,
     metrics: ops::Metrics,
     limits: config::Limits,
+    discovery: discovery::DiscoveryClient,
 }
 
 impl AppState {
@@ -81,6 +86,7 @@ impl AppState {
                 dev_issuer,
                 metrics: ops::Metrics::default(),
                 limits,
+                discovery: Default::default(),
             }),
         }
     }
@@ -121,6 +127,11 @@ impl AppState {
         self.inner.limits.body_bytes
     }
 
+    /// Reads IdPs' discovery documents for the snippet's CSP.
+    pub fn discovery(&self) -> &discovery::DiscoveryClient {
+        &self.inner.discovery
+    }
+
     /// Request counters for `/metrics`.
     pub fn metrics(&self) -> &ops::Metrics {
         &self.inner.metrics
@@ -158,11 +169,13 @@ pub fn app(state: AppState) -> Router {
     if let Some(storefront) = &state.inner.storefront {
         router = router.nest_service("/demo", storefront.clone());
     }
-    let router = router.fallback(|| async {
-        ApiError::NotFound(
-            "no such endpoint (the admin API is described at /api/openapi.json)".into(),
-        )
-    });
+    let router = router
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async {
+            ApiError::NotFound(
+                "no such endpoint (the admin API is described at /api/openapi.json)".into(),
+            )
+        });
     ops::layers(router.with_state(state.clone()), state, limits)
 }
 

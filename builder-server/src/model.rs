@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::i18n::BASE_LOCALES;
+use crate::urls::{IssuerUrl, Origin, UrlError, parse_web_url};
 
 /// Checks a tenant slug: 3 to 32 characters, lowercase letters, digits and
 /// inner hyphens. Slugs appear in URLs and file-like paths, so nothing else.
@@ -117,63 +118,62 @@ fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Whether `host` is a loopback name or address.
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.starts_with("127.") || host == "[::1]"
+/// Quotes attacker-chosen text in a message: shortened, on one line.
+fn quoted(text: &str) -> String {
+    let short: String = text.chars().take(100).filter(|c| !c.is_control()).collect();
+    if short.len() < text.len() {
+        format!("`{short}...`")
+    } else {
+        format!("`{short}`")
+    }
 }
 
-/// Splits an absolute http(s) URL into scheme, host and the rest, refusing
-/// user info, fragments, whitespace and plain http off loopback.
-fn split_url<'a>(field: &str, url: &'a str) -> Result<(&'a str, &'a str, &'a str), ApiError> {
-    let bad = |why: &str| ApiError::invalid(field, format!("`{url}` is not allowed: {why}"));
-    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad("it is too long or contains spaces"));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| bad("it is not an absolute URL"))?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    if authority.is_empty() || authority.contains('@') {
-        return Err(bad("it needs a host and no user info"));
-    }
-    if tail.contains('#') {
-        return Err(bad("fragments are not allowed"));
-    }
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-            if !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad("the port is not a number"));
-            }
-            host
-        }
-        _ => authority,
-    };
-    match scheme {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => return Err(bad("plain http is only allowed for localhost")),
-        _ => return Err(bad("the scheme must be https")),
-    }
-    Ok((scheme, host, tail))
+/// Parses `text` with `parse`, naming `field` when it fails.
+fn url_field<T>(
+    field: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, UrlError>,
+) -> Result<T, ApiError> {
+    parse(text)
+        .map_err(|why| ApiError::invalid(field, format!("{} is not allowed: {why}", quoted(text))))
 }
 
-/// Checks a URL the server or browser will call.
-pub fn validate_url(field: &str, url: &str) -> Result<(), ApiError> {
-    split_url(field, url).map(|_| ())
-}
-
-/// Checks an origin: scheme, host and optional port, nothing else.
-pub fn validate_origin(field: &str, origin: &str) -> Result<(), ApiError> {
-    let (_, _, tail) = split_url(field, origin)?;
-    if !tail.is_empty() {
-        return Err(ApiError::invalid(
-            field,
-            format!("`{origin}` is not an origin: drop the path (e.g. https://shop.example)"),
-        ));
-    }
-    Ok(())
-}
+/// Authorization request parameters a provider button's hint may not name:
+/// the ones the widget sends itself (widget/src/oidc.rs, `authorization_url`),
+/// which would then go twice, and those that would replace or widen the
+/// request (RFC 6749 4.1.1, OpenID Connect Core 3.1.2.1 and 5.5, RFC 9101
+/// JAR, RFC 9126 PAR, RFC 8707 resource indicators, RFC 9396, RFC 9449 DPoP).
+pub const RESERVED_HINT_PARAMETERS: &[&str] = &[
+    // Sent by the widget.
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "ui_locales",
+    // Would change how the answer comes back, or replace the whole request.
+    "response_mode",
+    "request",
+    "request_uri",
+    "registration",
+    // Would ask for more than the tenant configured (claims, audiences, grants).
+    "claims",
+    "resource",
+    "authorization_details",
+    "id_token_hint",
+    "dpop_jkt",
+    // Client authentication and token-endpoint parameters never belong here.
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "code",
+    "code_verifier",
+    "grant_type",
+    "refresh_token",
+];
 
 fn token_like(field: &str, value: &str) -> Result<(), ApiError> {
     let ok = !value.is_empty()
@@ -192,17 +192,20 @@ fn token_like(field: &str, value: &str) -> Result<(), ApiError> {
 }
 
 impl TenantConfig {
-    /// Checks every field; the error names the first bad one.
-    pub fn validate(&self) -> Result<(), ApiError> {
+    /// Checks every field and returns the configuration with its origins in
+    /// the form browsers send them (`HTTPS://Shop.Example/` becomes
+    /// `https://shop.example`); the error names the first bad field.
+    pub fn validated(mut self) -> Result<Self, ApiError> {
         text("display_name", &self.display_name, 100)?;
-        validate_url("issuer", &self.issuer)?;
+        url_field("issuer", &self.issuer, IssuerUrl::parse)?;
         token_like("client_id", &self.client_id)?;
         text("audience", &self.audience, 200)?;
         if self.allowed_origins.len() > 50 {
             return Err(ApiError::invalid("allowed_origins", "at most 50 origins"));
         }
-        for (index, origin) in self.allowed_origins.iter().enumerate() {
-            validate_origin(&format!("allowed_origins[{index}]"), origin)?;
+        for (index, origin) in self.allowed_origins.iter_mut().enumerate() {
+            let field = format!("allowed_origins[{index}]");
+            *origin = url_field(&field, origin, Origin::parse)?.to_string();
         }
         if self.redirect_uris.is_empty() || self.redirect_uris.len() > 50 {
             return Err(ApiError::invalid(
@@ -211,7 +214,8 @@ impl TenantConfig {
             ));
         }
         for (index, uri) in self.redirect_uris.iter().enumerate() {
-            validate_url(&format!("redirect_uris[{index}]"), uri)?;
+            // Kept as given: the issuer matches redirect URIs exactly.
+            url_field(&format!("redirect_uris[{index}]"), uri, parse_web_url)?;
         }
         if !self.scopes.iter().any(|scope| scope == "openid") {
             return Err(ApiError::invalid(
@@ -265,11 +269,19 @@ impl TenantConfig {
                     "use 1 to 40 characters: lowercase letters, digits and _ (e.g. kc_idp_hint)",
                 ));
             }
+            if RESERVED_HINT_PARAMETERS.contains(&parameter.as_str()) {
+                return Err(ApiError::invalid(
+                    format!("providers[{index}].hint_parameter"),
+                    format!(
+                        "`{parameter}` is a protocol parameter the widget sets itself or that would change the request; use the IdP's hint parameter (e.g. kc_idp_hint, login_hint, domain_hint)"
+                    ),
+                ));
+            }
             token_like(
                 &format!("providers[{index}].hint_value"),
                 &provider.hint_value,
             )?;
         }
-        Ok(())
+        Ok(self)
     }
 }

@@ -150,10 +150,15 @@ pub fn layers(router: Router, state: AppState, limits: Limits) -> Router {
         .layer(middleware::from_fn_with_state(state, observe))
 }
 
-/// Gives routes that wait on the database or compute a deadline.
+/// Gives routes that wait on the database or compute a deadline; past it
+/// the request answers 408 with the JSON error.
 pub fn with_timeout(router: Router<AppState>, limits: Limits) -> Router<AppState> {
-    router.layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(limits.request_timeout_seconds),
+    let deadline = Duration::from_secs(limits.request_timeout_seconds);
+    router.layer(middleware::from_fn(
+        move |request: Request, next: Next| async move {
+            tokio::time::timeout(deadline, next.run(request))
+                .await
+                .unwrap_or_else(|_| ApiError::Timeout.into_response())
+        },
     ))
 }

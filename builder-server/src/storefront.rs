@@ -73,12 +73,18 @@ pub async fn open(
     built_in: &DevIssuer,
 ) -> anyhow::Result<Storefront> {
     let issuer = &demo.config.value.issuer;
-    let snippet = |mode| snippet_for(state, &demo.slug, issuer, mode);
-    let widget = match (snippet(SignInMode::Redirect), snippet(SignInMode::Popup)) {
-        (Ok(redirect), Ok(popup)) => Some(WidgetSnippets {
-            redirect_html: redirect.html,
-            popup_html: popup.html,
-            content_security_policy: redirect.content_security_policy_header,
+    let redirect = snippet_for(state, &demo.slug, issuer, SignInMode::Redirect).await;
+    let popup = snippet_for(state, &demo.slug, issuer, SignInMode::Popup).await;
+    let widget = match (redirect, popup) {
+        (Ok(redirect), Ok(popup)) => Some({
+            for warning in &redirect.warnings {
+                tracing::warn!("demo shop snippet: {warning}");
+            }
+            WidgetSnippets {
+                redirect_html: redirect.html,
+                popup_html: popup.html,
+                content_security_policy: redirect.content_security_policy_header,
+            }
         }),
         // The pages explain how to build the widget.
         _ => None,

@@ -12,3 +12,4 @@ mod dev_issuer;
 mod i18n;
 mod ops;
 mod themes;
+mod validation;
