@@ -11,4 +11,6 @@ mod cli;
 mod dev_issuer;
 mod i18n;
 mod ops;
+mod store;
 mod themes;
+mod tokens;
