@@ -1,9 +1,10 @@
 //! The admin API under `/api/`: JSON CRUD for tenants, themes and texts.
 //!
 //! Requests carry `Authorization: Bearer <admin token>`. Tokens are random,
-//! shown once, stored as SHA-256 hashes, and scoped: a tenant's token manages
-//! that tenant only (403 elsewhere); an all-tenants token may also create
-//! tenants. Writes are conditional: `If-Match` with the ETag that was read,
+//! shown once, stored as SHA-256 hashes, expire (30 days unless asked
+//! otherwise), and are scoped: a tenant's token manages that tenant only
+//! (403 elsewhere); an all-tenants token may also create tenants and tokens
+//! and read the instance's audit log (`tokens.rs`). Writes are conditional: `If-Match` with the ETag that was read,
 //! or 409 when the resource moved on, so no update is lost. The OpenAPI
 //! document at `/api/openapi.json` is generated from these handlers.
 
@@ -25,9 +26,13 @@ use crate::error::{ApiError, ErrorResponses};
 use crate::extract::{Path, Query};
 use crate::i18n::{self, Messages};
 use crate::model::{TenantConfig, validate_slug};
-use crate::store::{AdminToken, AuditEntry};
+use crate::store::{self, AdminToken, AdminTokenSpec, AuditEntry};
 use crate::theme::{self, Theme};
 use crate::urls::IssuerUrl;
+
+mod tokens;
+
+pub use tokens::{DEFAULT_TOKEN_DAYS, token_lifetime};
 
 /// The OpenAPI document of the admin API.
 #[derive(OpenApi)]
@@ -35,9 +40,11 @@ use crate::urls::IssuerUrl;
     info(title = "Tessera admin API", description = "Tenants, themes and texts of the Tessera builder server."),
     paths(
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
-        get_texts, put_texts, audit, snippet, presets
+        get_texts, put_texts, audit, snippet, presets,
+        tokens::list_tokens, tokens::create_token, tokens::revoke_token, tokens::instance_audit
     ),
-    components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton)),
+    components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton,
+        AdminToken, tokens::TokenRequest, tokens::CreatedToken)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct AdminApi;
@@ -76,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/tenants/{tenant}/audit", get(audit))
         .route("/api/tenants/{tenant}/snippet", get(snippet))
+        .merge(tokens::routes())
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -88,6 +96,8 @@ pub struct NewAdminToken {
     pub id: String,
     /// The bearer secret.
     pub secret: String,
+    /// The token as stored.
+    pub token: AdminToken,
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
@@ -97,24 +107,43 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
     Ok(bytes)
 }
 
-/// Creates an admin token for one tenant, or for all with `None`.
+/// Creates an admin token for one tenant, or for all with `None`, valid for
+/// `lifetime` (see [`token_lifetime`]).
 pub async fn create_admin_token(
     state: &AppState,
     actor: &str,
     tenant: Option<&str>,
     label: &str,
+    lifetime: std::time::Duration,
 ) -> Result<NewAdminToken, ApiError> {
+    if let Some(slug) = tenant {
+        validate_slug(slug)?;
+    }
+    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "label",
+            "a label has 1 to 100 printable characters",
+        ));
+    }
     let id = format!("tok_{}", crate::hex(&random_bytes::<6>()?));
     let secret = format!(
         "tsa_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
     );
     let hash = Sha256::digest(secret.as_bytes());
-    state
+    let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+    let spec = AdminTokenSpec {
+        id: &id,
+        tenant,
+        label,
+        expires_at: store::now().saturating_add(seconds),
+    };
+    let token = state
         .store()
-        .create_admin_token(actor, &id, &hash, tenant, label)
+        .create_admin_token(actor, &spec, &hash)
         .await?;
-    Ok(NewAdminToken { id, secret })
+    Ok(NewAdminToken { id, secret, token })
 }
 
 /// An authenticated admin.
@@ -162,6 +191,16 @@ impl FromRequestParts<AppState> for Admin {
             .admin_token(&hash)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        // Last use is recorded to the minute: at most one write per token
+        // and minute, and a failure to record it fails no request.
+        let now = store::now();
+        if token
+            .last_used_at
+            .is_none_or(|at| now.saturating_sub(at) >= 60)
+            && let Err(error) = state.store().touch_admin_token(&token.id, now).await
+        {
+            tracing::warn!(token = %token.id, error = %error, "could not record an admin token's use");
+        }
         Ok(Admin(token))
     }
 }
@@ -282,10 +321,10 @@ pub async fn create_tenant_record(
         }
     };
     theme.validate()?;
-    state
+    Ok(state
         .store()
         .create_tenant(actor, &request.slug, &config, &theme)
-        .await
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/themes", responses((status = 200, description = "The built-in theme presets")))]
@@ -455,8 +494,8 @@ async fn get_texts(
 ) -> Result<Response, ApiError> {
     admin.manages(&slug)?;
     check_locale(&locale)?;
-    state.tenant(&slug).await?;
-    let texts = state.store().texts(&slug, &locale).await?;
+    let tenant = state.tenant(&slug).await?;
+    let texts = state.store().texts(&tenant, &locale).await?;
     Ok(with_etag(
         StatusCode::OK,
         etag('x', texts.version),
@@ -494,8 +533,8 @@ async fn audit(
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     admin.manages(&slug)?;
-    state.tenant(&slug).await?;
-    Ok(Json(state.store().audit_log(&slug, 200).await?))
+    let tenant = state.tenant(&slug).await?;
+    Ok(Json(state.store().audit_log(tenant.id, 200).await?))
 }
 
 /// What a shop owner pastes, and the Content-Security-Policy their page needs.

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::store::StoreError;
+
 /// A failure that becomes an HTTP response.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,6 +36,14 @@ pub enum ApiError {
     /// The resource changed since the client read it, or already exists.
     #[error("{0}")]
     Conflict(String),
+    /// A value is valid but taken: another resource holds it.
+    #[error("{message}")]
+    Taken {
+        /// Which input holds the taken value.
+        field: String,
+        /// What is taken and what to do.
+        message: String,
+    },
     /// A conditional write came without `If-Match`.
     #[error("send If-Match with the ETag you read, so that no update is lost")]
     PreconditionRequired,
@@ -74,7 +84,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::Taken { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::PreconditionRequired => {
                 (StatusCode::PRECONDITION_REQUIRED, "precondition_required")
             }
@@ -89,9 +99,23 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> Self {
-        ApiError::Internal(error.into())
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(message) => ApiError::NotFound(message),
+            StoreError::AudienceTaken(_) => ApiError::Taken {
+                field: "audience".into(),
+                message: error.to_string(),
+            },
+            // Busy: the write did not happen; like a conflict, read and retry.
+            StoreError::Stale(_)
+            | StoreError::TenantExists(_)
+            | StoreError::Duplicate(_)
+            | StoreError::Busy(_) => ApiError::Conflict(error.to_string()),
+            StoreError::Database(_) | StoreError::Json(_) | StoreError::Interrupted(_) => {
+                ApiError::Internal(error.into())
+            }
+        }
     }
 }
 
@@ -103,6 +127,7 @@ impl IntoResponse for ApiError {
         }
         let field = match &self {
             ApiError::Invalid { field, .. } => field.clone(),
+            ApiError::Taken { field, .. } => Some(field.clone()),
             _ => None,
         };
         let body = ErrorBody {

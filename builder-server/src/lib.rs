@@ -192,7 +192,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 impl AppState {
     /// The rendered document `key` at `version`, rendering it only when the
-    /// cached one is older; returns the body and its ETag.
+    /// cached one is another version; returns the body and its ETag. A
+    /// render never replaces a newer version's.
     fn rendered(
         &self,
         key: &str,
@@ -207,14 +208,15 @@ impl AppState {
         }
         let body: axum::body::Bytes = render().into();
         let etag = strong_etag(&body);
-        cache.write().unwrap_or_else(|p| p.into_inner()).insert(
-            key.to_owned(),
-            Rendered {
+        let mut cache = cache.write().unwrap_or_else(|p| p.into_inner());
+        if cache.get(key).is_none_or(|cached| cached.version < version) {
+            let rendered = Rendered {
                 version,
                 body: body.clone(),
                 etag: etag.clone(),
-            },
-        );
+            };
+            cache.insert(key.to_owned(), rendered);
+        }
         (body, etag)
     }
 }
@@ -316,7 +318,10 @@ async fn theme_css(
 ) -> Result<Response, ApiError> {
     let tenant = state.tenant(&slug).await?;
     let theme = &tenant.theme.value;
-    let (body, etag) = state.rendered(&format!("theme:{slug}"), tenant.theme.version, || {
+    // Keyed by the tenant's id: a tenant created again under a deleted
+    // tenant's slug starts again at version 1.
+    let key = format!("theme:{}", tenant.id);
+    let (body, etag) = state.rendered(&key, tenant.theme.version, || {
         theme
             .to_css(theme.logo.as_ref().map(|_| "logo"))
             .into_bytes()
@@ -396,7 +401,7 @@ async fn texts(
         &config.enabled_locales,
         &config.default_locale,
     );
-    let overrides = state.store().texts(&slug, &locale).await?;
+    let overrides = state.store().texts(&tenant, &locale).await?;
     let messages = i18n::messages_for(&locale, Some(&overrides.value))
         .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
     let body = serde_json::json!({

@@ -2,10 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use tessera_server::admin::{NewTenant, create_admin_token, create_tenant_record};
+use tessera_server::admin::{
+    DEFAULT_TOKEN_DAYS, NewTenant, create_admin_token, create_tenant_record, token_lifetime,
+};
 use tessera_server::assets::Assets;
 use tessera_server::config::{self, LogFormat};
 use tessera_server::dev_issuer::DevIssuer;
@@ -94,6 +97,10 @@ enum TenantCommand {
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
     /// Create an admin API token; it is printed once and stored hashed.
+    #[command(after_help = format!(
+        "A token expires after --expires-in-days ({DEFAULT_TOKEN_DAYS} unless given); \
+         `tessera admin list-tokens` shows it, `tessera admin revoke-token` ends it."
+    ))]
     CreateToken {
         /// The tenant it manages.
         #[arg(
@@ -108,6 +115,17 @@ enum AdminCommand {
         /// A note for the audit log.
         #[arg(long, default_value = "created with the CLI")]
         label: String,
+        /// Days until it expires (1 to 365).
+        #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_TOKEN_DAYS)]
+        expires_in_days: u32,
+    },
+    /// List admin tokens (never their secrets): id, tenant, label, when
+    /// created, when it expires, when last used.
+    ListTokens,
+    /// Revoke an admin token now, by its id (tok_...).
+    RevokeToken {
+        /// The token's id, as `list-tokens` shows it.
+        id: String,
     },
 }
 
@@ -219,7 +237,17 @@ async fn dev(
     }
     let storefront = storefront::open(&state, data_dir, &demo, &issuer).await?;
     let state = state.with_storefront(storefront.router());
-    let token = create_admin_token(&state, "tessera-dev", None, "tessera dev session").await?;
+    // The session's token lives while this process runs: it expires soon
+    // after the last renewal, and is revoked when the server stops.
+    let token = create_admin_token(
+        &state,
+        "tessera-dev",
+        None,
+        "tessera dev session",
+        DEV_TOKEN_LIFETIME,
+    )
+    .await?;
+    let renewal = tokio::spawn(renew_while_running(state.store().clone(), token.id.clone()));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port} (use --port)"))?;
@@ -253,9 +281,35 @@ async fn dev(
         data_dir.join(storefront::WEBHOOK_SECRET_FILE).display()
     );
     println!("  health           {public_url}/healthz");
-    run(listener, state).await?;
+    let store = state.store().clone();
+    let served = run(listener, state).await;
+    renewal.abort();
+    if let Err(error) = store
+        .revoke_admin_token("tessera-dev", &token.id, None)
+        .await
+    {
+        tracing::warn!(token = %token.id, error = %error, "could not revoke the session's admin token");
+    }
+    store.close().await;
     storefront.orders().close().await;
-    Ok(())
+    served
+}
+
+/// How long `tessera dev`'s session token lives after its last renewal.
+const DEV_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// Renews the session token every tenth of its lifetime.
+async fn renew_while_running(store: Store, id: String) {
+    let mut interval = tokio::time::interval(DEV_TOKEN_LIFETIME / 10);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        let expires_at = tessera_server::store::now()
+            .saturating_add(DEV_TOKEN_LIFETIME.as_secs().try_into().unwrap_or(i64::MAX));
+        if let Err(error) = store.renew_admin_token(&id, expires_at).await {
+            tracing::warn!(token = %id, error = %error, "could not renew the session's admin token");
+        }
+    }
 }
 
 async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
@@ -284,18 +338,20 @@ async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     tracing::info!(listen = %settings.listen, public_url = %settings.public_url, "tessera is ready");
-    run(listener, state).await
+    let store = state.store().clone();
+    let served = run(listener, state).await;
+    store.close().await;
+    served
 }
 
+/// Serves until a shutdown signal; the caller closes the store.
 async fn run(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
-    let store = state.store().clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -386,23 +442,93 @@ async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let state = cli_state(data_dir, Database::MayCreate).await?;
-    let AdminCommand::CreateToken {
-        tenant,
-        all_tenants: _,
-        label,
-    } = command;
-    let token = create_admin_token(&state, "cli", tenant.as_deref(), &label)
-        .await
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
-    println!("{}", token.secret);
-    eprintln!(
-        "admin token {} created for {}; it is shown only now",
-        token.id,
-        tenant
-            .as_deref()
-            .map_or("all tenants".to_owned(), |t| format!("tenant `{t}`"))
-    );
+    let database = match command {
+        AdminCommand::CreateToken { .. } => Database::MayCreate,
+        AdminCommand::ListTokens | AdminCommand::RevokeToken { .. } => Database::MustExist,
+    };
+    let state = cli_state(data_dir, database).await?;
+    let done = admin_command(command, &state).await;
     state.store().close().await;
+    done
+}
+
+async fn admin_command(command: AdminCommand, state: &AppState) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateToken {
+            tenant,
+            all_tenants: _,
+            label,
+            expires_in_days,
+        } => {
+            let lifetime = token_lifetime(Some(expires_in_days))?;
+            let token = create_admin_token(state, "cli", tenant.as_deref(), &label, lifetime)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("{}", token.secret);
+            eprintln!(
+                "admin token {} created for {}, valid until {}; it is shown only now",
+                token.id,
+                tenant
+                    .as_deref()
+                    .map_or("all tenants".to_owned(), |t| format!("tenant `{t}`")),
+                utc(token.token.expires_at),
+            );
+        }
+        AdminCommand::ListTokens => {
+            let tokens = state.store().admin_tokens(None).await?;
+            let now = tessera_server::store::now();
+            println!("ID\tTENANT\tCREATED\tEXPIRES\tLAST USED\tLABEL");
+            for token in tokens {
+                let expires = if token.expires_at <= now {
+                    format!("expired {}", utc(token.expires_at))
+                } else {
+                    utc(token.expires_at)
+                };
+                println!(
+                    "{}\t{}\t{}\t{expires}\t{}\t{}",
+                    token.id,
+                    token.tenant.as_deref().unwrap_or("(all tenants)"),
+                    utc(token.created_at),
+                    token.last_used_at.map_or("never".to_owned(), utc),
+                    token.label,
+                );
+            }
+        }
+        AdminCommand::RevokeToken { id } => {
+            state
+                .store()
+                .revoke_admin_token("cli", &id, None)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("revoked admin token {id}");
+        }
+    }
     Ok(())
+}
+
+/// Unix seconds as a UTC time, `2025-01-31 23:59Z` (the proleptic
+/// Gregorian calendar, by Howard Hinnant's days-to-civil algorithm).
+fn utc(seconds: i64) -> String {
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let shifted = days.saturating_add(719_468);
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era
+        .saturating_add(era.saturating_mul(400))
+        .saturating_add(i64::from(month <= 2));
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60
+    )
 }

@@ -507,10 +507,18 @@ async fn openapi_document_is_generated_from_the_code() {
         "/api/tenants/{tenant}/theme",
         "/api/tenants/{tenant}/texts/{locale}",
         "/api/tenants/{tenant}/snippet",
+        "/api/admin-tokens",
+        "/api/admin-tokens/{id}",
+        "/api/audit",
     ] {
         assert!(document["paths"].get(path).is_some(), "{path} missing");
     }
-    assert!(document["components"]["schemas"].get("Theme").is_some());
+    for schema in ["Theme", "AdminToken", "TokenRequest", "CreatedToken"] {
+        assert!(
+            document["components"]["schemas"].get(schema).is_some(),
+            "{schema}"
+        );
+    }
     assert!(
         document["components"]["securitySchemes"]
             .get("admin_token")

@@ -24,9 +24,11 @@ fn tenants_and_tokens_from_the_command_line() {
     let dir = temp_dir("cli");
     let data = dir.join("data");
     let data = data.to_str().unwrap();
-    let (code, _, stderr) = tessera(&["tenant", "list", "--data-dir", data]);
-    assert_ne!(code, 0);
-    assert!(stderr.contains("no database"), "{stderr}");
+    for command in [&["tenant", "list"][..], &["admin", "list-tokens"]] {
+        let (code, _, stderr) = tessera(&[command, &["--data-dir", data]].concat());
+        assert_ne!(code, 0);
+        assert!(stderr.contains("no database"), "{stderr}");
+    }
 
     let file = dir.join("shop.json");
     let config = demo_config("cli-shop", "https://id.shop.example");
@@ -63,6 +65,55 @@ fn tenants_and_tokens_from_the_command_line() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.trim().starts_with("tsa_") && stderr.contains("shown only now"));
+    let id = stderr
+        .split_whitespace()
+        .find(|word| word.starts_with("tok_"))
+        .unwrap()
+        .to_owned();
+    let (code, stdout, stderr) = tessera(&[
+        "admin",
+        "create-token",
+        "--all-tenants",
+        "--label",
+        "nightly backup",
+        "--expires-in-days",
+        "7",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.trim().is_empty() && stderr.contains("valid until"),
+        "{stderr}"
+    );
+    let (code, listed, _) = tessera(&["admin", "list-tokens", "--data-dir", data]);
+    assert_eq!(code, 0);
+    assert!(!listed.contains("tsa_"), "secrets are never shown again");
+    let row = listed.lines().find(|line| line.starts_with(&id)).unwrap();
+    assert!(row.contains("cli-shop") && row.contains("never"), "{row}");
+    assert!(listed.contains("(all tenants)") && listed.contains("nightly backup"));
+    let (code, stdout, stderr) = tessera(&["admin", "revoke-token", &id, "--data-dir", data]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("revoked"));
+    let (_, listed, _) = tessera(&["admin", "list-tokens", "--data-dir", data]);
+    assert!(!listed.contains(&id), "{listed}");
+    for (arguments, message) in [
+        (&["admin", "revoke-token", &id][..], "no admin token"),
+        (
+            &[
+                "admin",
+                "create-token",
+                "--all-tenants",
+                "--expires-in-days",
+                "0",
+            ],
+            "1 to 365 days",
+        ),
+    ] {
+        let (code, _, stderr) = tessera(&[arguments, &["--data-dir", data]].concat());
+        assert_ne!(code, 0, "{arguments:?}");
+        assert!(stderr.contains(message), "{arguments:?}: {stderr}");
+    }
     let (code, _, stderr) = tessera(&[
         "admin",
         "create-token",
@@ -108,6 +159,8 @@ fn serve_refuses_incomplete_settings() {
         &["serve", "--help"],
         &["tenant", "--help"],
         &["admin", "create-token", "--help"],
+        &["admin", "list-tokens", "--help"],
+        &["admin", "revoke-token", "--help"],
     ] {
         let (code, stdout, _) = tessera(command);
         assert_eq!(code, 0, "{command:?}");

@@ -11,5 +11,7 @@ mod cli;
 mod dev_issuer;
 mod i18n;
 mod ops;
+mod store;
 mod themes;
+mod tokens;
 mod validation;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{Value, json};
-use tessera_server::admin::{NewTenant, create_admin_token, create_tenant_record};
+use tessera_server::admin::{NewTenant, create_admin_token, create_tenant_record, token_lifetime};
 use tessera_server::assets::Assets;
 use tessera_server::config::Limits;
 use tessera_server::dev_issuer::DevIssuer;
@@ -93,14 +93,20 @@ impl Server {
                 create_tenant_record(&state, "test", request).await.unwrap();
             }
         }
-        let root = create_admin_token(&state, "test", None, "root")
+        let root = create_admin_token(&state, "test", None, "root", token_lifetime(None).unwrap())
             .await
             .unwrap()
             .secret;
-        let acme = create_admin_token(&state, "test", Some("acme"), "acme")
-            .await
-            .unwrap()
-            .secret;
+        let acme = create_admin_token(
+            &state,
+            "test",
+            Some("acme"),
+            "acme",
+            token_lifetime(None).unwrap(),
+        )
+        .await
+        .unwrap()
+        .secret;
         Server {
             state,
             root,
