@@ -38,7 +38,8 @@ enum Command {
     Dist,
     /// Run every check: rustfmt, clippy, Rust tests, the widget's unit tests
     /// in headless Chromium, the WASM build, the Node tests of the npm
-    /// package, the OpenID interop tests and the browser tests.
+    /// package, the OpenID interop tests, the browser tests and the API
+    /// fuzzing (schemathesis, installed into target/tools/venv).
     Test,
     /// Run a benchmark and print each figure beside its anchor.
     Bench {
@@ -202,6 +203,10 @@ fn test() -> anyhow::Result<()> {
         ],
         &mut counts,
     )?;
+    util::step(
+        "API fuzzing: schemathesis against the admin API of a running tessera dev (tests/api-fuzz)",
+    );
+    util::run("bash", &["tests/api-fuzz/run.sh", "--max-examples", "20"])?;
     util::step("all checks passed");
     println!(
         "Summary: {} passed, {} failed",
