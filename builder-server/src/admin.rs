@@ -253,6 +253,8 @@ fn if_match(headers: &HeaderMap, prefix: char) -> Result<i64, ApiError> {
         .trim_start_matches("W/")
         .trim_matches('"')
         .strip_prefix(prefix)
+        // Digits only: no sign, no space, nothing i64 cannot hold.
+        .filter(|version| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|version| version.parse().ok())
         .ok_or_else(|| ApiError::invalid("If-Match", "not an ETag this resource gave out"))
 }

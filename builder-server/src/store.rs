@@ -673,7 +673,7 @@ impl Store {
         .write(&mut transaction)
         .await?;
         transaction.commit().await?;
-        Ok(expected_version + 1)
+        Ok(expected_version.saturating_add(1))
     }
 
     /// Deletes a tenant (and its texts and tokens) if still at `expected_version`.
@@ -827,7 +827,7 @@ impl Store {
         .bind(id.0)
         .bind(locale)
         .bind(&after)
-        .bind(version + 1)
+        .bind(version.saturating_add(1))
         .execute(&mut *transaction)
         .await?;
         let resource = format!("texts/{locale}");
@@ -842,7 +842,7 @@ impl Store {
         .write(&mut transaction)
         .await?;
         transaction.commit().await?;
-        Ok(version + 1)
+        Ok(version.saturating_add(1))
     }
 
     /// Stores a new admin token's hash; the creation is audited under its

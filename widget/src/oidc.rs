@@ -595,7 +595,8 @@ pub fn take_callback(tenant: &str) -> Option<Callback> {
     }
     let state = callback.state.as_deref()?;
     let opener = window.opener().unwrap_or(JsValue::NULL);
-    let in_popup = state.starts_with(POPUP_STATE_PREFIX) && !opener.is_null() && !opener.is_undefined();
+    let in_popup =
+        state.starts_with(POPUP_STATE_PREFIX) && !opener.is_null() && !opener.is_undefined();
     if !in_popup && pending_state(tenant).as_deref() != Some(state) {
         return None;
     }
@@ -960,7 +961,10 @@ mod tests {
         assert_eq!(callback.error, None);
         assert_eq!(window().location().search().as_deref(), Ok("?keep=1"));
         assert_eq!(window().location().hash().as_deref(), Ok("#part"));
-        assert!(take_callback("callbacks").is_none(), "a callback is taken once");
+        assert!(
+            take_callback("callbacks").is_none(),
+            "a callback is taken once"
+        );
 
         wait_for("callbacks", "s");
         history

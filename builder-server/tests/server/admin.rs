@@ -275,6 +275,23 @@ async fn optimistic_concurrency_loses_no_update() {
     };
     let missing = server.call(put(&config, None)).await;
     assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+    // Only the digits an ETag of ours carries: no sign, no space, nothing
+    // past i64 (whose + 1 would overflow).
+    for malformed in [
+        "\"c+1\"",
+        "\"c-1\"",
+        "\"c 1\"",
+        "\"c\"",
+        "\"c9223372036854775808\"",
+        "\"c99999999999999999999999\"",
+    ] {
+        let refused = server.call(put(&config, Some(malformed))).await;
+        assert_eq!(
+            (refused.status, refused.code().as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{malformed}"
+        );
+    }
     let first = server.call(put(&config, Some(&etag))).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
     assert_eq!(first.header("etag"), Some("\"c2\""));

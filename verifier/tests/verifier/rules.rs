@@ -662,10 +662,26 @@ fn size_limit_comes_before_decoding() {
 #[test]
 fn personal_data_is_every_core_end_user_claim() {
     const CORE_5_1: [&str; 20] = [
-        "sub", "name", "given_name", "family_name", "middle_name", "nickname",
-        "preferred_username", "profile", "picture", "website", "email", "email_verified",
-        "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified",
-        "address", "updated_at",
+        "sub",
+        "name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "email",
+        "email_verified",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "phone_number",
+        "phone_number_verified",
+        "address",
+        "updated_at",
     ];
     let mut expected: Vec<&str> = CORE_5_1
         .into_iter()
