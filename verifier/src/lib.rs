@@ -38,7 +38,6 @@ mod error;
 pub mod jwks_cache;
 mod jws;
 mod keys;
-#[cfg(feature = "discovery")]
 pub mod location;
 #[cfg(feature = "ring")]
 mod ring_provider;

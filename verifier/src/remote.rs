@@ -79,7 +79,7 @@ impl RemoteVerifierBuilder {
     /// (or [`RemoteVerifier::refresh`] is called).
     pub fn build(self) -> Result<RemoteVerifier, VerifyError> {
         let invalid = |reason: String| VerifyError::InvalidConfiguration { reason };
-        self.location.first_url(self.transport)?;
+        self.location.first_url::<url::Url>(self.transport)?;
         let transport = self.transport;
         // Never from https to http, and only to URLs a key location may have.
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
@@ -362,12 +362,12 @@ impl Inner {
     }
 
     async fn discover(&self, issuer: &str) -> Result<String, VerifyError> {
-        let url = KeyLocation::Discovery {
+        let url: url::Url = KeyLocation::Discovery {
             issuer: issuer.to_owned(),
         }
         .first_url(self.transport)?;
         let (document, _) = self.get(url.as_str()).await?;
-        Ok(jwks_uri_from_discovery(&document, issuer, self.transport)?.into())
+        Ok(jwks_uri_from_discovery::<url::Url>(&document, issuer, self.transport)?.into())
     }
 
     /// GETs a document, reading at most [`MAX_DOCUMENT_BYTES`].

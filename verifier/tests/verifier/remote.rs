@@ -413,11 +413,11 @@ fn shared_key_location_cases() {
                 KeyLocation::Discovery {
                     issuer: issuer.to_owned(),
                 },
-                discovery_url(issuer, transport).map(|url| url.to_string()),
+                discovery_url::<url::Url>(issuer, transport).map(|url| url.to_string()),
             ),
             (None, Some(uri)) => (
                 KeyLocation::JwksUri(uri.to_owned()),
-                key_url(uri, transport).map(|url| url.to_string()),
+                key_url::<url::Url>(uri, transport).map(|url| url.to_string()),
             ),
             _ => panic!("{name}: give issuer or jwks_uri"),
         };

@@ -29,7 +29,7 @@ use tessera_verifier::jwks_cache::{
     max_age_from_cache_control,
 };
 use tessera_verifier::location::{
-    KeyLocation, Transport, jwks_uri_from_discovery, key_url, may_redirect,
+    KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
 };
 use tessera_verifier::webcrypto::WebCrypto;
 use tessera_verifier::{
@@ -43,6 +43,43 @@ use web_sys::Response;
 
 /// The largest discovery or JWKS document accepted, in bytes.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+
+/// The runtime's own WHATWG `URL` as the key-location rules' parser: the
+/// same standard as the `url` crate the native verifier uses, without its
+/// size in the package.
+struct HostUrl(web_sys::Url);
+
+impl WebUrl for HostUrl {
+    fn parse(text: &str) -> Option<Self> {
+        web_sys::Url::new(text).ok().map(HostUrl)
+    }
+    fn scheme(&self) -> String {
+        // `protocol` is the scheme followed by its `:`.
+        let protocol = self.0.protocol();
+        protocol.strip_suffix(':').unwrap_or(&protocol).to_owned()
+    }
+    fn has_credentials(&self) -> bool {
+        !self.0.username().is_empty() || !self.0.password().is_empty()
+    }
+    fn host(&self) -> String {
+        self.0.hostname()
+    }
+    fn has_query(&self) -> bool {
+        !self.0.search().is_empty()
+    }
+    fn has_fragment(&self) -> bool {
+        !self.0.hash().is_empty()
+    }
+    fn path(&self) -> String {
+        self.0.pathname()
+    }
+    fn set_path(&mut self, path: &str) {
+        self.0.set_pathname(path);
+    }
+    fn href(&self) -> String {
+        self.0.href()
+    }
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -376,7 +413,7 @@ impl WasmVerifier {
                     },
                     (None, None) => unreachable_location()?,
                 };
-                location.first_url(transport)?;
+                location.first_url::<HostUrl>(transport)?;
                 let state = match fetched_at {
                     Some(at) => JwksCacheState::fetched(at, policy.default_max_age_seconds),
                     None => JwksCacheState::default(),
@@ -626,12 +663,12 @@ async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyE
     let jwks_uri = match (known, &remote.issuer) {
         (Some(uri), _) => uri,
         (None, Some(issuer)) => {
-            let url = KeyLocation::Discovery {
+            let url: HostUrl = KeyLocation::Discovery {
                 issuer: issuer.clone(),
             }
             .first_url(remote.transport)?;
-            let (document, _) = fetch_bytes(url.as_str(), remote).await?;
-            jwks_uri_from_discovery(&document, issuer, remote.transport)?.into()
+            let (document, _) = fetch_bytes(&url.href(), remote).await?;
+            jwks_uri_from_discovery::<HostUrl>(&document, issuer, remote.transport)?.href()
         }
         (None, None) => {
             return Err(VerifyError::KeySetUnavailable {
@@ -651,7 +688,7 @@ async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyE
 /// the read as soon as it passes [`MAX_DOCUMENT_BYTES`].
 async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<String>), VerifyError> {
     let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
-    let requested = key_url(url, remote.transport)?;
+    let requested: HostUrl = key_url(url, remote.transport)?;
     let init = Object::new();
     let timeout = u32::try_from(remote.policy.timeout_milliseconds).unwrap_or(u32::MAX);
     let signal = web_sys::AbortSignal::timeout_with_u32(timeout);
@@ -676,7 +713,7 @@ async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<Stri
         .unchecked_into();
     let answered = response.url();
     if !answered.is_empty() {
-        let allowed = tessera_verifier::location::key_url(&answered, Transport::DangerousAllowHttp)
+        let allowed = key_url::<HostUrl>(&answered, Transport::DangerousAllowHttp)
             .is_ok_and(|answered| may_redirect(&requested, &answered, remote.transport));
         if !allowed {
             return Err(unavailable(
