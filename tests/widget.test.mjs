@@ -340,6 +340,13 @@ test('tokens live in memory unless the tenant opts in to sessionStorage', async 
 
   await registerShop('session_storage');
   tab = await signedIn();
+  // Every script of the shop can read sessionStorage: no ID token there (it
+  // carries a nonce, the access token does not), whatever the IdP put in it.
+  const stored = await tab.evaluate(() => Object.values(sessionStorage).join(' '));
+  const payloads = [...stored.matchAll(/eyJ[\w-]+\.(eyJ[\w-]+)\.[\w-]+/g)]
+    .map(([, payload]) => JSON.parse(Buffer.from(payload, 'base64url').toString()));
+  assert.ok(payloads.length >= 1, 'the access token is kept');
+  assert.ok(payloads.every((claims) => !('nonce' in claims)), 'an ID token was stored');
   await tab.reload();
   await tab.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
   await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'));

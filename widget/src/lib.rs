@@ -343,6 +343,12 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                     };
                     match outcome {
                         Ok(fresh) => {
+                            // A rotation adopted from another tab comes
+                            // without the ID token, which stays in each tab.
+                            let fresh = oidc::Session {
+                                id_token: fresh.id_token.or(current.id_token),
+                                ..fresh
+                            };
                             announce_session(&context, &fresh, Announcement::Renewal);
                             session.set(Some(fresh.clone()));
                             Some(fresh.access_token)

@@ -195,7 +195,12 @@ impl Pending {
 /// A signed-in session, in memory (or sessionStorage when the tenant opts in).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
-    pub id_token: String,
+    /// The verified ID token, the hint for ending the session. It may carry
+    /// the user's personal data (Keycloak's defaults put name, email and
+    /// phone in it), so it stays in this tab's memory: never in
+    /// sessionStorage, never sent to other tabs. A session restored from
+    /// sessionStorage has none and signs out with `client_id` alone.
+    pub id_token: Option<String>,
     pub access_token: String,
     pub subject: String,
     /// The ID token's claims without any that identify a person, as a JSON
@@ -210,7 +215,7 @@ impl Session {
     /// The session as kept in sessionStorage and sent between tabs.
     pub fn to_json(&self) -> Object {
         Object::new()
-            .with("id_token", self.id_token.as_str())
+            .with_optional("id_token", self.id_token.as_deref())
             .with("access_token", self.access_token.as_str())
             .with("subject", self.subject.as_str())
             .with("claims", self.claims_object())
@@ -221,7 +226,7 @@ impl Session {
     /// Reads what [`Session::to_json`] wrote.
     pub fn from_json(document: &Object) -> Option<Session> {
         Some(Session {
-            id_token: document.string("id_token")?,
+            id_token: document.string("id_token"),
             access_token: document.string("access_token")?,
             subject: document.string("subject")?,
             claims: document.object("claims")?.text(),
@@ -732,7 +737,9 @@ async fn in_session_module(operation: &str, request: &Object) -> Result<Session,
         .ok_or_else(unavailable)
 }
 
-/// The URL that ends the session at the IdP, when it has one.
+/// The URL that ends the session at the IdP, when it has one (RP-Initiated
+/// Logout 1.0): `client_id` and `post_logout_redirect_uri`, and the ID
+/// token as `id_token_hint` when this tab still holds it in memory.
 pub fn end_session_url(
     config: &TenantConfig,
     discovery: &Discovery,
@@ -740,9 +747,13 @@ pub fn end_session_url(
 ) -> Option<String> {
     let endpoint = discovery.end_session_endpoint.as_ref()?;
     let back = redirect_uri(config).ok()?;
+    let hint = session
+        .id_token
+        .as_deref()
+        .map(|token| format!("id_token_hint={}&", encode(token)))
+        .unwrap_or_default();
     Some(format!(
-        "{endpoint}?id_token_hint={}&post_logout_redirect_uri={}&client_id={}",
-        encode(&session.id_token),
+        "{endpoint}?{hint}post_logout_redirect_uri={}&client_id={}",
         encode(&back),
         encode(&config.client_id)
     ))
@@ -758,7 +769,13 @@ pub fn remember(tenant: &str, config: &TenantConfig, session: Option<&Session>) 
     let Ok(storage) = storage() else { return };
     match session {
         Some(session) if config.token_storage == "session_storage" => {
-            let _ = storage.set_item(&session_key(tenant), &session.to_json().text());
+            // Every script of the page can read sessionStorage: the ID token,
+            // which may carry personal data, is not stored.
+            let stored = Session {
+                id_token: None,
+                ..session.clone()
+            };
+            let _ = storage.set_item(&session_key(tenant), &stored.to_json().text());
         }
         _ => {
             let _ = storage.remove_item(&session_key(tenant));
@@ -995,7 +1012,32 @@ mod tests {
                 .get_item(&session_key(&tenant))
                 .expect("readable");
             assert_eq!(stored.is_some(), kept, "stored with {token_storage:?}");
+            assert!(
+                !stored
+                    .unwrap_or_default()
+                    .contains("header.payload.signature"),
+                "the ID token, which may carry personal data, is never stored"
+            );
             let restored = remembered(&tenant, &config);
+            if let Some(restored) = &restored {
+                assert_eq!(restored.id_token, None);
+                let discovery = Discovery {
+                    end_session_endpoint: Some("https://idp.example.test/logout".into()),
+                    ..unreachable_discovery()
+                };
+                let logout = end_session_url(&config, &discovery, restored).expect("a logout URL");
+                let logout = parameters(&logout);
+                assert_eq!(logout.get("id_token_hint"), None);
+                assert_eq!(logout.get("client_id").as_deref(), Some("shop-widget"));
+                assert!(logout.get("post_logout_redirect_uri").is_some());
+                // The tab that signed in still holds it in memory: it is the hint.
+                let in_memory = session("token-1", None, 600.0);
+                let logout = end_session_url(&config, &discovery, &in_memory).expect("a URL");
+                assert_eq!(
+                    parameters(&logout).get("id_token_hint").as_deref(),
+                    Some("header.payload.signature")
+                );
+            }
             assert_eq!(
                 restored.map(|session| session.access_token),
                 kept.then(|| "token-1".to_owned()),

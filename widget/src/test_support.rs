@@ -62,7 +62,7 @@ pub fn unreachable_discovery() -> Discovery {
 
 pub fn session(access_token: &str, refresh_token: Option<&str>, lifetime_seconds: f64) -> Session {
     Session {
-        id_token: "header.payload.signature".into(),
+        id_token: Some("header.payload.signature".into()),
         access_token: access_token.into(),
         subject: "pseudonymous-subject".into(),
         claims: "{}".into(),

@@ -59,8 +59,11 @@ impl Refusal {
 /// module's `Session`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    /// The verified ID token: the hint for ending the session.
-    pub id_token: String,
+    /// The verified ID token: the hint for ending the session. It may carry
+    /// the user's personal data, so it lives in the tab's memory only: it is
+    /// never stored, and never sent to other tabs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     /// The access token the page's API calls carry.
     pub access_token: String,
     /// The pseudonymous subject.

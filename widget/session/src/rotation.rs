@@ -56,6 +56,15 @@ fn fingerprint(token: &str) -> String {
         .collect()
 }
 
+/// What another tab may receive of a session: everything but the ID token,
+/// which may carry the user's personal data and stays in its own tab.
+fn shareable(session: Session) -> Session {
+    Session {
+        id_token: None,
+        ..session
+    }
+}
+
 fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
     if let Ok(text) = serde_json::to_string(message) {
         let _ = channel.post_message(&JsValue::from_str(&text));
@@ -74,7 +83,7 @@ fn hear(text: &str, replies: Option<&web_sys::BroadcastChannel>) {
                     replies,
                     &Message {
                         old,
-                        session: Some(session),
+                        session: Some(shareable(session)),
                     },
                 );
             }
@@ -210,7 +219,7 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
                 channel,
                 &Message {
                     old,
-                    session: Some(session.clone()),
+                    session: Some(shareable(session.clone())),
                 },
             );
         }
@@ -232,7 +241,7 @@ mod tests {
 
     fn session(access_token: &str, refresh_token: Option<&str>, lifetime_seconds: f64) -> Session {
         Session {
-            id_token: "header.payload.signature".into(),
+            id_token: Some("header.payload.signature".into()),
             access_token: access_token.into(),
             subject: "pseudonymous-subject".into(),
             claims: Map::new(),

@@ -104,7 +104,7 @@ pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
     })
     .await?;
     Ok(Session {
-        id_token,
+        id_token: Some(id_token),
         access_token: tokens.access_token,
         subject: checked.subject,
         claims: checked.claims,
