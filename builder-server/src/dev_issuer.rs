@@ -1020,16 +1020,20 @@ async fn allowed_origin(
         return HeaderValue::from_str(origin).ok();
     }
     let tenant = state.tenant(client_id?).await.ok()?;
-    if tenant
+    if allows_origin(&tenant, origin) {
+        return HeaderValue::from_str(origin).ok();
+    }
+    None
+}
+
+/// Whether `origin` is one of the tenant's shop origins.
+fn allows_origin(tenant: &crate::store::TenantRecord, origin: &str) -> bool {
+    tenant
         .config
         .value
         .allowed_origins
         .iter()
         .any(|allowed| allowed == origin)
-    {
-        return HeaderValue::from_str(origin).ok();
-    }
-    None
 }
 
 /// The CORS origin to echo on a preflight. A preflight has no body, so it
@@ -1043,13 +1047,7 @@ async fn preflight_origin(state: &AppState, headers: &HeaderMap) -> Option<Heade
     }
     for slug in state.store().tenant_slugs().await.ok()? {
         let tenant = state.store().tenant(&slug).await.ok()??;
-        if tenant
-            .config
-            .value
-            .allowed_origins
-            .iter()
-            .any(|allowed| allowed == origin)
-        {
+        if allows_origin(&tenant, origin) {
             return HeaderValue::from_str(origin).ok();
         }
     }
