@@ -49,7 +49,7 @@ pub enum Target {
     Theme,
     /// The SVG logo sanitizer.
     Svg,
-    /// Tenant text overrides and Fluent sources.
+    /// A tenant's text upload, as the admin API reads and checks it.
     #[value(name = "fluent_texts")]
     FluentTexts,
     /// The demo storefront's Standard Webhooks verifier.
@@ -75,7 +75,7 @@ impl Target {
 pub struct Outcome {
     /// Inputs executed.
     pub executions: u64,
-    /// Seconds libFuzzer ran.
+    /// Seconds libFuzzer ran (until the crash, if one stopped it).
     pub seconds: u64,
     /// Crash reproducers written (libFuzzer stops at the first).
     pub crashes: Vec<String>,
@@ -174,9 +174,11 @@ pub fn run(targets: &[Target], seconds: u64) -> anyhow::Result<()> {
         targets
     };
     step("building the fuzz targets (fuzz/, RUSTC_BOOTSTRAP=1 cargo fuzz build)");
-    let status = cargo_fuzz_command(&program, "build")
-        .status()
-        .context("cannot start cargo-fuzz")?;
+    let mut build = cargo_fuzz_command(&program, "build");
+    if let [target] = targets {
+        build.arg(target.name());
+    }
+    let status = build.status().context("cannot start cargo-fuzz")?;
     if !status.success() {
         bail!("building the fuzz targets failed ({status})");
     }
@@ -248,6 +250,7 @@ fn fuzz(program: &Path, target: Target, seconds: u64) -> anyhow::Result<Outcome>
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot start cargo-fuzz")?;
+    let started = std::time::Instant::now();
     let stderr = child.stderr.take().context("no stderr")?;
     let mut outcome = Outcome::default();
     for line in std::io::BufReader::new(stderr).lines() {
@@ -261,6 +264,11 @@ fn fuzz(program: &Path, target: Target, seconds: u64) -> anyhow::Result<Outcome>
         outcome.read(&line);
     }
     let status = child.wait()?;
+    if outcome.seconds == 0 {
+        // libFuzzer says how long it ran only when it was not stopped by a
+        // crash; then the time the command took is the next best figure.
+        outcome.seconds = started.elapsed().as_secs();
+    }
     if !status.success() && outcome.crashes.is_empty() {
         bail!(
             "cargo fuzz run {} failed ({status}) without writing a crash reproducer",
