@@ -4,10 +4,10 @@ verifies with. Run from the repository root: `python3 fuzz/make_seeds.py`.
 
 Seeds are real inputs of each entry point: tokens signed for every shared
 verifier case (verifier/tests/cases.json), the key sets the verifier tests
-build, the preset themes as the admin API receives them (JSON), the shipped
-Fluent files, a few SVG logos and signed Standard Webhooks deliveries. Keys
-are generated afresh on every run, so re-running rewrites every token seed
-and fuzz/fixtures/jwks.json together. Needs Python 3.11 and `cryptography`.
+build, the preset themes as the admin API receives them (JSON), the texts of
+the shipped Fluent files as uploads, a few SVG logos and signed Standard
+Webhooks deliveries. Keys are generated afresh on every run, so re-running
+rewrites every token seed and fuzz/fixtures/jwks.json together. Needs Python 3.11 and `cryptography`.
 """
 
 import base64
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import pathlib
+import re
 import tomllib
 
 from cryptography.hazmat.primitives import hashes
@@ -153,20 +154,25 @@ write("svg", "entities.svg", (
 ))
 write("svg", "processing-instruction.svg", '<svg xmlns="http://www.w3.org/2000/svg"><?php echo 1; ?></svg>')
 
-# --- fluent_texts: the shipped Fluent files and tenant overrides ------------
+# --- fluent_texts: each shipped Fluent file as a tenant's text upload ------
+# The admin API takes texts as JSON (message id to text, `{var}` markers);
+# the messages of i18n/*.ftl are single lines, so each file reads as one.
+
+
+def overrides(path: pathlib.Path) -> dict:
+    texts = {}
+    for line in path.read_text().splitlines():
+        if " = " in line and not line.startswith((" ", "#", "-")):
+            identifier, text = line.split(" = ", 1)
+            texts[identifier] = re.sub(r"\{ \$([a-z-]+) \}", r"{\1}", text)
+    return texts
+
 
 for path in sorted((ROOT / "i18n").glob("*.ftl")):
-    write("fluent_texts", path.name, path.read_bytes())
-english = {}
-for line in (ROOT / "i18n/en.ftl").read_text().splitlines():
-    if " = " in line and not line.startswith((" ", "#", "-")):
-        identifier, text = line.split(" = ", 1)
-        english[identifier] = text
-first_with_variable = next((i for i, t in english.items() if "{ $" in t), next(iter(english)))
-write("fluent_texts", "overrides.json", json.dumps({next(iter(english)): "Welcome back"}))
-write("fluent_texts", "overrides-variable.json", json.dumps(
-    {first_with_variable: english[first_with_variable].replace("{ $", "{").replace(" }", "}")}
-))
+    write("fluent_texts", f"{path.stem}.json", json.dumps(overrides(path), ensure_ascii=False, indent=1))
+write("fluent_texts", "one-text.json", json.dumps({"widget-title": "Welcome back"}))
+write("fluent_texts", "lost-placeholder.json", json.dumps({"sign-in-with": "Continue"}))
+write("fluent_texts", "unknown-id.json", json.dumps({"no-such-message": "Hello"}))
 
 # --- webhook: signed Standard Webhooks deliveries ---------------------------
 # The layout the webhook target reads: id, timestamp and signature lines, then
