@@ -2,11 +2,12 @@
 //!
 //! It replaces shell scripts: it installs what the project needs when it is
 //! missing (`setup`), builds the WebAssembly artifacts into `dist/` (`dist`),
-//! runs every check and test (`test`), and runs the benchmarks (`bench`). It
-//! is not part of any shipped artifact.
+//! runs every check and test (`test`), runs the benchmarks (`bench`) and the
+//! fuzz targets (`fuzz`). It is not part of any shipped artifact.
 
 mod bench;
 mod dist;
+mod fuzz;
 mod setup;
 mod util;
 
@@ -46,6 +47,18 @@ enum Command {
         /// What to measure.
         #[arg(value_enum)]
         target: BenchTarget,
+    },
+    /// Fuzz the parsers of untrusted input (cargo-fuzz targets in fuzz/) for
+    /// N seconds each, one after another, and print per target the
+    /// executions and crashes; fails if any target crashed. Installs
+    /// cargo-fuzz into target/tools when missing.
+    Fuzz {
+        /// The target to fuzz; all when omitted.
+        #[arg(value_enum)]
+        target: Option<fuzz::Target>,
+        /// Seconds per target.
+        #[arg(long, default_value_t = fuzz::DEFAULT_SECONDS)]
+        seconds: u64,
     },
 }
 
@@ -92,6 +105,7 @@ fn main() -> anyhow::Result<()> {
             dist::run().map(|_| ())
         }
         Command::Test => test(),
+        Command::Fuzz { target, seconds } => fuzz::run(target.as_slice(), seconds),
         Command::Bench { target } => {
             setup::run()?;
             match target {
