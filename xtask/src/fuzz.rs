@@ -222,10 +222,6 @@ pub fn run(targets: &[Target], seconds: u64) -> anyhow::Result<()> {
 }
 
 /// The smoke run of `cargo xtask test`: every target for [`SMOKE_SECONDS`].
-#[allow(
-    dead_code,
-    reason = "`test()` calls it once the fuzzing suite is wired in"
-)]
 pub fn smoke() -> anyhow::Result<()> {
     run(&[], SMOKE_SECONDS)
 }

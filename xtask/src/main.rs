@@ -39,8 +39,9 @@ enum Command {
     Dist,
     /// Run every check: rustfmt, clippy, Rust tests, the widget's unit tests
     /// in headless Chromium, the WASM build, the Node tests of the npm
-    /// package, the OpenID interop tests, the browser tests and the API
-    /// fuzzing (schemathesis, installed into target/tools/venv).
+    /// package, the OpenID interop tests, the browser tests, the API
+    /// fuzzing (schemathesis, installed into target/tools/venv) and a short
+    /// run of every cargo-fuzz target.
     Test,
     /// Run a benchmark and print each figure beside its anchor.
     Bench {
@@ -221,6 +222,11 @@ fn test() -> anyhow::Result<()> {
         "API fuzzing: schemathesis against the admin API of a running tessera dev (tests/api-fuzz)",
     );
     util::run("bash", &["tests/api-fuzz/run.sh", "--max-examples", "20"])?;
+    util::step(&format!(
+        "fuzzing smoke run: every cargo-fuzz target for {} s (cargo xtask fuzz runs them longer)",
+        fuzz::SMOKE_SECONDS
+    ));
+    fuzz::smoke()?;
     util::step("all checks passed");
     println!(
         "Summary: {} passed, {} failed",
