@@ -120,16 +120,27 @@ mod tests {
         listen(tenant);
         let announcing = other_tab(tenant);
         let announcement = r#"{"old":"ab12","session":{"access_token":"access-2"}}"#;
+        // Sent last: a channel delivers one sender's messages in order, so
+        // once it is heard, so is everything before it.
+        let last = r#"{"old":"ef56","session":{"access_token":"access-3"}}"#;
         let _ = announcing.post_message(&JsValue::from_str(announcement));
         let _ = announcing.post_message(&JsValue::from_str(r#"{"old":"cd34"}"#));
         let _ = announcing.post_message(&JsValue::from_str("not json"));
-        pause(50).await;
+        let _ = announcing.post_message(&JsValue::from_str(last));
         let texts = |heard: js_sys::Array| -> Vec<String> {
             heard.iter().filter_map(|text| text.as_string()).collect()
         };
-        // Only the announcement: a question is not a rotation, and what is
+        // Waits for delivery instead of guessing its time (a loaded machine
+        // takes longer than 50 ms).
+        for _ in 0..500 {
+            if texts(heard(tenant)).iter().any(|text| text == last) {
+                break;
+            }
+            pause(10).await;
+        }
+        // Only the announcements: a question is not a rotation, and what is
         // not JSON is not heard.
-        assert_eq!(texts(heard(tenant)), [announcement]);
+        assert_eq!(texts(heard(tenant)), [announcement, last]);
         assert!(texts(heard("unit-not-listening")).is_empty());
 
         // A third tab asks about the rotation after the announcer is gone.
@@ -143,9 +154,16 @@ mod tests {
             },
         );
         asking.set_onmessage(Some(on_answer.as_ref().unchecked_ref()));
-        let _ = asking.post_message(&JsValue::from_str(r#"{"old":"ab12"}"#));
         let _ = asking.post_message(&JsValue::from_str(r#"{"old":"unknown"}"#));
-        pause(50).await;
+        let _ = asking.post_message(&JsValue::from_str(r#"{"old":"ab12"}"#));
+        // The unknown question came first: once the known one is answered,
+        // the unknown one would have been too.
+        for _ in 0..500 {
+            if !answers.borrow().is_empty() {
+                break;
+            }
+            pause(10).await;
+        }
         assert_eq!(
             answers.borrow().as_slice(),
             [r#"{"old":"ab12","session":{"access_token":"access-2"}}"#]
