@@ -61,6 +61,10 @@ test('oidc-provider: sign in through the widget, order, My orders, sign out', as
     assert.ok(!seen.includes(JSON.stringify(value)), `the value of ${claim} reached the page`);
   }
   assert.equal(login.detail.claims.email_verified, true, 'the verified booleans are not personal');
+  // The access token lives 300 s, the ID token 3600 s: expiresAt is the
+  // access token's, the one API calls carry.
+  const lifetime = login.detail.expiresAt - Date.now() / 1000;
+  assert.ok(lifetime > 240 && lifetime <= 300, `expiresAt is ${Math.round(lifetime)} s away`);
   const passport = await tab.evaluate(() => document.querySelector('tessera-login').passport);
   assert.deepEqual(passport.claims, login.detail.claims, 'element.passport is the same');
 

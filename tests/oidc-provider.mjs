@@ -36,7 +36,9 @@ export async function startOidcProvider({ shopOrigin }) {
     jwks: { keys: [signing] },
     cookies: { keys: ['interop-test-cookie-key-0123456789'] },
     pkce: { required: () => true },
-    ttl: { AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    // Two lifetimes, as many IdPs have: the widget must keep the access
+    // token's for what uses the access token.
+    ttl: { AccessToken: 300, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
     // Public clients may call the token endpoint from their redirect URIs' origins.
     clientBasedCORS: (_context, origin, client) => client.redirectUris.some((uri) => new URL(uri).origin === origin),
     claims: { openid: ['sub', 'email_verified', 'phone_number_verified', ...Object.keys(INTEROP_USER)] },

@@ -105,10 +105,16 @@ pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
     .await?;
     Ok(Session {
         id_token: Some(id_token),
+        // The session's expiry is the access token's, which is what the
+        // page's API calls carry; the ID token's `exp` is its own (IdPs
+        // often give the two different lifetimes). Without `expires_in`,
+        // the ID token's is the only one known.
+        expires_at: tokens
+            .expires_in
+            .map_or(checked.expires_at, access_token_expiry),
         access_token: tokens.access_token,
         subject: checked.subject,
         claims: checked.claims,
-        expires_at: checked.expires_at,
         refresh_token: tokens.refresh_token,
     })
 }
@@ -134,7 +140,7 @@ pub async fn rotate(
         return Err(expired());
     }
     let tokens = tokens_from(token_endpoint, response).await?;
-    let lifetime = tokens.expires_in.unwrap_or(300.0).clamp(30.0, 86_400.0);
+    let expires_at = access_token_expiry(tokens.expires_in.unwrap_or(300.0));
     Ok(Session {
         // The first ID token stays: it is the one that was verified, and the
         // hint for ending the session.
@@ -142,9 +148,15 @@ pub async fn rotate(
         access_token: tokens.access_token,
         subject: session.subject.clone(),
         claims: session.claims.clone(),
-        expires_at: now_seconds() as f64 + lifetime,
+        expires_at,
         refresh_token: tokens
             .refresh_token
             .or_else(|| session.refresh_token.clone()),
     })
+}
+
+/// When an access token that the token endpoint gave `expires_in` seconds
+/// expires, with the lifetime held between 30 s and a day.
+fn access_token_expiry(expires_in: f64) -> f64 {
+    now_seconds() as f64 + expires_in.clamp(30.0, 86_400.0)
 }
