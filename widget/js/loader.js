@@ -69,9 +69,11 @@ try {
 }
 
 class TesseraLogin extends HTMLElement {
+  // Added to the page (again, in a single-page app): the shadow root is
+  // filled afresh, and the widget picks up a session this page still holds.
   connectedCallback() {
-    if (this.shadowRoot) return;
-    const shadow = this.attachShadow({ mode: 'open' });
+    const shadow = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
+    shadow.replaceChildren();
     const server = (this.getAttribute('server') || new URL('.', import.meta.url).origin).replace(/\/+$/, '');
     const tenant = this.getAttribute('tenant') || '';
     const sheets = [`${server}/t/${encodeURIComponent(tenant)}/theme.css`];
@@ -117,6 +119,13 @@ class TesseraLogin extends HTMLElement {
           detail: { code: 'load_failed', message: String(error && error.message || error) },
         }));
       });
+  }
+
+  // Removed from the page: the widget stops its timers and listeners, and
+  // its session attaches to no request until an element of its tenant is
+  // added again.
+  disconnectedCallback() {
+    tesseraReady?.then(() => unmount(this)).catch(() => {});
   }
 }
 

@@ -50,6 +50,11 @@ impl Object {
         self.field(key).as_f64()
     }
 
+    /// The boolean at `key`.
+    pub fn boolean(&self, key: &str) -> Option<bool> {
+        self.field(key).as_bool()
+    }
+
     /// The object at `key`.
     pub fn object(&self, key: &str) -> Option<Object> {
         Object::from_value(self.field(key))

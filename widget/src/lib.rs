@@ -124,8 +124,7 @@ fn provider_label(template: &str, label: &str) -> String {
 struct Grant {
     tenant: String,
     origins: Vec<String>,
-    access_token: String,
-    expires_at: f64,
+    session: Session,
 }
 
 type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>>>>;
@@ -135,6 +134,7 @@ type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>
 /// refresh token when there is one, `expire` signs out here and says so.
 #[derive(Clone)]
 struct Keeper {
+    host: web_sys::HtmlElement,
     tenant: String,
     renew: std::rc::Rc<dyn Fn() -> Renewal>,
     expire: std::rc::Rc<dyn Fn()>,
@@ -143,13 +143,21 @@ struct Keeper {
 thread_local! {
     static GRANTS: std::cell::RefCell<Vec<Grant>> = const { std::cell::RefCell::new(Vec::new()) };
     static KEEPERS: std::cell::RefCell<Vec<Keeper>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The pending renewal timer of each tenant's session.
+    static TIMERS: std::cell::RefCell<Vec<(String, i32)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The mounted views, by host element: dropping one unmounts it.
+    static VIEWS: std::cell::RefCell<Vec<(web_sys::HtmlElement, Box<dyn std::any::Any>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Live sessions whose element was removed from the page: they attach
+    /// to no request and are not renewed, until an element of the same
+    /// tenant is added again and picks them up.
+    static PARKED: std::cell::RefCell<Vec<(String, Session)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn tenant_holding(token: &str) -> Option<String> {
     GRANTS.with_borrow(|grants| {
         grants
             .iter()
-            .find(|grant| grant.access_token == token)
+            .find(|grant| grant.session.access_token == token)
             .map(|grant| grant.tenant.clone())
     })
 }
@@ -163,11 +171,16 @@ fn keeper_of(tenant: &str) -> Option<Keeper> {
     })
 }
 
+fn is_mounted(host: &web_sys::HtmlElement) -> bool {
+    VIEWS.with_borrow(|views| views.iter().any(|(mounted, _)| mounted == host))
+}
+
 /// Called by `window.Tessera.fetch` when a request that carried `token` was
 /// answered 401: the widget holding it rotates its refresh token and returns
-/// the new access token for one retry, or, without a refresh token (or when
-/// the IdP refuses), signs out here, says that the session ended, and
-/// returns nothing.
+/// the new access token for one retry. Without a refresh token, or when the
+/// IdP refuses, it signs out here, says that the session ended, and
+/// returns nothing; when the IdP cannot be reached it keeps the session,
+/// tries again later, and returns nothing.
 #[wasm_bindgen(js_name = renewRejected)]
 pub async fn renew_rejected(token: String) -> Option<String> {
     let keeper = keeper_of(&tenant_holding(&token)?)?;
@@ -183,18 +196,26 @@ pub fn end_rejected(token: &str) {
     }
 }
 
-fn grant(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
+/// Takes `tenant`'s grant away, and with it its pending renewal.
+fn revoke_grant(tenant: &str) -> Option<Session> {
+    cancel_renewal(tenant);
     GRANTS.with_borrow_mut(|grants| {
-        grants.retain(|grant| grant.tenant != tenant);
-        if let Some(session) = session {
+        let index = grants.iter().position(|grant| grant.tenant == tenant)?;
+        Some(grants.remove(index).session)
+    })
+}
+
+fn grant(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
+    let _ = revoke_grant(tenant);
+    if let Some(session) = session {
+        GRANTS.with_borrow_mut(|grants| {
             grants.push(Grant {
                 tenant: tenant.to_owned(),
                 origins: config.allowed_origins.clone(),
-                access_token: session.access_token.clone(),
-                expires_at: session.expires_at,
+                session: session.clone(),
             });
-        }
-    });
+        });
+    }
 }
 
 /// The bearer token `window.Tessera.fetch` may attach to a request for
@@ -211,35 +232,110 @@ pub fn bearer_for(url: &str) -> Option<String> {
         grants
             .iter()
             .find(|grant| {
-                grant.expires_at > now
+                grant.session.expires_at > now
                     && (target_origin == page_origin || grant.origins.contains(&target_origin))
             })
-            .map(|grant| grant.access_token.clone())
+            .map(|grant| grant.session.access_token.clone())
     })
 }
 
-/// Renews `session` a minute before it expires, when it has a refresh
-/// token; a timer whose session was replaced meanwhile does nothing.
-fn schedule_renewal(tenant: &str, session: &Session) {
-    if session.refresh_token.is_none() {
-        return;
-    }
-    let lead_seconds = (session.expires_at - oidc::now_seconds() as f64 - 60.0).max(0.0);
-    let delay = (lead_seconds * 1000.0).min(f64::from(i32::MAX)) as i32;
-    let (tenant, token) = (tenant.to_owned(), session.access_token.clone());
+fn cancel_renewal(tenant: &str) {
+    TIMERS.with_borrow_mut(|timers| {
+        timers.retain(|(of, timer)| {
+            if of == tenant
+                && let Some(window) = web_sys::window()
+            {
+                window.clear_timeout_with_handle(*timer);
+            }
+            of != tenant
+        });
+    });
+}
+
+/// Renews `tenant`'s session holding `token` in `delay_seconds`, instead of
+/// any renewal scheduled before; a timer whose session was replaced
+/// meanwhile does nothing.
+fn schedule_renewal(tenant: &str, token: &str, delay_seconds: f64) {
+    cancel_renewal(tenant);
+    let delay = (delay_seconds.max(0.0) * 1000.0).min(f64::from(i32::MAX)) as i32;
+    let (owner, token) = (tenant.to_owned(), token.to_owned());
     let fire = wasm_bindgen::closure::Closure::once_into_js(move || {
-        if tenant_holding(&token).as_deref() != Some(tenant.as_str()) {
+        if tenant_holding(&token).as_deref() != Some(owner.as_str()) {
             return;
         }
-        if let Some(keeper) = keeper_of(&tenant) {
+        if let Some(keeper) = keeper_of(&owner) {
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = (keeper.renew)().await;
             });
         }
     });
-    if let Some(window) = web_sys::window() {
-        let _ = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), delay);
+    let timer = web_sys::window().and_then(|window| {
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), delay)
+            .ok()
+    });
+    if let Some(timer) = timer {
+        TIMERS.with_borrow_mut(|timers| timers.push((tenant.to_owned(), timer)));
+    }
+}
+
+/// How long to wait before the `attempt`-th retry (from 0) of a renewal the
+/// IdP could not answer: 2 s doubling to 32 s, each spread by a random
+/// quarter either way so that tabs and shops do not retry in step.
+fn retry_delay_seconds(attempt: u32) -> f64 {
+    let base = f64::from(2_u32 << attempt.min(4));
+    base * (0.75 + js_sys::Math::random() / 2.0)
+}
+
+/// A session kept for the element of `tenant` that will be added again.
+fn park(tenant: &str, session: Session) {
+    PARKED.with_borrow_mut(|parked| {
+        parked.retain(|(of, _)| of != tenant);
+        parked.push((tenant.to_owned(), session));
+    });
+}
+
+/// The parked session of `tenant`, when it can still be used (its access
+/// token is valid, or it can be renewed).
+fn take_parked(tenant: &str) -> Option<Session> {
+    let session = PARKED.with_borrow_mut(|parked| {
+        let index = parked.iter().position(|(of, _)| of == tenant)?;
+        Some(parked.remove(index).1)
+    })?;
+    (session.expires_at > oidc::now_seconds() as f64 || session.refresh_token.is_some())
+        .then_some(session)
+}
+
+/// Called by the loader when an element leaves the page (a single-page
+/// app's route change): its view is unmounted, its renewal timer stopped,
+/// and its session no longer attached to requests. A live session is
+/// parked, so an element of the same tenant added again picks it up.
+#[wasm_bindgen]
+pub fn unmount(host: &web_sys::HtmlElement) {
+    let tenants: Vec<String> = KEEPERS.with_borrow_mut(|keepers| {
+        let tenants = keepers
+            .iter()
+            .filter(|keeper| &keeper.host == host)
+            .map(|keeper| keeper.tenant.clone())
+            .collect();
+        keepers.retain(|keeper| &keeper.host != host);
+        tenants
+    });
+    // Dropped outside the borrow: unmounting runs the view's cleanups.
+    let views: Vec<_> = VIEWS.with_borrow_mut(|views| {
+        let (gone, kept) = std::mem::take(views)
+            .into_iter()
+            .partition(|(mounted, _)| mounted == host);
+        *views = kept;
+        gone
+    });
+    drop(views);
+    for tenant in tenants {
+        if keeper_of(&tenant).is_none()
+            && let Some(session) = revoke_grant(&tenant)
+        {
+            park(&tenant, session);
+        }
     }
 }
 
@@ -280,9 +376,13 @@ fn announce_session(context: &Context, session: &Session, announcement: Announce
         Announcement::Renewal => "tessera:refresh",
     };
     dispatch(&context.host, event, &detail);
-    schedule_renewal(&context.tenant, session);
     if session.refresh_token.is_some() {
-        rotations::listen(&context.tenant);
+        // A minute before the access token expires.
+        let lead = session.expires_at - oidc::now_seconds() as f64 - 60.0;
+        schedule_renewal(&context.tenant, &session.access_token, lead);
+        if context.config.shares_sessions() {
+            rotations::listen(&context.tenant);
+        }
     }
 }
 
@@ -312,46 +412,79 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
 
     {
         // When the passport must be renewed: rotate the refresh token (under
-        // the cross-tab lock), or sign out here and say so.
+        // the cross-tab lock), or sign out here and say so. The signals are
+        // read with `try_`: a renewal can finish after the element left the
+        // page and its view was disposed.
         let expire: std::rc::Rc<dyn Fn()> = {
             let context = context.clone();
             std::rc::Rc::new(move || {
-                let Some(current) = session.get_untracked() else {
+                let Some(current) = session.try_get_untracked().flatten() else {
                     return;
                 };
-                session.set(None);
+                session.try_set(None);
                 announce_sign_out(&context, &current);
                 let expired = Failure::SessionExpired;
                 report(&context.host, &context.texts, &expired);
-                failure.set(Some(expired));
+                failure.try_set(Some(expired));
             })
         };
+        // Renewals in a row the IdP could not answer.
+        let attempts = std::rc::Rc::new(std::cell::Cell::new(0_u32));
         let renew: std::rc::Rc<dyn Fn() -> Renewal> = {
             let context = context.clone();
             let expire = expire.clone();
             std::rc::Rc::new(move || -> Renewal {
                 let context = context.clone();
                 let expire = expire.clone();
+                let attempts = attempts.clone();
                 Box::pin(async move {
-                    let current = session.get_untracked()?;
+                    let current = session.try_get_untracked().flatten()?;
                     let outcome = match context.discovery.get().await {
                         Ok(discovery) if current.refresh_token.is_some() => {
                             oidc::refresh(&context.tenant, &context.config, &discovery, &current)
                                 .await
                         }
-                        _ => Err(Failure::SessionExpired),
+                        Ok(_) => Err(Failure::SessionExpired),
+                        Err(failure) => Err(failure),
                     };
                     match outcome {
                         Ok(fresh) => {
+                            attempts.set(0);
                             // A rotation adopted from another tab comes
                             // without the ID token, which stays in each tab.
                             let fresh = oidc::Session {
                                 id_token: fresh.id_token.or(current.id_token),
                                 ..fresh
                             };
+                            if !is_mounted(&context.host) {
+                                // The element left the page meanwhile: the
+                                // session waits for it to come back.
+                                park(&context.tenant, fresh);
+                                return None;
+                            }
                             announce_session(&context, &fresh, Announcement::Renewal);
-                            session.set(Some(fresh.clone()));
+                            session.try_set(Some(fresh.clone()));
                             Some(fresh.access_token)
+                        }
+                        // The IdP (or the server with the session module)
+                        // cannot be reached: the session stays while its
+                        // access token is valid, and is renewed again after
+                        // a pause. Only a refusal, or the token running
+                        // out, ends it.
+                        Err(Failure::IdpUnavailable(_))
+                            if current.expires_at > oidc::now_seconds() as f64 =>
+                        {
+                            let attempt = attempts.get();
+                            attempts.set(attempt.saturating_add(1));
+                            let left = current.expires_at - oidc::now_seconds() as f64;
+                            if is_mounted(&context.host) {
+                                schedule_renewal(
+                                    &context.tenant,
+                                    &current.access_token,
+                                    retry_delay_seconds(attempt).min(left),
+                                );
+                            }
+                            None
                         }
                         Err(_) => {
                             expire();
@@ -363,6 +496,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
         };
         KEEPERS.with_borrow_mut(|keepers| {
             keepers.push(Keeper {
+                host: context.host.clone(),
                 tenant: context.tenant.clone(),
                 renew,
                 expire,
@@ -374,19 +508,19 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
         let context = context.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(error) = context.discovery.get().await
-                && failure.with_untracked(Option::is_none)
+                && failure.try_with_untracked(Option::is_none) == Some(true)
             {
                 report(&context.host, &context.texts, &error);
-                failure.set(Some(error));
+                failure.try_set(Some(error));
             }
         });
     }
     let fail = {
         let context = context.clone();
         move |error: Failure| {
-            busy.set(false);
+            busy.try_set(false);
             report(&context.host, &context.texts, &error);
-            failure.set(Some(error));
+            failure.try_set(Some(error));
         }
     };
     let start = {
@@ -394,8 +528,8 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
         move |hint: Option<(String, String)>| {
             let context = context.clone();
             let fail = fail.clone();
-            busy.set(true);
-            failure.set(None);
+            busy.try_set(true);
+            failure.try_set(None);
             dispatch(
                 &context.host,
                 "tessera:interaction",
@@ -453,10 +587,14 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                     }
                 };
                 match outcome {
+                    Ok(new_session) if !is_mounted(&context.host) => {
+                        // The element left the page during the sign-in.
+                        park(&context.tenant, new_session);
+                    }
                     Ok(new_session) => {
-                        busy.set(false);
+                        busy.try_set(false);
                         announce_session(&context, &new_session, Announcement::SignIn);
-                        session.set(Some(new_session));
+                        session.try_set(Some(new_session));
                     }
                     Err(error) => fail(error),
                 }
@@ -473,7 +611,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             let Some(current) = session.get_untracked() else {
                 return;
             };
-            session.set(None);
+            session.try_set(None);
             announce_sign_out(&context, &current);
             // Without the discovery document (the IdP is down) the session
             // still ends here; only the IdP's own session stays.
@@ -494,8 +632,18 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     let with_template = texts.get("sign-in-with");
     let dismiss_text = texts.get("dismiss");
     let error_texts = texts.clone();
+    // The tenant's logo (`--tessera-logo`, a background drawn by the
+    // stylesheet, so no inline style): an image named by the shop's name,
+    // or decoration when the tenant has no name.
+    let logo = context.config.logo.then(|| {
+        let name = context.config.display_name.clone();
+        let image = (!name.is_empty()).then_some("img");
+        let hidden = name.is_empty().then_some("true");
+        view! { <div class="logo" part="logo" role=image aria-label=(!name.is_empty()).then_some(name) aria-hidden=hidden></div> }
+    });
     view! {
         <section class="tessera" part="root" lang=texts.locale.clone() dir=texts.dir.clone() aria-labelledby="tessera-title">
+            {logo}
             <h2 id="tessera-title" part="title">{texts.get("widget-title")}</h2>
             <Show when=move || failure.with(Option::is_some)>
                 <div class="error" part="error" role="alert">
@@ -677,7 +825,10 @@ pub fn mount(
         };
         let discovery = LazyDiscovery::start(&config.issuer);
         let initial = match callback {
-            None => Ok(oidc::remembered(&options.tenant, &config)),
+            // A session this page already holds (its element was removed
+            // and added again), else the tab's remembered one.
+            None => Ok(take_parked(&options.tenant)
+                .or_else(|| oidc::remembered(&options.tenant, &config))),
             Some(callback) => match discovery.get().await {
                 Ok(document) => oidc::complete(&options.tenant, &config, &document, callback)
                     .await
@@ -697,16 +848,26 @@ pub fn mount(
             discovery,
             mode,
         };
+        if !container.is_connected() {
+            // The element left the page before it was ready: a session it
+            // got waits for the next element of its tenant.
+            if let Ok(Some(session)) = initial {
+                park(&context.tenant, session);
+            }
+            return;
+        }
+        let host = context.host.clone();
+        let view = leptos::mount::mount_to(container, {
+            let context = context.clone();
+            let initial = initial.clone();
+            move || view! { <Widget context=context initial=initial/> }
+        });
+        VIEWS.with_borrow_mut(|views| views.push((host, Box::new(view))));
         match &initial {
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
             Err(failure) => report(&context.host, &context.texts, failure),
             Ok(None) => {}
         }
-        leptos::mount::mount_to(
-            container,
-            move || view! { <Widget context=context initial=initial/> },
-        )
-        .forget();
     });
 }
 

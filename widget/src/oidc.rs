@@ -96,9 +96,20 @@ pub struct TenantConfig {
     /// the session across reloads of the tab).
     pub token_storage: String,
     pub providers: Vec<Provider>,
+    /// The shop's name: the logo's text alternative.
+    pub display_name: String,
+    /// Whether the tenant's theme has a logo (`--tessera-logo`).
+    pub logo: bool,
 }
 
 impl TenantConfig {
+    /// Whether a session may be in more than one tab: only when it is kept
+    /// in sessionStorage, which a duplicated tab copies. Only then are
+    /// rotations shared with other tabs.
+    pub fn shares_sessions(&self) -> bool {
+        self.token_storage == "session_storage"
+    }
+
     /// Reads the server's document; `issuer` and `client_id` are required,
     /// scopes default to `openid` alone.
     pub fn from_json(document: &Object) -> Option<TenantConfig> {
@@ -113,6 +124,8 @@ impl TenantConfig {
             redirect_uris: document.strings("redirect_uris"),
             allowed_origins: document.strings("allowed_origins"),
             token_storage: document.string("token_storage").unwrap_or_default(),
+            display_name: document.string("display_name").unwrap_or_default(),
+            logo: document.boolean("logo").unwrap_or(false),
             providers: document
                 .objects("providers")
                 .iter()
@@ -694,6 +707,7 @@ pub async fn refresh(
             .with("token_endpoint", discovery.token_endpoint.as_str())
             .with("client_id", config.client_id.as_str())
             .with("session", current.to_json())
+            .with("shared", config.shares_sessions())
             .with("heard", crate::rotations::heard(tenant)),
     )
     .await

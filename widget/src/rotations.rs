@@ -65,11 +65,13 @@ pub fn listen(tenant: &str) {
     HEARD.with_borrow_mut(|listening| listening.push((tenant.to_owned(), heard)));
 }
 
-/// One message on the channel: `{old, session}` announces a rotation and is
+/// One message on the channel: `{old, sealed}` announces a rotation and is
 /// recorded as it came; `{old}` asks about one, and is answered with the
-/// announcement when it was heard. The session inside is not read here: the
-/// session module reads announcements with the same strict parser whether
-/// they reach it from this record or from its own channel.
+/// announcement when it was heard. The sealed session is not opened here:
+/// the session module opens announcements, with the refresh token they
+/// replaced, whether they reach it from this record or from its own
+/// channel. Any script of the origin can post here; what it makes up does
+/// not open, and is at worst repeated to a tab that ignores it.
 fn hear(heard: &Object, channel: &web_sys::BroadcastChannel, text: &str) {
     let Some(message) = Object::parse(text) else {
         return;
@@ -77,7 +79,7 @@ fn hear(heard: &Object, channel: &web_sys::BroadcastChannel, text: &str) {
     let Some(old) = message.string("old") else {
         return;
     };
-    if message.object("session").is_some() {
+    if message.string("sealed").is_some() {
         heard.set(&old, text);
     } else if let Some(announcement) = heard.string(&old) {
         let _ = channel.post_message(&JsValue::from_str(&announcement));
@@ -119,12 +121,16 @@ mod tests {
         let tenant = "unit-heard";
         listen(tenant);
         let announcing = other_tab(tenant);
-        let announcement = r#"{"old":"ab12","session":{"access_token":"access-2"}}"#;
+        let announcement = r#"{"old":"ab12","sealed":"c2VhbGVkLTI"}"#;
         // Sent last: a channel delivers one sender's messages in order, so
         // once it is heard, so is everything before it.
-        let last = r#"{"old":"ef56","session":{"access_token":"access-3"}}"#;
+        let last = r#"{"old":"ef56","sealed":"c2VhbGVkLTM"}"#;
         let _ = announcing.post_message(&JsValue::from_str(announcement));
         let _ = announcing.post_message(&JsValue::from_str(r#"{"old":"cd34"}"#));
+        // A session in the clear is not an announcement.
+        let _ = announcing.post_message(&JsValue::from_str(
+            r#"{"old":"cd34","session":{"access_token":"access-9"}}"#,
+        ));
         let _ = announcing.post_message(&JsValue::from_str("not json"));
         let _ = announcing.post_message(&JsValue::from_str(last));
         let texts = |heard: js_sys::Array| -> Vec<String> {
@@ -138,8 +144,9 @@ mod tests {
             }
             pause(10).await;
         }
-        // Only the announcements: a question is not a rotation, and what is
-        // not JSON is not heard.
+        // Only the announcements: a question is not a rotation, a session in
+        // the clear is not an announcement, and what is not JSON is not
+        // heard.
         assert_eq!(texts(heard(tenant)), [announcement, last]);
         assert!(texts(heard("unit-not-listening")).is_empty());
 
@@ -166,7 +173,7 @@ mod tests {
         }
         assert_eq!(
             answers.borrow().as_slice(),
-            [r#"{"old":"ab12","session":{"access_token":"access-2"}}"#]
+            [r#"{"old":"ab12","sealed":"c2VhbGVkLTI"}"#]
         );
         asking.close();
     }

@@ -45,6 +45,8 @@ pub fn tenant_config(token_storage: &str, allowed_origins: &[&str]) -> TenantCon
             .collect(),
         token_storage: token_storage.into(),
         providers: Vec::new(),
+        display_name: "Unit shop".into(),
+        logo: false,
     }
 }
 

@@ -14,7 +14,8 @@
 //!   claims, `sub`, this sign-in's nonce), returning a [`Session`] whose
 //!   claims have every personal-data claim removed;
 //! - [`refresh_session`]: rotate the session's refresh token under a Web
-//!   Lock, sharing rotations with other tabs (module `rotation`); what the
+//!   Lock, sharing rotations with other tabs (module `rotation`), sealed
+//!   for the tabs that hold the old token (module `seal`); what the
 //!   first module heard other tabs announce before this module was loaded
 //!   comes with the request ([`Renewal::heard`]).
 //!
@@ -26,6 +27,7 @@
 
 mod id_token;
 mod rotation;
+pub mod seal;
 mod token_endpoint;
 
 use serde::{Deserialize, Serialize};
@@ -110,11 +112,17 @@ pub struct Renewal {
     pub client_id: String,
     /// The session whose refresh token is to be rotated.
     pub session: Session,
+    /// Whether the session may be in other tabs too (it is kept in
+    /// sessionStorage, which a duplicated tab copies): only then are
+    /// rotations shared with other tabs.
+    #[serde(default)]
+    pub shared: bool,
     /// Rotations the first module heard other tabs announce (it listens
-    /// from the moment it holds a renewable session), as the texts it heard
-    /// on the channel: `{"old": fingerprint, "session": Session}`. Any
+    /// from the moment it holds a shared renewable session), as the texts
+    /// it heard on the channel: `{"old": fingerprint, "sealed": ...}`. Any
     /// script of the page's origin can post there, so a text that is not
-    /// such an announcement is skipped instead of failing the renewal.
+    /// such an announcement is skipped instead of failing the renewal, and
+    /// one that does not open with this session's refresh token is ignored.
     #[serde(default)]
     pub heard: Vec<String>,
 }

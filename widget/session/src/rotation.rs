@@ -9,6 +9,14 @@
 //! someone already rotated its token, and adopts the answer instead of
 //! spending the token again.
 //!
+//! Any script of the page's origin can listen and post on that channel, so
+//! what goes over it is sealed (module `seal`) for the holders of the old
+//! refresh token, and a tab adopts an announcement only when it opens with
+//! its own refresh token and names the same sign-in (subject, issuer and
+//! audience of the session it holds). Sessions kept in memory only (the
+//! tenant did not opt in to sessionStorage) cannot be in two tabs, so they
+//! use no channel at all.
+//!
 //! What it is not: storage. Rotations are remembered in memory only, for as
 //! long as the page lives; nothing goes to localStorage.
 
@@ -25,24 +33,34 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::{Refusal, Renewal, Session, token_endpoint};
+use crate::{Refusal, Renewal, Session, seal, token_endpoint};
 
 /// How long a tab waits for another tab to say it already rotated a token.
 const ANSWER_WAIT_MILLISECONDS: i32 = 150;
 
-/// A message between tabs: without `session`, "has anyone rotated the token
+/// How many announcements are kept per fingerprint (the newest): a script
+/// of the page can post any number, and only the one that opens counts.
+const KEPT_PER_FINGERPRINT: usize = 4;
+
+/// A message between tabs: without `sealed`, "has anyone rotated the token
 /// with this fingerprint?"; with it, "I rotated it, here is what replaced
-/// it".
+/// it, sealed for whoever holds the old token".
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Message {
     old: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    session: Option<Session>,
+    sealed: Option<String>,
 }
 
 thread_local! {
-    /// Rotations this page made or heard of: old fingerprint to new session.
-    static ROTATIONS: RefCell<HashMap<String, Session>> = RefCell::new(HashMap::new());
+    /// Rotations this page made itself: old fingerprint to new session. Two
+    /// renewals of one session in this page (a timer and a refused request)
+    /// spend its token once.
+    static MADE_HERE: RefCell<HashMap<String, Session>> = RefCell::new(HashMap::new());
+    /// Announcements this page made or heard of: old fingerprint to sealed
+    /// sessions, newest last.
+    static ROTATIONS: RefCell<HashMap<String, Vec<String>>> = RefCell::new(HashMap::new());
     static CHANNELS: RefCell<HashMap<String, web_sys::BroadcastChannel>> = RefCell::new(HashMap::new());
 }
 
@@ -71,31 +89,77 @@ fn post(channel: &web_sys::BroadcastChannel, message: &Message) {
     }
 }
 
-/// One message between tabs, read strictly: an announcement is recorded; a
-/// question is answered on `replies`, when there is somewhere to answer and
-/// the rotation is known. Anything else is not a message and is skipped.
+fn record(old: String, sealed: String) {
+    ROTATIONS.with_borrow_mut(|rotations| {
+        let kept = rotations.entry(old).or_default();
+        if !kept.contains(&sealed) {
+            kept.push(sealed);
+        }
+        if kept.len() > KEPT_PER_FINGERPRINT {
+            kept.remove(0);
+        }
+    });
+}
+
+fn recorded(old: &str) -> Vec<String> {
+    ROTATIONS.with_borrow(|rotations| rotations.get(old).cloned().unwrap_or_default())
+}
+
+/// One message between tabs, read strictly: an announcement is recorded as
+/// it came (this tab may not hold the token to open it); a question is
+/// answered on `replies`, when there is somewhere to answer, with what was
+/// recorded. Anything else is not a message and is skipped.
 fn hear(text: &str, replies: Option<&web_sys::BroadcastChannel>) {
     match serde_json::from_str::<Message>(text) {
-        Ok(Message { old, session: None }) => {
-            let known = ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
-            if let (Some(session), Some(replies)) = (known, replies) {
-                post(
-                    replies,
-                    &Message {
-                        old,
-                        session: Some(shareable(session)),
-                    },
-                );
+        Ok(Message { old, sealed: None }) => {
+            if let Some(replies) = replies {
+                for sealed in recorded(&old) {
+                    post(
+                        replies,
+                        &Message {
+                            old: old.clone(),
+                            sealed: Some(sealed),
+                        },
+                    );
+                }
             }
         }
         Ok(Message {
             old,
-            session: Some(session),
-        }) => {
-            ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old, session));
-        }
+            sealed: Some(sealed),
+        }) => record(old, sealed),
         Err(_) => {}
     }
+}
+
+/// Whether `announced` continues the sign-in `current` belongs to: the same
+/// subject, issuer and audience.
+fn same_sign_in(current: &Session, announced: &Session) -> bool {
+    announced.subject == current.subject
+        && ["iss", "aud"]
+            .iter()
+            .all(|claim| announced.claims.get(*claim) == current.claims.get(*claim))
+}
+
+/// A rotation of `current`'s refresh token (fingerprint `old`) that this
+/// page heard of and can trust: it opens with that token and continues the
+/// same sign-in. The subject and claims stay the verified ones this tab
+/// holds; the tokens and their expiry are the announced ones.
+async fn adoptable(tenant: &str, old: &str, current: &Session) -> Option<Session> {
+    let token = current.refresh_token.as_deref()?;
+    for sealed in recorded(old).iter().rev() {
+        if let Some(announced) = seal::open(tenant, token, old, sealed).await
+            && same_sign_in(current, &announced)
+        {
+            return Some(Session {
+                id_token: current.id_token.clone(),
+                subject: current.subject.clone(),
+                claims: current.claims.clone(),
+                ..announced
+            });
+        }
+    }
+    None
 }
 
 /// The channel this page's widgets of `tenant` share with other tabs,
@@ -174,52 +238,65 @@ async fn with_web_lock(name: &str, work: Work) -> Result<Session, Refusal> {
 }
 
 /// A fresh session for `renewal.session`: one another tab already rotated
-/// to, or a rotation made here, under the token's lock.
+/// to (when the session may be in other tabs), or a rotation made here,
+/// under the token's lock.
 pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
     let token = renewal
         .session
         .refresh_token
-        .as_deref()
+        .clone()
         .ok_or_else(|| Refusal::new("session_expired", "the session has no refresh token"))?;
-    let old = fingerprint(token);
-    // What the first module heard before this module was loaded; from now
-    // on this module's own channel hears the rest.
-    for text in &renewal.heard {
-        hear(text, None);
-    }
-    let channel = channel(&renewal.tenant);
+    let old = fingerprint(&token);
+    let channel = if renewal.shared {
+        // What the first module heard before this module was loaded; from
+        // now on this module's own channel hears the rest.
+        for text in &renewal.heard {
+            hear(text, None);
+        }
+        channel(&renewal.tenant)
+    } else {
+        None
+    };
     let lock = format!("tessera-refresh:{}:{old}", renewal.tenant);
-    let (token_endpoint, client_id, current) = (
+    let (tenant, token_endpoint, client_id, current) = (
+        renewal.tenant.clone(),
         renewal.token_endpoint.clone(),
         renewal.client_id.clone(),
         renewal.session.clone(),
     );
     let work: Work = Box::pin(async move {
-        let known = || ROTATIONS.with_borrow(|rotations| rotations.get(&old).cloned());
-        if let Some(session) = known() {
+        if let Some(session) = MADE_HERE.with_borrow(|made| made.get(&old).cloned()) {
             return Ok(session);
         }
-        if let Some(channel) = &channel {
-            post(
-                channel,
-                &Message {
-                    old: old.clone(),
-                    session: None,
-                },
-            );
-            sleep(ANSWER_WAIT_MILLISECONDS).await;
-            if let Some(session) = known() {
-                return Ok(session);
-            }
+        let Some(channel) = channel else {
+            let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
+            MADE_HERE.with_borrow_mut(|made| made.insert(old, session.clone()));
+            return Ok(session);
+        };
+        if let Some(session) = adoptable(&tenant, &old, &current).await {
+            return Ok(session);
+        }
+        post(
+            &channel,
+            &Message {
+                old: old.clone(),
+                sealed: None,
+            },
+        );
+        sleep(ANSWER_WAIT_MILLISECONDS).await;
+        if let Some(session) = adoptable(&tenant, &old, &current).await {
+            return Ok(session);
         }
         let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
-        ROTATIONS.with_borrow_mut(|rotations| rotations.insert(old.clone(), session.clone()));
-        if let Some(channel) = &channel {
+        MADE_HERE.with_borrow_mut(|made| made.insert(old.clone(), session.clone()));
+        if let Some(sealed) = seal::seal(&tenant, &token, &old, &shareable(session.clone())).await
+        {
+            record(old.clone(), sealed.clone());
             post(
-                channel,
+                &channel,
                 &Message {
                     old,
-                    session: Some(shareable(session.clone())),
+                    sealed: Some(sealed),
                 },
             );
         }
@@ -259,6 +336,7 @@ mod tests {
             token_endpoint: "http://127.0.0.1:9/token".into(),
             client_id: "shop-widget".into(),
             session,
+            shared: true,
             heard: Vec::new(),
         }
     }
@@ -307,50 +385,171 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
-    async fn rotation_announced_by_another_tab_is_adopted_without_spending_the_token() {
-        let tenant = "unit-rotation";
-        let current = session("access-1", Some("refresh-1"), 30.0);
-        let rotated = session("access-2", Some("refresh-2"), 600.0);
-        let old = fingerprint("refresh-1");
-        // The other tab: answers the question about refresh-1 with its rotation.
+    /// The other tab: answers every question about `old` with `answers`,
+    /// in order.
+    fn other_tab_answering(
+        tenant: &str,
+        old: &str,
+        answers: Vec<String>,
+    ) -> (web_sys::BroadcastChannel, Closure<dyn FnMut(web_sys::MessageEvent)>) {
         let other_tab = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
             .expect("a BroadcastChannel");
-        let answer = serde_json::to_string(&Message {
-            old: old.clone(),
-            session: Some(rotated.clone()),
-        })
-        .expect("JSON");
         let replies = other_tab.clone();
+        let old = old.to_owned();
         let on_question = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let asked = event
                     .data()
                     .as_string()
                     .and_then(|text| serde_json::from_str::<Message>(&text).ok());
-                if asked.is_some_and(|message| message.session.is_none() && message.old == old) {
-                    let _ = replies.post_message(&JsValue::from_str(&answer));
+                if asked.is_some_and(|message| message.sealed.is_none() && message.old == old) {
+                    for answer in &answers {
+                        let _ = replies.post_message(&JsValue::from_str(answer));
+                    }
                 }
             },
         );
         other_tab.set_onmessage(Some(on_question.as_ref().unchecked_ref()));
+        (other_tab, on_question)
+    }
+
+    async fn announcement(tenant: &str, sealed_with: &str, old: &str, session: &Session) -> String {
+        let sealed = seal::seal(tenant, sealed_with, old, session)
+            .await
+            .expect("WebCrypto seals");
+        serde_json::to_string(&Message {
+            old: old.into(),
+            sealed: Some(sealed),
+        })
+        .expect("JSON")
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_sealed_rotation_opens_only_with_the_old_token_and_its_fingerprint() {
+        let rotated = session("access-2", Some("refresh-2"), 600.0);
+        let old = fingerprint("refresh-1");
+        let sealed = seal::seal("unit", "refresh-1", &old, &rotated)
+            .await
+            .expect("sealed");
+        // Nothing of the session is readable in the announcement.
+        assert!(!sealed.contains("refresh-2") && !sealed.contains("access-2"));
+        let opened = seal::open("unit", "refresh-1", &old, &sealed).await;
+        assert_eq!(opened, Some(rotated));
+        assert_eq!(seal::open("unit", "refresh-9", &old, &sealed).await, None);
+        assert_eq!(seal::open("other", "refresh-1", &old, &sealed).await, None);
+        let other_fingerprint = fingerprint("refresh-9");
+        assert_eq!(seal::open("unit", "refresh-1", &other_fingerprint, &sealed).await, None);
+        // One byte changed anywhere is refused by the tag.
+        let mut bytes = URL_SAFE_NO_PAD_FOR_TESTS.decode(&sealed).expect("base64url");
+        if let Some(last) = bytes.last_mut() {
+            *last ^= 1;
+        }
+        let altered = URL_SAFE_NO_PAD_FOR_TESTS.encode(bytes);
+        assert_eq!(seal::open("unit", "refresh-1", &old, &altered).await, None);
+        assert_eq!(seal::open("unit", "refresh-1", &old, "AA").await, None);
+    }
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL_SAFE_NO_PAD_FOR_TESTS;
+
+    #[wasm_bindgen_test]
+    async fn rotation_announced_by_another_tab_is_adopted_without_spending_the_token() {
+        let tenant = "unit-rotation";
+        let current = session("access-1", Some("refresh-1"), 30.0);
+        let rotated = session("access-2", Some("refresh-2"), 600.0);
+        let old = fingerprint("refresh-1");
+        // Answers a listener could make up: the session in the clear (what
+        // the channel carried before), sealed with another token, and
+        // another account's session sealed with the right one. Only the
+        // last answer is the other tab's own rotation.
+        let in_the_clear = format!(
+            r#"{{"old":"{old}","session":{}}}"#,
+            serde_json::to_string(&session("access-evil", Some("refresh-evil"), 600.0))
+                .expect("JSON")
+        );
+        let forged = announcement(tenant, "refresh-guessed", &old, &rotated).await;
+        let someone_else = Session {
+            subject: "another-account".into(),
+            ..session("access-other", Some("refresh-other"), 600.0)
+        };
+        let swapped = announcement(tenant, "refresh-1", &old, &someone_else).await;
+        let genuine = announcement(tenant, "refresh-1", &old, &rotated).await;
+        let (other_tab, on_question) = other_tab_answering(
+            tenant,
+            &old,
+            vec![genuine, in_the_clear, forged, swapped],
+        );
         // The token endpoint is unreachable: only the adopted rotation can
         // make this succeed.
-        let renewed = refresh(&renewal(tenant, current))
+        let renewed = refresh(&renewal(tenant, current.clone()))
             .await
             .expect("the other tab's rotation");
         assert_eq!(renewed.access_token, "access-2");
         assert_eq!(renewed.refresh_token.as_deref(), Some("refresh-2"));
+        // The verified ID token and claims stay this tab's own.
+        assert_eq!(renewed.id_token, current.id_token);
         other_tab.close();
         drop(on_question);
 
-        // Without an answer the refresh goes to the token endpoint, which
-        // here fails: the same call is not passing by accident.
+        // Only made-up answers: none is adopted, and the refresh goes to
+        // the token endpoint, which here fails.
         let lonely = session("access-3", Some("refresh-3"), 30.0);
-        let outcome = refresh(&renewal("unit-lonely", lonely)).await;
+        let old = fingerprint("refresh-3");
+        let made_up = vec![
+            announcement("unit-made-up", "refresh-guessed", &old, &rotated).await,
+            announcement(
+                "unit-made-up",
+                "refresh-3",
+                &old,
+                &Session {
+                    subject: "another-account".into(),
+                    ..rotated.clone()
+                },
+            )
+            .await,
+        ];
+        let (other_tab, on_question) = other_tab_answering("unit-made-up", &old, made_up);
+        let outcome = refresh(&renewal("unit-made-up", lonely)).await;
         assert_eq!(
             outcome.map_err(|refusal| refusal.kind),
             Err("idp_unavailable")
         );
+        other_tab.close();
+        drop(on_question);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_session_in_memory_only_says_nothing_on_the_channel() {
+        let tenant = "unit-memory";
+        let listener = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
+            .expect("a BroadcastChannel");
+        let heard: Rc<RefCell<Vec<String>>> = Rc::default();
+        let record = heard.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                record.borrow_mut().extend(event.data().as_string());
+            },
+        );
+        listener.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let renewal = Renewal {
+            shared: false,
+            ..renewal(tenant, session("access-4", Some("refresh-4"), 30.0))
+        };
+        let outcome = refresh(&renewal).await;
+        assert_eq!(
+            outcome.map_err(|refusal| refusal.kind),
+            Err("idp_unavailable")
+        );
+        sleep(50).await;
+        assert!(heard.borrow().is_empty(), "{:?}", heard.borrow());
+        // With `shared` the same call asks on the channel: the check above
+        // can fail.
+        let renewal = Renewal {
+            shared: true,
+            ..renewal
+        };
+        let _ = refresh(&renewal).await;
+        assert!(!heard.borrow().is_empty());
+        listener.close();
     }
 }

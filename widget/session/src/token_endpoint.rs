@@ -20,6 +20,16 @@ struct Tokens {
     expires_in: Option<f64>,
 }
 
+/// How long a token request may take before it counts as the IdP being
+/// unreachable (and is retried later), in milliseconds.
+const REQUEST_TIMEOUT_MILLISECONDS: u32 = 10_000;
+
+/// An OAuth error response (RFC 6749 section 5.2).
+#[derive(Deserialize)]
+struct ErrorResponse {
+    error: String,
+}
+
 fn unavailable(message: impl Into<String>) -> Refusal {
     Refusal::new("idp_unavailable", message)
 }
@@ -41,6 +51,11 @@ async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Refu
     let headers = web_sys::Headers::new().map_err(|_| Refusal::new("configuration", "headers"))?;
     let _ = headers.set("content-type", "application/x-www-form-urlencoded");
     init.set_headers(&headers);
+    // A slow IdP is an unreachable one: the request is given up, and the
+    // widget tries again later.
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        REQUEST_TIMEOUT_MILLISECONDS,
+    )));
     Ok(
         JsFuture::from(window()?.fetch_with_str_and_init(endpoint, &init))
             .await
@@ -119,17 +134,45 @@ pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
     })
 }
 
+/// What a refused refresh means. `invalid_grant` (the token was revoked,
+/// expired or already used) and an unreadable refusal end the session: it
+/// cannot be renewed. Another OAuth error (`invalid_client`,
+/// `unauthorized_client`...) is the tenant's set-up, and ends it too, said
+/// as such. Everything else (429, 5xx, no answer) is the IdP being
+/// unavailable for now: the caller keeps the session and tries again.
+async fn refused(token_endpoint: &str, response: web_sys::Response) -> Refusal {
+    let expired = Refusal::new("session_expired", "the refresh token was refused");
+    let Ok(text) = response.text() else {
+        return expired;
+    };
+    let text = JsFuture::from(text)
+        .await
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_default();
+    match serde_json::from_str::<ErrorResponse>(&text) {
+        Ok(ErrorResponse { error }) if error != "invalid_grant" => Refusal::new(
+            "configuration",
+            format!("{token_endpoint} refused the refresh: {error}"),
+        ),
+        _ => expired,
+    }
+}
+
 /// Rotates the session's refresh token at the token endpoint. The subject
 /// and claims stay those of the verified ID token; the access token, its
-/// lifetime and the refresh token are new. A refused refresh (the token was
-/// revoked, or already used) ends the session.
+/// lifetime and the refresh token are new. A refusal is read by
+/// [`refused`]; a token endpoint that does not answer in time, or answers
+/// 429 or 5xx, is `idp_unavailable`.
 pub async fn rotate(
     token_endpoint: &str,
     client_id: &str,
     session: &Session,
 ) -> Result<Session, Refusal> {
-    let expired = || Refusal::new("session_expired", "the refresh token was refused");
-    let refresh_token = session.refresh_token.as_deref().ok_or_else(expired)?;
+    let refresh_token = session
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| Refusal::new("session_expired", "the session has no refresh token"))?;
     let body = format!(
         "grant_type=refresh_token&refresh_token={}&client_id={}",
         encode(refresh_token),
@@ -137,7 +180,7 @@ pub async fn rotate(
     );
     let response = post_form(token_endpoint, &body).await?;
     if response.status() == 400 || response.status() == 401 {
-        return Err(expired());
+        return Err(refused(token_endpoint, response).await);
     }
     let tokens = tokens_from(token_endpoint, response).await?;
     let expires_at = access_token_expiry(tokens.expires_in.unwrap_or(300.0));

@@ -285,35 +285,40 @@ async fn a_token_endpoint_that_cannot_be_reached_is_said() {
     assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
 }
 
-/// A renewal request as the first module sends it, for a session holding
-/// `refresh_token`, whose token endpoint is a closed loopback port: only a
-/// rotation the request carries can make it succeed.
-fn renewal_request(refresh_token: &str, heard: Value) -> String {
-    let session = |access_token: &str, refresh_token: &str| {
-        json!({
-            "id_token": "header.payload.signature",
-            "access_token": access_token,
-            "subject": "pseudonymous-subject",
-            "claims": {},
-            "expires_at": 4_000_000_000.0,
-            "refresh_token": refresh_token,
-        })
-    };
-    // Announcements as the first module heard them: texts.
-    let announcements: Vec<String> = heard
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(fingerprint, access_token)| {
-            let rotated = session(access_token.as_str().unwrap_or_default(), "rotated-refresh");
-            json!({ "old": fingerprint, "session": rotated }).to_string()
-        })
-        .collect();
+fn session(access_token: &str, refresh_token: &str) -> Value {
     json!({
-        "tenant": format!("integration-{refresh_token}"),
+        "id_token": "header.payload.signature",
+        "access_token": access_token,
+        "subject": "pseudonymous-subject",
+        "claims": {},
+        "expires_at": 4_000_000_000.0,
+        "refresh_token": refresh_token,
+    })
+}
+
+/// A renewal request as the first module sends it, for a shared session
+/// holding `refresh_token`, whose token endpoint is a closed loopback port:
+/// only a rotation the request carries can make it succeed. `heard` are
+/// rotations of the named old refresh tokens to the given access tokens,
+/// sealed as other tabs seal them.
+async fn renewal_request(refresh_token: &str, heard: &[(&str, &str)]) -> String {
+    let tenant = format!("integration-{refresh_token}");
+    let mut announcements = Vec::new();
+    for (old_token, access_token) in heard {
+        let rotated: tessera_widget_session::Session =
+            serde_json::from_value(session(access_token, "rotated-refresh")).expect("a session");
+        let old = fingerprint(old_token);
+        let sealed = tessera_widget_session::seal::seal(&tenant, old_token, &old, &rotated)
+            .await
+            .expect("sealed");
+        announcements.push(json!({ "old": old, "sealed": sealed }).to_string());
+    }
+    json!({
+        "tenant": tenant,
         "token_endpoint": "http://127.0.0.1:9/token",
         "client_id": CLIENT_ID,
         "session": session("current-access", refresh_token),
+        "shared": true,
         "heard": announcements,
     })
     .to_string()
@@ -331,10 +336,9 @@ fn fingerprint(token: &str) -> String {
 
 #[wasm_bindgen_test]
 async fn a_rotation_the_first_module_heard_is_adopted_without_spending_the_token() {
-    let heard = json!({ fingerprint("refresh-heard"): "access-from-the-other-tab" });
-    let answer: Value =
-        serde_json::from_str(&refresh_session_json(renewal_request("refresh-heard", heard)).await)
-            .expect("JSON");
+    let heard = [("refresh-heard", "access-from-the-other-tab")];
+    let request = renewal_request("refresh-heard", &heard).await;
+    let answer: Value = serde_json::from_str(&refresh_session_json(request).await).expect("JSON");
     assert_eq!(
         answer["session"]["access_token"], "access-from-the-other-tab",
         "{answer}"
@@ -346,24 +350,26 @@ async fn a_rotation_the_first_module_heard_is_adopted_without_spending_the_token
 
     // A rotation of another token does not count: the same request then
     // goes to the token endpoint, which cannot be reached.
-    let unrelated = json!({ fingerprint("some-other-token"): "access-from-the-other-tab" });
-    let answer: Value = serde_json::from_str(
-        &refresh_session_json(renewal_request("refresh-not-heard", unrelated)).await,
-    )
-    .expect("JSON");
+    let unrelated = [("some-other-token", "access-from-the-other-tab")];
+    let request = renewal_request("refresh-not-heard", &unrelated).await;
+    let answer: Value = serde_json::from_str(&refresh_session_json(request).await).expect("JSON");
     assert_eq!(answer["refused"]["kind"], "idp_unavailable", "{answer}");
 }
 
 #[wasm_bindgen_test]
 async fn something_heard_that_is_not_a_session_is_skipped_not_fatal() {
     // What another script of the origin posted on the channel: not a
-    // session. The renewal goes on to the token endpoint (unreachable here)
-    // instead of being refused as a malformed request.
+    // sealed announcement, or a whole session in the clear (which any
+    // listener could have made up). The renewal goes on to the token
+    // endpoint (unreachable here) instead of being refused as a malformed
+    // request, or adopting what it was told.
     let mut request: Value =
-        serde_json::from_str(&renewal_request("refresh-garbage-heard", json!({}))).expect("JSON");
+        serde_json::from_str(&renewal_request("refresh-garbage-heard", &[]).await).expect("JSON");
+    let old = fingerprint("refresh-garbage-heard");
     request["heard"] = json!([
-        json!({ "old": fingerprint("refresh-garbage-heard"), "session": { "access_token": 7 } })
-            .to_string(),
+        json!({ "old": old, "session": { "access_token": 7 } }).to_string(),
+        json!({ "old": old, "session": session("made-up", "made-up") }).to_string(),
+        json!({ "old": old, "sealed": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }).to_string(),
         "not JSON",
     ]);
     let answer: Value =
