@@ -84,6 +84,11 @@ before(async () => {
       const refused = request.headers.authorization === `Bearer ${url.searchParams.get('token')}`;
       return refused ? response.writeHead(401).end() : send('application/json', '{}');
     }
+    // An API that is down for a moment: not a refusal of the passport.
+    if (url.pathname === '/unavailable') {
+      response.setHeader('access-control-allow-origin', '*');
+      return response.writeHead(503).end();
+    }
     if (url.pathname === '/echo') {
       response.setHeader('access-control-allow-origin', '*');
       return send('application/json', JSON.stringify({ authorization: request.headers.authorization ?? null }));
@@ -417,12 +422,120 @@ async function renewed(tab) {
 
 test('two tabs sharing a session rotate its refresh token once, under a Web Lock', async () => {
   const { context, first, second, original } = await twoTabsSharingASession();
+  // Another script of the shop's origin listens on the rotation channel.
+  const spy = await context.newPage();
+  await spy.goto(`${shopOrigin}/echo`);
+  await spy.evaluate(() => {
+    window.heard = [];
+    new BroadcastChannel('tessera-refresh:demo').onmessage = (event) => window.heard.push(String(event.data));
+  });
   // Both renew at the same moment, a minute before the access token expires.
   await Promise.all([first.clock.fastForward('09:30'), second.clock.fastForward('09:30')]);
   const [renewedFirst, renewedSecond] = [await renewed(first), await renewed(second)];
   assert.notEqual(renewedFirst, original, 'the access token was renewed');
   assert.equal(renewedSecond, renewedFirst, 'the second tab adopted the first tab\'s rotation');
   assert.equal(await first.evaluate(() => localStorage.length), 0, 'never localStorage');
+  // The listener heard the tabs talk, and learned no token from it.
+  const stored = JSON.parse(await first.evaluate(() => sessionStorage.getItem('tessera.session.demo')));
+  assert.ok(stored.refresh_token && stored.access_token, 'the rotated session is stored');
+  const heard = await spy.evaluate(() => window.heard);
+  assert.ok(heard.some((text) => JSON.parse(text).sealed), `no announcement was heard: ${heard}`);
+  for (const text of heard) {
+    for (const secret of [stored.refresh_token, stored.access_token, renewedFirst.replace(/^Bearer /, '')]) {
+      assert.ok(!text.includes(secret), `a token went over the channel: ${text}`);
+    }
+    assert.ok(!text.includes('eyJ'), `a JWT went over the channel: ${text}`);
+  }
+  await context.close();
+});
+
+/** One tab signed in with a refresh token kept in memory, on a controlled
+ * clock, counting the requests to the issuer's token endpoint. */
+async function renewableTab() {
+  await registerShop('memory', ['openid', 'offline_access']);
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(pageScript);
+  const tab = await context.newPage();
+  await tab.clock.install();
+  const tokenRequests = [];
+  tab.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/dev/oidc/token') tokenRequests.push(request.url());
+  });
+  await tab.goto(`${shopOrigin}/shop/`);
+  await tab.locator('tessera-login >> button.primary').click({ timeout: 15_000 });
+  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  await tab.locator('button.allow').click();
+  await tab.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  return { context, tab, original: await bearer(tab), tokenRequests };
+}
+
+const eventNames = (tab) => tab.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
+
+async function waitUntil(condition, what) {
+  for (let tries = 0; tries < 150; tries++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`gave up waiting until ${what}`);
+}
+
+test('an IdP outage during renewal keeps the session and retries; only a refusal ends it', async () => {
+  const { context, tab, original, tokenRequests } = await renewableTab();
+  const signInRequests = tokenRequests.length;
+  // An API that is down answers 503: that is not a refusal of the passport.
+  assert.equal(await tab.evaluate(async () => (await window.Tessera.fetch('/unavailable')).status), 503);
+  assert.equal(tokenRequests.length, signInRequests, 'a 503 renewed the passport');
+  // The IdP goes down just before the renewal.
+  await tab.route('**/dev/oidc/token', (route) => route.abort('connectionrefused'));
+  await tab.clock.fastForward('09:30');
+  await waitUntil(() => tokenRequests.length > signInRequests, 'the renewal was tried');
+  // And again, after a pause, while the access token is still valid.
+  await tab.clock.fastForward('00:05');
+  await waitUntil(() => tokenRequests.length > signInRequests + 1, 'the renewal was tried again');
+  assert.ok(!(await eventNames(tab)).some((name) => name.startsWith('tessera:error')), 'the outage ended the session');
+  assert.ok(await tab.locator('tessera-login >> .status').isVisible(), 'the customer looks signed out');
+  assert.equal(await bearer(tab), original, 'the still valid passport is no longer attached');
+  // The IdP is back: the next try renews.
+  await tab.unroute('**/dev/oidc/token');
+  await tab.clock.fastForward('00:10');
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:refresh'), null, { timeout: 15_000 });
+  const renewedToken = await bearer(tab);
+  assert.notEqual(renewedToken, original);
+  // A definitive refusal (the IdP revoked the session) ends it at once.
+  await tab.route('**/dev/oidc/token', (route) => route.fulfill({
+    status: 400, contentType: 'application/json', body: '{"error":"invalid_grant"}',
+    headers: { 'access-control-allow-origin': '*' },
+  }));
+  const status = await tab.evaluate(async (token) => (await window.Tessera.fetch(`/refuse?token=${encodeURIComponent(token)}`)).status, renewedToken.replace(/^Bearer /, ''));
+  assert.equal(status, 401);
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+  assert.ok((await eventNames(tab)).includes('tessera:error:session_expired'));
+  assert.equal(await bearer(tab), null);
+  await context.close();
+});
+
+test('a removed widget stops; added again, it picks up the live session', async () => {
+  const { context, tab, original, tokenRequests } = await renewableTab();
+  const signInRequests = tokenRequests.length;
+  // A single-page app's route change takes the element out of the page.
+  await tab.evaluate(() => { window.parked = document.querySelector('tessera-login'); window.parked.remove(); });
+  await waitUntil(async () => (await bearer(tab)) === null, 'the removed widget stopped attaching its passport');
+  // Its renewal timer is stopped too: nothing renews while it is away.
+  await tab.clock.fastForward('09:30');
+  await tab.waitForTimeout(500);
+  assert.equal(tokenRequests.length, signInRequests, 'a removed widget renewed its session');
+  // Back on the page: the same session, renewed now that it is due.
+  await tab.evaluate(() => document.querySelector('main').append(window.parked));
+  await tab.locator('tessera-login >> .status').waitFor({ state: 'visible', timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:refresh'), null, { timeout: 15_000 });
+  const back = await bearer(tab);
+  assert.ok(back && back !== original, `the session was not picked up: ${back}`);
+  assert.equal(tokenRequests.length, signInRequests + 1, 'one renewal, not one per mount');
+  assert.ok(!(await eventNames(tab)).some((name) => name.startsWith('tessera:error')));
+  // And it can sign out.
+  await tab.locator('tessera-login >> button.secondary').click();
+  await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
   await context.close();
 });
 
