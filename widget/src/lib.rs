@@ -119,12 +119,26 @@ fn provider_label(template: &str, label: &str) -> String {
         .into()
 }
 
-/// The signed-in sessions of this page's widgets: where their access tokens
-/// may go, for `window.Tessera.fetch`.
+/// The sessions of this page's widgets, one per tenant: where their access
+/// tokens may go (for `window.Tessera.fetch`) and their renewal timer. A
+/// session whose element left the page is *parked*: it attaches to no
+/// request and is not renewed until an element of its tenant is added
+/// again and picks it up.
 struct Grant {
     tenant: String,
     origins: Vec<String>,
     session: Session,
+    /// The pending renewal timer.
+    timer: Option<i32>,
+    parked: bool,
+}
+
+impl Grant {
+    fn cancel_renewal(&mut self) {
+        if let (Some(timer), Some(window)) = (self.timer.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(timer);
+        }
+    }
 }
 
 type Renewal = std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>>>>;
@@ -138,26 +152,22 @@ struct Keeper {
     tenant: String,
     renew: std::rc::Rc<dyn Fn() -> Renewal>,
     expire: std::rc::Rc<dyn Fn()>,
+    /// The mounted view: dropping the last handle unmounts it.
+    view: Option<std::rc::Rc<dyn std::any::Any>>,
 }
 
 thread_local! {
     static GRANTS: std::cell::RefCell<Vec<Grant>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The mounted widgets.
     static KEEPERS: std::cell::RefCell<Vec<Keeper>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// The pending renewal timer of each tenant's session.
-    static TIMERS: std::cell::RefCell<Vec<(String, i32)>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// The mounted views, by host element: dropping one unmounts it.
-    static VIEWS: std::cell::RefCell<Vec<(web_sys::HtmlElement, Box<dyn std::any::Any>)>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Live sessions whose element was removed from the page: they attach
-    /// to no request and are not renewed, until an element of the same
-    /// tenant is added again and picks them up.
-    static PARKED: std::cell::RefCell<Vec<(String, Session)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The tenant whose live (not parked) session holds `token`.
 fn tenant_holding(token: &str) -> Option<String> {
     GRANTS.with_borrow(|grants| {
         grants
             .iter()
-            .find(|grant| grant.session.access_token == token)
+            .find(|grant| !grant.parked && grant.session.access_token == token)
             .map(|grant| grant.tenant.clone())
     })
 }
@@ -172,7 +182,7 @@ fn keeper_of(tenant: &str) -> Option<Keeper> {
 }
 
 fn is_mounted(host: &web_sys::HtmlElement) -> bool {
-    VIEWS.with_borrow(|views| views.iter().any(|(mounted, _)| mounted == host))
+    KEEPERS.with_borrow(|keepers| keepers.iter().any(|keeper| &keeper.host == host))
 }
 
 /// Called by `window.Tessera.fetch` when a request that carried `token` was
@@ -196,23 +206,28 @@ pub fn end_rejected(token: &str) {
     }
 }
 
-/// Takes `tenant`'s grant away, and with it its pending renewal.
-fn revoke_grant(tenant: &str) -> Option<Session> {
-    cancel_renewal(tenant);
+/// Takes `tenant`'s session away (live or parked), with its pending renewal.
+fn take_grant(tenant: &str) -> Option<Grant> {
     GRANTS.with_borrow_mut(|grants| {
         let index = grants.iter().position(|grant| grant.tenant == tenant)?;
-        Some(grants.remove(index).session)
+        let mut grant = grants.swap_remove(index);
+        grant.cancel_renewal();
+        Some(grant)
     })
 }
 
-fn grant(tenant: &str, config: &TenantConfig, session: Option<&Session>) {
-    let _ = revoke_grant(tenant);
+/// Gives `tenant`'s session (or, with `parked`, keeps it for later), in
+/// place of the one before.
+fn grant(tenant: &str, origins: &[String], session: Option<&Session>, parked: bool) {
+    let _ = take_grant(tenant);
     if let Some(session) = session {
         GRANTS.with_borrow_mut(|grants| {
             grants.push(Grant {
                 tenant: tenant.to_owned(),
-                origins: config.allowed_origins.clone(),
+                origins: origins.to_vec(),
                 session: session.clone(),
+                timer: None,
+                parked,
             });
         });
     }
@@ -232,51 +247,44 @@ pub fn bearer_for(url: &str) -> Option<String> {
         grants
             .iter()
             .find(|grant| {
-                grant.session.expires_at > now
+                !grant.parked
+                    && grant.session.expires_at > now
                     && (target_origin == page_origin || grant.origins.contains(&target_origin))
             })
             .map(|grant| grant.session.access_token.clone())
     })
 }
 
-fn cancel_renewal(tenant: &str) {
-    TIMERS.with_borrow_mut(|timers| {
-        timers.retain(|(of, timer)| {
-            if of == tenant
-                && let Some(window) = web_sys::window()
-            {
-                window.clear_timeout_with_handle(*timer);
+/// Renews `tenant`'s session in `delay_seconds`, instead of any renewal
+/// scheduled before; a timer whose session was replaced meanwhile does
+/// nothing.
+fn schedule_renewal(tenant: &str, delay_seconds: f64) {
+    let delay = (delay_seconds.max(0.0) * 1000.0).min(f64::from(i32::MAX)) as i32;
+    GRANTS.with_borrow_mut(|grants| {
+        let Some(grant) = grants
+            .iter_mut()
+            .find(|grant| !grant.parked && grant.tenant == tenant)
+        else {
+            return;
+        };
+        grant.cancel_renewal();
+        let (owner, token) = (grant.tenant.clone(), grant.session.access_token.clone());
+        let fire = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if tenant_holding(&token).as_deref() != Some(owner.as_str()) {
+                return;
             }
-            of != tenant
+            if let Some(keeper) = keeper_of(&owner) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = (keeper.renew)().await;
+                });
+            }
+        });
+        grant.timer = web_sys::window().and_then(|window| {
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), delay)
+                .ok()
         });
     });
-}
-
-/// Renews `tenant`'s session holding `token` in `delay_seconds`, instead of
-/// any renewal scheduled before; a timer whose session was replaced
-/// meanwhile does nothing.
-fn schedule_renewal(tenant: &str, token: &str, delay_seconds: f64) {
-    cancel_renewal(tenant);
-    let delay = (delay_seconds.max(0.0) * 1000.0).min(f64::from(i32::MAX)) as i32;
-    let (owner, token) = (tenant.to_owned(), token.to_owned());
-    let fire = wasm_bindgen::closure::Closure::once_into_js(move || {
-        if tenant_holding(&token).as_deref() != Some(owner.as_str()) {
-            return;
-        }
-        if let Some(keeper) = keeper_of(&owner) {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = (keeper.renew)().await;
-            });
-        }
-    });
-    let timer = web_sys::window().and_then(|window| {
-        window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), delay)
-            .ok()
-    });
-    if let Some(timer) = timer {
-        TIMERS.with_borrow_mut(|timers| timers.push((tenant.to_owned(), timer)));
-    }
 }
 
 /// How long to wait before the `attempt`-th retry (from 0) of a renewal the
@@ -287,23 +295,14 @@ fn retry_delay_seconds(attempt: u32) -> f64 {
     base * (0.75 + js_sys::Math::random() / 2.0)
 }
 
-/// A session kept for the element of `tenant` that will be added again.
-fn park(tenant: &str, session: Session) {
-    PARKED.with_borrow_mut(|parked| {
-        parked.retain(|(of, _)| of != tenant);
-        parked.push((tenant.to_owned(), session));
-    });
-}
-
 /// The parked session of `tenant`, when it can still be used (its access
 /// token is valid, or it can be renewed).
 fn take_parked(tenant: &str) -> Option<Session> {
-    let session = PARKED.with_borrow_mut(|parked| {
-        let index = parked.iter().position(|(of, _)| of == tenant)?;
-        Some(parked.remove(index).1)
-    })?;
-    (session.expires_at > oidc::now_seconds() as f64 || session.refresh_token.is_some())
-        .then_some(session)
+    let grant = take_grant(tenant)?;
+    (grant.parked
+        && (grant.session.expires_at > oidc::now_seconds() as f64
+            || grant.session.refresh_token.is_some()))
+    .then_some(grant.session)
 }
 
 /// Called by the loader when an element leaves the page (a single-page
@@ -312,31 +311,21 @@ fn take_parked(tenant: &str) -> Option<Session> {
 /// parked, so an element of the same tenant added again picks it up.
 #[wasm_bindgen]
 pub fn unmount(host: &web_sys::HtmlElement) {
-    let tenants: Vec<String> = KEEPERS.with_borrow_mut(|keepers| {
-        let tenants = keepers
-            .iter()
-            .filter(|keeper| &keeper.host == host)
-            .map(|keeper| keeper.tenant.clone())
-            .collect();
-        keepers.retain(|keeper| &keeper.host != host);
-        tenants
+    let keeper = KEEPERS.with_borrow_mut(|keepers| {
+        let index = keepers.iter().position(|keeper| &keeper.host == host)?;
+        Some(keepers.swap_remove(index))
     });
-    // Dropped outside the borrow: unmounting runs the view's cleanups.
-    let views: Vec<_> = VIEWS.with_borrow_mut(|views| {
-        let (gone, kept) = std::mem::take(views)
-            .into_iter()
-            .partition(|(mounted, _)| mounted == host);
-        *views = kept;
-        gone
-    });
-    drop(views);
-    for tenant in tenants {
-        if keeper_of(&tenant).is_none()
-            && let Some(session) = revoke_grant(&tenant)
-        {
-            park(&tenant, session);
-        }
+    if let Some(keeper) = keeper
+        && keeper_of(&keeper.tenant).is_none()
+        && let Some(grant) = take_grant(&keeper.tenant)
+    {
+        park(&keeper.tenant, grant.session);
     }
+}
+
+/// Keeps `session` for the element of `tenant` that will be added again.
+fn park(tenant: &str, session: Session) {
+    grant(tenant, &[], Some(&session), true);
 }
 
 #[derive(Clone)]
@@ -361,7 +350,12 @@ enum Announcement {
 /// Hands the page a session: the fetch grant, the opt-in storage,
 /// `element.passport` and the event, and schedules the next renewal.
 fn announce_session(context: &Context, session: &Session, announcement: Announcement) {
-    grant(&context.tenant, &context.config, Some(session));
+    grant(
+        &context.tenant,
+        &context.config.allowed_origins,
+        Some(session),
+        false,
+    );
     oidc::remember(&context.tenant, &context.config, Some(session));
     // The property and the event get separate objects: a page that edits
     // one does not change the other.
@@ -379,7 +373,7 @@ fn announce_session(context: &Context, session: &Session, announcement: Announce
     if session.refresh_token.is_some() {
         // A minute before the access token expires.
         let lead = session.expires_at - oidc::now_seconds() as f64 - 60.0;
-        schedule_renewal(&context.tenant, &session.access_token, lead);
+        schedule_renewal(&context.tenant, lead);
         if context.config.shares_sessions() {
             rotations::listen(&context.tenant);
         }
@@ -389,7 +383,7 @@ fn announce_session(context: &Context, session: &Session, announcement: Announce
 /// Forgets the session locally: the grant, the storage, `element.passport`,
 /// then `tessera:logout`.
 fn announce_sign_out(context: &Context, session: &Session) {
-    grant(&context.tenant, &context.config, None);
+    grant(&context.tenant, &[], None, false);
     oidc::remember(&context.tenant, &context.config, None);
     let _ = js_sys::Reflect::delete_property(&context.host, &JsValue::from_str("passport"));
     dispatch(
@@ -480,7 +474,6 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                             if is_mounted(&context.host) {
                                 schedule_renewal(
                                     &context.tenant,
-                                    &current.access_token,
                                     retry_delay_seconds(attempt).min(left),
                                 );
                             }
@@ -500,6 +493,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 tenant: context.tenant.clone(),
                 renew,
                 expire,
+                view: None,
             });
         });
     }
@@ -633,13 +627,11 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     let dismiss_text = texts.get("dismiss");
     let error_texts = texts.clone();
     // The tenant's logo (`--tessera-logo`, a background drawn by the
-    // stylesheet, so no inline style): an image named by the shop's name,
-    // or decoration when the tenant has no name.
+    // stylesheet, so no inline style), named by the shop's name (which the
+    // server requires).
     let logo = context.config.logo.then(|| {
         let name = context.config.display_name.clone();
-        let image = (!name.is_empty()).then_some("img");
-        let hidden = name.is_empty().then_some("true");
-        view! { <div class="logo" part="logo" role=image aria-label=(!name.is_empty()).then_some(name) aria-hidden=hidden></div> }
+        view! { <div class="logo" part="logo" role="img" aria-label=name></div> }
     });
     view! {
         <section class="tessera" part="root" lang=texts.locale.clone() dir=texts.dir.clone() aria-labelledby="tessera-title">
@@ -862,7 +854,12 @@ pub fn mount(
             let initial = initial.clone();
             move || view! { <Widget context=context initial=initial/> }
         });
-        VIEWS.with_borrow_mut(|views| views.push((host, Box::new(view))));
+        let view: std::rc::Rc<dyn std::any::Any> = std::rc::Rc::new(view);
+        KEEPERS.with_borrow_mut(|keepers| {
+            if let Some(keeper) = keepers.iter_mut().find(|keeper| keeper.host == host) {
+                keeper.view = Some(view);
+            }
+        });
         match &initial {
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
             Err(failure) => report(&context.host, &context.texts, failure),
@@ -888,7 +885,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn bearer_token_goes_only_to_the_page_and_allowlisted_origins() {
         let config = tenant_config("memory", &["https://api.shop.example"]);
-        grant(TENANT, &config, Some(&session("token-1", None, 600.0)));
+        grant(TENANT, &config.allowed_origins, Some(&session("token-1", None, 600.0)), false);
         let page = window().location().origin().expect("an origin");
         check("/api/orders", Some("token-1"));
         check("api/orders?x=1", Some("token-1"));
@@ -902,16 +899,16 @@ mod tests {
         check("https://evil.test/?next=https://api.shop.example", None);
         check("//evil.test/orders", None);
         check("https://shop.example@evil.test/", None);
-        grant(TENANT, &config, None);
+        grant(TENANT, &[], None, false);
         check("/api/orders", None);
     }
 
     #[wasm_bindgen_test]
     fn expired_token_is_never_attached() {
         let config = tenant_config("memory", &[]);
-        grant(TENANT, &config, Some(&session("token-old", None, -1.0)));
+        grant(TENANT, &config.allowed_origins, Some(&session("token-old", None, -1.0)), false);
         check("/api/orders", None);
-        grant(TENANT, &config, None);
+        grant(TENANT, &[], None, false);
     }
 
     #[wasm_bindgen_test]
