@@ -24,6 +24,7 @@ pub mod ops;
 pub mod store;
 pub mod theme;
 pub mod urls;
+pub mod validation;
 
 use std::sync::Arc;
 
