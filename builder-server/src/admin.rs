@@ -126,7 +126,7 @@ pub async fn create_admin_token(
             "a label has 1 to 100 printable characters",
         ));
     }
-    let id = format!("tok_{}", crate::hex(&random_bytes::<6>()?));
+    let id = format!("tok_{}", crate::http::hex(&random_bytes::<6>()?));
     let secret = format!(
         "tsa_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)

@@ -165,8 +165,8 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
             );
         }
         response
