@@ -18,12 +18,12 @@
 pub mod admin;
 pub mod assets;
 pub mod config;
-pub mod dev_issuer;
 pub mod discovery;
 pub mod error;
 pub mod extract;
 pub mod http;
 pub mod i18n;
+pub mod issuer;
 pub mod model;
 pub mod ops;
 mod public;
@@ -37,8 +37,8 @@ use std::sync::Arc;
 use axum::Router;
 
 use crate::assets::Assets;
-use crate::dev_issuer::DevIssuer;
 use crate::error::ApiError;
+use crate::issuer::DevIssuer;
 use crate::public::RenderedDocuments;
 use crate::store::{Store, TenantRecord};
 
@@ -153,7 +153,7 @@ pub fn app(state: AppState) -> Router {
     // public routes answer at once and skip the per-request timer.
     let mut working = admin::routes().merge(ops::routes());
     if state.dev_issuer().is_some() {
-        working = working.merge(dev_issuer::routes());
+        working = working.merge(issuer::routes());
     }
     let mut router = Router::new()
         .merge(public::routes())
