@@ -152,8 +152,8 @@ pub fn app(state: AppState) -> Router {
     // Routes that wait on the database or compute get a timeout; in-memory
     // public routes answer at once and skip the per-request timer.
     let mut working = admin::routes().merge(ops::routes());
-    if state.dev_issuer().is_some() {
-        working = working.merge(issuer::routes());
+    if let Some(issuer) = state.dev_issuer() {
+        working = working.merge(issuer::routes(&state, issuer.clone()));
     }
     let mut router = Router::new()
         .merge(public::routes())
