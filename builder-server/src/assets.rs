@@ -91,7 +91,7 @@ impl Assets {
                 "sha384-{}",
                 base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&identity))
             );
-            let etag = HeaderValue::from_str(&crate::etag_of(&identity))?;
+            let etag = HeaderValue::from_str(&crate::http::etag_of(&identity))?;
             files.insert(
                 name.clone(),
                 Asset {
@@ -140,7 +140,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn manifest(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    crate::cached_response(
+    crate::http::conditional_response(
         &headers,
         "application/json",
         "public, max-age=60, must-revalidate",
@@ -223,7 +223,7 @@ async fn asset(
         HeaderValue::from_static("*"),
     );
     out.insert(
-        http::HeaderName::from_static("cross-origin-resource-policy"),
+        axum::http::HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("cross-origin"),
     );
     Ok(response)

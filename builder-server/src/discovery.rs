@@ -138,7 +138,7 @@ impl DiscoveryClient {
             })?;
         let mut response = client
             .get(url.clone())
-            .header(http::header::ACCEPT, "application/json")
+            .header(axum::http::header::ACCEPT, "application/json")
             .send()
             .await
             .map_err(unreachable)?;

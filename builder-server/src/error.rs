@@ -4,6 +4,11 @@
 //! JSON body `{"error": {"code": ..., "message": ..., "field": ...}}` with the
 //! right status. Messages explain what to fix and never echo secrets; internal
 //! errors are logged with detail and answered with a generic message.
+//!
+//! Lower layers return errors of their own ([`ValidationError`],
+//! [`TextsError`], [`StoreError`]) and name no HTTP status; the `From`
+//! conversions here decide what each becomes, as in axum's error-handling
+//! example.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -11,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::i18n::TextsError;
 use crate::store::StoreError;
+use crate::validation::ValidationError;
 
 /// A failure that becomes an HTTP response.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +106,24 @@ impl ApiError {
     }
 }
 
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        ApiError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
+impl From<TextsError> for ApiError {
+    fn from(error: TextsError) -> Self {
+        match error {
+            TextsError::Invalid(invalid) => invalid.into(),
+            TextsError::BrokenCatalog(why) => ApiError::Internal(anyhow::anyhow!(why)),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -140,8 +165,8 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
             );
         }
         response

@@ -3,13 +3,15 @@
 //! instead of axum's plain text.
 //!
 //! Each wrapper has the same shape as axum's (`Query(value)`), so a handler
-//! switches by importing it from here. The token endpoint of the
+//! switches by importing it from here. They work in any router whose state
+//! holds the [`AppState`] (`AppState: FromRef<S>`), such as the development
+//! issuer's. The token endpoint of the
 //! development issuer answers OAuth's own error shape instead
 //! (`{"error": "invalid_request", "error_description": ...}`, RFC 6749 5.2),
 //! through [`OAuthForm`].
 
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -36,9 +38,14 @@ fn shortened(text: &str) -> String {
 }
 
 /// A rejection's status and text as an [`ApiError`] about `field`.
-fn rejected(state: &AppState, field: &str, status: StatusCode, text: &str) -> ApiError {
+fn rejected<S>(state: &S, field: &str, status: StatusCode, text: &str) -> ApiError
+where
+    AppState: FromRef<S>,
+{
     match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(state.body_limit()),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge(AppState::from_ref(state).body_limit())
+        }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(shortened(text)),
         status if status.is_server_error() => {
             ApiError::Internal(anyhow::anyhow!("extractor failed: {text}"))
@@ -51,13 +58,15 @@ fn rejected(state: &AppState, field: &str, status: StatusCode, text: &str) -> Ap
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
 
-impl<T> FromRequestParts<AppState> for Path<T>
+impl<T, S> FromRequestParts<S> for Path<T>
 where
     T: DeserializeOwned + Send,
+    S: Send + Sync,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
@@ -72,13 +81,15 @@ where
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
-impl<T> FromRequestParts<AppState> for Query<T>
+impl<T, S> FromRequestParts<S> for Query<T>
 where
     T: DeserializeOwned,
+    S: Send + Sync,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
@@ -93,13 +104,15 @@ where
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Form<T>(pub T);
 
-impl<T> FromRequest<AppState> for Form<T>
+impl<T, S> FromRequest<S> for Form<T>
 where
     T: DeserializeOwned,
+    S: Send + Sync,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         axum::extract::Form::<T>::from_request(request, state)
             .await
             .map(|axum::extract::Form(value)| Form(value))
@@ -107,7 +120,10 @@ where
     }
 }
 
-fn form_rejected(state: &AppState, rejection: &FormRejection) -> ApiError {
+fn form_rejected<S>(state: &S, rejection: &FormRejection) -> ApiError
+where
+    AppState: FromRef<S>,
+{
     // axum answers 422 for a body that does not fit the fields; to clients
     // that is a bad request like any other.
     let status = match rejection.status() {
@@ -145,13 +161,15 @@ impl IntoResponse for OAuthRejection {
     }
 }
 
-impl<T> FromRequest<AppState> for OAuthForm<T>
+impl<T, S> FromRequest<S> for OAuthForm<T>
 where
     T: DeserializeOwned,
+    S: Send + Sync,
+    AppState: FromRef<S>,
 {
     type Rejection = OAuthRejection;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, OAuthRejection> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, OAuthRejection> {
         axum::extract::Form::<T>::from_request(request, state)
             .await
             .map(|axum::extract::Form(value)| OAuthForm(value))

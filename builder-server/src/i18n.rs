@@ -17,6 +17,8 @@ use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use fluent_langneg::{NegotiationStrategy, negotiate_languages};
 use unic_langid::LanguageIdentifier;
 
+use crate::validation::ValidationError;
+
 /// The base locales, as `i18n/{locale}.ftl`, plus the pseudo-locale.
 pub const BASE_LOCALES: [&str; 13] = [
     "en",
@@ -246,33 +248,44 @@ pub fn messages_for(locale: &str, overrides: Option<&Messages>) -> Result<Messag
     Ok(messages)
 }
 
+/// Why tenant texts are refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TextsError {
+    /// An override does not pass a check.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The base texts shipped in the binary are broken; start-up checks
+    /// them (`catalog`), so a request should never see this.
+    #[error("{0}")]
+    BrokenCatalog(String),
+}
+
 /// Checks tenant overrides: known message ids, plain text, the same `{var}`
 /// markers as English, at most 500 characters each.
-pub fn validate_overrides(overrides: &Messages) -> Result<(), crate::error::ApiError> {
-    use crate::error::ApiError;
+pub fn validate_overrides(overrides: &Messages) -> Result<(), TextsError> {
     let english = catalog()
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?
+        .map_err(TextsError::BrokenCatalog)?
         .get("en")
         .cloned()
         .unwrap_or_default();
     for (id, text) in overrides {
         let Some(reference) = english.get(id) else {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 id.clone(),
                 format!(
                     "unknown message id; known ids: {}",
                     english.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
-            ));
+            )
+            .into());
         };
         if text.trim().is_empty()
             || text.chars().count() > 500
             || text.chars().any(|c| c.is_control() && c != '\n')
         {
-            return Err(ApiError::invalid(
-                id.clone(),
-                "must be 1 to 500 printable characters",
-            ));
+            return Err(
+                ValidationError::new(id.clone(), "must be 1 to 500 printable characters").into(),
+            );
         }
         let markers = |s: &str| {
             let mut found: Vec<String> = s
@@ -284,10 +297,11 @@ pub fn validate_overrides(overrides: &Messages) -> Result<(), crate::error::ApiE
             found
         };
         if markers(text) != markers(reference) {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 id.clone(),
                 format!("must keep the placeholders of the English text: `{reference}`"),
-            ));
+            )
+            .into());
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use tessera_server::admin::{
 };
 use tessera_server::assets::Assets;
 use tessera_server::config::{self, LogFormat};
-use tessera_server::dev_issuer::DevIssuer;
+use tessera_server::issuer::DevIssuer;
 use tessera_server::model::TenantConfig;
 use tessera_server::store::Store;
 use tessera_server::{AppState, app, i18n};

@@ -2,18 +2,18 @@
 //!
 //! A `TenantConfig` arrives as JSON through the admin API or the CLI; it is
 //! checked field by field, and a failure names the field and what is allowed.
-//! Nothing here touches storage or HTTP.
+//! Nothing here touches storage or HTTP: failures are [`ValidationError`]s.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
 use crate::i18n::BASE_LOCALES;
 use crate::urls::{IssuerUrl, Origin, UrlError, parse_web_url};
+use crate::validation::ValidationError;
 
 /// Checks a tenant slug: 3 to 32 characters, lowercase letters, digits and
 /// inner hyphens. Slugs appear in URLs and file-like paths, so nothing else.
-pub fn validate_slug(slug: &str) -> Result<(), ApiError> {
+pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
     let bytes = slug.as_bytes();
     let allowed = |byte: &u8| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'-';
     let ok = (3..=32).contains(&bytes.len())
@@ -23,7 +23,7 @@ pub fn validate_slug(slug: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(ValidationError::new(
             "slug",
             "a tenant slug has 3 to 32 characters: lowercase letters, digits and inner hyphens",
         ))
@@ -107,10 +107,10 @@ fn default_scopes() -> Vec<String> {
     vec!["openid".to_owned()]
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+fn text(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
     if value.trim().is_empty() || value.chars().count() > max || value.chars().any(char::is_control)
     {
-        return Err(ApiError::invalid(
+        return Err(ValidationError::new(
             field,
             format!("must be 1 to {max} printable characters"),
         ));
@@ -133,9 +133,10 @@ fn url_field<T>(
     field: &str,
     text: &str,
     parse: impl FnOnce(&str) -> Result<T, UrlError>,
-) -> Result<T, ApiError> {
-    parse(text)
-        .map_err(|why| ApiError::invalid(field, format!("{} is not allowed: {why}", quoted(text))))
+) -> Result<T, ValidationError> {
+    parse(text).map_err(|why| {
+        ValidationError::new(field, format!("{} is not allowed: {why}", quoted(text)))
+    })
 }
 
 /// Authorization request parameters a provider button's hint may not name:
@@ -175,7 +176,7 @@ pub const RESERVED_HINT_PARAMETERS: &[&str] = &[
     "refresh_token",
 ];
 
-fn token_like(field: &str, value: &str) -> Result<(), ApiError> {
+fn token_like(field: &str, value: &str) -> Result<(), ValidationError> {
     let ok = !value.is_empty()
         && value.len() <= 200
         && value
@@ -184,7 +185,7 @@ fn token_like(field: &str, value: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(ValidationError::new(
             field,
             "use 1 to 200 characters: letters, digits and - _ . : ~",
         ))
@@ -195,20 +196,23 @@ impl TenantConfig {
     /// Checks every field and returns the configuration with its origins in
     /// the form browsers send them (`HTTPS://Shop.Example/` becomes
     /// `https://shop.example`); the error names the first bad field.
-    pub fn validated(mut self) -> Result<Self, ApiError> {
+    pub fn validated(mut self) -> Result<Self, ValidationError> {
         text("display_name", &self.display_name, 100)?;
         url_field("issuer", &self.issuer, IssuerUrl::parse)?;
         token_like("client_id", &self.client_id)?;
         text("audience", &self.audience, 200)?;
         if self.allowed_origins.len() > 50 {
-            return Err(ApiError::invalid("allowed_origins", "at most 50 origins"));
+            return Err(ValidationError::new(
+                "allowed_origins",
+                "at most 50 origins",
+            ));
         }
         for (index, origin) in self.allowed_origins.iter_mut().enumerate() {
             let field = format!("allowed_origins[{index}]");
             *origin = url_field(&field, origin, Origin::parse)?.to_string();
         }
         if self.redirect_uris.is_empty() || self.redirect_uris.len() > 50 {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "redirect_uris",
                 "give 1 to 50 redirect URIs",
             ));
@@ -218,7 +222,7 @@ impl TenantConfig {
             url_field(&format!("redirect_uris[{index}]"), uri, parse_web_url)?;
         }
         if !self.scopes.iter().any(|scope| scope == "openid") {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "scopes",
                 "the scopes must include `openid`",
             ));
@@ -227,14 +231,14 @@ impl TenantConfig {
             token_like(&format!("scopes[{index}]"), scope)?;
         }
         if self.enabled_locales.is_empty() {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "enabled_locales",
                 "enable at least one locale",
             ));
         }
         for (index, locale) in self.enabled_locales.iter().enumerate() {
             if !BASE_LOCALES.contains(&locale.as_str()) {
-                return Err(ApiError::invalid(
+                return Err(ValidationError::new(
                     format!("enabled_locales[{index}]"),
                     format!(
                         "`{locale}` is not a supported locale: {}",
@@ -244,13 +248,13 @@ impl TenantConfig {
             }
         }
         if !self.enabled_locales.contains(&self.default_locale) {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "default_locale",
                 "the default locale must be one of the enabled locales",
             ));
         }
         if self.providers.len() > 10 {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "providers",
                 "at most 10 provider buttons",
             ));
@@ -264,13 +268,13 @@ impl TenantConfig {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !parameter_ok {
-                return Err(ApiError::invalid(
+                return Err(ValidationError::new(
                     format!("providers[{index}].hint_parameter"),
                     "use 1 to 40 characters: lowercase letters, digits and _ (e.g. kc_idp_hint)",
                 ));
             }
             if RESERVED_HINT_PARAMETERS.contains(&parameter.as_str()) {
-                return Err(ApiError::invalid(
+                return Err(ValidationError::new(
                     format!("providers[{index}].hint_parameter"),
                     format!(
                         "`{parameter}` is a protocol parameter the widget sets itself or that would change the request; use the IdP's hint parameter (e.g. kc_idp_hint, login_hint, domain_hint)"

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tessera_server::AppState;
 use tessera_server::admin::{SignInMode, snippet_for};
-use tessera_server::dev_issuer::DevIssuer;
+use tessera_server::issuer::DevIssuer;
 use tessera_server::store::TenantRecord;
 use tessera_storefront::{
     Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets, api_verifier_rules,

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::validation::ValidationError;
 
 /// A colour as `#rgb` or `#rrggbb`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,7 +300,7 @@ pub fn preset(name: &str) -> Option<Theme> {
 }
 
 /// Reads a theme from JSON, naming the offending field on failure.
-pub fn theme_from_json(body: &[u8]) -> Result<Theme, ApiError> {
+pub fn theme_from_json(body: &[u8]) -> Result<Theme, ValidationError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let theme: Theme = serde_path_to_error(&mut deserializer)?;
     theme.validate()?;
@@ -309,18 +309,16 @@ pub fn theme_from_json(body: &[u8]) -> Result<Theme, ApiError> {
 
 fn serde_path_to_error(
     deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
-) -> Result<Theme, ApiError> {
-    Theme::deserialize(deserializer).map_err(|error| ApiError::Invalid {
-        field: None,
-        message: format!("invalid theme: {error}"),
-    })
+) -> Result<Theme, ValidationError> {
+    Theme::deserialize(deserializer)
+        .map_err(|error| ValidationError::whole(format!("invalid theme: {error}")))
 }
 
 impl Theme {
     /// Checks ranges and contrast; types were checked while parsing.
-    pub fn validate(&self) -> Result<(), ApiError> {
+    pub fn validate(&self) -> Result<(), ValidationError> {
         if !(0.75..=1.5).contains(&self.type_scale) {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "type_scale",
                 "must be between 0.75 and 1.5",
             ));
@@ -334,7 +332,7 @@ impl Theme {
             ] {
                 let ratio = foreground.contrast(background);
                 if ratio < 4.5 {
-                    return Err(ApiError::invalid(
+                    return Err(ValidationError::new(
                         format!("{name}.{pair}"),
                         format!(
                             "contrast {ratio:.2}:1 is below WCAG AA (4.5:1) against its background"
@@ -347,7 +345,10 @@ impl Theme {
             None => {}
             Some(Logo::Svg { markup }) => {
                 if markup.len() > MAX_LOGO_BYTES {
-                    return Err(ApiError::invalid("logo", "the logo is larger than 32 KiB"));
+                    return Err(ValidationError::new(
+                        "logo",
+                        "the logo is larger than 32 KiB",
+                    ));
                 }
                 sanitize_svg(markup)?;
             }
@@ -355,9 +356,12 @@ impl Theme {
                 use base64::Engine as _;
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(base64)
-                    .map_err(|_| ApiError::invalid("logo.base64", "not valid base64"))?;
+                    .map_err(|_| ValidationError::new("logo.base64", "not valid base64"))?;
                 if bytes.len() > MAX_LOGO_BYTES {
-                    return Err(ApiError::invalid("logo", "the logo is larger than 32 KiB"));
+                    return Err(ValidationError::new(
+                        "logo",
+                        "the logo is larger than 32 KiB",
+                    ));
                 }
                 // The signature, an IHDR chunk first and an IEND chunk last.
                 let complete = bytes.len() >= 8 + 25 + 12
@@ -365,7 +369,10 @@ impl Theme {
                     && &bytes[12..16] == b"IHDR"
                     && bytes.ends_with(b"IEND\xae\x42\x60\x82");
                 if !complete {
-                    return Err(ApiError::invalid("logo.base64", "not a complete PNG image"));
+                    return Err(ValidationError::new(
+                        "logo.base64",
+                        "not a complete PNG image",
+                    ));
                 }
             }
         }
@@ -490,11 +497,11 @@ const SVG_ATTRIBUTES: [&str; 33] = [
 
 /// Accepts an SVG only when every element and attribute is on the allow-list
 /// and no attribute value could reach outside the document.
-pub fn sanitize_svg(markup: &str) -> Result<(), ApiError> {
+pub fn sanitize_svg(markup: &str) -> Result<(), ValidationError> {
     let document = roxmltree::Document::parse(markup)
-        .map_err(|_| ApiError::invalid("logo.markup", "the SVG is not well-formed XML"))?;
+        .map_err(|_| ValidationError::new("logo.markup", "the SVG is not well-formed XML"))?;
     if document.root_element().tag_name().name() != "svg" {
-        return Err(ApiError::invalid(
+        return Err(ValidationError::new(
             "logo.markup",
             "the root element must be <svg>",
         ));
@@ -503,7 +510,7 @@ pub fn sanitize_svg(markup: &str) -> Result<(), ApiError> {
         if node.is_element() {
             let name = node.tag_name().name();
             if !SVG_ELEMENTS.contains(&name) {
-                return Err(ApiError::invalid(
+                return Err(ValidationError::new(
                     "logo.markup",
                     format!("the SVG element <{name}> is not allowed"),
                 ));
@@ -515,14 +522,14 @@ pub fn sanitize_svg(markup: &str) -> Result<(), ApiError> {
                     || value.contains("javascript:")
                     || value.contains("data:")
                 {
-                    return Err(ApiError::invalid(
+                    return Err(ValidationError::new(
                         "logo.markup",
                         format!("the SVG attribute `{}` is not allowed", attribute.name()),
                     ));
                 }
             }
         } else if node.is_pi() {
-            return Err(ApiError::invalid(
+            return Err(ValidationError::new(
                 "logo.markup",
                 "processing instructions are not allowed in the SVG",
             ));

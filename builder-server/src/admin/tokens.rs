@@ -10,18 +10,19 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::{Admin, Body, create_admin_token, parse_json};
+use super::{Admin, Body, parse_json};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::{AdminToken, AuditEntry};
+use crate::model::validate_slug;
+use crate::store::{self, AdminToken, AdminTokenSpec, AuditEntry};
 
 /// How long a token lives when its creator does not say (days).
 pub const DEFAULT_TOKEN_DAYS: u32 = 30;
@@ -42,11 +43,60 @@ pub fn token_lifetime(days: Option<u32>) -> Result<Duration, ApiError> {
     Ok(Duration::from_secs(u64::from(days) * 86_400))
 }
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin-tokens", get(list_tokens).post(create_token))
-        .route("/api/admin-tokens/{id}", delete(revoke_token))
-        .route("/api/audit", get(instance_audit))
+/// A newly made admin token: the secret is shown only here.
+pub struct NewAdminToken {
+    /// The public id (in the audit log).
+    pub id: String,
+    /// The bearer secret.
+    pub secret: String,
+    /// The token as stored.
+    pub token: AdminToken,
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system random source failed")))?;
+    Ok(bytes)
+}
+
+/// Creates an admin token for one tenant, or for all with `None`, valid for
+/// `lifetime` (see [`token_lifetime`]).
+pub async fn create_admin_token(
+    state: &AppState,
+    actor: &str,
+    tenant: Option<&str>,
+    label: &str,
+    lifetime: Duration,
+) -> Result<NewAdminToken, ApiError> {
+    if let Some(slug) = tenant {
+        validate_slug(slug)?;
+    }
+    if label.trim().is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "label",
+            "a label has 1 to 100 printable characters",
+        ));
+    }
+    let id = format!("tok_{}", crate::http::hex(&random_bytes::<6>()?));
+    let secret = format!(
+        "tsa_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
+    );
+    let hash = Sha256::digest(secret.as_bytes());
+    let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+    let spec = AdminTokenSpec {
+        id: &id,
+        tenant,
+        label,
+        expires_at: store::now().saturating_add(seconds),
+    };
+    let token = state
+        .store()
+        .create_admin_token(actor, &spec, &hash)
+        .await?;
+    Ok(NewAdminToken { id, secret, token })
 }
 
 /// A token to create.

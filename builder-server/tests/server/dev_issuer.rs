@@ -473,7 +473,7 @@ async fn pending_codes_are_bounded() {
     let challenge = challenge(VERIFIER);
     let form = consent_form("acme", &challenge);
     let mut first = None;
-    for _ in 0..tessera_server::dev_issuer::PENDING_CODE_CAPACITY {
+    for _ in 0..tessera_server::issuer::PENDING_CODE_CAPACITY {
         let response = server
             .call(request(Method::POST, "/dev/oidc/authorize").form(&form))
             .await;

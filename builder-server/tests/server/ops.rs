@@ -93,7 +93,7 @@ async fn restart_loses_nothing() {
         "Rein"
     );
     // The issuer's key survived too: the same kid.
-    let first = tessera_server::dev_issuer::DevIssuer::open(&dir, "http://x", 5).unwrap();
+    let first = tessera_server::issuer::DevIssuer::open(&dir, "http://x", 5).unwrap();
     assert_eq!(first.jwks(), server.state.dev_issuer().unwrap().jwks());
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tessera_server::admin::{NewTenant, create_admin_token, create_tenant_record, token_lifetime};
 use tessera_server::assets::Assets;
 use tessera_server::config::Limits;
-use tessera_server::dev_issuer::DevIssuer;
+use tessera_server::issuer::DevIssuer;
 use tessera_server::model::TenantConfig;
 use tessera_server::store::Store;
 use tessera_server::{AppState, app};

@@ -1,0 +1,162 @@
+//! The development issuer's keys: an ES256 signing key and the pairwise
+//! secret, both kept in the data folder (created on first use, mode 0600),
+//! so tokens and subjects survive a restart.
+//!
+//! What it is not: a key store for production. There is one key, never
+//! rotated.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::IssuerError;
+
+/// The signing key, its public half, and the pairwise secret.
+pub(super) struct Keys {
+    pkcs8: Vec<u8>,
+    key_id: String,
+    public_jwk: serde_json::Value,
+    verification_key: jsonwebtoken::DecodingKey,
+    pairwise_secret: [u8; 32],
+}
+
+fn read_or_create(
+    path: &Path,
+    create: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return Ok(bytes);
+    }
+    let bytes = create()?;
+    std::fs::write(path, &bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(bytes)
+}
+
+impl Keys {
+    /// Loads the key and the pairwise secret from `data_dir`, creating them
+    /// on first use.
+    pub(super) fn open(data_dir: &Path) -> anyhow::Result<Keys> {
+        tessera_verifier::install_ring_provider();
+        let random = ring::rand::SystemRandom::new();
+        let pkcs8 = read_or_create(&data_dir.join("dev-issuer-es256.p8"), || {
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
+                .map(|document| document.as_ref().to_vec())
+                .map_err(|_| anyhow::anyhow!("cannot generate the development issuer's key"))
+        })?;
+        let secret = read_or_create(&data_dir.join("dev-issuer-pairwise.secret"), || {
+            let mut bytes = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&random, &mut bytes)
+                .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+            Ok(bytes)
+        })?;
+        let key_pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &random)
+            .map_err(|_| anyhow::anyhow!("the development issuer's key file is damaged"))?;
+        let point = key_pair.public_key().as_ref();
+        let (x, y) = (
+            URL_SAFE_NO_PAD.encode(&point[1..33]),
+            URL_SAFE_NO_PAD.encode(&point[33..65]),
+        );
+        // RFC 7638 thumbprint as the kid: stable for the same key.
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let key_id = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        let verification_key = jsonwebtoken::DecodingKey::from_ec_components(&x, &y)
+            .map_err(|_| anyhow::anyhow!("the development issuer's key file is damaged"))?;
+        let public_jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": key_id,
+                                "use": "sig", "alg": "ES256"});
+        let mut pairwise_secret = [0u8; 32];
+        if secret.len() != 32 {
+            anyhow::bail!("the development issuer's pairwise secret file is damaged");
+        }
+        pairwise_secret.copy_from_slice(&secret);
+        Ok(Keys {
+            pkcs8,
+            key_id,
+            public_jwk,
+            verification_key,
+            pairwise_secret,
+        })
+    }
+
+    /// The public key set.
+    pub(super) fn jwks(&self) -> serde_json::Value {
+        json!({ "keys": [self.public_jwk] })
+    }
+
+    /// The pairwise subject of `user_id` at `tenant`: an HMAC, so tenants
+    /// cannot correlate a customer across shops.
+    pub(super) fn pairwise_subject(&self, tenant: &str, user_id: &str) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.pairwise_secret);
+        let tag = ring::hmac::sign(&key, format!("{tenant}\0{user_id}").as_bytes());
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..20])
+    }
+
+    /// Signs `claims` as a JWS of type `typ` with the ES256 key.
+    pub(super) fn sign(
+        &self,
+        typ: &str,
+        claims: &serde_json::Value,
+    ) -> Result<String, IssuerError> {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(self.key_id.clone());
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(&self.pkcs8),
+        )
+        .map_err(IssuerError::Signing)
+    }
+
+    /// Reads an `id_token_hint`: an ID token this key signed for `issuer`,
+    /// expired or not (RP-Initiated Logout 1.0 section 2 accepts expired
+    /// hints).
+    pub(super) fn read_id_token_hint(
+        &self,
+        issuer: &str,
+        hint: &str,
+    ) -> Result<HintClaims, HintRefused> {
+        let header = jsonwebtoken::decode_header(hint).map_err(|_| HintRefused::Malformed)?;
+        if header.typ.as_deref() != Some("JWT") {
+            return Err(HintRefused::NotAnIdToken);
+        }
+        let mut rules = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        rules.validate_exp = false;
+        rules.validate_nbf = false;
+        rules.validate_aud = false;
+        rules.set_issuer(&[issuer]);
+        rules.set_required_spec_claims(&["iss", "sub", "aud"]);
+        jsonwebtoken::decode::<HintClaims>(hint, &self.verification_key, &rules)
+            .map(|data| data.claims)
+            .map_err(|_| HintRefused::NotOurs)
+    }
+}
+
+/// What `end_session` reads from an `id_token_hint`.
+#[derive(Debug, Deserialize)]
+pub(super) struct HintClaims {
+    /// The client the ID token was issued to.
+    pub(super) aud: String,
+    /// The session, absent from tokens issued without one.
+    pub(super) sid: Option<String>,
+}
+
+/// Why an `id_token_hint` is refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum HintRefused {
+    #[error("id_token_hint is not a token")]
+    Malformed,
+    #[error("id_token_hint is not an ID token")]
+    NotAnIdToken,
+    #[error("id_token_hint is not an ID token this issuer signed")]
+    NotOurs,
+}

@@ -1,0 +1,218 @@
+//! The public tenant endpoints the widget reads, from any shop's page:
+//! `/t/{tenant}/config.json`, `theme.css`, `logo` and `i18n/{locale}.json`.
+//!
+//! Public values only, cacheable, with strong ETags; `theme.css` is rendered
+//! once per theme version ([`RenderedDocuments`]). What it is not: the
+//! widget's code (`assets.rs`) or anything an admin changes (`admin/`).
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::http::{conditional_response, conditional_response_with_etag, strong_etag};
+use crate::{i18n, theme};
+
+/// The public tenant routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/config.json", get(widget_config))
+        .route("/t/{tenant}/theme.css", get(theme_css))
+        .route("/t/{tenant}/logo", get(logo))
+        .route("/t/{tenant}/i18n/{file}", get(texts))
+}
+
+/// A rendered public document, kept until its source's version changes.
+#[derive(Clone)]
+struct Rendered {
+    version: i64,
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+/// The public documents rendered so far, by key.
+#[derive(Default)]
+pub(crate) struct RenderedDocuments {
+    documents: RwLock<HashMap<String, Rendered>>,
+}
+
+impl RenderedDocuments {
+    /// The rendered document `key` at `version`, rendering it only when the
+    /// cached one is another version; returns the body and its ETag. A
+    /// render never replaces a newer version's.
+    fn get_or_render(
+        &self,
+        key: &str,
+        version: i64,
+        render: impl FnOnce() -> Vec<u8>,
+    ) -> (Bytes, HeaderValue) {
+        let cache = &self.documents;
+        if let Some(hit) = cache.read().unwrap_or_else(|p| p.into_inner()).get(key)
+            && hit.version == version
+        {
+            return (hit.body.clone(), hit.etag.clone());
+        }
+        let body: Bytes = render().into();
+        let etag = strong_etag(&body);
+        let mut cache = cache.write().unwrap_or_else(|p| p.into_inner());
+        if cache.get(key).is_none_or(|cached| cached.version < version) {
+            let rendered = Rendered {
+                version,
+                body: body.clone(),
+                etag: etag.clone(),
+            };
+            cache.insert(key.to_owned(), rendered);
+        }
+        (body, etag)
+    }
+}
+
+/// What the widget needs to start: public values only.
+async fn widget_config(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    let config = &tenant.config.value;
+    let body = serde_json::json!({
+        "tenant": tenant.slug,
+        "issuer": config.issuer,
+        "client_id": config.client_id,
+        "audience": config.audience,
+        "scopes": config.scopes,
+        "redirect_uris": config.redirect_uris,
+        "allowed_origins": config.allowed_origins,
+        "default_locale": config.default_locale,
+        "enabled_locales": config.enabled_locales,
+        "providers": config.providers,
+        "token_storage": config.token_storage,
+    });
+    Ok(conditional_response(
+        &headers,
+        "application/json",
+        "public, max-age=60, must-revalidate",
+        body.to_string().into_bytes(),
+    ))
+}
+
+async fn theme_css(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    let theme = &tenant.theme.value;
+    // Keyed by the tenant's id: a tenant created again under a deleted
+    // tenant's slug starts again at version 1.
+    let key = format!("theme:{}", tenant.id);
+    let (body, etag) = state
+        .rendered_documents()
+        .get_or_render(&key, tenant.theme.version, || {
+            theme
+                .to_css(theme.logo.as_ref().map(|_| "logo"))
+                .into_bytes()
+        });
+    Ok(conditional_response_with_etag(
+        &headers,
+        "text/css; charset=utf-8",
+        "public, max-age=60, must-revalidate",
+        body,
+        etag,
+    ))
+}
+
+async fn logo(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    let tenant = state.tenant(&slug).await?;
+    let (content_type, body) = match &tenant.theme.value.logo {
+        None => return Err(ApiError::NotFound(format!("tenant `{slug}` has no logo"))),
+        Some(theme::Logo::Svg { markup }) => ("image/svg+xml", markup.clone().into_bytes()),
+        Some(theme::Logo::Png { base64 }) => (
+            "image/png",
+            base64::engine::general_purpose::STANDARD
+                .decode(base64)
+                .map_err(|error| ApiError::Internal(error.into()))?,
+        ),
+    };
+    let mut response = conditional_response(&headers, content_type, "public, max-age=300", body);
+    // Even a sanitised SVG opened directly must not run anything.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct TextsQuery {
+    ui_locales: Option<String>,
+}
+
+/// `GET /t/{tenant}/i18n/{locale}.json`: `{locale}` may be a tag or `auto`;
+/// negotiation then tries `ui_locales`, then `Accept-Language`.
+async fn texts(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    Query(query): Query<TextsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let requested = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NotFound("texts are served as {locale}.json".into()))?;
+    if requested.is_empty()
+        || requested.len() > 35
+        || !requested
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::invalid(
+            "locale",
+            "a locale is a language tag such as de or pt-BR",
+        ));
+    }
+    let tenant = state.tenant(&slug).await?;
+    let config = &tenant.config.value;
+    let explicit = (requested != "auto").then_some(requested);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    let locale = i18n::negotiate(
+        explicit,
+        query.ui_locales.as_deref(),
+        accept,
+        &config.enabled_locales,
+        &config.default_locale,
+    );
+    let overrides = state.store().texts(&tenant, &locale).await?;
+    let messages = i18n::messages_for(&locale, Some(&overrides.value))
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
+    let body = serde_json::json!({
+        "locale": locale,
+        "dir": if i18n::is_right_to_left(&locale) { "rtl" } else { "ltr" },
+        "messages": messages,
+    });
+    let mut response = conditional_response(
+        &headers,
+        "application/json",
+        "public, max-age=60, must-revalidate",
+        body.to_string().into_bytes(),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-language"));
+    Ok(response)
+}
