@@ -325,6 +325,55 @@ test('axe-core finds no WCAG 2.1 AA violation, signed out and in error', async (
   }
 });
 
+/** Sets the demo tenant's theme to `change(theme)`; returns the theme before. */
+async function changeTheme(change) {
+  const headers = { authorization: `Bearer ${adminToken}` };
+  const current = await fetch(`${server}/api/tenants/demo/theme`, { headers });
+  const before = await current.json();
+  const updated = await fetch(`${server}/api/tenants/demo/theme`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
+    body: JSON.stringify(change(structuredClone(before))),
+  });
+  assert.equal(updated.status, 200, await updated.text());
+  return before;
+}
+
+test('the tenant\'s logo is shown, named by the shop, in light and dark', async () => {
+  const markup = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 10"><rect width="40" height="10" fill="#1d4ed8"/></svg>';
+  const before = await changeTheme((theme) => ({ ...theme, color_scheme: 'auto', logo: { type: 'svg', markup } }));
+  try {
+    for (const colorScheme of ['light', 'dark']) {
+      const context = await browser.newContext({ locale: 'en-US', colorScheme });
+      await context.addInitScript(pageScript);
+      const tab = await context.newPage();
+      const loaded = tab.waitForResponse((response) => new URL(response.url()).pathname === '/t/demo/logo', { timeout: 15_000 });
+      await tab.goto(`${shopOrigin}/`);
+      assert.equal((await loaded).status(), 200, 'the logo image is fetched');
+      const logo = tab.locator('tessera-login >> [part=logo]');
+      await logo.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.equal(await logo.getAttribute('role'), 'img');
+      assert.equal(await logo.getAttribute('aria-label'), 'Tessera demo shop');
+      const drawn = await logo.evaluate((element) => {
+        const style = getComputedStyle(element);
+        return { image: style.backgroundImage, height: element.getBoundingClientRect().height };
+      });
+      assert.match(drawn.image, /^url\("http:\/\/127\.0\.0\.1:\d+\/t\/demo\/logo\?v=\d+"\)$/, `${colorScheme}: ${drawn.image}`);
+      assert.ok(drawn.height > 0, `${colorScheme}: the logo has no height`);
+      // The logo loads from Tessera's origin under the snippet's CSP.
+      assert.deepEqual(await tab.evaluate(() => window.violations), [], colorScheme);
+      assert.deepEqual(await accessibilityViolations(tab), [], colorScheme);
+      await context.close();
+    }
+  } finally {
+    await changeTheme(() => before);
+  }
+  // Without a logo, nothing is drawn or announced.
+  const { tab } = await open('/');
+  await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await tab.locator('tessera-login >> [part=logo]').count(), 0);
+});
+
 /** Signs in on a fresh tab and returns it, signed in. */
 async function signedIn() {
   const { tab } = await open('/shop/');

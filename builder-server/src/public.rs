@@ -96,6 +96,9 @@ async fn widget_config(
         "enabled_locales": config.enabled_locales,
         "providers": config.providers,
         "token_storage": config.token_storage,
+        // The logo's text alternative, and whether the theme has one.
+        "display_name": config.display_name,
+        "logo": tenant.theme.value.logo.is_some(),
     });
     Ok(conditional_response(
         &headers,
@@ -103,6 +106,21 @@ async fn widget_config(
         "public, max-age=60, must-revalidate",
         body.to_string().into_bytes(),
     ))
+}
+
+/// Where `slug`'s logo of theme `version` is served, serialized by the
+/// `url` crate (which percent-encodes quotes, so it is safe in a CSS
+/// string).
+fn logo_url(public_url: &str, slug: &str, version: i64) -> Result<String, ApiError> {
+    let mut url = url::Url::parse(&format!("{public_url}/"))
+        .and_then(|base| base.join(&format!("t/{slug}/logo")))
+        .map_err(|error| {
+            ApiError::Internal(anyhow::anyhow!(
+                "the public URL cannot hold a logo: {error}"
+            ))
+        })?;
+    url.query_pairs_mut().append_pair("v", &version.to_string());
+    Ok(url.into())
 }
 
 async fn theme_css(
@@ -115,12 +133,22 @@ async fn theme_css(
     // Keyed by the tenant's id: a tenant created again under a deleted
     // tenant's slug starts again at version 1.
     let key = format!("theme:{}", tenant.id);
+    // The logo's address is absolute: a `url()` inside a custom property
+    // resolves against the stylesheet that *uses* the property (the
+    // widget's own, or the page itself in the single-file variant), not
+    // against this one. The version makes a new logo a new address.
+    let logo_url = match &theme.logo {
+        Some(_) => Some(logo_url(
+            state.public_url(),
+            &tenant.slug,
+            tenant.theme.version,
+        )?),
+        None => None,
+    };
     let (body, etag) = state
         .rendered_documents()
         .get_or_render(&key, tenant.theme.version, || {
-            theme
-                .to_css(theme.logo.as_ref().map(|_| "logo"))
-                .into_bytes()
+            theme.to_css(logo_url.as_deref()).into_bytes()
         });
     Ok(conditional_response_with_etag(
         &headers,

@@ -816,18 +816,19 @@ pub fn mount(
             }
         };
         let discovery = LazyDiscovery::start(&config.issuer);
-        let initial = match callback {
-            // A session this page already holds (its element was removed
-            // and added again), else the tab's remembered one.
-            None => Ok(take_parked(&options.tenant)
-                .or_else(|| oidc::remembered(&options.tenant, &config))),
-            Some(callback) => match discovery.get().await {
-                Ok(document) => oidc::complete(&options.tenant, &config, &document, callback)
-                    .await
-                    .map(Some),
-                Err(failure) => Err(failure),
-            },
-        };
+        let initial =
+            match callback {
+                // A session this page already holds (its element was removed
+                // and added again), else the tab's remembered one.
+                None => Ok(take_parked(&options.tenant)
+                    .or_else(|| oidc::remembered(&options.tenant, &config))),
+                Some(callback) => match discovery.get().await {
+                    Ok(document) => oidc::complete(&options.tenant, &config, &document, callback)
+                        .await
+                        .map(Some),
+                    Err(failure) => Err(failure),
+                },
+            };
         let mode = match options.mode.as_deref() {
             Some("popup") => Mode::Popup,
             _ => Mode::Redirect,
@@ -885,7 +886,12 @@ mod tests {
     #[wasm_bindgen_test]
     fn bearer_token_goes_only_to_the_page_and_allowlisted_origins() {
         let config = tenant_config("memory", &["https://api.shop.example"]);
-        grant(TENANT, &config.allowed_origins, Some(&session("token-1", None, 600.0)), false);
+        grant(
+            TENANT,
+            &config.allowed_origins,
+            Some(&session("token-1", None, 600.0)),
+            false,
+        );
         let page = window().location().origin().expect("an origin");
         check("/api/orders", Some("token-1"));
         check("api/orders?x=1", Some("token-1"));
@@ -906,7 +912,12 @@ mod tests {
     #[wasm_bindgen_test]
     fn expired_token_is_never_attached() {
         let config = tenant_config("memory", &[]);
-        grant(TENANT, &config.allowed_origins, Some(&session("token-old", None, -1.0)), false);
+        grant(
+            TENANT,
+            &config.allowed_origins,
+            Some(&session("token-old", None, -1.0)),
+            false,
+        );
         check("/api/orders", None);
         grant(TENANT, &[], None, false);
     }

@@ -158,6 +158,15 @@ async fn theme_css_renders_light_dark_and_auto() {
 #[tokio::test]
 async fn logos_are_sanitised_and_served_safely() {
     let server = Server::start().await;
+    // The widget's configuration says whether there is a logo to draw, and
+    // the shop's name that is its text alternative.
+    let config = || async { server.call(get("/t/acme/config.json")).await.json() };
+    assert_eq!(config().await["logo"], false);
+    assert!(
+        config().await["display_name"]
+            .as_str()
+            .is_some_and(|name| !name.is_empty())
+    );
     let base = serde_json::to_value(preset("light").unwrap()).unwrap();
     let svg = |markup: &str| {
         let mut theme = base.clone();
@@ -208,5 +217,11 @@ async fn logos_are_sanitised_and_served_safely() {
             .contains("sandbox")
     );
     let css = server.call(get("/t/acme/theme.css")).await.text();
-    assert!(css.contains("--tessera-logo: url(\"logo\");"));
+    // Absolute, and new for each theme version: a custom property's url()
+    // resolves against the stylesheet that uses it.
+    assert!(
+        css.contains("--tessera-logo: url(\"http://") && css.contains("/t/acme/logo?v="),
+        "{css}"
+    );
+    assert_eq!(config().await["logo"], true);
 }

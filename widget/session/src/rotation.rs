@@ -289,8 +289,7 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
         }
         let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
         MADE_HERE.with_borrow_mut(|made| made.insert(old.clone(), session.clone()));
-        if let Some(sealed) = seal::seal(&tenant, &token, &old, &shareable(session.clone())).await
-        {
+        if let Some(sealed) = seal::seal(&tenant, &token, &old, &shareable(session.clone())).await {
             record(old.clone(), sealed.clone());
             post(
                 &channel,
@@ -391,7 +390,10 @@ mod tests {
         tenant: &str,
         old: &str,
         answers: Vec<String>,
-    ) -> (web_sys::BroadcastChannel, Closure<dyn FnMut(web_sys::MessageEvent)>) {
+    ) -> (
+        web_sys::BroadcastChannel,
+        Closure<dyn FnMut(web_sys::MessageEvent)>,
+    ) {
         let other_tab = web_sys::BroadcastChannel::new(&format!("tessera-refresh:{tenant}"))
             .expect("a BroadcastChannel");
         let replies = other_tab.clone();
@@ -438,9 +440,14 @@ mod tests {
         assert_eq!(seal::open("unit", "refresh-9", &old, &sealed).await, None);
         assert_eq!(seal::open("other", "refresh-1", &old, &sealed).await, None);
         let other_fingerprint = fingerprint("refresh-9");
-        assert_eq!(seal::open("unit", "refresh-1", &other_fingerprint, &sealed).await, None);
+        assert_eq!(
+            seal::open("unit", "refresh-1", &other_fingerprint, &sealed).await,
+            None
+        );
         // One byte changed anywhere is refused by the tag.
-        let mut bytes = URL_SAFE_NO_PAD_FOR_TESTS.decode(&sealed).expect("base64url");
+        let mut bytes = URL_SAFE_NO_PAD_FOR_TESTS
+            .decode(&sealed)
+            .expect("base64url");
         if let Some(last) = bytes.last_mut() {
             *last ^= 1;
         }
@@ -474,11 +481,8 @@ mod tests {
         };
         let swapped = announcement(tenant, "refresh-1", &old, &someone_else).await;
         let genuine = announcement(tenant, "refresh-1", &old, &rotated).await;
-        let (other_tab, on_question) = other_tab_answering(
-            tenant,
-            &old,
-            vec![genuine, in_the_clear, forged, swapped],
-        );
+        let (other_tab, on_question) =
+            other_tab_answering(tenant, &old, vec![genuine, in_the_clear, forged, swapped]);
         // The token endpoint is unreachable: only the adopted rotation can
         // make this succeed.
         let renewed = refresh(&renewal(tenant, current.clone()))

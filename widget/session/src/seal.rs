@@ -77,18 +77,20 @@ fn parameters(iv: &[u8], old: &str) -> web_sys::AesGcmParams {
 /// `session` sealed for the holders of `refresh_token`, whose fingerprint
 /// is `old`: base64url of the IV and the ciphertext. `None` when the
 /// browser has no WebCrypto (then nothing is announced).
-pub async fn seal(tenant: &str, refresh_token: &str, old: &str, session: &Session) -> Option<String> {
+pub async fn seal(
+    tenant: &str,
+    refresh_token: &str,
+    old: &str,
+    session: &Session,
+) -> Option<String> {
     let subtle = subtle()?;
     let key = key(&subtle, tenant, refresh_token).await?;
     let mut iv = [0_u8; IV_BYTES];
     getrandom::getrandom(&mut iv).ok()?;
     let plaintext = serde_json::to_vec(session).ok()?;
-    let ciphertext = resolved(subtle.encrypt_with_object_and_u8_array(
-        &parameters(&iv, old),
-        &key,
-        &plaintext,
-    ))
-    .await?;
+    let ciphertext =
+        resolved(subtle.encrypt_with_object_and_u8_array(&parameters(&iv, old), &key, &plaintext))
+            .await?;
     let mut sealed = iv.to_vec();
     sealed.extend(js_sys::Uint8Array::new(&ciphertext).to_vec());
     Some(URL_SAFE_NO_PAD.encode(sealed))
@@ -102,11 +104,8 @@ pub async fn open(tenant: &str, refresh_token: &str, old: &str, sealed: &str) ->
     let (iv, ciphertext) = bytes.split_at_checked(IV_BYTES)?;
     let subtle = subtle()?;
     let key = key(&subtle, tenant, refresh_token).await?;
-    let plaintext = resolved(subtle.decrypt_with_object_and_u8_array(
-        &parameters(iv, old),
-        &key,
-        ciphertext,
-    ))
-    .await?;
+    let plaintext =
+        resolved(subtle.decrypt_with_object_and_u8_array(&parameters(iv, old), &key, ciphertext))
+            .await?;
     serde_json::from_slice(&js_sys::Uint8Array::new(&plaintext).to_vec()).ok()
 }
