@@ -328,8 +328,20 @@ fn park(tenant: &str, session: Session) {
     grant(tenant, &[], Some(&session), true);
 }
 
+/// What a mounted widget works with, shared by its handlers (cloning it
+/// clones a pointer).
 #[derive(Clone)]
-struct Context {
+struct Context(std::sync::Arc<Mounted>);
+
+impl std::ops::Deref for Context {
+    type Target = Mounted;
+
+    fn deref(&self) -> &Mounted {
+        &self.0
+    }
+}
+
+struct Mounted {
     host: web_sys::HtmlElement,
     tenant: String,
     texts: Texts,
@@ -402,7 +414,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
     let session = RwSignal::new(initial_session);
     let failure = RwSignal::new(initial_failure);
     let busy = RwSignal::new(false);
-    let texts = context.texts.clone();
+    let texts = &context.texts;
 
     {
         // When the passport must be renewed: rotate the refresh token (under
@@ -618,14 +630,14 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
             }
         }
     };
-    let providers = context.config.providers.clone();
+    let providers = context.clone();
     let signed_in_text = texts.get("signed-in");
     let sign_out_text = texts.get("sign-out");
     let sign_in_text = texts.get("sign-in");
     let signing_in_text = texts.get("signing-in");
     let with_template = texts.get("sign-in-with");
     let dismiss_text = texts.get("dismiss");
-    let error_texts = texts.clone();
+    let error_texts = context.clone();
     // The tenant's logo (`--tessera-logo`, a background drawn by the
     // stylesheet, so no inline style), named by the shop's name (which the
     // server requires).
@@ -641,7 +653,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                 <div class="error" part="error" role="alert">
                     <p>{
                         let error_texts = error_texts.clone();
-                        move || failure.with(|f| f.as_ref().map(|f| error_texts.get(f.message_id())).unwrap_or_default())
+                        move || failure.with(|f| f.as_ref().map(|f| error_texts.texts.get(f.message_id())).unwrap_or_default())
                     }</p>
                     <button type="button" class="secondary" part="dismiss" on:click=move |_| failure.set(None)>{dismiss_text.clone()}</button>
                 </div>
@@ -662,7 +674,7 @@ fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl I
                                 move || if busy.get() { b.clone() } else { a.clone() }
                             }
                         </button>
-                        {providers.iter().map(|provider| {
+                        {providers.config.providers.iter().map(|provider| {
                             let start = start.clone();
                             let hint = (provider.hint_parameter.clone(), provider.hint_value.clone());
                             let label = provider_label(&with_template, &provider.label);
@@ -833,24 +845,16 @@ pub fn mount(
             Some("popup") => Mode::Popup,
             _ => Mode::Redirect,
         };
-        let context = Context {
+        let context = Context(std::sync::Arc::new(Mounted {
             host,
             tenant: options.tenant,
             texts,
             config,
             discovery,
             mode,
-        };
-        if !container.is_connected() {
-            // The element left the page before it was ready: a session it
-            // got waits for the next element of its tenant.
-            if let Ok(Some(session)) = initial {
-                park(&context.tenant, session);
-            }
-            return;
-        }
+        }));
         let host = context.host.clone();
-        let view = leptos::mount::mount_to(container, {
+        let view = leptos::mount::mount_to(container.clone(), {
             let context = context.clone();
             let initial = initial.clone();
             move || view! { <Widget context=context initial=initial/> }
@@ -865,6 +869,11 @@ pub fn mount(
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
             Err(failure) => report(&context.host, &context.texts, failure),
             Ok(None) => {}
+        }
+        if !container.is_connected() {
+            // The element left the page while it was getting ready: what it
+            // got is parked like any removed widget's.
+            unmount(&host);
         }
     });
 }
