@@ -18,6 +18,7 @@
 pub mod admin;
 pub mod assets;
 pub mod config;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod extract;
@@ -151,7 +152,9 @@ pub fn app(state: AppState) -> Router {
     let limits = state.inner.limits;
     // Routes that wait on the database or compute get a timeout; in-memory
     // public routes answer at once and skip the per-request timer.
-    let mut working = admin::routes().merge(ops::routes());
+    let mut working = admin::routes()
+        .merge(console::routes())
+        .merge(ops::routes());
     if let Some(issuer) = state.dev_issuer() {
         working = working.merge(issuer::routes(&state, issuer.clone()));
     }

@@ -127,6 +127,16 @@ enum AdminCommand {
         /// The token's id, as `list-tokens` shows it.
         id: String,
     },
+    /// Print a one-time link that signs its opener in to the console as
+    /// the instance's owner (before an IdP for admins is set up).
+    LoginLink {
+        /// Minutes until the link expires (1 to 60).
+        #[arg(long, default_value_t = tessera_server::console::LINK_MINUTES)]
+        minutes: u32,
+        /// The server's public URL, which the link starts with.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8787")]
+        public_url: String,
+    },
 }
 
 mod storefront;
@@ -255,6 +265,10 @@ async fn dev(
         "Tessera dev server ready in {} ms",
         started.elapsed().as_millis()
     );
+    let console_link = tessera_server::console::create_login_link(state.store(), "tessera-dev", 60)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!("  console          {public_url}{console_link} (signs in once, within the hour)");
     println!("  builder API      {public_url}/api/openapi.json");
     println!(
         "  admin token      {} (all tenants, this session; shown once)",
@@ -443,7 +457,7 @@ async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
 
 async fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
     let database = match command {
-        AdminCommand::CreateToken { .. } => Database::MayCreate,
+        AdminCommand::CreateToken { .. } | AdminCommand::LoginLink { .. } => Database::MayCreate,
         AdminCommand::ListTokens | AdminCommand::RevokeToken { .. } => Database::MustExist,
     };
     let state = cli_state(data_dir, database).await?;
@@ -501,6 +515,16 @@ async fn admin_command(command: AdminCommand, state: &AppState) -> anyhow::Resul
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("revoked admin token {id}");
+        }
+        AdminCommand::LoginLink {
+            minutes,
+            public_url,
+        } => {
+            let path = tessera_server::console::create_login_link(state.store(), "cli", minutes)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("{}{path}", public_url.trim_end_matches('/'));
+            eprintln!("the link signs in once, within {minutes} minutes");
         }
     }
     Ok(())

@@ -13,6 +13,10 @@
 //!
 //! Failures are [`StoreError`]s; this module knows nothing of HTTP.
 
+mod console;
+
+pub use console::{ConsoleSession, NewConsoleSession};
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr as _;

@@ -555,7 +555,10 @@ async fn public_config_presets_and_text_reads() {
     assert_eq!(body["client_id"], "acme");
     assert_eq!(body["scopes"], json!(["openid"]));
     assert_eq!(body["token_storage"], "memory");
-    for internal in ["display_name", "audit", "version"] {
+    // The shop's name is public (the logo's text alternative); admin
+    // bookkeeping is not.
+    assert_eq!(body["display_name"], "Shop acme");
+    for internal in ["audit", "version", "created_at"] {
         assert!(
             body.get(internal).is_none(),
             "{internal} is not for the widget"

@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod assets;
 mod cli;
+mod console;
 mod dev_issuer;
 mod i18n;
 mod ops;

@@ -1,0 +1,81 @@
+//! A tenant's health as the console shows it: is its IdP's discovery
+//! document reachable and consistent, and does its key set hold keys the
+//! verifier can use (and with which algorithms)?
+//!
+//! The check is the verifier's own: a `RemoteVerifier` for the tenant's
+//! issuer fetches discovery and keys under every rule a shop's backend
+//! applies (exact issuer, key URL rules, strict JSON, key shapes), so a
+//! tenant the console calls healthy is one whose passports can verify.
+
+use serde::Serialize;
+use tessera_verifier::Verifier;
+use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
+
+use crate::model::TenantConfig;
+
+/// What the console's script shows in a health cell.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// Discovery and keys are usable.
+    pub ok: bool,
+    /// How many keys the verifier can use.
+    pub keys: usize,
+    /// Their algorithms.
+    pub algorithms: Vec<String>,
+    /// What failed, for the admin (no secrets: issuer URLs and reasons).
+    pub problem: String,
+    /// When this was checked (Unix seconds).
+    pub checked_at: i64,
+}
+
+/// Checks `config`'s IdP now.
+pub async fn check(config: &TenantConfig) -> Health {
+    let checked_at = crate::store::now();
+    let failed = |problem: String| Health {
+        ok: false,
+        keys: 0,
+        algorithms: Vec::new(),
+        problem,
+        checked_at,
+    };
+    let rules = Verifier::builder()
+        .issuer(&config.issuer)
+        .audience(&config.audience);
+    let remote = match RemoteVerifier::builder(
+        rules,
+        KeyLocation::Discovery {
+            issuer: config.issuer.clone(),
+        },
+    )
+    .build()
+    {
+        Ok(remote) => remote,
+        Err(error) => return failed(error.to_string()),
+    };
+    if let Err(error) = remote.refresh().await {
+        return failed(error.to_string());
+    }
+    let key_set = remote.verifier().key_set();
+    let mut algorithms: Vec<String> = key_set
+        .keys()
+        .iter()
+        .filter_map(|key| key.algorithm())
+        .map(|algorithm| format!("{algorithm:?}"))
+        .collect();
+    algorithms.sort();
+    algorithms.dedup();
+    let keys = key_set.keys().len();
+    if keys == 0 {
+        return failed(format!(
+            "the key set holds no key the verifier can use ({} skipped)",
+            key_set.skipped().len()
+        ));
+    }
+    Health {
+        ok: true,
+        keys,
+        algorithms,
+        problem: String::new(),
+        checked_at,
+    }
+}

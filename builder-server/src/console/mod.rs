@@ -1,0 +1,684 @@
+//! The builder console at `/console/`: the admins' pages, rendered on the
+//! server with askama templates (compile-time checked, auto-escaping),
+//! styled and scripted only by files from our own origin under a CSP
+//! without `'unsafe-inline'` or `'unsafe-eval'`, in English and Russian.
+//!
+//! Today it signs admins in with one-time login links (`session`), lists
+//! tenants with their live health (`health`), shows a tenant's
+//! configuration and snippet, deletes a tenant after the admin types its
+//! slug, and reads the audit log with filters and before/after changes.
+//!
+//! What it is not: a second API. Every change goes through the same store
+//! methods (and audit rows) as the admin API; the console only renders.
+
+mod assets;
+mod health;
+pub mod session;
+mod texts;
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::admin::{SignInMode, snippet_for};
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::model::TenantConfig;
+
+use self::session::ConsoleAdmin;
+pub use self::session::{LINK_MINUTES, create_login_link};
+use self::texts::Texts;
+
+/// The policy of every console page: our own origin only, nothing inline.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// The console's routes, and `/` sending browsers to it.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
+        .route("/console/", get(tenants))
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", axum::routing::post(logout))
+        .route("/console/audit", get(audit))
+        .route("/console/tenants/{tenant}", get(tenant))
+        .route("/console/tenants/{tenant}/health", get(tenant_health))
+        .route(
+            "/console/tenants/{tenant}/delete",
+            get(delete_page).post(delete),
+        )
+        .route("/console/static/{file}", get(asset))
+}
+
+/// What every page's frame needs: texts, assets, and who is signed in.
+pub struct Frame {
+    t: Texts,
+    lang: &'static str,
+    css_href: &'static str,
+    css_integrity: &'static str,
+    js_href: &'static str,
+    js_integrity: &'static str,
+    admin: Option<FrameAdmin>,
+    section: &'static str,
+    /// A `Set-Cookie` that remembers a language chosen with `?lang=`.
+    remember_language: Option<String>,
+}
+
+struct FrameAdmin {
+    display_name: String,
+    csrf: String,
+}
+
+/// `?lang=` on any page.
+#[derive(Debug, Default, Deserialize)]
+struct Language {
+    lang: Option<String>,
+}
+
+impl Frame {
+    fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        chosen: Option<&str>,
+        admin: Option<&ConsoleAdmin>,
+        section: &'static str,
+    ) -> Frame {
+        let remembered = session::cookie_value(headers, session::LANGUAGE_COOKIE);
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok());
+        let t = texts::negotiate(chosen.or(remembered.as_deref()), accept);
+        let (css, js) = (assets::stylesheet(), assets::script());
+        Frame {
+            t,
+            lang: t.locale(),
+            css_href: &css.href,
+            css_integrity: &css.integrity,
+            js_href: &js.href,
+            js_integrity: &js.integrity,
+            admin: admin.map(|admin| FrameAdmin {
+                display_name: admin.session.display_name.clone(),
+                csrf: admin.session.csrf.clone(),
+            }),
+            section,
+            remember_language: chosen
+                .filter(|chosen| t.locale() == *chosen)
+                .map(|chosen| session::language_cookie(state, chosen)),
+        }
+    }
+}
+
+/// A rendered page with the console's headers.
+fn page(
+    status: StatusCode,
+    frame_cookie: Option<String>,
+    html: Result<String, askama::Error>,
+) -> Response {
+    let html = match html {
+        Ok(html) => html,
+        Err(error) => {
+            return ApiError::Internal(anyhow::anyhow!("a console template failed: {error}"))
+                .into_response();
+        }
+    };
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(cookie) = frame_cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn page_with<T: Template>(status: StatusCode, cookie: Option<String>, template: &T) -> Response {
+    page(status, cookie, template.render())
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+struct MessagePage<'a> {
+    frame: Frame,
+    title: &'a str,
+    message: String,
+}
+
+/// An error as a console page, with the status the API would answer.
+fn failure(mut frame: Frame, error: ApiError) -> Response {
+    let message = error.to_string();
+    let status = error.into_response().status();
+    let title = if status == StatusCode::NOT_FOUND {
+        frame.t.get("not-found")
+    } else {
+        frame.t.get("error-title")
+    };
+    let cookie = frame.remember_language.take();
+    page_with(
+        status,
+        cookie,
+        &MessagePage {
+            frame,
+            title,
+            message,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    frame: Frame,
+    token: Option<String>,
+    spent: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    token: Option<String>,
+    lang: Option<String>,
+}
+
+/// The sign-in page. A link's token is not spent by opening it (link
+/// previews and scanners fetch links): the admin presses Sign in.
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let mut frame = Frame::new(&state, &headers, query.lang.as_deref(), None, "login");
+    let cookie = frame.remember_language.take();
+    let page = LoginPage {
+        frame,
+        token: query
+            .token
+            .filter(|token| !token.is_empty() && token.len() <= 128),
+        spent: false,
+    };
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match session::redeem_login_link(&state, &form.token).await {
+        Ok(Some(cookie)) => {
+            let mut response = Redirect::to("/console/").into_response();
+            if let Ok(value) =
+                HeaderValue::from_str(&session::session_cookie(&state, Some(&cookie)))
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(None) => page_with(
+            StatusCode::BAD_REQUEST,
+            None,
+            &LoginPage {
+                frame: Frame::new(&state, &headers, None, None, "login"),
+                token: None,
+                spent: true,
+            },
+        ),
+        Err(error) => failure(Frame::new(&state, &headers, None, None, "login"), error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    admin
+        .sign_out(&state)
+        .await
+        .map_err(session::SignedOut::Failed)?;
+    let mut response = Redirect::to("/console/login").into_response();
+    if let Ok(value) = HeaderValue::from_str(&session::session_cookie(&state, None)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+struct TenantRow {
+    slug: String,
+    display_name: String,
+    issuer: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/tenants.html")]
+struct TenantsPage {
+    frame: Frame,
+    tenants: Vec<TenantRow>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TenantsQuery {
+    lang: Option<String>,
+    /// `deleted` after a deletion.
+    notice: Option<String>,
+}
+
+async fn tenants(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Query(query): Query<TenantsQuery>,
+) -> Response {
+    let frame = Frame::new(
+        &state,
+        &headers,
+        query.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    let slugs = match state.store().tenant_slugs().await {
+        Ok(slugs) => slugs,
+        Err(error) => return failure(frame, error.into()),
+    };
+    let mut rows = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        // A tenant deleted meanwhile is simply not listed.
+        if let Ok(Some(tenant)) = state.store().tenant(&slug).await {
+            rows.push(TenantRow {
+                slug: tenant.slug.clone(),
+                display_name: tenant.config.value.display_name.clone(),
+                issuer: tenant.config.value.issuer.clone(),
+            });
+        }
+    }
+    let notice = (query.notice.as_deref() == Some("deleted")).then(|| frame.t.get("deleted"));
+    let mut page = TenantsPage {
+        frame,
+        tenants: rows,
+        notice,
+    };
+    let cookie = page.frame.remember_language.take();
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+struct SnippetView {
+    html: String,
+    csp: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/tenant.html")]
+struct TenantPage {
+    frame: Frame,
+    slug: String,
+    config: TenantConfig,
+    storage: String,
+    snippet: Option<SnippetView>,
+}
+
+async fn tenant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Query(language): Query<Language>,
+) -> Response {
+    let frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return failure(frame, error),
+    };
+    let config = tenant.config.value.clone();
+    let snippet = snippet_for(&state, &tenant.slug, &config.issuer, SignInMode::Redirect)
+        .await
+        .ok()
+        .map(|snippet| SnippetView {
+            html: snippet.html,
+            csp: snippet.content_security_policy_header,
+        });
+    let storage = serde_json::to_value(config.token_storage)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut page = TenantPage {
+        frame,
+        slug: tenant.slug.clone(),
+        config,
+        storage,
+        snippet,
+    };
+    let cookie = page.frame.remember_language.take();
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+async fn tenant_health(
+    State(state): State<AppState>,
+    _admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+) -> Result<axum::Json<health::Health>, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    Ok(axum::Json(health::check(&tenant.config.value).await))
+}
+
+#[derive(Template)]
+#[template(path = "console/delete.html")]
+struct DeletePage {
+    frame: Frame,
+    slug: String,
+    csrf: String,
+    mismatch: bool,
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Query(language): Query<Language>,
+) -> Response {
+    let frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return failure(frame, error),
+    };
+    let mut page = DeletePage {
+        frame,
+        slug: tenant.slug.clone(),
+        csrf: admin.session.csrf.clone(),
+        mismatch: false,
+    };
+    let cookie = page.frame.remember_language.take();
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    csrf: String,
+    confirm: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return Ok(failure(frame, error)),
+    };
+    if form.confirm.trim() != tenant.slug {
+        return Ok(page_with(
+            StatusCode::BAD_REQUEST,
+            None,
+            &DeletePage {
+                frame,
+                slug: tenant.slug.clone(),
+                csrf: admin.session.csrf.clone(),
+                mismatch: true,
+            },
+        ));
+    }
+    if let Err(error) = state
+        .store()
+        .delete_tenant(&admin.actor(), &tenant.slug, tenant.config.version)
+        .await
+    {
+        return Ok(failure(frame, error.into()));
+    }
+    Ok(Redirect::to("/console/?notice=deleted").into_response())
+}
+
+/// One changed leaf of an audited document.
+struct Change {
+    path: String,
+    before: String,
+    after: String,
+}
+
+struct AuditRow {
+    when: String,
+    actor: String,
+    action: String,
+    tenant: String,
+    resource: String,
+    changes: Vec<Change>,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    frame: Frame,
+    slugs: Vec<String>,
+    actions: [&'static str; 4],
+    tenant: Option<String>,
+    action: Option<String>,
+    entries: Vec<AuditRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    lang: Option<String>,
+    tenant: Option<String>,
+    action: Option<String>,
+}
+
+/// How many audit rows the page reads.
+const AUDIT_ROWS: i64 = 500;
+
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Query(query): Query<AuditQuery>,
+) -> Response {
+    let frame = Frame::new(
+        &state,
+        &headers,
+        query.lang.as_deref(),
+        Some(&admin),
+        "audit",
+    );
+    let (entries, slugs) = match (
+        state.store().instance_audit_log(AUDIT_ROWS).await,
+        state.store().tenant_slugs().await,
+    ) {
+        (Ok(entries), Ok(slugs)) => (entries, slugs),
+        (Err(error), _) | (_, Err(error)) => return failure(frame, error.into()),
+    };
+    let tenant = query.tenant.filter(|tenant| !tenant.is_empty());
+    let action = query.action.filter(|action| !action.is_empty());
+    let entries = entries
+        .into_iter()
+        .filter(|entry| tenant.is_none() || entry.tenant == tenant)
+        .filter(|entry| action.is_none() || action.as_deref() == Some(entry.action.as_str()))
+        .map(|entry| AuditRow {
+            when: timestamp(entry.at),
+            changes: changes(entry.before.as_deref(), entry.after.as_deref()),
+            actor: entry.actor,
+            action: entry.action,
+            tenant: entry.tenant.unwrap_or_default(),
+            resource: entry.resource,
+        })
+        .collect();
+    let mut page = AuditPage {
+        frame,
+        slugs,
+        actions: ["create", "update", "delete", "revoke"],
+        tenant,
+        action,
+        entries,
+    };
+    let cookie = page.frame.remember_language.take();
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+/// Unix seconds as an RFC 3339 UTC time.
+fn timestamp(at: i64) -> String {
+    cookie::time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|time| {
+            time.format(&cookie::time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// The leaves that differ between two audited JSON documents, by path.
+fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
+    fn flatten(prefix: String, value: &Value, into: &mut BTreeMap<String, String>) {
+        match value {
+            Value::Object(members) if !members.is_empty() => {
+                for (key, member) in members {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    flatten(path, member, into);
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                for (index, item) in items.iter().enumerate() {
+                    flatten(format!("{prefix}[{index}]"), item, into);
+                }
+            }
+            leaf => {
+                let mut text = leaf.to_string();
+                if text.chars().count() > 200 {
+                    text = text.chars().take(200).chain(['…']).collect();
+                }
+                into.insert(prefix, text);
+            }
+        }
+    }
+    let leaves = |document: Option<&str>| {
+        let mut leaves = BTreeMap::new();
+        if let Some(value) = document.and_then(|text| serde_json::from_str::<Value>(text).ok()) {
+            flatten(String::new(), &value, &mut leaves);
+        }
+        leaves
+    };
+    let (before, after) = (leaves(before), leaves(after));
+    let mut paths: Vec<&String> = before.keys().chain(after.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter(|path| before.get(*path) != after.get(*path))
+        .map(|path| Change {
+            path: path.clone(),
+            before: before.get(path).cloned().unwrap_or_default(),
+            after: after.get(path).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let Some(asset) = assets::by_name(&file) else {
+        return ApiError::NotFound(format!("no console file `{file}`")).into_response();
+    };
+    let mut response = asset.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_list_the_leaves_that_differ() {
+        let found = changes(
+            Some(r#"{"a":1,"b":{"c":"x","d":[1,2]},"gone":true}"#),
+            Some(r#"{"a":1,"b":{"c":"y","d":[1,3]},"new":null}"#),
+        );
+        let paths: Vec<(&str, &str, &str)> = found
+            .iter()
+            .map(|change| {
+                (
+                    change.path.as_str(),
+                    change.before.as_str(),
+                    change.after.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("b.c", "\"x\"", "\"y\""),
+                ("b.d[1]", "2", "3"),
+                ("gone", "true", ""),
+                ("new", "", "null"),
+            ]
+        );
+        assert!(changes(None, Some("not json")).is_empty());
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,241 @@
+//! Who is signed in to the console: login links, the session cookie, the
+//! timeouts and the CSRF check.
+//!
+//! A session is a random secret in a cookie (`HttpOnly`, `SameSite=Strict`,
+//! `Path=/console`, `Secure` unless the server is on loopback); the store
+//! keeps its SHA-256. It ends after [`IDLE_TIMEOUT`] without use or
+//! [`ABSOLUTE_TIMEOUT`] after sign-in. Every state-changing form carries
+//! the session's CSRF token, and a POST whose `Origin` is not ours is
+//! refused before anything else.
+//!
+//! What it is not: authorization by tenant (every console admin today is
+//! the instance's owner; roles from an IdP's claim come with IdP sign-in).
+
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sha2::{Digest as _, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::{ConsoleSession, NewConsoleSession, Store, now};
+use crate::urls::Origin;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "tessera_console";
+
+/// The cookie that remembers the console language.
+pub const LANGUAGE_COOKIE: &str = "tessera_console_lang";
+
+/// A session unused for this long has ended.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// A session ends this long after sign-in, however busy.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// How long a login link works by default.
+pub const LINK_MINUTES: u32 = 10;
+
+fn random_text() -> Result<String, ApiError> {
+    let mut bytes = [0_u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system's random source failed")))?;
+    Ok(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        bytes,
+    ))
+}
+
+fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Creates a one-time login link valid for `minutes` (1 to 60) and returns
+/// its path (`/console/login?token=...`); audited as `actor`.
+pub async fn create_login_link(
+    store: &Store,
+    actor: &str,
+    minutes: u32,
+) -> Result<String, ApiError> {
+    if !(1..=60).contains(&minutes) {
+        return Err(ApiError::invalid(
+            "minutes",
+            "a login link lives 1 to 60 minutes",
+        ));
+    }
+    let secret = random_text()?;
+    let expires_at = now().saturating_add(i64::from(minutes) * 60);
+    store
+        .create_console_link(actor, &hash(&secret), expires_at)
+        .await?;
+    Ok(format!("/console/login?token={secret}"))
+}
+
+/// Spends a login link and opens an owner's session for it; the new
+/// cookie's value, or `None` when the link is unknown, spent or expired.
+pub async fn redeem_login_link(state: &AppState, secret: &str) -> Result<Option<String>, ApiError> {
+    let cookie = random_text()?;
+    let csrf = random_text()?;
+    let opened = state
+        .store()
+        .redeem_console_link(
+            &hash(secret.trim()),
+            &NewConsoleSession {
+                id_hash: &hash(&cookie),
+                csrf: &csrf,
+                subject: "login-link",
+                display_name: "Owner",
+                role: "owner",
+            },
+        )
+        .await?;
+    Ok(opened.then_some(cookie))
+}
+
+/// The `Set-Cookie` value for a new session (or, with `None`, one that
+/// removes it).
+pub fn session_cookie(state: &AppState, value: Option<&str>) -> String {
+    let mut cookie = cookie::Cookie::build((COOKIE, value.unwrap_or_default().to_owned()))
+        .path("/console")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(!on_loopback(state));
+    cookie = match value {
+        Some(_) => cookie.max_age(cookie::time::Duration::seconds(seconds(ABSOLUTE_TIMEOUT))),
+        None => cookie.max_age(cookie::time::Duration::ZERO),
+    };
+    cookie.build().to_string()
+}
+
+/// The `Set-Cookie` value that remembers the console language.
+pub fn language_cookie(state: &AppState, locale: &str) -> String {
+    cookie::Cookie::build((LANGUAGE_COOKIE, locale.to_owned()))
+        .path("/console")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(!on_loopback(state))
+        .max_age(cookie::time::Duration::days(365))
+        .build()
+        .to_string()
+}
+
+/// Whether this server is reached on loopback (where browsers do not send
+/// `Secure` cookies over plain http).
+fn on_loopback(state: &AppState) -> bool {
+    url::Url::parse(state.public_url()).is_ok_and(|url| {
+        url.scheme() == "http"
+            && url
+                .host()
+                .is_some_and(|host| crate::urls::is_loopback(&host))
+    })
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// A signed-in console admin (an extractor): a page asked without one is
+/// sent to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct ConsoleAdmin {
+    /// The stored session.
+    pub session: ConsoleSession,
+    id_hash: Vec<u8>,
+}
+
+impl ConsoleAdmin {
+    /// The name the audit log records: display name and subject.
+    pub fn actor(&self) -> String {
+        format!(
+            "console:{} ({})",
+            self.session.subject, self.session.display_name
+        )
+    }
+
+    /// Checks a form's CSRF token against the session's (in constant time).
+    pub fn check_csrf(&self, presented: &str) -> Result<(), SignedOut> {
+        let expected = self.session.csrf.as_bytes();
+        #[allow(deprecated)]
+        let equal = ring::constant_time::verify_slices_are_equal(expected, presented.as_bytes());
+        equal.map_err(|_| SignedOut::Csrf)
+    }
+
+    /// Ends the session.
+    pub async fn sign_out(&self, state: &AppState) -> Result<(), ApiError> {
+        Ok(state.store().end_console_session(&self.id_hash).await?)
+    }
+}
+
+/// Why a console request was turned away.
+#[derive(Debug)]
+pub enum SignedOut {
+    /// No session, or it ended: sign in again.
+    NoSession,
+    /// A form without this session's CSRF token, or from another origin.
+    Csrf,
+    /// The store failed.
+    Failed(ApiError),
+}
+
+impl IntoResponse for SignedOut {
+    fn into_response(self) -> Response {
+        match self {
+            SignedOut::NoSession => Redirect::to("/console/login").into_response(),
+            SignedOut::Csrf => (
+                axum::http::StatusCode::FORBIDDEN,
+                "This form is out of date or comes from another site: reload the page and try again.",
+            )
+                .into_response(),
+            SignedOut::Failed(error) => error.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ConsoleAdmin {
+    type Rejection = SignedOut;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SignedOut> {
+        // A state-changing request from another origin is refused before
+        // its session is even looked at (SameSite=Strict already keeps
+        // the cookie off it; this holds for browsers that send Origin).
+        if parts.method != axum::http::Method::GET
+            && let Some(origin) = parts.headers.get(header::ORIGIN)
+        {
+            let ours = url::Url::parse(state.public_url()).map(|url| Origin::of(&url));
+            let theirs = origin.to_str().ok().map(Origin::parse);
+            match (ours, theirs) {
+                (Ok(ours), Some(Ok(theirs))) if ours == theirs => {}
+                _ => return Err(SignedOut::Csrf),
+            }
+        }
+        let secret = cookie_value(&parts.headers, COOKIE).ok_or(SignedOut::NoSession)?;
+        let id_hash = hash(&secret);
+        let at = now();
+        let session = state
+            .store()
+            .console_session(
+                &id_hash,
+                at.saturating_sub(seconds(ABSOLUTE_TIMEOUT)),
+                at.saturating_sub(seconds(IDLE_TIMEOUT)),
+            )
+            .await
+            .map_err(|error| SignedOut::Failed(error.into()))?
+            .ok_or(SignedOut::NoSession)?;
+        Ok(ConsoleAdmin { session, id_hash })
+    }
+}
