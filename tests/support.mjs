@@ -47,6 +47,7 @@ export async function startTessera({ dataDir, port, extraArguments = [], environ
   return {
     server,
     adminToken: banner.match(/admin token\s+(tsa_\S+)/)[1],
+    consoleLink: banner.match(/console\s+(http\S+)/)[1],
     output: () => output,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();

@@ -10,7 +10,7 @@ for (const cell of document.querySelectorAll('[data-health]')) {
     .then((health) => {
       cell.dataset.state = health.ok ? 'ok' : 'failed';
       cell.textContent = health.ok
-        ? `${cell.dataset.ok} (${health.keys} ${cell.dataset.keysWord}: ${health.algorithms.join(', ')})`
+        ? `${cell.dataset.ok} (${cell.dataset.keysWord}: ${health.keys}, ${health.algorithms.join(', ')})`
         : `${cell.dataset.failed}: ${health.problem}`;
     })
     .catch((error) => {

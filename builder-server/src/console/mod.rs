@@ -146,9 +146,12 @@ fn page(
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // `same-origin`, not `no-referrer`: with the latter, browsers send
+    // `Origin: null` on the console's own form posts, which the CSRF check
+    // refuses.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

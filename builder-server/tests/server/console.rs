@@ -130,6 +130,9 @@ async fn pages_load_only_our_files_under_a_strict_policy() {
     assert_eq!(policy, CONTENT_SECURITY_POLICY);
     assert!(!policy.contains("unsafe"), "{policy}");
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    // Not `no-referrer`: browsers then post the console's forms with
+    // `Origin: null`, which the CSRF check refuses.
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
     let html = page.text();
     assert!(html.contains("acme") && html.contains("globex"), "{html}");
     assert!(

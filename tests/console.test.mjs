@@ -1,0 +1,118 @@
+// The builder console end to end in Chromium against a fresh `tessera dev`:
+// sign in with the one-time link the banner prints, see the demo tenant's
+// live health, open it, read the audit log, switch to Russian, sign out.
+// Every page is held to: no CSP violation, no request to another origin,
+// no axe-core WCAG 2.1 AA violation, and a keyboard-only path. The
+// screenshots are written to target/screenshots (docs/screenshots holds
+// copies for the README).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { accessibilityViolations, launchChromium, recorderScript, startTessera } from './support.mjs';
+
+const screenshots = new URL('../target/screenshots/', import.meta.url).pathname;
+mkdirSync(screenshots, { recursive: true });
+
+let tessera;
+let browser;
+let dataDir;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tessera-console-'));
+  tessera = await startTessera({ dataDir });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await tessera?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh tab that records CSP violations and every request's origin. */
+async function tab(locale = 'en-US') {
+  const context = await browser.newContext({ locale, viewport: { width: 1100, height: 700 } });
+  await context.addInitScript(recorderScript);
+  const page = await context.newPage();
+  const origins = new Set();
+  page.on('request', (request) => origins.add(new URL(request.url()).origin));
+  return { context, page, origins };
+}
+
+/** Presses Tab until the focused element's text is `text`; fails after 30. */
+async function tabTo(page, text) {
+  for (let presses = 0; presses < 30; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    if (focused === text) return;
+  }
+  assert.fail(`the keyboard never reached "${text}"`);
+}
+
+async function clean(page, what) {
+  assert.deepEqual(await page.evaluate(() => window.violations), [], `${what}: CSP violations`);
+  assert.deepEqual(await accessibilityViolations(page, 'html'), [], `${what}: axe-core`);
+}
+
+test('an admin signs in with the link, sees tenants\' health, and works by keyboard', async () => {
+  const { context, page, origins } = await tab();
+  // The root of the server is the console, which asks to sign in first.
+  await page.goto(tessera.server);
+  assert.equal(new URL(page.url()).pathname, '/console/login');
+  await page.goto(tessera.consoleLink);
+  await clean(page, 'sign-in page');
+  await tabTo(page, 'Sign in');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${tessera.server}/console/`);
+  // The demo tenant's IdP (the development issuer) answers: its keys are
+  // usable, as the verifier judges them.
+  const health = page.locator('td[data-health]').first();
+  await page.waitForFunction(() => document.querySelector('td[data-health]')?.dataset.state, null, { timeout: 15_000 });
+  assert.equal(await health.getAttribute('data-state'), 'ok', await health.textContent());
+  assert.match(await health.textContent(), /^Keys usable \(keys: \d+, ES256/);
+  await clean(page, 'tenants');
+  await page.screenshot({ path: join(screenshots, 'console-tenants.png') });
+  // The link is spent.
+  const again = await context.newPage();
+  await again.goto(tessera.consoleLink);
+  await again.getByRole('button', { name: 'Sign in' }).click();
+  await again.getByText('already used or expired').waitFor();
+  await again.close();
+  // Keyboard only: to the tenant, its configuration and snippet.
+  await tabTo(page, 'demo');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${tessera.server}/console/tenants/demo`);
+  assert.match(await page.locator('pre').first().textContent(), /<tessera-login tenant="demo"/);
+  await page.waitForFunction(() => document.querySelector('[data-health]')?.dataset.state === 'ok', null, { timeout: 15_000 });
+  await clean(page, 'tenant');
+  await page.screenshot({ path: join(screenshots, 'console-tenant.png'), fullPage: true });
+  // The audit log, filtered with the keyboard.
+  await tabTo(page, 'Audit log');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${tessera.server}/console/audit`);
+  await page.locator('#action').focus();
+  await page.keyboard.press('ArrowDown');
+  await tabTo(page, 'Filter');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/console\/audit\?tenant=&action=create/);
+  const actions = await page.locator('td.action').allTextContents();
+  assert.ok(actions.length > 0 && actions.every((action) => action === 'create'), actions.join());
+  await clean(page, 'audit log');
+  // In Russian, remembered for the next page.
+  await page.goto(`${tessera.server}/console/?lang=ru`);
+  assert.equal(await page.locator('h1').textContent(), 'Магазины');
+  await page.goto(`${tessera.server}/console/audit`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
+  await clean(page, 'Russian');
+  // Only our own origin was ever asked for anything.
+  assert.deepEqual([...origins], [tessera.server]);
+  // Signing out ends the session.
+  await tabTo(page, 'Выйти');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${tessera.server}/console/login`);
+  await page.goto(`${tessera.server}/console/`);
+  assert.equal(new URL(page.url()).pathname, '/console/login');
+  await context.close();
+});
