@@ -100,6 +100,17 @@ test('an admin signs in with the link, sees tenants\' health, and works by keybo
   const actions = await page.locator('td.action').allTextContents();
   assert.ok(actions.length > 0 && actions.every((action) => action === 'create'), actions.join());
   await clean(page, 'audit log');
+  // The forms: a tenant's edit form, admin tokens, import.
+  for (const path of ['/console/tenants/demo/edit', '/console/import', '/console/tokens']) {
+    await page.goto(`${tessera.server}${path}`);
+    await clean(page, path);
+  }
+  // A token made in the console, shown once.
+  await page.locator('#label').fill('made in the console test');
+  await page.keyboard.press('Enter');
+  await page.getByText('shown only now').waitFor();
+  assert.match(await page.locator('pre code').textContent(), /^tsa_/);
+  await clean(page, 'token created');
   // In Russian, remembered for the next page.
   await page.goto(`${tessera.server}/console/?lang=ru`);
   assert.equal(await page.locator('h1').textContent(), 'Магазины');

@@ -29,10 +29,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::admin::{SignInMode, snippet_for};
+use crate::admin::{
+    NewTenant, SignInMode, create_admin_token, create_tenant_record, snippet_for, token_lifetime,
+};
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::model::TenantConfig;
+use crate::model::{TenantConfig, TokenStorage};
+use crate::store::StoreError;
+use crate::validation::ValidationError;
 
 use self::session::ConsoleAdmin;
 pub use self::session::{LINK_MINUTES, create_login_link};
@@ -60,6 +64,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/tenants/{tenant}/delete",
             get(delete_page).post(delete),
+        )
+        .route("/console/tenants/{tenant}/edit", get(edit_page).post(edit))
+        .route("/console/tenants/{tenant}/export", get(export))
+        .route("/console/import", get(import_page).post(import))
+        .route("/console/tokens", get(tokens).post(create_token))
+        .route(
+            "/console/tokens/{id}/revoke",
+            axum::routing::post(revoke_token),
         )
         .route("/console/static/{file}", get(asset))
 }
@@ -484,6 +496,515 @@ async fn delete(
         return Ok(failure(frame, error.into()));
     }
     Ok(Redirect::to("/console/?notice=deleted").into_response())
+}
+
+/// One input of the tenant form.
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    multiline: bool,
+    hint: Option<&'static str>,
+    error: Option<String>,
+}
+
+/// The tenant form's inputs as submitted (or as stored).
+#[derive(Debug, Clone, Deserialize)]
+struct ConfigForm {
+    display_name: String,
+    issuer: String,
+    client_id: String,
+    audience: String,
+    redirect_uris: String,
+    allowed_origins: String,
+    scopes: String,
+    default_locale: String,
+    enabled_locales: String,
+    token_storage: String,
+}
+
+impl ConfigForm {
+    fn of(config: &TenantConfig) -> ConfigForm {
+        ConfigForm {
+            display_name: config.display_name.clone(),
+            issuer: config.issuer.clone(),
+            client_id: config.client_id.clone(),
+            audience: config.audience.clone(),
+            redirect_uris: config.redirect_uris.join("\n"),
+            allowed_origins: config.allowed_origins.join("\n"),
+            scopes: config.scopes.join(" "),
+            default_locale: config.default_locale.clone(),
+            enabled_locales: config.enabled_locales.join(", "),
+            token_storage: match config.token_storage {
+                TokenStorage::Memory => "memory",
+                TokenStorage::SessionStorage => "session_storage",
+            }
+            .to_owned(),
+        }
+    }
+
+    /// The configuration the form describes, on top of `current` (whose
+    /// provider buttons the form does not edit), validated.
+    fn config(&self, current: &TenantConfig) -> Result<TenantConfig, ValidationError> {
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let token_storage = match self.token_storage.as_str() {
+            "memory" => TokenStorage::Memory,
+            "session_storage" => TokenStorage::SessionStorage,
+            _ => {
+                return Err(ValidationError::new(
+                    "token_storage",
+                    "must be memory or session_storage",
+                ));
+            }
+        };
+        TenantConfig {
+            display_name: self.display_name.trim().to_owned(),
+            issuer: self.issuer.trim().to_owned(),
+            client_id: self.client_id.trim().to_owned(),
+            audience: self.audience.trim().to_owned(),
+            redirect_uris: lines(&self.redirect_uris),
+            allowed_origins: lines(&self.allowed_origins),
+            scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            default_locale: self.default_locale.trim().to_owned(),
+            enabled_locales: self
+                .enabled_locales
+                .split(',')
+                .map(str::trim)
+                .filter(|locale| !locale.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            providers: current.providers.clone(),
+            token_storage,
+        }
+        .validated()
+    }
+
+    /// The inputs, with `error` beside the one it names.
+    fn fields(self, error: Option<&ValidationError>) -> Vec<Field> {
+        let named = |name: &str| {
+            error
+                .filter(|error| {
+                    error.field.as_deref().is_some_and(|field| {
+                        field == name
+                            || field.starts_with(&format!("{name}["))
+                            || field.starts_with(&format!("{name}."))
+                    })
+                })
+                .map(|error| error.message.clone())
+        };
+        let field = |name, label, value, multiline, hint| Field {
+            name,
+            label,
+            value,
+            multiline,
+            hint,
+            error: named(name),
+        };
+        vec![
+            field(
+                "display_name",
+                "field-display-name",
+                self.display_name,
+                false,
+                None,
+            ),
+            field("issuer", "field-issuer", self.issuer, false, None),
+            field("client_id", "field-client-id", self.client_id, false, None),
+            field("audience", "field-audience", self.audience, false, None),
+            field(
+                "redirect_uris",
+                "field-redirect-uris",
+                self.redirect_uris,
+                true,
+                Some("hint-one-per-line"),
+            ),
+            field(
+                "allowed_origins",
+                "field-allowed-origins",
+                self.allowed_origins,
+                true,
+                Some("hint-one-per-line"),
+            ),
+            field(
+                "scopes",
+                "field-scopes",
+                self.scopes,
+                false,
+                Some("hint-space-separated"),
+            ),
+            field(
+                "default_locale",
+                "field-default-locale",
+                self.default_locale,
+                false,
+                None,
+            ),
+            field(
+                "enabled_locales",
+                "field-enabled-locales",
+                self.enabled_locales,
+                false,
+                Some("hint-comma-separated"),
+            ),
+            field(
+                "token_storage",
+                "field-token-storage",
+                self.token_storage,
+                false,
+                None,
+            ),
+        ]
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/edit.html")]
+struct EditPage {
+    frame: Frame,
+    slug: String,
+    csrf: String,
+    version: i64,
+    fields: Vec<Field>,
+    problem: Option<String>,
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Query(language): Query<Language>,
+) -> Response {
+    let mut frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return failure(frame, error),
+    };
+    let cookie = frame.remember_language.take();
+    let page = EditPage {
+        frame,
+        slug: tenant.slug.clone(),
+        csrf: admin.session.csrf.clone(),
+        version: tenant.config.version,
+        fields: ConfigForm::of(&tenant.config.value).fields(None),
+        problem: None,
+    };
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+#[derive(Debug, Deserialize)]
+struct EditForm {
+    csrf: String,
+    version: i64,
+    #[serde(flatten)]
+    config: ConfigForm,
+}
+
+/// Saves the form, or shows it again as submitted with the message next to
+/// the field it is about; nothing is saved unless everything is valid and
+/// the tenant has not changed since the form was opened.
+async fn edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return Ok(failure(frame, error)),
+    };
+    let refused = |frame: Frame, error: Option<ValidationError>, problem: Option<String>| {
+        page_with(
+            StatusCode::BAD_REQUEST,
+            None,
+            &EditPage {
+                slug: tenant.slug.clone(),
+                csrf: admin.session.csrf.clone(),
+                version: form.version,
+                problem,
+                fields: form.config.clone().fields(error.as_ref()),
+                frame,
+            },
+        )
+    };
+    let config = match form.config.config(&tenant.config.value) {
+        Ok(config) => config,
+        Err(error) => return Ok(refused(frame, Some(error), None)),
+    };
+    match state
+        .store()
+        .update_config(&admin.actor(), &tenant.slug, form.version, &config)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/console/tenants/{}", tenant.slug)).into_response()),
+        Err(StoreError::Stale(_)) => {
+            let problem = frame.t.get("edit-stale").to_owned();
+            Ok(refused(frame, None, Some(problem)))
+        }
+        Err(error @ StoreError::AudienceTaken(_)) => {
+            let message = error.to_string();
+            Ok(refused(
+                frame,
+                Some(ValidationError::new("audience", message)),
+                None,
+            ))
+        }
+        Err(error) => Ok(failure(frame, error.into())),
+    }
+}
+
+/// A tenant as a JSON file the import page (or `POST /api/tenants`) takes.
+async fn export(
+    State(state): State<AppState>,
+    _admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    let document = serde_json::json!({
+        "slug": tenant.slug,
+        "config": tenant.config.value,
+        "theme": tenant.theme.value,
+    });
+    let body = serde_json::to_string_pretty(&document)
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}.json\"", tenant.slug))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "console/import.html")]
+struct ImportPage {
+    frame: Frame,
+    csrf: String,
+    document: String,
+    problem: Option<String>,
+}
+
+async fn import_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Query(language): Query<Language>,
+) -> Response {
+    let mut frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    let cookie = frame.remember_language.take();
+    let page = ImportPage {
+        frame,
+        csrf: admin.session.csrf.clone(),
+        document: String::new(),
+        problem: None,
+    };
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportForm {
+    csrf: String,
+    document: String,
+}
+
+async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Form(form): Form<ImportForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    let created = match serde_json::from_str::<NewTenant>(&form.document) {
+        Ok(request) => create_tenant_record(&state, &admin.actor(), request).await,
+        Err(error) => Err(ApiError::invalid(
+            "document",
+            format!("not a tenant document: {error}"),
+        )),
+    };
+    match created {
+        Ok(record) => {
+            Ok(Redirect::to(&format!("/console/tenants/{}", record.slug)).into_response())
+        }
+        Err(error) => Ok(page_with(
+            StatusCode::BAD_REQUEST,
+            None,
+            &ImportPage {
+                frame,
+                csrf: admin.session.csrf.clone(),
+                document: form.document,
+                problem: Some(error.to_string()),
+            },
+        )),
+    }
+}
+
+struct TokenRow {
+    id: String,
+    tenant: String,
+    label: String,
+    expires: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/tokens.html")]
+struct TokensPage {
+    frame: Frame,
+    csrf: String,
+    tokens: Vec<TokenRow>,
+    slugs: Vec<String>,
+    created: Option<String>,
+    problem: Option<String>,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    frame: Frame,
+    admin: &ConsoleAdmin,
+    created: Option<String>,
+    problem: Option<String>,
+) -> Response {
+    let (tokens, slugs) = match (
+        state.store().admin_tokens(None).await,
+        state.store().tenant_slugs().await,
+    ) {
+        (Ok(tokens), Ok(slugs)) => (tokens, slugs),
+        (Err(error), _) | (_, Err(error)) => return failure(frame, error.into()),
+    };
+    let all = frame.t.get("tokens-all-tenants").to_owned();
+    let never = frame.t.get("tokens-never").to_owned();
+    let status = if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = TokensPage {
+        csrf: admin.session.csrf.clone(),
+        tokens: tokens
+            .into_iter()
+            .map(|token| TokenRow {
+                tenant: token.tenant.unwrap_or_else(|| all.clone()),
+                expires: timestamp(token.expires_at),
+                last_used: token.last_used_at.map_or_else(|| never.clone(), timestamp),
+                id: token.id,
+                label: token.label,
+            })
+            .collect(),
+        slugs,
+        created,
+        problem,
+        frame,
+    };
+    page_with(status, None, &page)
+}
+
+async fn tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Query(language): Query<Language>,
+) -> Response {
+    let mut frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tokens",
+    );
+    let cookie = frame.remember_language.take();
+    let mut response = tokens_page(&state, frame, &admin, None, None).await;
+    if let Some(value) = cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    csrf: String,
+    tenant: String,
+    label: String,
+    days: String,
+}
+
+/// Creates a token and shows its secret once, on this response only.
+async fn create_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tokens");
+    let tenant = Some(form.tenant.trim()).filter(|tenant| !tenant.is_empty());
+    let created = match form.days.trim().parse::<u32>() {
+        Ok(days) => match token_lifetime(Some(days)) {
+            Ok(lifetime) => {
+                create_admin_token(&state, &admin.actor(), tenant, &form.label, lifetime).await
+            }
+            Err(error) => Err(error),
+        },
+        Err(_) => Err(ApiError::invalid(
+            "days",
+            "a whole number of days, 1 to 365",
+        )),
+    };
+    Ok(match created {
+        Ok(token) => tokens_page(&state, frame, &admin, Some(token.secret), None).await,
+        Err(error) => tokens_page(&state, frame, &admin, None, Some(error.to_string())).await,
+    })
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    Ok(
+        match state
+            .store()
+            .revoke_admin_token(&admin.actor(), &id, None)
+            .await
+        {
+            Ok(()) => Redirect::to("/console/tokens").into_response(),
+            Err(error) => failure(
+                Frame::new(&state, &headers, None, Some(&admin), "tokens"),
+                error.into(),
+            ),
+        },
+    )
 }
 
 /// One changed leaf of an audited document.

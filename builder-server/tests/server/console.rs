@@ -399,3 +399,274 @@ async fn a_session_ends_when_idle_or_too_old() {
             .is_none()
     );
 }
+
+/// The form fields of `page`'s edit form, as a browser would submit them.
+fn edit_fields(page: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for name in [
+        "csrf",
+        "version",
+        "display_name",
+        "issuer",
+        "client_id",
+        "audience",
+        "scopes",
+        "default_locale",
+        "enabled_locales",
+    ] {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{name} in {page}"))
+            + marker.len();
+        fields.push((
+            name.to_owned(),
+            page[start..].split('"').next().unwrap().to_owned(),
+        ));
+    }
+    for name in ["redirect_uris", "allowed_origins"] {
+        let marker = format!("name=\"{name}\" rows=\"3\">");
+        let start = page.find(&marker).unwrap() + marker.len();
+        let value = page[start..].split("</textarea>").next().unwrap();
+        fields.push((
+            name.to_owned(),
+            value.replace("&#58;", ":").replace("&#47;", "/"),
+        ));
+    }
+    fields.push(("token_storage".to_owned(), "memory".to_owned()));
+    fields
+}
+
+async fn post_edit(server: &Server, cookie: &str, fields: &[(String, String)]) -> Resp {
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    server
+        .call(
+            request(Method::POST, "/console/tenants/acme/edit")
+                .header("cookie", cookie)
+                .form(&borrowed),
+        )
+        .await
+}
+
+fn with(fields: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(field, old)| {
+            (
+                field.clone(),
+                if field == name {
+                    value.to_owned()
+                } else {
+                    old.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn editing_shows_the_message_beside_its_field_and_saves_nothing_half() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let form = server
+        .call(get("/console/tenants/acme/edit").header("cookie", &cookie))
+        .await
+        .text();
+    let fields = edit_fields(&form);
+    let before = server.state.store().tenant("acme").await.unwrap().unwrap();
+    // A bad redirect URI: the form comes back as typed, the message beside
+    // that field, and nothing changed (not even the good name beside it).
+    let bad = with(
+        &with(
+            &fields,
+            "redirect_uris",
+            "https://shop.example/ok\njavascript:alert(1)",
+        ),
+        "display_name",
+        "Renamed",
+    );
+    let refused = post_edit(&server, &cookie, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let html = refused.text();
+    assert!(
+        html.contains("aria-describedby=\"redirect_uris-error\""),
+        "{html}"
+    );
+    assert!(html.contains("id=\"redirect_uris-error\""));
+    assert!(html.contains("value=\"Renamed\""), "the typed values stay");
+    let after = server.state.store().tenant("acme").await.unwrap().unwrap();
+    assert_eq!(after.config, before.config);
+    // A good edit is saved and audited under the console admin.
+    let good = with(&fields, "display_name", "Acme Renamed");
+    let saved = post_edit(&server, &cookie, &good).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let after = server.state.store().tenant("acme").await.unwrap().unwrap();
+    assert_eq!(after.config.value.display_name, "Acme Renamed");
+    assert_eq!(
+        after.config.value.redirect_uris,
+        before.config.value.redirect_uris
+    );
+    // The same form again is stale: saved by someone else meanwhile.
+    let stale = post_edit(&server, &cookie, &with(&fields, "display_name", "Lost")).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
+    assert!(stale.text().contains("nothing was saved"));
+    let entries = server.state.store().instance_audit_log(3).await.unwrap();
+    assert_eq!(entries[0].actor, "console:login-link (Owner)");
+    // Without the CSRF token: refused.
+    let forged = post_edit(&server, &cookie, &with(&fields, "csrf", "x")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_tenant_exported_is_imported_again_and_bad_documents_create_nothing() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let exported = server
+        .call(get("/console/tenants/acme/export").header("cookie", &cookie))
+        .await;
+    assert_eq!(exported.status, StatusCode::OK);
+    assert!(
+        exported
+            .header("content-disposition")
+            .unwrap()
+            .contains("acme.json")
+    );
+    let mut document = exported.json();
+    document["slug"] = "acme-copy".into();
+    // Its audience must be its own (unique per issuer).
+    document["config"]["audience"] = "acme-copy-api".into();
+    let page = server
+        .call(get("/console/import").header("cookie", &cookie))
+        .await
+        .text();
+    let csrf = csrf_of(&page);
+    let import = |text: String| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let server = &server;
+        async move {
+            server
+                .call(
+                    request(Method::POST, "/console/import")
+                        .header("cookie", &cookie)
+                        .form(&[("csrf", &csrf), ("document", &text)]),
+                )
+                .await
+        }
+    };
+    let slugs_before = server.state.store().tenant_slugs().await.unwrap();
+    for bad in [
+        "not json".to_owned(),
+        document.to_string().replace("acme-copy-api", "acme-api"),
+    ] {
+        let refused = import(bad.clone()).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(refused.text().contains("role=\"alert\""));
+        assert_eq!(
+            server.state.store().tenant_slugs().await.unwrap(),
+            slugs_before
+        );
+    }
+    let created = import(document.to_string()).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
+    assert_eq!(
+        created.header("location"),
+        Some("/console/tenants/acme-copy")
+    );
+    let copy = server
+        .state
+        .store()
+        .tenant("acme-copy")
+        .await
+        .unwrap()
+        .unwrap();
+    let original = server.state.store().tenant("acme").await.unwrap().unwrap();
+    assert_eq!(copy.theme.value, original.theme.value);
+}
+
+#[tokio::test]
+async fn admin_tokens_are_created_once_shown_and_revoked() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tokens").header("cookie", &cookie))
+        .await
+        .text();
+    let csrf = csrf_of(&page);
+    let create = |days: &'static str| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let server = &server;
+        async move {
+            server
+                .call(
+                    request(Method::POST, "/console/tokens")
+                        .header("cookie", &cookie)
+                        .form(&[
+                            ("csrf", &csrf),
+                            ("tenant", "acme"),
+                            ("label", "ci"),
+                            ("days", days),
+                        ]),
+                )
+                .await
+        }
+    };
+    assert_eq!(create("0").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(create("many").await.status, StatusCode::BAD_REQUEST);
+    let created = create("7").await;
+    assert_eq!(created.status, StatusCode::OK);
+    let html = created.text();
+    let start = html.find("<pre><code>").unwrap() + "<pre><code>".len();
+    let secret = html[start..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("tsa_"), "{secret}");
+    // The token works on the API, for its tenant only.
+    assert_eq!(
+        server
+            .call(get("/api/tenants/acme").token(&secret))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server
+            .call(get("/api/tenants/globex").token(&secret))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The list never shows a secret again.
+    let listed = server
+        .call(get("/console/tokens").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(!listed.contains(&secret));
+    let tokens = server
+        .state
+        .store()
+        .admin_tokens(Some("acme"))
+        .await
+        .unwrap();
+    let id = tokens
+        .iter()
+        .find(|token| token.label == "ci")
+        .unwrap()
+        .id
+        .clone();
+    let revoked = server
+        .call(
+            request(Method::POST, &format!("/console/tokens/{id}/revoke"))
+                .header("cookie", &cookie)
+                .form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        server
+            .call(get("/api/tenants/acme").token(&secret))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
