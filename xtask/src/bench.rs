@@ -766,3 +766,172 @@ pub fn widget() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// One HTTP/1.1 exchange on a fresh connection: the status code, the
+/// header block, the body, and the time to the response's first byte.
+fn exchange(
+    port: u16,
+    request: &str,
+) -> anyhow::Result<(u16, String, Vec<u8>, std::time::Duration)> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_nodelay(true)?;
+    let started = std::time::Instant::now();
+    stream.write_all(request.as_bytes())?;
+    let mut first = [0_u8; 1];
+    stream.read_exact(&mut first)?;
+    let first_byte = started.elapsed();
+    let mut response = first.to_vec();
+    stream.read_to_end(&mut response)?;
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .context("no HTTP header end")?;
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .context("no status code")?;
+    Ok((status, head, response[split + 4..].to_vec(), first_byte))
+}
+
+/// The console benchmark: a release `tessera dev`, signed in with the link
+/// its banner prints; each page asked 300 times one after another (after
+/// 30 unmeasured), timing the first byte of the answer; then the bytes of
+/// the console's script and stylesheet as browsers download them.
+pub fn console() -> anyhow::Result<()> {
+    dist::run()?;
+    step("building tessera (release)");
+    build_release("tessera-server", &[])?;
+    let data = std::fs::canonicalize(".")?.join("target/bench/console");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let port = 18_787;
+    let mut child = std::process::Command::new("target/release/tessera")
+        .args(["dev", "--port", &port.to_string(), "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start tessera dev")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let server = Running(child);
+    let mut link = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line?;
+        if let Some(rest) = line.trim_start().strip_prefix("console") {
+            link = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("health") {
+            break;
+        }
+    }
+    let link = link.context("the banner printed no console link")?;
+    let token = link
+        .split_once("token=")
+        .map(|(_, token)| token.to_owned())
+        .context("no token in the console link")?;
+    let body = format!("token={token}");
+    let (status, head, _, _) = exchange(
+        port,
+        &format!(
+            "POST /console/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )?;
+    if status != 303 {
+        bail!("signing in answered {status}");
+    }
+    let cookie = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim().split(';').next().map(str::to_owned))?
+        })
+        .context("signing in set no cookie")?;
+    let get = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
+        )
+    };
+    let pages = [
+        "/console/login",
+        "/console/",
+        "/console/tenants/demo",
+        "/console/tenants/demo/edit",
+        "/console/tokens",
+        "/console/audit",
+    ];
+    println!("\nconsole pages, time to first byte over loopback (300 sequential requests each)");
+    println!("{:<30} {:>10} {:>10}", "page", "p50", "p95");
+    let mut missed = Vec::new();
+    let mut html = String::new();
+    for page in pages {
+        let request = get(page);
+        for _ in 0..30 {
+            exchange(port, &request)?;
+        }
+        let mut times = Vec::with_capacity(300);
+        for _ in 0..300 {
+            let (status, _, body, first_byte) = exchange(port, &request)?;
+            if status != 200 {
+                bail!("{page} answered {status}");
+            }
+            if page == "/console/" {
+                html = String::from_utf8_lossy(&body).into_owned();
+            }
+            times.push(first_byte.as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        let (p50, p95) = (times[times.len() / 2], times[times.len() * 95 / 100]);
+        println!("{page:<30} {p50:>8.2}ms {p95:>8.2}ms");
+        if p50 >= 5.0 {
+            missed.push(format!("{page}: p50 {p50:.2} ms (target < 5 ms)"));
+        }
+    }
+    println!("\nconsole assets (what a first visit downloads besides the page)");
+    println!("{:<34} {:>8} {:>8}", "file", "raw", "brotli");
+    let mut total_brotli = 0;
+    let mut script_brotli = 0;
+    for marker in ["href=\"/console/static/", "src=\"/console/static/"] {
+        let start = html
+            .find(marker)
+            .with_context(|| format!("the page names no {marker}"))?
+            + marker.len()
+            - "/console/static/".len();
+        let path = html[start..].split('"').next().unwrap_or_default().to_owned();
+        let (status, _, body, _) = exchange(port, &get(&path))?;
+        if status != 200 {
+            bail!("{path} answered {status}");
+        }
+        let mut compressed = Vec::new();
+        brotli::BrotliCompress(
+            &mut body.as_slice(),
+            &mut compressed,
+            &brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                ..Default::default()
+            },
+        )?;
+        let name = path.rsplit('/').next().unwrap_or_default();
+        println!("{name:<34} {:>8} {:>8}", body.len(), compressed.len());
+        total_brotli += compressed.len();
+        if name.ends_with(".js") {
+            script_brotli += compressed.len();
+        }
+    }
+    println!("{:<34} {:>8} {:>8}", "total", "", total_brotli);
+    if script_brotli >= 30 * 1024 {
+        missed.push(format!("scripts: {script_brotli} B brotli (target < 30 KB)"));
+    }
+    drop(server);
+    if missed.is_empty() {
+        println!("\ntargets met in this run: every page's p50 under 5 ms, scripts under 30 KB brotli");
+    } else {
+        println!("\ntargets missed in this run:\n  {}", missed.join("\n  "));
+    }
+    Ok(())
+}

@@ -77,6 +77,9 @@ enum BenchTarget {
     /// The demo storefront's orders API under wrk: verifier layer with and
     /// without its cache, beside the same route with the layer removed.
     Storefront,
+    /// The console: server time to first byte of each page (p50, p95) and
+    /// its script and style bytes (brotli), against the targets.
+    Console,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -120,6 +123,7 @@ fn main() -> anyhow::Result<()> {
                     setup::bench_tools()?;
                     bench::storefront()
                 }
+                BenchTarget::Console => bench::console(),
             }
         }
     }
