@@ -1,7 +1,7 @@
 //! Which origins the widget fetches from, read from an IdP's discovery
 //! document, so that the snippet's `connect-src` lets exactly those through.
 //!
-//! The widget fetches three things from the IdP (widget/src/lib.rs and
+//! The widget fetches three things from the IdP (widget/src/view.rs and
 //! widget/session/src/token_endpoint.rs): the discovery document at the
 //! issuer, the `token_endpoint` and the `jwks_uri`. The authorization and
 //! end-session endpoints are navigations, which `connect-src` does not

@@ -140,10 +140,11 @@ fn url_field<T>(
 }
 
 /// Authorization request parameters a provider button's hint may not name:
-/// the ones the widget sends itself (widget/src/oidc.rs, `authorization_url`),
-/// which would then go twice, and those that would replace or widen the
-/// request (RFC 6749 4.1.1, OpenID Connect Core 3.1.2.1 and 5.5, RFC 9101
-/// JAR, RFC 9126 PAR, RFC 8707 resource indicators, RFC 9396, RFC 9449 DPoP).
+/// the ones the widget sends itself (widget/src/oidc/pkce.rs,
+/// `authorization_url`), which would then go twice, and those that would
+/// replace or widen the request (RFC 6749 4.1.1, OpenID Connect Core 3.1.2.1
+/// and 5.5, RFC 9101 JAR, RFC 9126 PAR, RFC 8707 resource indicators, RFC
+/// 9396, RFC 9449 DPoP).
 pub const RESERVED_HINT_PARAMETERS: &[&str] = &[
     // Sent by the widget.
     "response_type",

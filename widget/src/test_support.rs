@@ -21,6 +21,11 @@ pub fn page_address() -> String {
     )
 }
 
+/// The query parameters of `url`.
+pub fn parameters(url: &str) -> web_sys::UrlSearchParams {
+    web_sys::Url::new(url).expect("a URL").search_params()
+}
+
 pub fn local_storage_length() -> u32 {
     window()
         .local_storage()
