@@ -902,7 +902,11 @@ pub fn console() -> anyhow::Result<()> {
             .with_context(|| format!("the page names no {marker}"))?
             + marker.len()
             - "/console/static/".len();
-        let path = html[start..].split('"').next().unwrap_or_default().to_owned();
+        let path = html[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let (status, _, body, _) = exchange(port, &get(&path))?;
         if status != 200 {
             bail!("{path} answered {status}");
@@ -925,11 +929,15 @@ pub fn console() -> anyhow::Result<()> {
     }
     println!("{:<34} {:>8} {:>8}", "total", "", total_brotli);
     if script_brotli >= 30 * 1024 {
-        missed.push(format!("scripts: {script_brotli} B brotli (target < 30 KB)"));
+        missed.push(format!(
+            "scripts: {script_brotli} B brotli (target < 30 KB)"
+        ));
     }
     drop(server);
     if missed.is_empty() {
-        println!("\ntargets met in this run: every page's p50 under 5 ms, scripts under 30 KB brotli");
+        println!(
+            "\ntargets met in this run: every page's p50 under 5 ms, scripts under 30 KB brotli"
+        );
     } else {
         println!("\ntargets missed in this run:\n  {}", missed.join("\n  "));
     }

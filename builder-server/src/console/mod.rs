@@ -38,7 +38,7 @@ use crate::model::{TenantConfig, TokenStorage};
 use crate::store::StoreError;
 use crate::validation::ValidationError;
 
-use self::session::ConsoleAdmin;
+use self::session::{Access, ConsoleAdmin};
 pub use self::session::{LINK_MINUTES, create_login_link};
 use self::texts::Texts;
 
@@ -93,6 +93,8 @@ pub struct Frame {
 struct FrameAdmin {
     display_name: String,
     csrf: String,
+    /// Owners see the admin tokens, import, and deletion.
+    owner: bool,
 }
 
 /// `?lang=` on any page.
@@ -125,6 +127,7 @@ impl Frame {
             admin: admin.map(|admin| FrameAdmin {
                 display_name: admin.session.display_name.clone(),
                 csrf: admin.session.csrf.clone(),
+                owner: admin.is_owner(),
             }),
             section,
             remember_language: chosen
@@ -336,6 +339,9 @@ async fn tenants(
     };
     let mut rows = Vec::with_capacity(slugs.len());
     for slug in slugs {
+        if admin.access(&slug) == Access::None {
+            continue;
+        }
         // A tenant deleted meanwhile is simply not listed.
         if let Ok(Some(tenant)) = state.store().tenant(&slug).await {
             rows.push(TenantRow {
@@ -364,6 +370,8 @@ struct SnippetView {
 #[template(path = "console/tenant.html")]
 struct TenantPage {
     frame: Frame,
+    /// The admin may change this tenant.
+    can_edit: bool,
     slug: String,
     config: TenantConfig,
     storage: String,
@@ -384,6 +392,9 @@ async fn tenant(
         Some(&admin),
         "tenants",
     );
+    if let Err(error) = admin.require(&slug, Access::View) {
+        return failure(frame, error);
+    }
     let tenant = match state.tenant(&slug).await {
         Ok(tenant) => tenant,
         Err(error) => return failure(frame, error),
@@ -402,6 +413,7 @@ async fn tenant(
         .unwrap_or_default();
     let mut page = TenantPage {
         frame,
+        can_edit: admin.access(&tenant.slug) == Access::Edit,
         slug: tenant.slug.clone(),
         config,
         storage,
@@ -413,9 +425,10 @@ async fn tenant(
 
 async fn tenant_health(
     State(state): State<AppState>,
-    _admin: ConsoleAdmin,
+    admin: ConsoleAdmin,
     Path(slug): Path<String>,
 ) -> Result<axum::Json<health::Health>, ApiError> {
+    admin.require(&slug, Access::View)?;
     let tenant = state.tenant(&slug).await?;
     Ok(axum::Json(health::check(&tenant.config.value).await))
 }
@@ -443,6 +456,9 @@ async fn delete_page(
         Some(&admin),
         "tenants",
     );
+    if let Err(error) = admin.require_owner() {
+        return failure(frame, error);
+    }
     let tenant = match state.tenant(&slug).await {
         Ok(tenant) => tenant,
         Err(error) => return failure(frame, error),
@@ -472,6 +488,9 @@ async fn delete(
 ) -> Result<Response, session::SignedOut> {
     admin.check_csrf(&form.csrf)?;
     let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(frame, error));
+    }
     let tenant = match state.tenant(&slug).await {
         Ok(tenant) => tenant,
         Err(error) => return Ok(failure(frame, error)),
@@ -688,6 +707,9 @@ async fn edit_page(
         Some(&admin),
         "tenants",
     );
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return failure(frame, error);
+    }
     let tenant = match state.tenant(&slug).await {
         Ok(tenant) => tenant,
         Err(error) => return failure(frame, error),
@@ -724,6 +746,9 @@ async fn edit(
 ) -> Result<Response, session::SignedOut> {
     admin.check_csrf(&form.csrf)?;
     let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
     let tenant = match state.tenant(&slug).await {
         Ok(tenant) => tenant,
         Err(error) => return Ok(failure(frame, error)),
@@ -771,9 +796,10 @@ async fn edit(
 /// A tenant as a JSON file the import page (or `POST /api/tenants`) takes.
 async fn export(
     State(state): State<AppState>,
-    _admin: ConsoleAdmin,
+    admin: ConsoleAdmin,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
+    admin.require(&slug, Access::View)?;
     let tenant = state.tenant(&slug).await?;
     let document = serde_json::json!({
         "slug": tenant.slug,
@@ -819,6 +845,9 @@ async fn import_page(
         Some(&admin),
         "tenants",
     );
+    if let Err(error) = admin.require_owner() {
+        return failure(frame, error);
+    }
     let cookie = frame.remember_language.take();
     let page = ImportPage {
         frame,
@@ -843,6 +872,9 @@ async fn import(
 ) -> Result<Response, session::SignedOut> {
     admin.check_csrf(&form.csrf)?;
     let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(frame, error));
+    }
     let created = match serde_json::from_str::<NewTenant>(&form.document) {
         Ok(request) => create_tenant_record(&state, &admin.actor(), request).await,
         Err(error) => Err(ApiError::invalid(
@@ -940,6 +972,9 @@ async fn tokens(
         Some(&admin),
         "tokens",
     );
+    if let Err(error) = admin.require_owner() {
+        return failure(frame, error);
+    }
     let cookie = frame.remember_language.take();
     let mut response = tokens_page(&state, frame, &admin, None, None).await;
     if let Some(value) = cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
@@ -965,6 +1000,9 @@ async fn create_token(
 ) -> Result<Response, session::SignedOut> {
     admin.check_csrf(&form.csrf)?;
     let frame = Frame::new(&state, &headers, None, Some(&admin), "tokens");
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(frame, error));
+    }
     let tenant = Some(form.tenant.trim()).filter(|tenant| !tenant.is_empty());
     let created = match form.days.trim().parse::<u32>() {
         Ok(days) => match token_lifetime(Some(days)) {
@@ -992,6 +1030,12 @@ async fn revoke_token(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, session::SignedOut> {
     admin.check_csrf(&form.csrf)?;
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(
+            Frame::new(&state, &headers, None, Some(&admin), "tokens"),
+            error,
+        ));
+    }
     Ok(
         match state
             .store()
@@ -1066,8 +1110,18 @@ async fn audit(
     };
     let tenant = query.tenant.filter(|tenant| !tenant.is_empty());
     let action = query.action.filter(|action| !action.is_empty());
+    // An owner reads every row; anyone else only the rows of tenants they
+    // may see (instance rows, such as all-tenants tokens, are the owners').
+    let visible = |slug: Option<&str>| {
+        admin.is_owner() || slug.is_some_and(|slug| admin.access(slug) != Access::None)
+    };
+    let slugs: Vec<String> = slugs
+        .into_iter()
+        .filter(|slug| visible(Some(slug)))
+        .collect();
     let entries = entries
         .into_iter()
+        .filter(|entry| visible(entry.tenant.as_deref()))
         .filter(|entry| tenant.is_none() || entry.tenant == tenant)
         .filter(|entry| action.is_none() || action.as_deref() == Some(entry.action.as_str()))
         .map(|entry| AuditRow {

@@ -8,8 +8,10 @@
 //! the session's CSRF token, and a POST whose `Origin` is not ours is
 //! refused before anything else.
 //!
-//! What it is not: authorization by tenant (every console admin today is
-//! the instance's owner; roles from an IdP's claim come with IdP sign-in).
+//! A session carries roles: `owner` (every tenant, tenants' creation and
+//! deletion, admin tokens, the whole audit log), or per tenant
+//! `editor:<slug>` (view and edit that tenant) and `viewer:<slug>` (view
+//! it), space-separated. A login link signs in an owner.
 
 use std::time::Duration;
 
@@ -158,7 +160,66 @@ pub struct ConsoleAdmin {
     id_hash: Vec<u8>,
 }
 
+/// What a console admin may do with one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Nothing: the tenant is not even listed.
+    None,
+    /// See its configuration, health, snippet, export and audit rows.
+    View,
+    /// Also change its configuration.
+    Edit,
+}
+
 impl ConsoleAdmin {
+    fn roles(&self) -> impl Iterator<Item = &str> {
+        self.session.role.split_whitespace()
+    }
+
+    /// An owner manages every tenant, creates and deletes tenants, and
+    /// manages admin tokens.
+    pub fn is_owner(&self) -> bool {
+        self.roles().any(|role| role == "owner")
+    }
+
+    /// What this admin may do with tenant `slug`.
+    pub fn access(&self, slug: &str) -> Access {
+        if self.is_owner() {
+            return Access::Edit;
+        }
+        self.roles()
+            .filter_map(|role| match role.split_once(':') {
+                Some(("editor", of)) if of == slug => Some(Access::Edit),
+                Some(("viewer", of)) if of == slug => Some(Access::View),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(Access::None)
+    }
+
+    /// `Ok` when this admin has at least `needed` on `slug`, else the
+    /// refusal the page shows (a tenant it may not see is not found).
+    pub fn require(&self, slug: &str, needed: Access) -> Result<(), ApiError> {
+        match self.access(slug) {
+            Access::None => Err(ApiError::NotFound(format!("no tenant `{slug}`"))),
+            have if have >= needed => Ok(()),
+            _ => Err(ApiError::Forbidden(format!(
+                "your console role lets you view tenant `{slug}`, not change it"
+            ))),
+        }
+    }
+
+    /// `Ok` for an owner, else the refusal the page shows.
+    pub fn require_owner(&self) -> Result<(), ApiError> {
+        if self.is_owner() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "only the instance's owners may do this".into(),
+            ))
+        }
+    }
+
     /// The name the audit log records: display name and subject.
     pub fn actor(&self) -> String {
         format!(

@@ -670,3 +670,100 @@ async fn admin_tokens_are_created_once_shown_and_revoked() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A session with `role`, as a sign-in at the admins' IdP would open it;
+/// returns its `Cookie` header.
+async fn signed_in_as(server: &Server, role: &str) -> String {
+    use sha2::Digest as _;
+    let secret = format!("secret-of-{}", role.replace([' ', ':'], "-"));
+    let hash = sha2::Sha256::digest(secret.as_bytes()).to_vec();
+    server
+        .state
+        .store()
+        .create_console_session(&tessera_server::store::NewConsoleSession {
+            id_hash: &hash,
+            csrf: "csrf-token",
+            subject: "idp-subject",
+            display_name: "Grace",
+            role,
+        })
+        .await
+        .unwrap();
+    format!("tessera_console={secret}")
+}
+
+#[tokio::test]
+async fn roles_limit_what_an_admin_sees_and_changes() {
+    let server = Server::start().await;
+    let editor = signed_in_as(&server, "editor:acme viewer:globex").await;
+    let page = |path: &'static str, cookie: &String| {
+        let cookie = cookie.clone();
+        let server = &server;
+        async move { server.call(get(path).header("cookie", &cookie)).await }
+    };
+    // Both tenants are listed; only acme is editable; owner pages are not theirs.
+    let list = page("/console/", &editor).await.text();
+    assert!(list.contains("/console/tenants/acme") && list.contains("/console/tenants/globex"));
+    assert!(!list.contains("/console/import") && !list.contains("/console/tokens"));
+    assert_eq!(
+        page("/console/tenants/acme/edit", &editor).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        page("/console/tenants/globex/edit", &editor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        page("/console/tenants/globex", &editor).await.status,
+        StatusCode::OK
+    );
+    for owners_only in [
+        "/console/tokens",
+        "/console/import",
+        "/console/tenants/acme/delete",
+    ] {
+        assert_eq!(
+            page(owners_only, &editor).await.status,
+            StatusCode::FORBIDDEN,
+            "{owners_only}"
+        );
+    }
+    let refused = server
+        .call(
+            request(Method::POST, "/console/tenants/acme/delete")
+                .header("cookie", &editor)
+                .form(&[("csrf", "csrf-token"), ("confirm", "acme")]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(server.state.store().tenant("acme").await.unwrap().is_some());
+    // A viewer of one tenant does not even learn that the other exists.
+    let viewer = signed_in_as(&server, "viewer:globex").await;
+    let list = page("/console/", &viewer).await.text();
+    assert!(!list.contains("/console/tenants/acme") && list.contains("/console/tenants/globex"));
+    assert_eq!(
+        page("/console/tenants/acme", &viewer).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page("/console/tenants/acme/health", &viewer).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page("/console/tenants/acme/export", &viewer).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let audit = page("/console/audit", &viewer).await.text();
+    assert!(
+        audit.contains(">globex<") && !audit.contains(">acme<"),
+        "{audit}"
+    );
+    // No role at all: nothing is listed.
+    let nobody = signed_in_as(&server, "").await;
+    assert!(
+        !page("/console/", &nobody)
+            .await
+            .text()
+            .contains("/console/tenants/")
+    );
+}
