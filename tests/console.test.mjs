@@ -77,7 +77,7 @@ test('an admin signs in with the link, sees tenants\' health, and works by keybo
   // The link is spent.
   const again = await context.newPage();
   await again.goto(tessera.consoleLink);
-  await again.getByRole('button', { name: 'Sign in' }).click();
+  await again.getByRole('button', { name: 'Sign in', exact: true }).click();
   await again.getByText('already used or expired').waitFor();
   await again.close();
   // Keyboard only: to the tenant, its configuration and snippet.
@@ -125,5 +125,29 @@ test('an admin signs in with the link, sees tenants\' health, and works by keybo
   await page.waitForURL(`${tessera.server}/console/login`);
   await page.goto(`${tessera.server}/console/`);
   assert.equal(new URL(page.url()).pathname, '/console/login');
+  await context.close();
+});
+
+test('an admin signs in at the identity provider and gets the role its token names', async () => {
+  const { context, page } = await tab();
+  await page.goto(`${tessera.server}/console/login`);
+  await clean(page, 'sign-in page with an IdP');
+  await page.getByRole('button', { name: 'Sign in at 127.0.0.1' }).click();
+  // The development issuer's consent page: the console is a client there.
+  await page.waitForURL(/\/dev\/oidc\/authorize\?/);
+  const authorize = new URL(page.url());
+  assert.equal(authorize.searchParams.get('client_id'), 'tessera-console');
+  assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+  assert.equal(authorize.searchParams.get('redirect_uri'), `${tessera.server}/console/oidc/callback`);
+  await page.locator('button.allow').click();
+  // Back at the console, signed in by name, as the owner the token says.
+  await page.waitForURL(`${tessera.server}/console/`, { timeout: 15_000 });
+  assert.match(await page.locator('.who').textContent(), /Signed in as Ada Lovelace/);
+  assert.equal(await page.getByRole('link', { name: 'Admin tokens' }).count(), 1, 'an owner sees admin tokens');
+  await clean(page, 'signed in at the IdP');
+  // A callback this browser did not start signs nobody in.
+  const forged = await context.newPage();
+  await forged.goto(`${tessera.server}/console/oidc/callback?code=forged&state=forged`);
+  assert.match(await forged.locator('[role=alert]').textContent(), /unknown, expired, already used/);
   await context.close();
 });

@@ -93,3 +93,5 @@ import-title = Import a tenant
 import-help = Paste a tenant exported from a console (its slug, configuration and theme). It is created as a new tenant; nothing is created if anything in it is wrong.
 import-document = Tenant as JSON
 import-button = Import
+login-with-idp = Sign in at
+login-continue = Continue to the console

@@ -55,6 +55,24 @@ struct File {
     log_format: Option<LogFormat>,
     #[serde(default)]
     limits: Limits,
+    console: Option<ConsoleFile>,
+}
+
+/// `[console]`: the OpenID provider console admins sign in at.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsoleFile {
+    issuer: String,
+    client_id: String,
+    /// A file holding the client secret (a confidential client); without
+    /// it the console is a public client (PKCE either way).
+    client_secret_file: Option<PathBuf>,
+    #[serde(default = "default_roles_claim")]
+    roles_claim: String,
+}
+
+fn default_roles_claim() -> String {
+    "tessera_roles".to_owned()
 }
 
 /// Checked settings for `tessera serve`.
@@ -72,6 +90,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// Request limits.
     pub limits: Limits,
+    /// The IdP console admins sign in at, when set.
+    pub console_idp: Option<crate::console::oidc::ConsoleIdp>,
 }
 
 /// Reads `path`, applies `TESSERA_*` environment overrides from `environment`,
@@ -141,6 +161,37 @@ pub fn load(
             "`limits.body_bytes` and `limits.request_timeout_seconds` must be above 0".to_owned(),
         );
     }
+    let mut console_idp = None;
+    if let Some(console) = file.console {
+        if let Err(why) = crate::urls::IssuerUrl::parse(&console.issuer) {
+            problems.push(format!(
+                "`console.issuer` must be an OpenID issuer URL: {why}"
+            ));
+        }
+        if console.client_id.trim().is_empty() || console.roles_claim.trim().is_empty() {
+            problems
+                .push("`console.client_id` and `console.roles_claim` must not be empty".to_owned());
+        }
+        let client_secret = match &console.client_secret_file {
+            Some(secret_file) => match std::fs::read_to_string(secret_file) {
+                Ok(secret) if !secret.trim().is_empty() => Some(secret.trim().to_owned()),
+                _ => {
+                    problems.push(format!(
+                        "`console.client_secret_file` {} cannot be read or is empty",
+                        secret_file.display()
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        console_idp = Some(crate::console::oidc::ConsoleIdp {
+            issuer: console.issuer,
+            client_id: console.client_id,
+            client_secret,
+            roles_claim: console.roles_claim,
+        });
+    }
     if !problems.is_empty() {
         bail!(
             "{} cannot be used:\n  - {}",
@@ -157,5 +208,6 @@ pub fn load(
         dist_dir: file.dist_dir.unwrap_or_else(|| PathBuf::from("dist")),
         log_format: file.log_format.unwrap_or_default(),
         limits: file.limits,
+        console_idp,
     })
 }

@@ -59,6 +59,7 @@ struct Inner {
     metrics: ops::Metrics,
     limits: config::Limits,
     discovery: discovery::DiscoveryClient,
+    console_idp: Option<console::oidc::ConsoleIdp>,
 }
 
 impl AppState {
@@ -81,6 +82,7 @@ impl AppState {
                 metrics: ops::Metrics::default(),
                 limits,
                 discovery: Default::default(),
+                console_idp: None,
             }),
         }
     }
@@ -94,6 +96,20 @@ impl AppState {
             inner.storefront = Some(storefront);
         }
         self
+    }
+
+    /// Signs console admins in at `idp`. Call before the state is shared.
+    #[must_use]
+    pub fn with_console_idp(mut self, idp: console::oidc::ConsoleIdp) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.console_idp = Some(idp);
+        }
+        self
+    }
+
+    /// The admins' IdP, when one is set.
+    pub fn console_idp(&self) -> Option<&console::oidc::ConsoleIdp> {
+        self.inner.console_idp.as_ref()
     }
 
     /// The database.

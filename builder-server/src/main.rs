@@ -194,7 +194,10 @@ async fn dev(
     let public_url = format!("http://127.0.0.1:{port}");
     let store = open_store(data_dir).await?;
     let limits = config::Limits::default();
-    let issuer = DevIssuer::open(data_dir, &public_url, limits.token_requests_per_minute)?;
+    // The development issuer signs the demo's customers in, and the
+    // console's admins too (every demo user is an owner).
+    let issuer = DevIssuer::open(data_dir, &public_url, limits.token_requests_per_minute)?
+        .with_console_client(&public_url)?;
     let assets = Assets::load(widget_dir)?;
     let state = AppState::new(
         store,
@@ -202,7 +205,13 @@ async fn dev(
         assets,
         Some(issuer.clone()),
         limits,
-    );
+    )
+    .with_console_idp(tessera_server::console::oidc::ConsoleIdp {
+        issuer: issuer.issuer().to_owned(),
+        client_id: tessera_server::issuer::CONSOLE_CLIENT_ID.to_owned(),
+        client_secret: None,
+        roles_claim: tessera_server::issuer::CONSOLE_ROLES_CLAIM.to_owned(),
+    });
     if state.store().tenant("demo").await?.is_none() {
         let config = TenantConfig {
             display_name: "Tessera demo shop".into(),
@@ -341,13 +350,16 @@ async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
         None
     };
     let assets = Assets::load(&settings.dist_dir.join("widget"))?;
-    let state = AppState::new(
+    let mut state = AppState::new(
         store,
         settings.public_url.clone(),
         assets,
         issuer,
         settings.limits,
     );
+    if let Some(idp) = settings.console_idp.clone() {
+        state = state.with_console_idp(idp);
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

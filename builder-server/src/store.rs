@@ -15,7 +15,7 @@
 
 mod console;
 
-pub use console::{ConsoleSession, NewConsoleSession};
+pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -109,6 +109,12 @@ pub struct Versioned<T> {
 /// documents, audit log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(i64);
+
+impl TenantId {
+    /// An id no stored tenant has (stored ids start at 1): for the clients
+    /// the development issuer knows without a tenant, such as the console.
+    pub const BUILT_IN: TenantId = TenantId(0);
+}
 
 impl std::fmt::Display for TenantId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,6 +13,7 @@
 
 mod assets;
 mod health;
+pub mod oidc;
 pub mod session;
 mod texts;
 
@@ -58,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/", get(tenants))
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", axum::routing::post(logout))
+        .route("/console/oidc/start", axum::routing::post(oidc_start))
+        .route("/console/oidc/callback", get(oidc_callback))
         .route("/console/audit", get(audit))
         .route("/console/tenants/{tenant}", get(tenant))
         .route("/console/tenants/{tenant}/health", get(tenant_health))
@@ -217,6 +220,131 @@ struct LoginPage {
     frame: Frame,
     token: Option<String>,
     spent: bool,
+    /// The admins' IdP's host, when one is set.
+    idp: Option<String>,
+    /// Why the last sign-in at the IdP failed.
+    problem: Option<String>,
+}
+
+fn idp_host(state: &AppState) -> Option<String> {
+    state
+        .console_idp()
+        .and_then(|idp| url::Url::parse(&idp.issuer).ok())
+        .and_then(|url| url.host_str().map(str::to_owned))
+}
+
+/// Starts a sign-in at the admins' IdP: a POST from our own origin (a
+/// page elsewhere cannot start one in this browser).
+async fn oidc_start(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let frame = Frame::new(&state, &headers, None, None, "login");
+    if !session::same_origin(&state, &headers) {
+        return session::SignedOut::Csrf.into_response();
+    }
+    let Some(idp) = state.console_idp() else {
+        return failure(
+            frame,
+            ApiError::NotFound("no identity provider is set for admins".into()),
+        );
+    };
+    match oidc::start(&state, idp).await {
+        Ok((url, browser)) => {
+            let mut response = Redirect::to(&url).into_response();
+            if let Ok(value) = HeaderValue::from_str(&session::flow_cookie(&state, Some(&browser)))
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(error) => login_problem(&state, &headers, StatusCode::BAD_GATEWAY, &error),
+    }
+}
+
+fn login_problem(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: &oidc::SignInError,
+) -> Response {
+    tracing::warn!(%error, "a console sign-in at the identity provider failed");
+    page_with(
+        status,
+        None,
+        &LoginPage {
+            frame: Frame::new(state, headers, None, None, "login"),
+            token: None,
+            spent: false,
+            idp: idp_host(state),
+            problem: Some(error.to_string()),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/continue.html")]
+struct ContinuePage {
+    frame: Frame,
+}
+
+/// The IdP's answer. The session cookie is `SameSite=Strict`, which
+/// browsers withhold from a redirect chain that began on the IdP's site,
+/// so the page answers with a same-origin refresh to the console instead
+/// of a redirect.
+async fn oidc_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(callback): Query<Callback>,
+) -> Response {
+    let Some(idp) = state.console_idp().cloned() else {
+        return failure(
+            Frame::new(&state, &headers, None, None, "login"),
+            ApiError::NotFound("no identity provider is set for admins".into()),
+        );
+    };
+    let outcome = match (callback.error, callback.code, callback.state) {
+        (Some(error), _, _) => Err(oidc::SignInError::Refused(
+            error
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(64)
+                .collect(),
+        )),
+        (None, Some(code), Some(flow_state)) => {
+            let browser = session::cookie_value(&headers, oidc::FLOW_COOKIE);
+            oidc::finish(&state, &idp, &code, &flow_state, browser.as_deref()).await
+        }
+        _ => Err(oidc::SignInError::UnknownFlow),
+    };
+    let signed_in = match outcome {
+        Ok(signed_in) => signed_in,
+        Err(error) => return login_problem(&state, &headers, StatusCode::BAD_REQUEST, &error),
+    };
+    let cookie = match session::open_session(&state, &signed_in).await {
+        Ok(cookie) => cookie,
+        Err(error) => return failure(Frame::new(&state, &headers, None, None, "login"), error),
+    };
+    let mut response = page_with(
+        StatusCode::OK,
+        None,
+        &ContinuePage {
+            frame: Frame::new(&state, &headers, None, None, "login"),
+        },
+    );
+    for value in [
+        session::session_cookie(&state, Some(&cookie)),
+        session::flow_cookie(&state, None),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +368,8 @@ async fn login_page(
             .token
             .filter(|token| !token.is_empty() && token.len() <= 128),
         spent: false,
+        idp: idp_host(&state),
+        problem: None,
     };
     page_with(StatusCode::OK, cookie, &page)
 }
@@ -271,6 +401,8 @@ async fn login(
                 frame: Frame::new(&state, &headers, None, None, "login"),
                 token: None,
                 spent: true,
+                idp: idp_host(&state),
+                problem: None,
             },
         ),
         Err(error) => failure(Frame::new(&state, &headers, None, None, "login"), error),

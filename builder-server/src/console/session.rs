@@ -116,6 +116,58 @@ pub fn session_cookie(state: &AppState, value: Option<&str>) -> String {
     cookie.build().to_string()
 }
 
+/// Opens a console session for an admin who signed in at the IdP; the new
+/// cookie's value.
+pub async fn open_session(
+    state: &AppState,
+    signed_in: &super::oidc::SignedIn,
+) -> Result<String, ApiError> {
+    let cookie = random_text()?;
+    let csrf = random_text()?;
+    state
+        .store()
+        .create_console_session(&NewConsoleSession {
+            id_hash: &hash(&cookie),
+            csrf: &csrf,
+            subject: &signed_in.subject,
+            display_name: &signed_in.display_name,
+            role: &signed_in.roles,
+        })
+        .await?;
+    Ok(cookie)
+}
+
+/// The `Set-Cookie` value binding a sign-in in flight to this browser (or,
+/// with `None`, removing it). `SameSite=Lax`: it must come back with the
+/// IdP's redirect, a top-level navigation from another site.
+pub fn flow_cookie(state: &AppState, value: Option<&str>) -> String {
+    let lifetime = match value {
+        Some(_) => cookie::time::Duration::seconds(seconds(super::oidc::FLOW_LIFETIME)),
+        None => cookie::time::Duration::ZERO,
+    };
+    cookie::Cookie::build((
+        super::oidc::FLOW_COOKIE,
+        value.unwrap_or_default().to_owned(),
+    ))
+    .path("/console/oidc")
+    .http_only(true)
+    .same_site(cookie::SameSite::Lax)
+    .secure(!on_loopback(state))
+    .max_age(lifetime)
+    .build()
+    .to_string()
+}
+
+/// Whether a request's `Origin`, when it has one, is this server's.
+pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let ours = url::Url::parse(state.public_url()).map(|url| Origin::of(&url));
+    let theirs = origin.to_str().ok().map(Origin::parse);
+    matches!((ours, theirs), (Ok(ours), Some(Ok(theirs))) if ours == theirs)
+}
+
 /// The `Set-Cookie` value that remembers the console language.
 pub fn language_cookie(state: &AppState, locale: &str) -> String {
     cookie::Cookie::build((LANGUAGE_COOKIE, locale.to_owned()))
@@ -274,15 +326,8 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
         // A state-changing request from another origin is refused before
         // its session is even looked at (SameSite=Strict already keeps
         // the cookie off it; this holds for browsers that send Origin).
-        if parts.method != axum::http::Method::GET
-            && let Some(origin) = parts.headers.get(header::ORIGIN)
-        {
-            let ours = url::Url::parse(state.public_url()).map(|url| Origin::of(&url));
-            let theirs = origin.to_str().ok().map(Origin::parse);
-            match (ours, theirs) {
-                (Ok(ours), Some(Ok(theirs))) if ours == theirs => {}
-                _ => return Err(SignedOut::Csrf),
-            }
+        if parts.method != axum::http::Method::GET && !same_origin(state, &parts.headers) {
+            return Err(SignedOut::Csrf);
         }
         let secret = cookie_value(&parts.headers, COOKIE).ok_or(SignedOut::NoSession)?;
         let id_hash = hash(&secret);

@@ -73,6 +73,7 @@ struct ValidAuthorize {
 
 async fn validate_authorize(
     state: &AppState,
+    issuer: &DevIssuer,
     request: &AuthorizeRequest,
 ) -> Result<ValidAuthorize, IssuerError> {
     let shown = |message: &str| IssuerError::ShownToUser(message.to_owned());
@@ -80,8 +81,8 @@ async fn validate_authorize(
         .client_id
         .as_deref()
         .ok_or_else(|| shown("client_id is missing"))?;
-    let tenant = state
-        .tenant(client_id)
+    let tenant = issuer
+        .client(state, client_id)
         .await
         .map_err(|_| shown("client_id is not a known tenant"))?;
     let redirect_uri = request
@@ -139,9 +140,10 @@ async fn validate_authorize(
 
 pub(super) async fn authorize_page(
     State(state): State<AppState>,
+    State(issuer): State<DevIssuer>,
     Query(request): Query<AuthorizeRequest>,
 ) -> Result<Response, IssuerError> {
-    let valid = validate_authorize(&state, &request).await?;
+    let valid = validate_authorize(&state, &issuer, &request).await?;
     let style_nonce = random_token()?;
     let body = pages::consent(
         &request,
@@ -193,7 +195,7 @@ pub(super) async fn authorize_decision(
         ));
     }
     // The hidden fields came back from the browser: check them all again.
-    let valid = validate_authorize(&state, &form.request).await?;
+    let valid = validate_authorize(&state, &issuer, &form.request).await?;
     let mut parameters = Vec::new();
     if form.decision != "allow" {
         parameters.push(("error", "access_denied".to_owned()));

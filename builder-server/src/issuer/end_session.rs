@@ -51,7 +51,7 @@ pub(super) async fn end_session(
     }
     // Only a URI registered for the client is followed.
     if let (Some(uri), Some(client_id)) = (&request.post_logout_redirect_uri, client_id)
-        && let Ok(tenant) = state.tenant(client_id).await
+        && let Ok(tenant) = issuer.client(&state, client_id).await
         && tenant
             .config
             .value

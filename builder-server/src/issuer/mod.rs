@@ -59,6 +59,15 @@ mod pages;
 mod token;
 
 pub use error::IssuerError;
+
+/// The console's client id at the development issuer.
+pub const CONSOLE_CLIENT_ID: &str = "tessera-console";
+
+/// The ID-token claim the development issuer puts console roles in.
+pub const CONSOLE_ROLES_CLAIM: &str = "tessera_roles";
+
+use crate::model::{TenantConfig, TokenStorage};
+use crate::store::{TenantId, TenantRecord, Versioned};
 pub use ledger::PENDING_CODE_CAPACITY;
 
 use keys::Keys;
@@ -80,6 +89,8 @@ pub struct DevIssuer {
 
 struct Inner {
     issuer: String,
+    /// The console's own client, when this issuer signs admins in too.
+    console_client: Option<Arc<TenantRecord>>,
     keys: Keys,
     ledger: Mutex<Ledger>,
     token_requests: RateLimit,
@@ -100,12 +111,63 @@ impl DevIssuer {
         Ok(DevIssuer {
             inner: Arc::new(Inner {
                 issuer: format!("{}/dev/oidc", public_url.trim_end_matches('/')),
+                console_client: None,
                 keys,
                 ledger: Mutex::new(Ledger::new()),
                 token_requests: RateLimit::new(token_requests_per_minute),
                 consents: RateLimit::new(token_requests_per_minute),
             }),
         })
+    }
+
+    /// Also signs admins in to the console: a built-in public client
+    /// [`CONSOLE_CLIENT_ID`] redirecting to `{public_url}/console/oidc/callback`,
+    /// whose ID tokens carry the demo user's name and the `owner` role in
+    /// [`CONSOLE_ROLES_CLAIM`]. Call before the issuer is shared.
+    pub fn with_console_client(mut self, public_url: &str) -> anyhow::Result<Self> {
+        let public_url = public_url.trim_end_matches('/');
+        let config = TenantConfig {
+            display_name: "Tessera console".into(),
+            issuer: self.inner.issuer.clone(),
+            client_id: CONSOLE_CLIENT_ID.into(),
+            audience: CONSOLE_CLIENT_ID.into(),
+            allowed_origins: vec![public_url.to_owned()],
+            redirect_uris: vec![format!("{public_url}/console/oidc/callback")],
+            scopes: vec!["openid".into()],
+            default_locale: "en".into(),
+            enabled_locales: vec!["en".into()],
+            providers: Vec::new(),
+            token_storage: TokenStorage::Memory,
+        };
+        let client = TenantRecord {
+            id: TenantId::BUILT_IN,
+            slug: CONSOLE_CLIENT_ID.into(),
+            config: Versioned {
+                value: config,
+                version: 1,
+            },
+            theme: Versioned {
+                value: crate::theme::preset("light")
+                    .ok_or_else(|| anyhow::anyhow!("the built-in light theme is missing"))?,
+                version: 1,
+            },
+        };
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.console_client = Some(Arc::new(client));
+        }
+        Ok(self)
+    }
+
+    /// The client `client_id`: the console's built-in one, or a tenant.
+    pub(crate) async fn client(
+        &self,
+        state: &AppState,
+        client_id: &str,
+    ) -> Result<Arc<TenantRecord>, crate::error::ApiError> {
+        match &self.inner.console_client {
+            Some(console) if client_id == CONSOLE_CLIENT_ID => Ok(console.clone()),
+            _ => state.tenant(client_id).await,
+        }
     }
 
     /// The issuer identifier, `{public_url}/dev/oidc`.

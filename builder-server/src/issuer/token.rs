@@ -118,7 +118,7 @@ async fn authorization_code_grant(
             "the code_verifier does not match the code_challenge",
         ));
     }
-    let Ok(Some(tenant)) = state.store().tenant(&pending.tenant).await else {
+    let Ok(tenant) = issuer.client(state, &pending.tenant).await else {
         return Err(invalid_grant("the client no longer exists"));
     };
     let sid = random_token()?;
@@ -162,7 +162,7 @@ async fn refresh_token_grant(
         Instant::now(),
     );
     let (sid, session) = spent.map_err(|refused| invalid_grant(&refused.to_string()))?;
-    let Ok(Some(tenant)) = state.store().tenant(&session.tenant).await else {
+    let Ok(tenant) = issuer.client(state, &session.tenant).await else {
         return Err(invalid_grant("the client no longer exists"));
     };
     let authentication = Authentication {
@@ -216,6 +216,16 @@ fn signed_tokens(
     });
     if let Some(nonce) = nonce_claim {
         id_claims["nonce"] = json!(nonce);
+    }
+    // The console's client (admins, not customers) gets who signed in and
+    // their console role: every demo user is an owner of this instance.
+    if tenant.slug == super::CONSOLE_CLIENT_ID {
+        let name = super::authorize::DEMO_USERS
+            .iter()
+            .find(|user| user.id == authentication.user_id)
+            .map_or(authentication.user_id, |user| user.name);
+        id_claims["name"] = json!(name);
+        id_claims[super::CONSOLE_ROLES_CLAIM] = json!(["owner"]);
     }
     // RFC 9068 section 2.2: iss, exp, aud, sub, client_id, iat, jti.
     let access_claims = json!({

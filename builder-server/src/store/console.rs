@@ -185,4 +185,65 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Keeps a console sign-in in flight until `expires_at`.
+    pub async fn start_console_flow(&self, flow: &ConsoleFlow) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        sqlx::query("DELETE FROM console_flows WHERE expires_at <= ?")
+            .bind(now())
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_flows (state_hash, browser_hash, verifier, nonce, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&flow.state_hash)
+        .bind(&flow.browser_hash)
+        .bind(&flow.verifier)
+        .bind(&flow.nonce)
+        .bind(flow.expires_at)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Spends the unexpired sign-in in flight whose `state` has this hash.
+    pub async fn take_console_flow(
+        &self,
+        state_hash: &[u8],
+    ) -> Result<Option<ConsoleFlow>, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let row = sqlx::query(
+            "DELETE FROM console_flows WHERE state_hash = ? AND expires_at > ? \
+             RETURNING state_hash, browser_hash, verifier, nonce, expires_at",
+        )
+        .bind(state_hash)
+        .bind(now())
+        .fetch_optional(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(row.map(|row| ConsoleFlow {
+            state_hash: row.get("state_hash"),
+            browser_hash: row.get("browser_hash"),
+            verifier: row.get("verifier"),
+            nonce: row.get("nonce"),
+            expires_at: row.get("expires_at"),
+        }))
+    }
+}
+
+/// A console sign-in at the admins' IdP in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleFlow {
+    /// The SHA-256 of the `state` sent to the IdP.
+    pub state_hash: Vec<u8>,
+    /// The SHA-256 of the cookie that binds the flow to its browser.
+    pub browser_hash: Vec<u8>,
+    /// The PKCE verifier.
+    pub verifier: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
 }

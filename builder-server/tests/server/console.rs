@@ -767,3 +767,56 @@ async fn roles_limit_what_an_admin_sees_and_changes() {
             .contains("/console/tenants/")
     );
 }
+
+#[tokio::test]
+async fn an_idp_callback_counts_only_once_in_the_browser_that_started_it() {
+    use sha2::Digest as _;
+    use tessera_server::console::oidc::{ConsoleIdp, SignInError, finish};
+    use tessera_server::store::{ConsoleFlow, now};
+    let server = Server::start().await;
+    let hash = |text: &str| sha2::Sha256::digest(text.as_bytes()).to_vec();
+    // The IdP is unreachable: a flow that passed the binding would fail
+    // there, with another error.
+    let idp = ConsoleIdp {
+        issuer: "http://127.0.0.1:9/idp".into(),
+        client_id: "tessera-console".into(),
+        client_secret: None,
+        roles_claim: "tessera_roles".into(),
+    };
+    let flow = |state: &str, expires_at: i64| ConsoleFlow {
+        state_hash: hash(state),
+        browser_hash: hash("this-browser"),
+        verifier: "v".repeat(43),
+        nonce: "n".into(),
+        expires_at,
+    };
+    let store = server.state.store();
+    store
+        .start_console_flow(&flow("s1", now() + 600))
+        .await
+        .unwrap();
+    let other_browser = finish(&server.state, &idp, "code", "s1", Some("another-browser")).await;
+    assert!(
+        matches!(other_browser, Err(SignInError::UnknownFlow)),
+        "{other_browser:?}"
+    );
+    // The attempt spent it: the right browser cannot use it afterwards.
+    let spent = finish(&server.state, &idp, "code", "s1", Some("this-browser")).await;
+    assert!(matches!(spent, Err(SignInError::UnknownFlow)), "{spent:?}");
+    store
+        .start_console_flow(&flow("s2", now() - 1))
+        .await
+        .unwrap();
+    let expired = finish(&server.state, &idp, "code", "s2", Some("this-browser")).await;
+    assert!(
+        matches!(expired, Err(SignInError::UnknownFlow)),
+        "{expired:?}"
+    );
+    // A live flow in the right browser gets as far as the IdP.
+    store
+        .start_console_flow(&flow("s3", now() + 600))
+        .await
+        .unwrap();
+    let reached = finish(&server.state, &idp, "code", "s3", Some("this-browser")).await;
+    assert!(matches!(reached, Err(SignInError::Idp(_))), "{reached:?}");
+}
