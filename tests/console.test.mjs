@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accessibilityViolations, launchChromium, recorderScript, startTessera } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { accessibilityViolations, freePort, launchChromium, recorderScript, startTessera } from './support.mjs';
+import { startOidcProvider } from './oidc-provider.mjs';
 
 const screenshots = new URL('../target/screenshots/', import.meta.url).pathname;
 mkdirSync(screenshots, { recursive: true });
@@ -150,4 +152,56 @@ test('an admin signs in at the identity provider and gets the role its token nam
   await forged.goto(`${tessera.server}/console/oidc/callback?code=forged&state=forged`);
   assert.match(await forged.locator('[role=alert]').textContent(), /unknown, expired, already used/);
   await context.close();
+});
+
+test('an owner onboards a shop on another IdP: live checks, then the tenant and its snippet', async () => {
+  const shopOrigin = `http://127.0.0.1:${await freePort()}`;
+  const idp = await startOidcProvider({ shopOrigin });
+  const link = execFileSync(new URL('../target/debug/tessera', import.meta.url).pathname, [
+    'admin', 'login-link', '--data-dir', dataDir, '--public-url', tessera.server,
+  ], { encoding: 'utf8' }).trim();
+  const { context, page, origins } = await tab();
+  try {
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${tessera.server}/console/`);
+    await page.getByRole('link', { name: 'New tenant' }).click();
+    await clean(page, 'new tenant');
+    await page.locator('#preset').selectOption('generic');
+    await page.locator('#issuer').fill(idp.issuer);
+    // A shop origin the IdP does not know: the CORS check says so, and how to fix it.
+    await page.locator('#client_id').fill('demo');
+    await page.locator('#origin').fill('http://127.0.0.1:1');
+    await page.locator('#audience').fill('demo-shop-api');
+    await page.getByRole('button', { name: 'Check the identity provider' }).click();
+    const cors = page.locator('ul.checks > li', { hasText: 'CORS' });
+    assert.equal(await cors.getAttribute('data-state'), 'failed');
+    assert.match(await cors.textContent(), /allowed web origins/);
+    await page.locator('#origin').fill(shopOrigin);
+    await page.locator('#audience').fill('demo-shop-api');
+    await page.getByRole('button', { name: 'Check the identity provider' }).click();
+    const checks = await page.locator('ul.checks > li').evaluateAll((items) => items.map((item) => `${item.dataset.state} ${item.textContent}`));
+    assert.equal(checks.length, 6, checks.join('\n'));
+    assert.ok(checks.every((check) => check.startsWith('ok ')), checks.join('\n'));
+    assert.match(checks.find((check) => check.includes('Keys')), /RS256/);
+    await clean(page, 'checks');
+    // A bad redirect URI comes back beside its field; nothing is created.
+    await page.locator('#slug').fill('wizard-shop');
+    await page.locator('#display_name').fill('Wizard shop');
+    await page.locator('#redirect_uris').fill('javascript:alert(1)');
+    await page.getByRole('button', { name: 'Create the tenant' }).click();
+    assert.equal(await page.locator('#redirect_uris').getAttribute('aria-invalid'), 'true');
+    await clean(page, 'refused');
+    await page.locator('#redirect_uris').fill(`${shopOrigin}/demo/`);
+    await page.getByRole('button', { name: 'Create the tenant' }).click();
+    await page.waitForURL(`${tessera.server}/console/tenants/wizard-shop`);
+    assert.match(await page.locator('pre').first().textContent(), /<tessera-login tenant="wizard-shop"/);
+    await page.waitForFunction(() => document.querySelector('[data-health]')?.dataset.state === 'ok', null, { timeout: 15_000 });
+    await clean(page, 'created');
+    // The browser asked only our origin; the checks ran on the server.
+    assert.deepEqual([...origins], [tessera.server]);
+  } finally {
+    await context.close();
+    await idp.stop();
+  }
 });

@@ -12,6 +12,7 @@
 //! methods (and audit rows) as the admin API; the console only renders.
 
 mod assets;
+mod checks;
 mod health;
 pub mod oidc;
 pub mod session;
@@ -71,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/tenants/{tenant}/edit", get(edit_page).post(edit))
         .route("/console/tenants/{tenant}/export", get(export))
         .route("/console/import", get(import_page).post(import))
+        .route("/console/new", get(new_page).post(new_create))
+        .route("/console/new/check", axum::routing::post(new_check))
         .route("/console/tokens", get(tokens).post(create_token))
         .route(
             "/console/tokens/{id}/revoke",
@@ -1181,6 +1184,338 @@ async fn revoke_token(
             ),
         },
     )
+}
+
+/// The identity providers the wizard knows, with their guides in
+/// `docs/idp/`.
+const PRESETS: [Preset; 7] = [
+    Preset {
+        id: "logto",
+        name: "Logto",
+        guide: "logto.md",
+    },
+    Preset {
+        id: "zitadel",
+        name: "ZITADEL",
+        guide: "zitadel.md",
+    },
+    Preset {
+        id: "keycloak",
+        name: "Keycloak",
+        guide: "keycloak.md",
+    },
+    Preset {
+        id: "auth0",
+        name: "Auth0",
+        guide: "auth0.md",
+    },
+    Preset {
+        id: "entra-id",
+        name: "Microsoft Entra ID",
+        guide: "entra-id.md",
+    },
+    Preset {
+        id: "google",
+        name: "Google",
+        guide: "google.md",
+    },
+    Preset {
+        id: "generic",
+        name: "Any OpenID provider",
+        guide: "generic.md",
+    },
+];
+
+struct Preset {
+    id: &'static str,
+    name: &'static str,
+    guide: &'static str,
+}
+
+struct CheckRow {
+    what: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/new.html")]
+struct NewPage {
+    frame: Frame,
+    csrf: String,
+    presets: &'static [Preset],
+    preset: String,
+    guide: &'static str,
+    client_id: String,
+    issuer: String,
+    origin: String,
+    audience: String,
+    checks: Vec<CheckRow>,
+    ready: bool,
+    fields: Vec<Field>,
+    problem: Option<String>,
+}
+
+/// The wizard's inputs, as far as they were filled in.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct NewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    preset: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    origin: String,
+    #[serde(default)]
+    audience: String,
+    slug: Option<String>,
+    display_name: Option<String>,
+    client_id: Option<String>,
+    redirect_uris: Option<String>,
+    scopes: Option<String>,
+}
+
+impl NewForm {
+    fn page(
+        self,
+        frame: Frame,
+        csrf: String,
+        checks: Vec<checks::Check>,
+        error: Option<&ValidationError>,
+        problem: Option<String>,
+    ) -> NewPage {
+        let preset = PRESETS
+            .iter()
+            .find(|preset| preset.id == self.preset)
+            .unwrap_or(&PRESETS[PRESETS.len() - 1]);
+        let ready = ["check-discovery", "check-code-flow", "check-keys"]
+            .iter()
+            .all(|needed| checks.iter().any(|check| check.what == *needed && check.ok));
+        let named = |name: &str| {
+            error
+                .filter(|error| {
+                    error.field.as_deref().is_some_and(|field| {
+                        field == name
+                            || field == format!("config.{name}")
+                            || field.starts_with(&format!("{name}["))
+                            || field.starts_with(&format!("config.{name}["))
+                    })
+                })
+                .map(|error| error.message.clone())
+        };
+        let origin = self.origin.trim().trim_end_matches('/').to_owned();
+        let field = |name: &'static str,
+                     label,
+                     value: Option<String>,
+                     fallback: String,
+                     multiline,
+                     hint| Field {
+            name,
+            label,
+            value: value.unwrap_or(fallback),
+            multiline,
+            hint,
+            error: named(name),
+        };
+        let fields = vec![
+            field("slug", "field-slug", self.slug, String::new(), false, None),
+            field(
+                "display_name",
+                "field-display-name",
+                self.display_name,
+                String::new(),
+                false,
+                None,
+            ),
+            field(
+                "redirect_uris",
+                "field-redirect-uris",
+                self.redirect_uris,
+                format!("{origin}/"),
+                true,
+                Some("hint-one-per-line"),
+            ),
+            field(
+                "scopes",
+                "field-scopes",
+                self.scopes,
+                "openid".into(),
+                false,
+                Some("hint-space-separated"),
+            ),
+        ];
+        NewPage {
+            frame,
+            csrf,
+            presets: &PRESETS,
+            preset: preset.id.to_owned(),
+            guide: preset.guide,
+            client_id: self.client_id.clone().unwrap_or_default().trim().to_owned(),
+            issuer: self.issuer.trim().to_owned(),
+            origin,
+            audience: self.audience.trim().to_owned(),
+            checks: checks
+                .into_iter()
+                .map(|check| CheckRow {
+                    what: check.what,
+                    ok: check.ok,
+                    detail: check.detail,
+                })
+                .collect(),
+            ready,
+            fields,
+            problem,
+        }
+    }
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Query(language): Query<Language>,
+) -> Response {
+    let mut frame = Frame::new(
+        &state,
+        &headers,
+        language.lang.as_deref(),
+        Some(&admin),
+        "tenants",
+    );
+    if let Err(error) = admin.require_owner() {
+        return failure(frame, error);
+    }
+    let cookie = frame.remember_language.take();
+    let page = NewForm::default().page(frame, admin.session.csrf.clone(), Vec::new(), None, None);
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+/// Checks the IdP live and, when it can serve a tenant, offers the rest
+/// of the form.
+async fn new_check(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Form(form): Form<NewForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(frame, error));
+    }
+    let issuer = form.issuer.trim();
+    let origin = form.origin.trim().trim_end_matches('/');
+    // The same rules as a tenant's: an issuer URL and a web origin.
+    let refused = if let Err(why) = crate::urls::IssuerUrl::parse(issuer) {
+        Some(format!("{}: {why}", frame.t.get("field-issuer")))
+    } else if let Err(why) = crate::urls::Origin::parse(origin) {
+        Some(format!("{}: {why}", frame.t.get("new-origin")))
+    } else {
+        None
+    };
+    let checks = match refused {
+        Some(_) => Vec::new(),
+        None => {
+            checks::check(
+                issuer,
+                origin,
+                form.audience.trim(),
+                form.client_id.as_deref().unwrap_or_default().trim(),
+            )
+            .await
+        }
+    };
+    let status = if refused.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = form.page(frame, admin.session.csrf.clone(), checks, None, refused);
+    Ok(page_with(status, None, &page))
+}
+
+/// Creates the tenant the wizard describes; a refusal comes back with its
+/// message beside the field, and nothing is created.
+async fn new_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Form(form): Form<NewForm>,
+) -> Result<Response, session::SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require_owner() {
+        return Ok(failure(frame, error));
+    }
+    let origin = form.origin.trim().trim_end_matches('/').to_owned();
+    let lines = |text: &Option<String>| -> Vec<String> {
+        text.as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let request = NewTenant {
+        slug: form.slug.clone().unwrap_or_default().trim().to_owned(),
+        config: TenantConfig {
+            display_name: form
+                .display_name
+                .clone()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            issuer: form.issuer.trim().to_owned(),
+            client_id: form.client_id.clone().unwrap_or_default().trim().to_owned(),
+            audience: form.audience.trim().to_owned(),
+            allowed_origins: vec![origin],
+            redirect_uris: lines(&form.redirect_uris),
+            scopes: form
+                .scopes
+                .as_deref()
+                .unwrap_or("openid")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            default_locale: "en".into(),
+            enabled_locales: vec!["en".into(), "ru".into()],
+            providers: Vec::new(),
+            token_storage: TokenStorage::Memory,
+        },
+        theme_preset: None,
+        theme: None,
+    };
+    match create_tenant_record(&state, &admin.actor(), request).await {
+        Ok(record) => {
+            Ok(Redirect::to(&format!("/console/tenants/{}", record.slug)).into_response())
+        }
+        Err(ApiError::Invalid { field, message }) => {
+            let error = ValidationError {
+                field,
+                message: message.clone(),
+            };
+            // The checks passed to get here; the form is offered again.
+            let passed = ["check-discovery", "check-code-flow", "check-keys"]
+                .into_iter()
+                .map(|what| checks::Check {
+                    what,
+                    ok: true,
+                    detail: String::new(),
+                })
+                .collect();
+            let page = form.page(
+                frame,
+                admin.session.csrf.clone(),
+                passed,
+                Some(&error),
+                Some(message),
+            );
+            Ok(page_with(StatusCode::BAD_REQUEST, None, &page))
+        }
+        Err(error) => Ok(failure(frame, error)),
+    }
 }
 
 /// One changed leaf of an audited document.
