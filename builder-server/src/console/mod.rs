@@ -103,12 +103,6 @@ struct FrameAdmin {
     owner: bool,
 }
 
-/// `?lang=` on any page.
-#[derive(Debug, Default, Deserialize)]
-struct Language {
-    lang: Option<String>,
-}
-
 impl Frame {
     fn new(
         state: &AppState,
@@ -140,6 +134,45 @@ impl Frame {
                 .filter(|chosen| t.locale() == *chosen)
                 .map(|chosen| session::language_cookie(state, chosen)),
         }
+    }
+}
+
+/// A signed-in admin's page: who, and the page's frame in their language
+/// (`?lang=` included), for the section the path is in.
+struct Signed {
+    admin: ConsoleAdmin,
+    frame: Frame,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Signed {
+    type Rejection = session::SignedOut;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, session::SignedOut> {
+        let admin = ConsoleAdmin::from_request_parts(parts, state).await?;
+        let chosen = parts.uri.query().and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "lang")
+                .map(|(_, value)| value.into_owned())
+        });
+        let path = parts.uri.path();
+        let section = if path.starts_with("/console/tokens") {
+            "tokens"
+        } else if path.starts_with("/console/audit") {
+            "audit"
+        } else {
+            "tenants"
+        };
+        let frame = Frame::new(
+            state,
+            &parts.headers,
+            chosen.as_deref(),
+            Some(&admin),
+            section,
+        );
+        Ok(Signed { admin, frame })
     }
 }
 
@@ -515,18 +548,9 @@ struct TenantPage {
 
 async fn tenant(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
+    Signed { admin, frame }: Signed,
     Path(slug): Path<String>,
-    Query(language): Query<Language>,
 ) -> Response {
-    let frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tenants",
-    );
     if let Err(error) = admin.require(&slug, Access::View) {
         return failure(frame, error);
     }
@@ -579,18 +603,9 @@ struct DeletePage {
 
 async fn delete_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
+    Signed { admin, frame }: Signed,
     Path(slug): Path<String>,
-    Query(language): Query<Language>,
 ) -> Response {
-    let frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tenants",
-    );
     if let Err(error) = admin.require_owner() {
         return failure(frame, error);
     }
@@ -830,18 +845,9 @@ struct EditPage {
 
 async fn edit_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
+    Signed { admin, mut frame }: Signed,
     Path(slug): Path<String>,
-    Query(language): Query<Language>,
 ) -> Response {
-    let mut frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tenants",
-    );
     if let Err(error) = admin.require(&slug, Access::Edit) {
         return failure(frame, error);
     }
@@ -967,19 +973,7 @@ struct ImportPage {
     problem: Option<String>,
 }
 
-async fn import_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
-    Query(language): Query<Language>,
-) -> Response {
-    let mut frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tenants",
-    );
+async fn import_page(Signed { admin, mut frame }: Signed) -> Response {
     if let Err(error) = admin.require_owner() {
         return failure(frame, error);
     }
@@ -1094,19 +1088,7 @@ async fn tokens_page(
     page_with(status, None, &page)
 }
 
-async fn tokens(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
-    Query(language): Query<Language>,
-) -> Response {
-    let mut frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tokens",
-    );
+async fn tokens(State(state): State<AppState>, Signed { admin, mut frame }: Signed) -> Response {
     if let Err(error) = admin.require_owner() {
         return failure(frame, error);
     }
@@ -1370,19 +1352,7 @@ impl NewForm {
     }
 }
 
-async fn new_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
-    Query(language): Query<Language>,
-) -> Response {
-    let mut frame = Frame::new(
-        &state,
-        &headers,
-        language.lang.as_deref(),
-        Some(&admin),
-        "tenants",
-    );
+async fn new_page(Signed { admin, mut frame }: Signed) -> Response {
     if let Err(error) = admin.require_owner() {
         return failure(frame, error);
     }

@@ -19,8 +19,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse as _,
 };
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -92,24 +93,42 @@ fn redirect_uri(state: &AppState) -> String {
     format!("{}/console/oidc/callback", state.public_url())
 }
 
-/// Where to send the admin to sign in, and the value of the cookie that
-/// binds the flow to this browser. The flow is kept in the store.
-pub async fn start(state: &AppState, idp: &ConsoleIdp) -> Result<(String, String), SignInError> {
-    let http = http_client()?;
-    let issuer =
-        IssuerUrl::new(idp.issuer.clone()).map_err(|error| SignInError::Idp(error.to_string()))?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+/// The console's client at `idp`, from the IdP's discovery document
+/// (fetched each time: admins sign in rarely, and the IdP may move).
+async fn client(
+    state: &AppState,
+    idp: &ConsoleIdp,
+    http: &reqwest::Client,
+) -> Result<
+    CoreClient<
+        EndpointSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointMaybeSet,
+        EndpointMaybeSet,
+    >,
+    SignInError,
+> {
+    let idp_error = |error: &dyn std::fmt::Display| SignInError::Idp(error.to_string());
+    let issuer = IssuerUrl::new(idp.issuer.clone()).map_err(|error| idp_error(&error))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, http)
         .await
-        .map_err(|error| SignInError::Idp(error.to_string()))?;
-    let client = CoreClient::from_provider_metadata(
+        .map_err(|error| idp_error(&error))?;
+    let redirect = RedirectUrl::new(redirect_uri(state)).map_err(|error| idp_error(&error))?;
+    Ok(CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(idp.client_id.clone()),
         idp.client_secret.clone().map(ClientSecret::new),
     )
-    .set_redirect_uri(
-        RedirectUrl::new(redirect_uri(state))
-            .map_err(|error| SignInError::Idp(error.to_string()))?,
-    );
+    .set_redirect_uri(redirect))
+}
+
+/// Where to send the admin to sign in, and the value of the cookie that
+/// binds the flow to this browser. The flow is kept in the store.
+pub async fn start(state: &AppState, idp: &ConsoleIdp) -> Result<(String, String), SignInError> {
+    let http = http_client()?;
+    let client = client(state, idp, &http).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
         .authorize_url(
@@ -164,20 +183,7 @@ pub async fn finish(
         return Err(SignInError::UnknownFlow);
     }
     let http = http_client()?;
-    let issuer =
-        IssuerUrl::new(idp.issuer.clone()).map_err(|error| SignInError::Idp(error.to_string()))?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
-        .await
-        .map_err(|error| SignInError::Idp(error.to_string()))?;
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(idp.client_id.clone()),
-        idp.client_secret.clone().map(ClientSecret::new),
-    )
-    .set_redirect_uri(
-        RedirectUrl::new(redirect_uri(state))
-            .map_err(|error| SignInError::Idp(error.to_string()))?,
-    );
+    let client = client(state, idp, &http).await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|error| SignInError::Idp(error.to_string()))?
