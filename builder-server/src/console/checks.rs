@@ -52,9 +52,44 @@ fn strings<'a>(document: &'a Value, member: &str) -> Vec<&'a str> {
         .unwrap_or_default()
 }
 
-/// Checks the IdP at `issuer` for the widget's client `client_id` on a
-/// shop at `shop_origin`.
-pub async fn check(issuer: &str, shop_origin: &str, audience: &str, client_id: &str) -> Vec<Check> {
+/// Where, at the IdP of `preset`, the shop's origin is allowed to call the
+/// token endpoint (see the guides in `docs/idp/`).
+fn cors_fix(preset: &str) -> &'static str {
+    match preset {
+        "logto" => {
+            "in Logto, add the shop's page as a redirect URI of the Single Page App (its origin is \
+             then allowed) or list the origin under CORS allowed origins"
+        }
+        "zitadel" => {
+            "in ZITADEL, add the shop's page as a redirect URI of the User Agent application (its \
+             origin is then allowed) or list the origin under additional origins"
+        }
+        "keycloak" => {
+            "in Keycloak, add the shop's origin to the client's Web origins (or `+` for the origins \
+             of its valid redirect URIs)"
+        }
+        "auth0" => "in Auth0, add the shop's origin to the application's Allowed Web Origins",
+        "entra-id" => {
+            "in Microsoft Entra ID, register the shop's page under the Single-page application \
+             platform, which is what allows its origin"
+        }
+        "google" => {
+            "Google's token endpoint expects a client secret, which a page cannot keep: see \
+             docs/idp/google.md"
+        }
+        _ => "add the shop's origin to the application's allowed web origins (CORS) at the IdP",
+    }
+}
+
+/// Checks the IdP at `issuer` (set up as `preset` says) for the widget's
+/// client `client_id` on a shop at `shop_origin`.
+pub async fn check(
+    preset: &str,
+    issuer: &str,
+    shop_origin: &str,
+    audience: &str,
+    client_id: &str,
+) -> Vec<Check> {
     let mut checks = Vec::new();
     let client = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -220,8 +255,8 @@ pub async fn check(issuer: &str, shop_origin: &str, audience: &str, client_id: &
         Check::fail(
             "check-cors",
             format!(
-                "{token_endpoint} does not answer CORS for {shop_origin} and client {client_id}: add the \
-                 shop's origin to the application's allowed web origins (CORS) at the IdP"
+                "{token_endpoint} does not answer CORS for {shop_origin} and client {client_id}: {}",
+                cors_fix(preset)
             ),
         )
     });

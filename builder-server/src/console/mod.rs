@@ -1388,6 +1388,7 @@ async fn new_check(
         Some(_) => Vec::new(),
         None => {
             checks::check(
+                &form.preset,
                 issuer,
                 origin,
                 form.audience.trim(),
