@@ -41,6 +41,7 @@ mod tokens;
 
 pub use snippet::{SignInMode, Snippet, snippet_for};
 pub use tenants::{NewTenant, TenantView, create_tenant_record};
+pub(crate) use tokens::random_bytes;
 pub use tokens::{DEFAULT_TOKEN_DAYS, NewAdminToken, create_admin_token, token_lifetime};
 
 // `paths` names these operations without their module on purpose: utoipa

@@ -13,7 +13,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::health;
-use crate::model::TenantConfig;
 
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,20 +171,7 @@ pub async fn check(
         ));
     }
     // Keys: the verifier's own judgement, as for a tenant's health.
-    let keys = health::check(&TenantConfig {
-        display_name: String::new(),
-        issuer: issuer.to_owned(),
-        client_id: String::new(),
-        audience: audience.to_owned(),
-        allowed_origins: Vec::new(),
-        redirect_uris: Vec::new(),
-        scopes: Vec::new(),
-        default_locale: String::new(),
-        enabled_locales: Vec::new(),
-        providers: Vec::new(),
-        token_storage: Default::default(),
-    })
-    .await;
+    let keys = health::check(issuer, audience).await;
     checks.push(if keys.ok {
         Check::pass(
             "check-keys",

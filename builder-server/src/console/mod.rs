@@ -589,7 +589,9 @@ async fn tenant_health(
 ) -> Result<axum::Json<health::Health>, ApiError> {
     admin.require(&slug, Access::View)?;
     let tenant = state.tenant(&slug).await?;
-    Ok(axum::Json(health::check(&tenant.config.value).await))
+    Ok(axum::Json(
+        health::check(&tenant.config.value.issuer, &tenant.config.value.audience).await,
+    ))
 }
 
 #[derive(Template)]

@@ -24,8 +24,8 @@ use openidconnect::{
     TokenResponse as _,
 };
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
+use super::session::hash;
 use crate::AppState;
 use crate::store::{ConsoleFlow, now};
 
@@ -73,10 +73,6 @@ pub enum SignInError {
     /// The store failed.
     #[error("the sign-in could not be recorded")]
     Store(#[from] crate::store::StoreError),
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// An HTTP client for the IdP that follows no redirect (the `openidconnect`

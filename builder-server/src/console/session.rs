@@ -41,17 +41,16 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 /// How long a login link works by default.
 pub const LINK_MINUTES: u32 = 10;
 
+/// A 256-bit secret, base64url.
 fn random_text() -> Result<String, ApiError> {
-    let mut bytes = [0_u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system's random source failed")))?;
     Ok(base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        bytes,
+        crate::admin::random_bytes::<32>()?,
     ))
 }
 
-fn hash(secret: &str) -> Vec<u8> {
+/// How the store keeps a secret the browser presents: its SHA-256.
+pub(super) fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
