@@ -236,8 +236,11 @@ test('ar renders right to left; popup mode signs in on My orders', async () => {
   const popup = await popupOpened;
   await popup.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
   assert.equal(new URL(popup.url()).searchParams.get('ui_locales'), 'ar');
+  // Waited for before the click: the popup can close before a listener
+  // attached after it would hear the event.
+  const closed = popup.waitForEvent('close', { timeout: 15_000 });
   await popup.locator('button.allow').click();
-  await popup.waitForEvent('close', { timeout: 15_000 });
+  await closed;
   // The page never left: it was signed in through the popup's message.
   assert.equal(tab.url(), `${shop}/orders`);
   await widget(tab).locator('.status').waitFor({ state: 'visible', timeout: 15_000 });
