@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { accessibilityViolations, freePort, launchChromium, recorderScript, startTessera } from './support.mjs';
 import { startOidcProvider } from './oidc-provider.mjs';
 
@@ -65,6 +66,9 @@ async function tabTo(page, text) {
 async function clean(page, what) {
   assert.deepEqual(await page.evaluate(() => window.violations), [], `${what}: CSP violations`);
   assert.deepEqual(await accessibilityViolations(page, 'html'), [], `${what}: axe-core`);
+  // axe's own <style> is reported too: forgotten, so that a later check of
+  // the same page sees only what the page did.
+  await page.evaluate(() => { window.violations = []; });
 }
 
 test('an admin signs in with the link, sees tenants\' health, and works by keyboard', async () => {
@@ -163,9 +167,14 @@ test('an admin signs in at the identity provider and gets the role its token nam
   await context.close();
 });
 
-test('an owner onboards a shop on another IdP: live checks, then the tenant and its snippet', async () => {
+test('an owner onboards a shop on a Logto-like IdP, tries sign-in, and the pasted snippet signs in', async () => {
   const shopOrigin = `http://127.0.0.1:${await freePort()}`;
-  const idp = await startOidcProvider({ shopOrigin });
+  const resource = 'https://api.wizard-shop.test';
+  const tryUrl = `${tessera.server}/console/tenants/wizard-shop/try`;
+  // Like Logto: the shop's JWT only for a sign-in that asks for its
+  // resource; the console's test page registered like any shop page.
+  const idp = await startOidcProvider({ shopOrigin, like: 'logto', resource, redirectUris: [tryUrl] });
+  let shop;
   const link = execFileSync(new URL('../target/debug/tessera', import.meta.url).pathname, [
     'admin', 'login-link', '--data-dir', dataDir, '--public-url', tessera.server,
   ], { encoding: 'utf8' }).trim();
@@ -192,10 +201,10 @@ test('an owner onboards a shop on another IdP: live checks, then the tenant and 
     await cors.waitFor();
     assert.equal(await cors.getAttribute('data-state'), 'failed');
     assert.match(await cors.textContent(), /Keycloak, add the shop's origin to the client's Web origins/);
-    await page.locator('#preset').selectOption('generic');
+    await page.locator('#preset').selectOption('logto');
     await page.locator('#origin').fill(shopOrigin);
     await page.locator('#client_id').fill('demo');
-    await page.locator('#audience').fill('demo-shop-api');
+    await page.locator('#audience').fill(resource);
     await page.getByRole('button', { name: 'Check the identity provider' }).click();
     const checks = await page.locator('ul.checks > li').evaluateAll((items) => items.map((item) => `${item.dataset.state} ${item.textContent}`));
     assert.equal(checks.length, 6, checks.join('\n'));
@@ -203,6 +212,9 @@ test('an owner onboards a shop on another IdP: live checks, then the tenant and 
     assert.match(checks.find((check) => check.includes('Keys')), /RS256/);
     await clean(page, 'checks');
     // A bad redirect URI comes back beside its field; nothing is created.
+    // The Logto preset asks for the audience as a resource indicator.
+    assert.equal(await page.locator('#audience_request').inputValue(), 'resource');
+    assert.equal(await page.locator('#try_sign_in').isChecked(), true);
     await page.locator('#slug').fill('wizard-shop');
     await page.locator('#display_name').fill('Wizard shop');
     await page.locator('#redirect_uris').fill('javascript:alert(1)');
@@ -221,8 +233,94 @@ test('an owner onboards a shop on another IdP: live checks, then the tenant and 
     await clean(page, 'created');
     // The browser asked only our origin; the checks ran on the server.
     assert.deepEqual([...origins], [tessera.server]);
+    const [snippetHtml, policy] = await page.locator('pre code').allTextContents();
+    // What the IdP's own pages load is the IdP's business (oidc-provider's
+    // development pages use a web font); ours may ask only us and the IdP.
+    const fromIdp = (request) => new URL(request.frame().url()).origin === idp.issuer;
+
+    // Test sign-in: the pasted widget on the console's page, in a popup at
+    // the IdP; the console shows the passport as the shop's API verifies it.
+    const everywhere = new Set();
+    const authorizations = [];
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (!fromIdp(request)) everywhere.add(url.origin);
+      if (url.origin === idp.issuer && url.pathname === '/auth') authorizations.push(url);
+    });
+    await tabTo(page, 'Test sign-in');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(tryUrl);
+    assert.equal(await page.getByText('is not yet one of the tenant\'s redirect URIs').count(), 0, 'the wizard registered the page');
+    await page.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
+    await clean(page, 'test sign-in');
+    const opened = context.waitForEvent('page');
+    await page.locator('tessera-login button.primary').click();
+    const popup = await opened;
+    await popup.waitForURL(`${idp.issuer}/**`, { timeout: 15_000 });
+    const closed = popup.waitForEvent('close', { timeout: 20_000 });
+    await popup.locator('input[name=login]').fill('ada-interop');
+    await popup.locator('input[name=password]').fill('any password');
+    await popup.locator('button[type=submit]').click();
+    await popup.locator('button[type=submit]', { hasText: /continue|authorize/i }).click({ timeout: 15_000 });
+    await closed;
+    assert.equal(authorizations[0]?.searchParams.get('resource'), resource, 'the sign-in asks for the resource');
+    await page.waitForFunction(() => document.getElementById('passport-status')?.dataset.state, null, { timeout: 15_000 });
+    const status = page.locator('#passport-status');
+    assert.equal(await status.getAttribute('data-state'), 'ok', await status.textContent());
+    assert.match(await status.textContent(), /Subject: ada-interop$/);
+    const claims = Object.fromEntries(await page.locator('#passport tbody tr').evaluateAll((rows) => rows.map((row) => [row.cells[0].textContent, row.cells[1].textContent])));
+    // The JWT the resource indicator got: its audience is the resource.
+    assert.equal(claims.aud, resource);
+    assert.equal(claims.iss, idp.issuer);
+    // The IdP puts every profile claim into the ID token: flagged by name.
+    const flagged = await page.locator('#withheld li').textContent();
+    for (const claim of ['email', 'phone_number', 'name', 'address', 'birthdate']) {
+      assert.match(flagged, new RegExp(`\\b${claim}\\b`), `${claim} flagged`);
+    }
+    assert.equal(await page.locator('#withheld li').getAttribute('data-state'), 'failed');
+    await clean(page, 'passport shown');
+    await page.screenshot({ path: join(screenshots, 'console-try.png'), fullPage: true });
+
+    // The snippet and its policy, pasted into a shop page on another
+    // origin, sign in there through the widget.
+    const shopPort = Number(new URL(shopOrigin).port);
+    const shopPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Wizard shop</title></head><body><main>${snippetHtml}</main></body></html>`;
+    shop = createServer((request, response) => {
+      response.writeHead(request.url.startsWith('/demo/') ? 200 : 404, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': `default-src 'none'; ${policy}`,
+      });
+      response.end(shopPage);
+    });
+    await new Promise((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
+    const customer = await browser.newContext({ locale: 'en-US' });
+    await customer.addInitScript(recorderScript);
+    const shopTab = await customer.newPage();
+    const shopOrigins = new Set();
+    customer.on('request', (request) => {
+      if (!fromIdp(request)) shopOrigins.add(new URL(request.url()).origin);
+    });
+    await shopTab.goto(`${shopOrigin}/demo/`);
+    await shopTab.locator('tessera-login button.primary').click({ timeout: 15_000 });
+    await shopTab.waitForURL(`${idp.issuer}/**`, { timeout: 15_000 });
+    await shopTab.locator('input[name=login]').fill('ada-interop');
+    await shopTab.locator('input[name=password]').fill('any password');
+    await shopTab.locator('button[type=submit]').click();
+    await shopTab.locator('button[type=submit]', { hasText: /continue|authorize/i }).click({ timeout: 15_000 });
+    await shopTab.waitForURL(`${shopOrigin}/demo/**`, { timeout: 15_000 });
+    await shopTab.locator('tessera-login .status').waitFor({ state: 'visible', timeout: 15_000 });
+    const login = (await shopTab.evaluate(() => window.events)).find((event) => event.name === 'tessera:login');
+    assert.equal(login?.detail.sub, 'ada-interop', JSON.stringify(await shopTab.evaluate(() => window.events)));
+    assert.ok(login.detail.withheld.includes('email'), 'the page learns which claims the IdP should stop sending');
+    assert.ok(!('email' in login.detail.claims));
+    assert.deepEqual(await shopTab.evaluate(() => window.violations), [], 'the shop page: CSP violations');
+    assert.deepEqual([...shopOrigins].sort(), [shopOrigin, tessera.server, idp.issuer].sort());
+    await customer.close();
+    // The console, the popup included, asked only our origin and the IdP.
+    assert.deepEqual([...everywhere].sort(), [tessera.server, idp.issuer].sort());
   } finally {
     await context.close();
     await idp.stop();
+    shop?.close();
   }
 });

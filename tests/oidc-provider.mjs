@@ -5,7 +5,7 @@
 // them all into the ID token under the `openid` scope, as IdPs with
 // generous defaults do; none of it may reach the shop's page.
 import { createServer } from 'node:http';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import { freePort } from './support.mjs';
 
@@ -18,7 +18,15 @@ export const INTEROP_USER = {
   address: { formatted: '12 Interop Street' }, updated_at: 1_700_000_123,
 };
 
-export async function startOidcProvider({ shopOrigin }) {
+/**
+ * Starts the provider. `like: 'logto'` makes it issue the shop's JWT access
+ * token only when the sign-in asks for it with an RFC 8707 resource
+ * indicator, at the authorization request and again at the token endpoint,
+ * as Logto does (otherwise the access token is opaque); `resource` is then
+ * the token's audience. `redirectUris` adds registered redirect URIs (their
+ * origins may call the token endpoint).
+ */
+export async function startOidcProvider({ shopOrigin, like, resource: logtoResource, redirectUris = [] }) {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -30,7 +38,7 @@ export async function startOidcProvider({ shopOrigin }) {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`],
+      redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`, ...redirectUris],
       post_logout_redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`],
     }],
     jwks: { keys: [signing] },
@@ -49,17 +57,28 @@ export async function startOidcProvider({ shopOrigin }) {
     }),
     features: {
       devInteractions: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => resource,
-        useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: 'openid',
-          audience: 'demo-shop-api',
-          accessTokenFormat: 'jwt',
-          accessTokenTTL: 600,
-        }),
-      },
+      resourceIndicators: like === 'logto'
+        ? {
+          enabled: true,
+          // No resource asked for at the token endpoint: an opaque token.
+          defaultResource: () => undefined,
+          useGrantedResource: () => false,
+          getResourceServerInfo: (_context, indicator) => {
+            if (indicator !== logtoResource) throw new errors.InvalidTarget();
+            return { scope: 'openid', audience: logtoResource, accessTokenFormat: 'jwt', accessTokenTTL: 600 };
+          },
+        }
+        : {
+          enabled: true,
+          defaultResource: () => resource,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({
+            scope: 'openid',
+            audience: 'demo-shop-api',
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 600,
+          }),
+        },
     },
   });
   // Keep the test output quiet: the development interactions warn on start.

@@ -18,3 +18,45 @@ for (const cell of document.querySelectorAll('[data-health]')) {
       cell.textContent = `${cell.dataset.failed}: ${error.message}`;
     });
 }
+
+// Test sign-in: when the widget on the page signs in, the access token goes
+// (attached by Tessera.fetch, never read here) to the server, which
+// verifies it as the shop's API would; the answer is written as text.
+const trial = document.querySelector('[data-try]');
+if (trial) {
+  const status = document.getElementById('passport-status');
+  const table = document.getElementById('passport');
+  const withheldList = document.getElementById('withheld');
+  const texts = trial.dataset;
+  trial.addEventListener('tessera:login', async (event) => {
+    const body = new URLSearchParams({ csrf: texts.csrf, withheld: (event.detail.withheld ?? []).join(',') });
+    try {
+      const response = await window.Tessera.fetch(texts.try, { method: 'POST', body, credentials: 'same-origin', headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error(String(response.status));
+      show(await response.json());
+    } catch (error) {
+      status.dataset.state = 'failed';
+      status.textContent = `${texts.refused} ${error.message}`;
+    }
+  });
+  function show(result) {
+    status.dataset.state = result.ok ? 'ok' : 'failed';
+    status.textContent = result.ok ? `${texts.verified} ${result.subject}` : `${texts.refused} ${result.problem}`;
+    const rows = table.tBodies[0];
+    rows.replaceChildren();
+    for (const claim of result.claims) {
+      const row = rows.insertRow();
+      row.dataset.personal = String(claim.personal);
+      row.insertCell().textContent = claim.name;
+      row.insertCell().textContent = claim.personal ? `${texts.hidden} ${texts.personal}` : claim.value;
+    }
+    table.hidden = result.claims.length === 0;
+    withheldList.replaceChildren();
+    const personal = result.claims.filter((claim) => claim.personal).length;
+    const item = document.createElement('li');
+    item.dataset.state = result.withheld.length || personal ? 'failed' : 'ok';
+    item.textContent = result.withheld.length ? `${texts.withheld} ${result.withheld.join(', ')}` : personal ? texts.personal : texts.clean;
+    withheldList.append(item);
+    withheldList.hidden = false;
+  }
+}

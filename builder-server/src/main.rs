@@ -220,6 +220,7 @@ async fn dev(
                 .unwrap_or_else(|| issuer.issuer().to_owned()),
             client_id: "demo".into(),
             audience: "demo-shop-api".into(),
+            audience_request: tessera_server::model::AudienceRequest::None,
             allowed_origins: vec![public_url.clone()],
             redirect_uris: vec![
                 format!("{public_url}/demo/"),

@@ -4,6 +4,8 @@
 //! checked field by field, and a failure names the field and what is allowed.
 //! Nothing here touches storage or HTTP: failures are [`ValidationError`]s.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -72,6 +74,63 @@ pub enum TokenStorage {
     SessionStorage,
 }
 
+/// How the widget asks the IdP for an access token meant for the tenant's
+/// `audience`. IdPs differ: without the right request, Logto and Auth0 hand
+/// out an opaque token the shop's API cannot verify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceRequest {
+    /// Nothing is sent: the IdP adds the audience itself (Keycloak's
+    /// audience mapper; ZITADEL's project scope or Entra ID's `api://`
+    /// scope, listed in `scopes`). The default.
+    #[default]
+    None,
+    /// An RFC 8707 resource indicator, `resource=<audience>`, on the
+    /// authorization request and on every token request (Logto).
+    Resource,
+    /// `audience=<audience>` on the authorization request (Auth0).
+    Audience,
+}
+
+impl AudienceRequest {
+    /// The parameters the authorization request adds for `audience`.
+    pub fn authorization_parameters(self, audience: &str) -> BTreeMap<&'static str, String> {
+        match self {
+            AudienceRequest::None => BTreeMap::new(),
+            AudienceRequest::Resource => BTreeMap::from([("resource", audience.to_owned())]),
+            AudienceRequest::Audience => BTreeMap::from([("audience", audience.to_owned())]),
+        }
+    }
+
+    /// The parameters every token request (code and refresh) adds.
+    pub fn token_parameters(self, audience: &str) -> BTreeMap<&'static str, String> {
+        match self {
+            AudienceRequest::Resource => BTreeMap::from([("resource", audience.to_owned())]),
+            AudienceRequest::None | AudienceRequest::Audience => BTreeMap::new(),
+        }
+    }
+
+    /// The form value: `none`, `resource` or `audience`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudienceRequest::None => "none",
+            AudienceRequest::Resource => "resource",
+            AudienceRequest::Audience => "audience",
+        }
+    }
+
+    /// Reads [`AudienceRequest::as_str`]'s values.
+    pub fn parse(value: &str) -> Option<AudienceRequest> {
+        [
+            AudienceRequest::None,
+            AudienceRequest::Resource,
+            AudienceRequest::Audience,
+        ]
+        .into_iter()
+        .find(|request| request.as_str() == value)
+    }
+}
+
 /// Everything a tenant configures except its theme and texts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +143,9 @@ pub struct TenantConfig {
     pub client_id: String,
     /// The API audience access tokens are issued for.
     pub audience: String,
+    /// How the widget asks the IdP for a token with that audience.
+    #[serde(default)]
+    pub audience_request: AudienceRequest,
     /// Shop origins allowed to host the widget (`https://shop.example`).
     pub allowed_origins: Vec<String>,
     /// Exact redirect URIs registered at the issuer.
@@ -202,6 +264,18 @@ impl TenantConfig {
         url_field("issuer", &self.issuer, IssuerUrl::parse)?;
         token_like("client_id", &self.client_id)?;
         text("audience", &self.audience, 200)?;
+        if self.audience_request == AudienceRequest::Resource {
+            // RFC 8707 section 2: an absolute URI without a fragment.
+            match url::Url::parse(&self.audience) {
+                Ok(resource) if resource.fragment().is_none() => {}
+                _ => {
+                    return Err(ValidationError::new(
+                        "audience",
+                        "a resource indicator (audience_request = resource) must be an absolute URI without a fragment, such as https://api.shop.example",
+                    ));
+                }
+            }
+        }
         if self.allowed_origins.len() > 50 {
             return Err(ValidationError::new(
                 "allowed_origins",

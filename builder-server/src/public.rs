@@ -89,6 +89,9 @@ async fn widget_config(
         "issuer": config.issuer,
         "client_id": config.client_id,
         "audience": config.audience,
+        // How the IdP is asked for a token meant for the audience.
+        "authorization_parameters": config.audience_request.authorization_parameters(&config.audience),
+        "token_parameters": config.audience_request.token_parameters(&config.audience),
         "scopes": config.scopes,
         "redirect_uris": config.redirect_uris,
         "allowed_origins": config.allowed_origins,

@@ -33,6 +33,7 @@ fn passport_detail(session: &Session) -> Object {
     Object::new()
         .with("sub", session.subject.as_str())
         .with("claims", session.claims_object())
+        .with("withheld", session.withheld_array())
         .with("expiresAt", session.expires_at)
 }
 

@@ -52,6 +52,8 @@ pub fn tenant_config(token_storage: &str, allowed_origins: &[&str]) -> TenantCon
         providers: Vec::new(),
         display_name: "Unit shop".into(),
         logo: false,
+        authorization_parameters: Vec::new(),
+        token_parameters: Vec::new(),
     }
 }
 
@@ -73,6 +75,7 @@ pub fn session(access_token: &str, refresh_token: Option<&str>, lifetime_seconds
         access_token: access_token.into(),
         subject: "pseudonymous-subject".into(),
         claims: "{}".into(),
+        withheld: Vec::new(),
         expires_at: crate::oidc::now_seconds() as f64 + lifetime_seconds,
         refresh_token: refresh_token.map(Into::into),
     }

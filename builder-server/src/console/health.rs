@@ -26,6 +26,20 @@ pub struct Health {
     pub checked_at: i64,
 }
 
+/// A verifier for tokens of `issuer` meant for `audience`, its keys found
+/// through discovery, as a shop's backend would set one up.
+pub fn remote(issuer: &str, audience: &str) -> Result<RemoteVerifier, String> {
+    let rules = Verifier::builder().issuer(issuer).audience(audience);
+    RemoteVerifier::builder(
+        rules,
+        KeyLocation::Discovery {
+            issuer: issuer.to_owned(),
+        },
+    )
+    .build()
+    .map_err(|error| error.to_string())
+}
+
 /// Checks the IdP at `issuer` now, for tokens meant for `audience`.
 pub async fn check(issuer: &str, audience: &str) -> Health {
     let checked_at = crate::store::now();
@@ -36,17 +50,9 @@ pub async fn check(issuer: &str, audience: &str) -> Health {
         problem,
         checked_at,
     };
-    let rules = Verifier::builder().issuer(issuer).audience(audience);
-    let remote = match RemoteVerifier::builder(
-        rules,
-        KeyLocation::Discovery {
-            issuer: issuer.to_owned(),
-        },
-    )
-    .build()
-    {
+    let remote = match remote(issuer, audience) {
         Ok(remote) => remote,
-        Err(error) => return failed(error.to_string()),
+        Err(problem) => return failed(problem),
     };
     if let Err(error) = remote.refresh().await {
         return failed(error.to_string());

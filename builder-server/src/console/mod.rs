@@ -17,6 +17,7 @@ mod health;
 pub mod oidc;
 pub mod session;
 mod texts;
+mod try_sign_in;
 
 use std::collections::BTreeMap;
 
@@ -36,13 +37,14 @@ use crate::admin::{
 };
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::model::{TenantConfig, TokenStorage};
+use crate::model::{AudienceRequest, TenantConfig, TokenStorage};
 use crate::store::StoreError;
 use crate::validation::ValidationError;
 
 use self::session::{Access, ConsoleAdmin};
 pub use self::session::{LINK_MINUTES, create_login_link};
 use self::texts::Texts;
+use self::try_sign_in::try_url;
 
 /// The policy of every console page: our own origin only, nothing inline.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -71,6 +73,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/tenants/{tenant}/edit", get(edit_page).post(edit))
         .route("/console/tenants/{tenant}/export", get(export))
+        .route("/console/tenants/{tenant}/try", get(try_sign_in::page))
+        .route(
+            "/console/tenants/{tenant}/try/passport",
+            axum::routing::post(try_sign_in::passport),
+        )
+        .route(
+            "/console/tenants/{tenant}/try/register",
+            axum::routing::post(try_sign_in::register),
+        )
         .route("/console/import", get(import_page).post(import))
         .route("/console/new", get(new_page).post(new_create))
         .route("/console/new/check", axum::routing::post(new_check))
@@ -182,6 +193,16 @@ fn page(
     frame_cookie: Option<String>,
     html: Result<String, askama::Error>,
 ) -> Response {
+    page_under(status, frame_cookie, html, CONTENT_SECURITY_POLICY)
+}
+
+/// A rendered page with the console's headers and `policy` as its CSP.
+fn page_under(
+    status: StatusCode,
+    frame_cookie: Option<String>,
+    html: Result<String, askama::Error>,
+    policy: &str,
+) -> Response {
     let html = match html {
         Ok(html) => html,
         Err(error) => {
@@ -195,10 +216,13 @@ fn page(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    match HeaderValue::from_str(policy) {
+        Ok(policy) => headers.insert(header::CONTENT_SECURITY_POLICY, policy),
+        Err(_) => headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+    };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // `same-origin`, not `no-referrer`: with the latter, browsers send
     // `Origin: null` on the console's own form posts, which the CSRF check
@@ -675,9 +699,22 @@ struct Field {
     label: &'static str,
     value: String,
     multiline: bool,
+    /// A select's options (empty for a text input).
+    choices: &'static [&'static str],
     hint: Option<&'static str>,
     error: Option<String>,
 }
+
+impl Field {
+    /// The same field as a select of `choices`.
+    fn choosing(mut self, choices: &'static [&'static str]) -> Field {
+        self.choices = choices;
+        self
+    }
+}
+
+const TOKEN_STORAGE_CHOICES: &[&str] = &["memory", "session_storage"];
+const AUDIENCE_REQUEST_CHOICES: &[&str] = &["none", "resource", "audience"];
 
 /// The tenant form's inputs as submitted (or as stored).
 #[derive(Debug, Clone, Deserialize)]
@@ -686,6 +723,7 @@ struct ConfigForm {
     issuer: String,
     client_id: String,
     audience: String,
+    audience_request: String,
     redirect_uris: String,
     allowed_origins: String,
     scopes: String,
@@ -701,6 +739,7 @@ impl ConfigForm {
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
             audience: config.audience.clone(),
+            audience_request: config.audience_request.as_str().to_owned(),
             redirect_uris: config.redirect_uris.join("\n"),
             allowed_origins: config.allowed_origins.join("\n"),
             scopes: config.scopes.join(" "),
@@ -734,11 +773,15 @@ impl ConfigForm {
                 ));
             }
         };
+        let audience_request = AudienceRequest::parse(&self.audience_request).ok_or_else(|| {
+            ValidationError::new("audience_request", "must be none, resource or audience")
+        })?;
         TenantConfig {
             display_name: self.display_name.trim().to_owned(),
             issuer: self.issuer.trim().to_owned(),
             client_id: self.client_id.trim().to_owned(),
             audience: self.audience.trim().to_owned(),
+            audience_request,
             redirect_uris: lines(&self.redirect_uris),
             allowed_origins: lines(&self.allowed_origins),
             scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
@@ -774,6 +817,7 @@ impl ConfigForm {
             label,
             value,
             multiline,
+            choices: &[],
             hint,
             error: named(name),
         };
@@ -788,6 +832,14 @@ impl ConfigForm {
             field("issuer", "field-issuer", self.issuer, false, None),
             field("client_id", "field-client-id", self.client_id, false, None),
             field("audience", "field-audience", self.audience, false, None),
+            field(
+                "audience_request",
+                "field-audience-request",
+                self.audience_request,
+                false,
+                Some("hint-audience-request"),
+            )
+            .choosing(AUDIENCE_REQUEST_CHOICES),
             field(
                 "redirect_uris",
                 "field-redirect-uris",
@@ -829,7 +881,8 @@ impl ConfigForm {
                 self.token_storage,
                 false,
                 None,
-            ),
+            )
+            .choosing(TOKEN_STORAGE_CHOICES),
         ]
     }
 }
@@ -1175,36 +1228,43 @@ async fn revoke_token(
 const PRESETS: [Preset; 7] = [
     Preset {
         id: "logto",
+        audience_request: AudienceRequest::Resource,
         name: "Logto",
         guide: "logto.md",
     },
     Preset {
         id: "zitadel",
+        audience_request: AudienceRequest::None,
         name: "ZITADEL",
         guide: "zitadel.md",
     },
     Preset {
         id: "keycloak",
+        audience_request: AudienceRequest::None,
         name: "Keycloak",
         guide: "keycloak.md",
     },
     Preset {
         id: "auth0",
+        audience_request: AudienceRequest::Audience,
         name: "Auth0",
         guide: "auth0.md",
     },
     Preset {
         id: "entra-id",
+        audience_request: AudienceRequest::None,
         name: "Microsoft Entra ID",
         guide: "entra-id.md",
     },
     Preset {
         id: "google",
+        audience_request: AudienceRequest::None,
         name: "Google",
         guide: "google.md",
     },
     Preset {
         id: "generic",
+        audience_request: AudienceRequest::None,
         name: "Any OpenID provider",
         guide: "generic.md",
     },
@@ -1212,6 +1272,8 @@ const PRESETS: [Preset; 7] = [
 
 struct Preset {
     id: &'static str,
+    /// How its IdP is asked for a token with the shop's audience.
+    audience_request: AudienceRequest,
     name: &'static str,
     guide: &'static str,
 }
@@ -1258,6 +1320,9 @@ struct NewForm {
     client_id: Option<String>,
     redirect_uris: Option<String>,
     scopes: Option<String>,
+    audience_request: Option<String>,
+    /// `on` when the console's test sign-in page is to be a redirect URI.
+    try_sign_in: Option<String>,
 }
 
 impl NewForm {
@@ -1299,6 +1364,7 @@ impl NewForm {
             label,
             value: value.unwrap_or(fallback),
             multiline,
+            choices: &[],
             hint,
             error: named(name),
         };
@@ -1328,6 +1394,15 @@ impl NewForm {
                 false,
                 Some("hint-space-separated"),
             ),
+            field(
+                "audience_request",
+                "field-audience-request",
+                self.audience_request,
+                preset.audience_request.as_str().into(),
+                false,
+                Some("hint-audience-request"),
+            )
+            .choosing(AUDIENCE_REQUEST_CHOICES),
         ];
         NewPage {
             frame,
@@ -1431,8 +1506,20 @@ async fn new_create(
             .map(str::to_owned)
             .collect()
     };
+    let slug = form.slug.clone().unwrap_or_default().trim().to_owned();
+    let mut redirect_uris = lines(&form.redirect_uris);
+    // The console's own page for trying sign-in, when asked for (a bad slug
+    // is refused below, beside its field).
+    if form.try_sign_in.as_deref() == Some("on") && crate::model::validate_slug(&slug).is_ok() {
+        let url = try_url(&state, &slug);
+        if !redirect_uris.contains(&url) {
+            redirect_uris.push(url);
+        }
+    }
+    let audience_request =
+        AudienceRequest::parse(form.audience_request.as_deref().unwrap_or("none"));
     let request = NewTenant {
-        slug: form.slug.clone().unwrap_or_default().trim().to_owned(),
+        slug,
         config: TenantConfig {
             display_name: form
                 .display_name
@@ -1443,8 +1530,9 @@ async fn new_create(
             issuer: form.issuer.trim().to_owned(),
             client_id: form.client_id.clone().unwrap_or_default().trim().to_owned(),
             audience: form.audience.trim().to_owned(),
+            audience_request: audience_request.unwrap_or_default(),
             allowed_origins: vec![origin],
-            redirect_uris: lines(&form.redirect_uris),
+            redirect_uris,
             scopes: form
                 .scopes
                 .as_deref()
@@ -1460,7 +1548,14 @@ async fn new_create(
         theme_preset: None,
         theme: None,
     };
-    match create_tenant_record(&state, &admin.actor(), request).await {
+    let created = match audience_request {
+        Some(_) => create_tenant_record(&state, &admin.actor(), request).await,
+        None => Err(ApiError::invalid(
+            "audience_request",
+            "must be none, resource or audience",
+        )),
+    };
+    match created {
         Ok(record) => {
             Ok(Redirect::to(&format!("/console/tenants/{}", record.slug)).into_response())
         }

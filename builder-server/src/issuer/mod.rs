@@ -66,7 +66,7 @@ pub const CONSOLE_CLIENT_ID: &str = "tessera-console";
 /// The ID-token claim the development issuer puts console roles in.
 pub const CONSOLE_ROLES_CLAIM: &str = "tessera_roles";
 
-use crate::model::{TenantConfig, TokenStorage};
+use crate::model::{AudienceRequest, TenantConfig, TokenStorage};
 use crate::store::{TenantId, TenantRecord, Versioned};
 pub use ledger::PENDING_CODE_CAPACITY;
 
@@ -131,6 +131,7 @@ impl DevIssuer {
             issuer: self.inner.issuer.clone(),
             client_id: CONSOLE_CLIENT_ID.into(),
             audience: CONSOLE_CLIENT_ID.into(),
+            audience_request: AudienceRequest::None,
             allowed_origins: vec![public_url.to_owned()],
             redirect_uris: vec![format!("{public_url}/console/oidc/callback")],
             scopes: vec!["openid".into()],

@@ -433,7 +433,10 @@ fn edit_fields(page: &str) -> Vec<(String, String)> {
             value.replace("&#58;", ":").replace("&#47;", "/"),
         ));
     }
-    fields.push(("token_storage".to_owned(), "memory".to_owned()));
+    for (name, choice) in [("token_storage", "memory"), ("audience_request", "none")] {
+        assert!(page.contains(&format!("<option value=\"{choice}\" selected>")));
+        fields.push((name.to_owned(), choice.to_owned()));
+    }
     fields
 }
 
@@ -819,4 +822,167 @@ async fn an_idp_callback_counts_only_once_in_the_browser_that_started_it() {
         .unwrap();
     let reached = finish(&server.state, &idp, "code", "s3", Some("this-browser")).await;
     assert!(matches!(reached, Err(SignInError::Idp(_))), "{reached:?}");
+}
+
+#[tokio::test]
+async fn test_sign_in_runs_the_snippet_under_its_own_policy() {
+    let server = Server::start().await;
+    let url = format!("{PUBLIC_URL}/console/tenants/acme/try");
+    // The IdP's return to the popup carries no Strict cookie: the page
+    // still renders the pasted widget (to hand the callback to its
+    // opener), and nothing else.
+    let returning = server
+        .call(get("/console/tenants/acme/try?code=c&state=popup.s"))
+        .await;
+    assert_eq!(returning.status, StatusCode::OK, "{}", returning.text());
+    let html = returning.text();
+    assert!(html.contains("<tessera-login tenant=\"acme\""), "{html}");
+    assert!(html.contains("mode=\"popup\""), "{html}");
+    assert!(
+        !html.contains("data-try"),
+        "no passport panel without a session"
+    );
+    let policy = returning.header("content-security-policy").unwrap();
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "'wasm-unsafe-eval'",
+    ] {
+        assert!(policy.contains(directive), "{directive} missing: {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    // Signed in: the passport panel, and the page is not yet a redirect
+    // URI of the tenant, which the console says, and offers to fix.
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tenants/acme/try").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(page.contains("data-try=\"/console/tenants/acme/try/passport\""));
+    assert!(page.contains(&format!("<code>{url}</code>")), "{page}");
+    let csrf = csrf_of(&page);
+    let forged = server
+        .call(
+            request(Method::POST, "/console/tenants/acme/try/register")
+                .header("cookie", &cookie)
+                .header("origin", PUBLIC_URL)
+                .form(&[("csrf", "forged")]),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let registered = server
+        .call(
+            request(Method::POST, "/console/tenants/acme/try/register")
+                .header("cookie", &cookie)
+                .header("origin", PUBLIC_URL)
+                .form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        registered.text()
+    );
+    let config = server
+        .state
+        .tenant("acme")
+        .await
+        .unwrap()
+        .config
+        .value
+        .clone();
+    assert_eq!(
+        config.redirect_uris,
+        ["https://shop.example/callback".to_owned(), url.clone()]
+    );
+    let log = server.state.store().instance_audit_log(10).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|row| row.action == "update" && row.actor.starts_with("console:")),
+        "the change is audited"
+    );
+    let page = server
+        .call(get("/console/tenants/acme/try").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(
+        !page.contains(&format!("<code>{url}</code>")),
+        "registered now"
+    );
+}
+
+#[tokio::test]
+async fn test_sign_in_verifies_only_what_the_widget_attached() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tenants/acme/try").header("cookie", &cookie))
+        .await
+        .text();
+    let csrf = csrf_of(&page);
+    let ask = |token: Option<&str>, csrf: &str| {
+        let mut ask = request(Method::POST, "/console/tenants/acme/try/passport")
+            .header("cookie", &cookie)
+            .header("origin", PUBLIC_URL);
+        if let Some(token) = token {
+            ask = ask.header("authorization", &format!("Bearer {token}"));
+        }
+        ask.form(&[("csrf", csrf), ("withheld", "email,made-up,name")])
+    };
+    let without = server.call(ask(None, &csrf)).await;
+    assert_eq!(without.status, StatusCode::OK);
+    let without = without.json();
+    assert_eq!(without["ok"], false);
+    assert_eq!(without["problem"], "the widget attached no access token");
+    // Only names known as personal data come back.
+    assert_eq!(without["withheld"], serde_json::json!(["email", "name"]));
+    // A token the tenant's IdP did not sign is refused as the shop's API
+    // would refuse it; the answer is not 401 (which would end the widget's
+    // session) but the reason.
+    let forged = server.call(ask(Some("e30.e30.c2ln"), &csrf)).await;
+    assert_eq!(forged.status, StatusCode::OK);
+    let forged = forged.json();
+    assert_eq!(forged["ok"], false);
+    assert!(!forged["problem"].as_str().unwrap().is_empty());
+    let stale = server.call(ask(None, "forged")).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_audience_request_reaches_the_widget_s_configuration() {
+    let server = Server::start().await;
+    let mut config = server.state.tenant("acme").await.unwrap().config.clone();
+    config.value.audience_request = tessera_server::model::AudienceRequest::Resource;
+    // A resource indicator is an absolute URI (RFC 8707).
+    assert_eq!(
+        config
+            .value
+            .clone()
+            .validated()
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("audience")
+    );
+    config.value.audience = "https://api.acme.example".into();
+    let config_value = config.value.clone().validated().unwrap();
+    server
+        .state
+        .store()
+        .update_config("test", "acme", config.version, &config_value)
+        .await
+        .unwrap();
+    let public = server.call(get("/t/acme/config.json")).await.json();
+    assert_eq!(
+        public["authorization_parameters"],
+        serde_json::json!({"resource": "https://api.acme.example"})
+    );
+    assert_eq!(
+        public["token_parameters"],
+        serde_json::json!({"resource": "https://api.acme.example"})
+    );
+    let globex = server.call(get("/t/globex/config.json")).await.json();
+    assert_eq!(globex["authorization_parameters"], serde_json::json!({}));
 }

@@ -34,6 +34,8 @@ pub struct Checked {
     pub expires_at: f64,
     /// The token's claims without personal data and without the nonce.
     pub claims: Map<String, Value>,
+    /// The names of the personal-data claims that were removed.
+    pub withheld: Vec<String>,
 }
 
 pub(crate) fn now_seconds() -> i64 {
@@ -73,13 +75,17 @@ pub async fn check(request: IdTokenRequest) -> Result<Checked, Refusal> {
         return Err(invalid("the ID token's nonce is not this sign-in's".into()));
     }
     let mut claims = passport.claims().clone();
+    let mut withheld = Vec::new();
     for personal in PERSONAL_DATA_CLAIMS {
-        claims.remove(personal);
+        if claims.remove(personal).is_some() {
+            withheld.push(personal.to_owned());
+        }
     }
     claims.remove("nonce");
     Ok(Checked {
         subject: passport.subject().unwrap_or_default().to_owned(),
         expires_at: passport.expires_at(),
         claims,
+        withheld,
     })
 }

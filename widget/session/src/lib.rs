@@ -30,6 +30,8 @@ mod rotation;
 pub mod seal;
 mod token_endpoint;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -72,6 +74,11 @@ pub struct Session {
     pub subject: String,
     /// The ID token's claims without personal data and without the nonce.
     pub claims: Map<String, Value>,
+    /// The names (never the values) of the personal-data claims the ID
+    /// token carried and the widget removed: what the IdP should stop
+    /// sending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
     /// When the access token expires, in seconds since the epoch.
     pub expires_at: f64,
     /// Present when the IdP offers refresh-token rotation.
@@ -99,6 +106,10 @@ pub struct SignInReturn {
     pub verifier: String,
     /// The nonce of this sign-in.
     pub nonce: String,
+    /// Parameters the tenant adds to token requests (an RFC 8707
+    /// `resource`, for IdPs that issue the shop's token only when asked).
+    #[serde(default)]
+    pub token_parameters: BTreeMap<String, String>,
 }
 
 /// A session to renew.
@@ -125,6 +136,9 @@ pub struct Renewal {
     /// one that does not open with this session's refresh token is ignored.
     #[serde(default)]
     pub heard: Vec<String>,
+    /// Parameters the tenant adds to token requests, as at sign-in.
+    #[serde(default)]
+    pub token_parameters: BTreeMap<String, String>,
 }
 
 /// Exchanges the code and checks the ID token.

@@ -155,6 +155,7 @@ async fn adoptable(tenant: &str, old: &str, current: &Session) -> Option<Session
                 id_token: current.id_token.clone(),
                 subject: current.subject.clone(),
                 claims: current.claims.clone(),
+                withheld: current.withheld.clone(),
                 ..announced
             });
         }
@@ -258,10 +259,11 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
         None
     };
     let lock = format!("tessera-refresh:{}:{old}", renewal.tenant);
-    let (tenant, token_endpoint, client_id, current) = (
+    let (tenant, token_endpoint, client_id, parameters, current) = (
         renewal.tenant.clone(),
         renewal.token_endpoint.clone(),
         renewal.client_id.clone(),
+        renewal.token_parameters.clone(),
         renewal.session.clone(),
     );
     let work: Work = Box::pin(async move {
@@ -269,7 +271,8 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
             return Ok(session);
         }
         let Some(channel) = channel else {
-            let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
+            let session =
+                token_endpoint::rotate(&token_endpoint, &client_id, &parameters, &current).await?;
             MADE_HERE.with_borrow_mut(|made| made.insert(old, session.clone()));
             return Ok(session);
         };
@@ -287,7 +290,8 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
         if let Some(session) = adoptable(&tenant, &old, &current).await {
             return Ok(session);
         }
-        let session = token_endpoint::rotate(&token_endpoint, &client_id, &current).await?;
+        let session =
+            token_endpoint::rotate(&token_endpoint, &client_id, &parameters, &current).await?;
         MADE_HERE.with_borrow_mut(|made| made.insert(old.clone(), session.clone()));
         if let Some(sealed) = seal::seal(&tenant, &token, &old, &shareable(session.clone())).await {
             record(old.clone(), sealed.clone());
@@ -321,6 +325,7 @@ mod tests {
             access_token: access_token.into(),
             subject: "pseudonymous-subject".into(),
             claims: Map::new(),
+            withheld: Vec::new(),
             expires_at: crate::id_token::now_seconds() as f64 + lifetime_seconds,
             refresh_token: refresh_token.map(Into::into),
         }
@@ -337,6 +342,7 @@ mod tests {
             session,
             shared: true,
             heard: Vec::new(),
+            token_parameters: Default::default(),
         }
     }
 

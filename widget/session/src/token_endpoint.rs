@@ -1,6 +1,8 @@
 //! The IdP's token endpoint, as a public client: the code exchange (with
 //! the PKCE verifier) and refresh-token rotation.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -42,6 +44,24 @@ fn encode(text: &str) -> String {
     js_sys::encode_uri_component(text)
         .as_string()
         .unwrap_or_default()
+}
+
+/// The tenant's extra token-request parameters, as `&name=value` pairs; a
+/// name the request itself sets is skipped, so none can be replaced.
+fn extra(parameters: &BTreeMap<String, String>) -> String {
+    const OWN: [&str; 6] = [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "client_id",
+        "code_verifier",
+        "refresh_token",
+    ];
+    parameters
+        .iter()
+        .filter(|(name, _)| !OWN.contains(&name.as_str()))
+        .map(|(name, value)| format!("&{}={}", encode(name), encode(value)))
+        .collect()
 }
 
 async fn post_form(endpoint: &str, body: &str) -> Result<web_sys::Response, Refusal> {
@@ -97,11 +117,12 @@ async fn fetch_text(url: &str) -> Result<String, Refusal> {
 /// Exchanges the code, then checks the ID token against the IdP's key set.
 pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
     let body = format!(
-        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}",
+        "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}{}",
         encode(&request.code),
         encode(&request.redirect_uri),
         encode(&request.client_id),
-        encode(&request.verifier)
+        encode(&request.verifier),
+        extra(&request.token_parameters)
     );
     let response = post_form(&request.token_endpoint, &body).await?;
     let tokens = tokens_from(&request.token_endpoint, response).await?;
@@ -130,6 +151,7 @@ pub async fn exchange_code(request: &SignInReturn) -> Result<Session, Refusal> {
         access_token: tokens.access_token,
         subject: checked.subject,
         claims: checked.claims,
+        withheld: checked.withheld,
         refresh_token: tokens.refresh_token,
     })
 }
@@ -167,6 +189,7 @@ async fn refused(token_endpoint: &str, response: web_sys::Response) -> Refusal {
 pub async fn rotate(
     token_endpoint: &str,
     client_id: &str,
+    parameters: &BTreeMap<String, String>,
     session: &Session,
 ) -> Result<Session, Refusal> {
     let refresh_token = session
@@ -174,9 +197,10 @@ pub async fn rotate(
         .as_deref()
         .ok_or_else(|| Refusal::new("session_expired", "the session has no refresh token"))?;
     let body = format!(
-        "grant_type=refresh_token&refresh_token={}&client_id={}",
+        "grant_type=refresh_token&refresh_token={}&client_id={}{}",
         encode(refresh_token),
-        encode(client_id)
+        encode(client_id),
+        extra(parameters)
     );
     let response = post_form(token_endpoint, &body).await?;
     if response.status() == 400 || response.status() == 401 {
@@ -191,6 +215,7 @@ pub async fn rotate(
         access_token: tokens.access_token,
         subject: session.subject.clone(),
         claims: session.claims.clone(),
+        withheld: session.withheld.clone(),
         expires_at,
         refresh_token: tokens
             .refresh_token

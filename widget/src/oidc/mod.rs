@@ -120,6 +120,22 @@ pub struct TenantConfig {
     pub display_name: String,
     /// Whether the tenant's theme has a logo (`--tessera-logo`).
     pub logo: bool,
+    /// Added to the authorization request (`resource` or `audience`: how
+    /// the tenant's IdP is asked for a token meant for the shop's API).
+    pub authorization_parameters: Vec<(String, String)>,
+    /// Added to every token request (an RFC 8707 `resource`).
+    pub token_parameters: Vec<(String, String)>,
+}
+
+impl TenantConfig {
+    /// [`TenantConfig::token_parameters`] as the session module reads them.
+    pub fn token_parameters_object(&self) -> Object {
+        self.token_parameters
+            .iter()
+            .fold(Object::new(), |object, (name, value)| {
+                object.with(name, value.as_str())
+            })
+    }
 }
 
 impl TenantConfig {
@@ -146,6 +162,14 @@ impl TenantConfig {
             token_storage: document.string("token_storage").unwrap_or_default(),
             display_name: document.string("display_name").unwrap_or_default(),
             logo: document.boolean("logo").unwrap_or(false),
+            authorization_parameters: document
+                .object("authorization_parameters")
+                .map(|parameters| parameters.string_members())
+                .unwrap_or_default(),
+            token_parameters: document
+                .object("token_parameters")
+                .map(|parameters| parameters.string_members())
+                .unwrap_or_default(),
             providers: document
                 .objects("providers")
                 .iter()

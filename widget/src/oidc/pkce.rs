@@ -112,7 +112,11 @@ pub async fn authorization_url(
         challenge,
         encode(ui_locale),
     );
-    if let Some((parameter, value)) = hint {
+    let tenant_parameters = config
+        .authorization_parameters
+        .iter()
+        .map(|(parameter, value)| (parameter.as_str(), value.as_str()));
+    for (parameter, value) in tenant_parameters.chain(hint) {
         url.push_str(&format!("&{}={}", encode(parameter), encode(value)));
     }
     storage()?
@@ -230,5 +234,34 @@ mod tests {
             local_before,
             "nothing goes to localStorage"
         );
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_tenant_s_parameters_ask_the_idp_for_the_shop_s_audience() {
+        let tenant = "unit-resource";
+        let config = TenantConfig {
+            authorization_parameters: vec![(
+                "resource".into(),
+                "https://api.shop.example/v1?x=1".into(),
+            )],
+            ..tenant_config("memory", &[])
+        };
+        let url = authorization_url(
+            tenant,
+            &config,
+            &unreachable_discovery(),
+            "en",
+            Some(("login_hint", "google")),
+            Mode::Redirect,
+        )
+        .await
+        .expect("an authorization URL");
+        let query = parameters(&url);
+        assert_eq!(
+            query.get("resource").as_deref(),
+            Some("https://api.shop.example/v1?x=1")
+        );
+        assert_eq!(query.get("login_hint").as_deref(), Some("google"));
+        forget_pending(tenant);
     }
 }

@@ -33,6 +33,9 @@ pub struct Session {
     /// The ID token's claims without any that identify a person, as a JSON
     /// object's text (a `String`, so that a session can live in a signal).
     pub claims: String,
+    /// The names of the personal-data claims the ID token carried and the
+    /// session module removed (never their values).
+    pub withheld: Vec<String>,
     pub expires_at: f64,
     /// Present when the IdP offers refresh-token rotation (`offline_access`).
     pub refresh_token: Option<String>,
@@ -46,6 +49,7 @@ impl Session {
             .with("access_token", self.access_token.as_str())
             .with("subject", self.subject.as_str())
             .with("claims", self.claims_object())
+            .with("withheld", self.withheld_array())
             .with("expires_at", self.expires_at)
             .with_optional("refresh_token", self.refresh_token.as_deref())
     }
@@ -57,9 +61,18 @@ impl Session {
             access_token: document.string("access_token")?,
             subject: document.string("subject")?,
             claims: document.object("claims")?.text(),
+            withheld: document.strings("withheld"),
             expires_at: document.number("expires_at")?,
             refresh_token: document.string("refresh_token"),
         })
+    }
+
+    /// [`Session::withheld`] as an array.
+    pub fn withheld_array(&self) -> js_sys::Array {
+        self.withheld
+            .iter()
+            .map(|name| JsValue::from_str(name))
+            .collect()
     }
 
     /// The non-personal claims as an object.
@@ -105,7 +118,8 @@ pub async fn complete(
             .with("code", code)
             .with("redirect_uri", pending.redirect_uri)
             .with("verifier", pending.verifier)
-            .with("nonce", pending.nonce),
+            .with("nonce", pending.nonce)
+            .with("token_parameters", config.token_parameters_object()),
     )
     .await
 }
@@ -128,7 +142,8 @@ pub async fn refresh(
             .with("client_id", config.client_id.as_str())
             .with("session", current.to_json())
             .with("shared", config.shares_sessions())
-            .with("heard", crate::rotations::heard(tenant)),
+            .with("heard", crate::rotations::heard(tenant))
+            .with("token_parameters", config.token_parameters_object()),
     )
     .await
 }
