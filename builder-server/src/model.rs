@@ -255,6 +255,25 @@ fn token_like(field: &str, value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A scope as RFC 6749 section 3.3 defines one: printable ASCII without
+/// space, `"` or `\`, so Entra ID's `api://<app-id>/<scope>` and ZITADEL's
+/// `urn:zitadel:iam:org:project:id:<id>:aud` fit.
+fn scope_token(field: &str, value: &str) -> Result<(), ValidationError> {
+    let ok = !value.is_empty()
+        && value.len() <= 200
+        && value
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            "a scope is 1 to 200 printable ASCII characters without spaces, `\"` or `\\` (RFC 6749 section 3.3)",
+        ))
+    }
+}
+
 impl TenantConfig {
     /// Checks every field and returns the configuration with its origins in
     /// the form browsers send them (`HTTPS://Shop.Example/` becomes
@@ -302,8 +321,11 @@ impl TenantConfig {
                 "the scopes must include `openid`",
             ));
         }
+        if self.scopes.len() > 20 {
+            return Err(ValidationError::new("scopes", "at most 20 scopes"));
+        }
         for (index, scope) in self.scopes.iter().enumerate() {
-            token_like(&format!("scopes[{index}]"), scope)?;
+            scope_token(&format!("scopes[{index}]"), scope)?;
         }
         if self.enabled_locales.is_empty() {
             return Err(ValidationError::new(

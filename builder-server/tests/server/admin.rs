@@ -203,6 +203,30 @@ async fn bad_input_is_explained() {
                 None,
             ),
             case(
+                "a scope with a space in it",
+                post(with("scopes", json!(["openid", "a b"]))),
+                StatusCode::BAD_REQUEST,
+                None,
+            ),
+            case(
+                "a scope with a quote",
+                post(with("scopes", json!(["openid", "a\"b"]))),
+                StatusCode::BAD_REQUEST,
+                None,
+            ),
+            case(
+                "a resource indicator that is no URI",
+                post(with("audience_request", json!("resource"))),
+                StatusCode::BAD_REQUEST,
+                None,
+            ),
+            case(
+                "an unknown audience request",
+                post(with("audience_request", json!("header"))),
+                StatusCode::BAD_REQUEST,
+                None,
+            ),
+            case(
                 "unknown locale",
                 post(with("enabled_locales", json!(["en", "xx"]))),
                 StatusCode::BAD_REQUEST,

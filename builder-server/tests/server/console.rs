@@ -967,6 +967,12 @@ async fn the_audience_request_reaches_the_widget_s_configuration() {
         Some("audience")
     );
     config.value.audience = "https://api.acme.example".into();
+    // Entra ID's and ZITADEL's audience scopes are scopes like any other.
+    config.value.scopes = vec![
+        "openid".into(),
+        "api://0b6c3f4e-1111-2222-3333-444455556666/orders.read".into(),
+        "urn:zitadel:iam:org:project:id:123:aud".into(),
+    ];
     let config_value = config.value.clone().validated().unwrap();
     server
         .state
@@ -978,6 +984,10 @@ async fn the_audience_request_reaches_the_widget_s_configuration() {
     assert_eq!(
         public["authorization_parameters"],
         serde_json::json!({"resource": "https://api.acme.example"})
+    );
+    assert_eq!(
+        public["scopes"][1],
+        "api://0b6c3f4e-1111-2222-3333-444455556666/orders.read"
     );
     assert_eq!(
         public["token_parameters"],
