@@ -116,7 +116,7 @@ test('an admin signs in with the link, sees tenants\' health, and works by keybo
   assert.ok(actions.length > 0 && actions.every((action) => action === 'create'), actions.join());
   await clean(page, 'audit log');
   // The forms: a tenant's edit form, admin tokens, import.
-  for (const path of ['/console/tenants/demo/edit', '/console/import', '/console/tokens']) {
+  for (const path of ['/console/tenants/demo/edit', '/console/import', '/console/guides/README.md', '/console/guides/keycloak.md', '/console/tokens']) {
     await page.goto(`${tessera.server}${path}`);
     await clean(page, path);
   }
@@ -212,6 +212,10 @@ test('an owner onboards a shop on a Logto-like IdP, tries sign-in, and the paste
     assert.match(checks.find((check) => check.includes('Keys')), /RS256/);
     await clean(page, 'checks');
     // A bad redirect URI comes back beside its field; nothing is created.
+    // The Logto preset's guide is on the page, and its provider buttons
+    // use Logto's direct sign-in.
+    assert.match(await page.locator('details.guide h1').textContent(), /^Logto/);
+    assert.match(await page.locator('label[for=provider_google]').textContent(), /direct_sign_in=social:google/);
     // The Logto preset asks for the audience as a resource indicator.
     assert.equal(await page.locator('#audience_request').inputValue(), 'resource');
     assert.equal(await page.locator('#try_sign_in').isChecked(), true);
@@ -234,6 +238,11 @@ test('an owner onboards a shop on a Logto-like IdP, tries sign-in, and the paste
     // The browser asked only our origin; the checks ran on the server.
     assert.deepEqual([...origins], [tessera.server]);
     const [snippetHtml, policy] = await page.locator('pre code').allTextContents();
+    // The copy button puts the snippet on the clipboard as shown.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: tessera.server });
+    await page.getByRole('button', { name: 'Copy the snippet' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippetHtml);
     // What the IdP's own pages load is the IdP's business (oidc-provider's
     // development pages use a web font); ours may ask only us and the IdP.
     const fromIdp = (request) => new URL(request.frame().url()).origin === idp.issuer;

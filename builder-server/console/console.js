@@ -9,9 +9,10 @@ for (const cell of document.querySelectorAll('[data-health]')) {
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
     .then((health) => {
       cell.dataset.state = health.ok ? 'ok' : 'failed';
+      const checked = new Date(health.checked_at * 1000).toLocaleTimeString(document.documentElement.lang);
       cell.textContent = health.ok
-        ? `${cell.dataset.ok} (${cell.dataset.keysWord}: ${health.keys}, ${health.algorithms.join(', ')})`
-        : `${cell.dataset.failed}: ${health.problem}`;
+        ? `${cell.dataset.ok} (${cell.dataset.keysWord}: ${health.keys}, ${health.algorithms.join(', ')}); ${cell.dataset.checked} ${checked}`
+        : `${cell.dataset.failed}: ${health.problem}; ${cell.dataset.checked} ${checked}`;
     })
     .catch((error) => {
       cell.dataset.state = 'failed';
@@ -59,4 +60,20 @@ if (trial) {
     withheldList.append(item);
     withheldList.hidden = false;
   }
+}
+
+// Copy buttons: each names the element whose text it copies; the result is
+// said in the button's own live region. Hidden until this script runs.
+for (const button of document.querySelectorAll('button[data-copy]')) {
+  button.hidden = false;
+  const label = button.textContent;
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(document.getElementById(button.dataset.copy).textContent);
+      button.textContent = button.dataset.copied;
+    } catch {
+      button.textContent = button.dataset.failed;
+    }
+    setTimeout(() => { button.textContent = label; }, 2000);
+  });
 }

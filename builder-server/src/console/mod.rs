@@ -13,6 +13,7 @@
 
 mod assets;
 mod checks;
+mod guides;
 mod health;
 pub mod oidc;
 pub mod session;
@@ -37,7 +38,7 @@ use crate::admin::{
 };
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::model::{AudienceRequest, TenantConfig, TokenStorage};
+use crate::model::{AudienceRequest, ProviderButton, ProviderIcon, TenantConfig, TokenStorage};
 use crate::store::StoreError;
 use crate::validation::ValidationError;
 
@@ -90,6 +91,7 @@ pub fn routes() -> Router<AppState> {
             "/console/tokens/{id}/revoke",
             axum::routing::post(revoke_token),
         )
+        .route("/console/guides/{name}", get(guide))
         .route("/console/static/{file}", get(asset))
 }
 
@@ -730,6 +732,56 @@ struct ConfigForm {
     default_locale: String,
     enabled_locales: String,
     token_storage: String,
+    /// One provider button per line: `Label | parameter=value`.
+    providers: String,
+}
+
+/// The provider buttons as the edit form shows them.
+fn provider_lines(providers: &[ProviderButton]) -> String {
+    providers
+        .iter()
+        .map(|button| {
+            format!(
+                "{} | {}={}",
+                button.label, button.hint_parameter, button.hint_value
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`provider_lines`]' format; icons are kept from `current` where
+/// the label is unchanged.
+fn parse_provider_lines(
+    text: &str,
+    current: &[ProviderButton],
+) -> Result<Vec<ProviderButton>, ValidationError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(index, line)| {
+            let parsed = line.split_once('|').and_then(|(label, hint)| {
+                let (parameter, value) = hint.trim().split_once('=')?;
+                Some((label.trim(), parameter.trim(), value.trim()))
+            });
+            let Some((label, parameter, value)) = parsed else {
+                return Err(ValidationError::new(
+                    format!("providers[{index}]"),
+                    format!("line {}: write `Label | parameter=value`", index + 1),
+                ));
+            };
+            Ok(ProviderButton {
+                label: label.to_owned(),
+                icon: current
+                    .iter()
+                    .find(|button| button.label == label)
+                    .map_or(ProviderIcon::None, |button| button.icon),
+                hint_parameter: parameter.to_owned(),
+                hint_value: value.to_owned(),
+            })
+        })
+        .collect()
 }
 
 impl ConfigForm {
@@ -750,11 +802,12 @@ impl ConfigForm {
                 TokenStorage::SessionStorage => "session_storage",
             }
             .to_owned(),
+            providers: provider_lines(&config.providers),
         }
     }
 
     /// The configuration the form describes, on top of `current` (whose
-    /// provider buttons the form does not edit), validated.
+    /// provider icons the form keeps), validated.
     fn config(&self, current: &TenantConfig) -> Result<TenantConfig, ValidationError> {
         let lines = |text: &str| -> Vec<String> {
             text.lines()
@@ -793,7 +846,7 @@ impl ConfigForm {
                 .filter(|locale| !locale.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            providers: current.providers.clone(),
+            providers: parse_provider_lines(&self.providers, &current.providers)?,
             token_storage,
         }
         .validated()
@@ -883,6 +936,13 @@ impl ConfigForm {
                 None,
             )
             .choosing(TOKEN_STORAGE_CHOICES),
+            field(
+                "providers",
+                "field-providers",
+                self.providers,
+                true,
+                Some("hint-providers"),
+            ),
         ]
     }
 }
@@ -1223,6 +1283,24 @@ async fn revoke_token(
     )
 }
 
+#[derive(Template)]
+#[template(path = "console/guide.html")]
+struct GuidePage {
+    frame: Frame,
+    name: String,
+    /// Rendered by `guides` from the guide's Markdown, raw HTML escaped.
+    html: &'static str,
+}
+
+/// `GET /console/guides/{name}`: one of the guides of `docs/idp/`.
+async fn guide(Signed { mut frame, .. }: Signed, Path(name): Path<String>) -> Response {
+    let Some(html) = guides::guide(&name) else {
+        return failure(frame, ApiError::NotFound(format!("no guide `{name}`")));
+    };
+    let cookie = frame.remember_language.take();
+    page_with(StatusCode::OK, cookie, &GuidePage { frame, name, html })
+}
+
 /// The identity providers the wizard knows, with their guides in
 /// `docs/idp/`.
 const PRESETS: [Preset; 7] = [
@@ -1270,6 +1348,50 @@ const PRESETS: [Preset; 7] = [
     },
 ];
 
+/// The sign-in buttons the wizard offers for well-known providers.
+const PROVIDERS: [(&str, &str); 4] = [
+    ("google", "Google"),
+    ("github", "GitHub"),
+    ("microsoft", "Microsoft"),
+    ("apple", "Apple"),
+];
+
+/// The hint (`parameter`, `value`) that makes the IdP of `preset` skip its
+/// own chooser and go straight to `provider`, with the names each IdP gives
+/// them by default (the guides in `docs/idp/` say where to check them).
+/// None where the IdP has no such parameter for it: ZITADEL picks an IdP by
+/// a scope, Google and Entra ID are themselves the provider.
+fn provider_hint(preset: &str, provider: &str) -> Option<(&'static str, &'static str)> {
+    Some(match (preset, provider) {
+        // Logto's direct sign-in, `social:<connector target>`.
+        ("logto", "google") => ("direct_sign_in", "social:google"),
+        ("logto", "github") => ("direct_sign_in", "social:github"),
+        ("logto", "microsoft") => ("direct_sign_in", "social:azuread"),
+        ("logto", "apple") => ("direct_sign_in", "social:apple"),
+        // Keycloak's identity provider alias.
+        ("keycloak", "google") => ("kc_idp_hint", "google"),
+        ("keycloak", "github") => ("kc_idp_hint", "github"),
+        ("keycloak", "microsoft") => ("kc_idp_hint", "microsoft"),
+        ("keycloak", "apple") => ("kc_idp_hint", "apple"),
+        // Auth0's connection names.
+        ("auth0", "google") => ("connection", "google-oauth2"),
+        ("auth0", "github") => ("connection", "github"),
+        ("auth0", "microsoft") => ("connection", "windowslive"),
+        ("auth0", "apple") => ("connection", "apple"),
+        // Entra ID's federation with Google.
+        ("entra-id", "google") => ("domain_hint", "google.com"),
+        _ => return None,
+    })
+}
+
+/// One provider button the wizard offers for the chosen preset.
+struct ProviderChoice {
+    id: &'static str,
+    label: &'static str,
+    hint: String,
+    chosen: bool,
+}
+
 struct Preset {
     id: &'static str,
     /// How its IdP is asked for a token with the shop's audience.
@@ -1290,6 +1412,10 @@ struct NewPage {
     frame: Frame,
     csrf: String,
     presets: &'static [Preset],
+    /// The provider buttons this preset can offer.
+    provider_choices: Vec<ProviderChoice>,
+    /// The preset's guide, rendered.
+    guide_html: &'static str,
     preset: String,
     guide: &'static str,
     client_id: String,
@@ -1323,9 +1449,43 @@ struct NewForm {
     audience_request: Option<String>,
     /// `on` when the console's test sign-in page is to be a redirect URI.
     try_sign_in: Option<String>,
+    /// `on` for each provider button wanted.
+    provider_google: Option<String>,
+    provider_github: Option<String>,
+    provider_microsoft: Option<String>,
+    provider_apple: Option<String>,
 }
 
 impl NewForm {
+    /// Whether the admin asked for the button of `provider`.
+    fn wants(&self, provider: &str) -> bool {
+        let chosen = match provider {
+            "google" => &self.provider_google,
+            "github" => &self.provider_github,
+            "microsoft" => &self.provider_microsoft,
+            "apple" => &self.provider_apple,
+            _ => &None,
+        };
+        chosen.as_deref() == Some("on")
+    }
+
+    /// The buttons asked for, with the preset's hints.
+    fn providers(&self) -> Vec<ProviderButton> {
+        PROVIDERS
+            .iter()
+            .filter(|(id, _)| self.wants(id))
+            .filter_map(|(id, label)| {
+                let (parameter, value) = provider_hint(&self.preset, id)?;
+                Some(ProviderButton {
+                    label: (*label).to_owned(),
+                    icon: ProviderIcon::None,
+                    hint_parameter: parameter.to_owned(),
+                    hint_value: value.to_owned(),
+                })
+            })
+            .collect()
+    }
+
     fn page(
         self,
         frame: Frame,
@@ -1338,6 +1498,18 @@ impl NewForm {
             .iter()
             .find(|preset| preset.id == self.preset)
             .unwrap_or(&PRESETS[PRESETS.len() - 1]);
+        let provider_choices: Vec<ProviderChoice> = PROVIDERS
+            .iter()
+            .filter_map(|(id, label)| {
+                let (parameter, value) = provider_hint(preset.id, id)?;
+                Some(ProviderChoice {
+                    id,
+                    label,
+                    hint: format!("{parameter}={value}"),
+                    chosen: self.wants(id),
+                })
+            })
+            .collect();
         let ready = ["check-discovery", "check-code-flow", "check-keys"]
             .iter()
             .all(|needed| checks.iter().any(|check| check.what == *needed && check.ok));
@@ -1407,6 +1579,8 @@ impl NewForm {
         NewPage {
             frame,
             csrf,
+            provider_choices,
+            guide_html: guides::guide(preset.guide).unwrap_or_default(),
             presets: &PRESETS,
             preset: preset.id.to_owned(),
             guide: preset.guide,
@@ -1542,7 +1716,7 @@ async fn new_create(
                 .collect(),
             default_locale: "en".into(),
             enabled_locales: vec!["en".into(), "ru".into()],
-            providers: Vec::new(),
+            providers: form.providers(),
             token_storage: TokenStorage::Memory,
         },
         theme_preset: None,

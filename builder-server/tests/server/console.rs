@@ -424,7 +424,7 @@ fn edit_fields(page: &str) -> Vec<(String, String)> {
             page[start..].split('"').next().unwrap().to_owned(),
         ));
     }
-    for name in ["redirect_uris", "allowed_origins"] {
+    for name in ["redirect_uris", "allowed_origins", "providers"] {
         let marker = format!("name=\"{name}\" rows=\"3\">");
         let start = page.find(&marker).unwrap() + marker.len();
         let value = page[start..].split("</textarea>").next().unwrap();
@@ -995,4 +995,131 @@ async fn the_audience_request_reaches_the_widget_s_configuration() {
     );
     let globex = server.call(get("/t/globex/config.json")).await.json();
     assert_eq!(globex["authorization_parameters"], serde_json::json!({}));
+}
+
+#[tokio::test]
+async fn provider_buttons_come_from_the_preset_and_are_edited_as_lines() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/new").header("cookie", &cookie))
+        .await
+        .text();
+    let csrf = csrf_of(&page);
+    // The wizard's last step, as its form sends it, with Logto's preset
+    // and the Google and Microsoft buttons ticked.
+    let created = server
+        .call(
+            request(Method::POST, "/console/new")
+                .header("cookie", &cookie)
+                .header("origin", PUBLIC_URL)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("preset", "logto"),
+                    ("issuer", server.issuer.as_str()),
+                    ("origin", "https://wizard.example"),
+                    ("audience", "https://api.wizard.example"),
+                    ("client_id", "wizard"),
+                    ("slug", "wizard"),
+                    ("display_name", "Wizard"),
+                    ("redirect_uris", "https://wizard.example/"),
+                    ("scopes", "openid"),
+                    ("audience_request", "resource"),
+                    ("provider_google", "on"),
+                    ("provider_microsoft", "on"),
+                ]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
+    let config = server
+        .state
+        .tenant("wizard")
+        .await
+        .unwrap()
+        .config
+        .value
+        .clone();
+    let hints: Vec<_> = config
+        .providers
+        .iter()
+        .map(|button| {
+            format!(
+                "{} {}={}",
+                button.label, button.hint_parameter, button.hint_value
+            )
+        })
+        .collect();
+    assert_eq!(
+        hints,
+        [
+            "Google direct_sign_in=social:google",
+            "Microsoft direct_sign_in=social:azuread"
+        ]
+    );
+    assert_eq!(
+        config.audience_request,
+        tessera_server::model::AudienceRequest::Resource
+    );
+    // Without the box, the test page is not a redirect URI.
+    assert_eq!(config.redirect_uris, ["https://wizard.example/"]);
+
+    // The edit form shows them one per line and takes them back.
+    let edit = server
+        .call(get("/console/tenants/acme/edit").header("cookie", &cookie))
+        .await
+        .text();
+    let fields = edit_fields(&edit);
+    let saved = post_edit(
+        &server,
+        &cookie,
+        &with(
+            &fields,
+            "providers",
+            "Google | kc_idp_hint=google\nGitHub | kc_idp_hint=github",
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let providers = server
+        .state
+        .tenant("acme")
+        .await
+        .unwrap()
+        .config
+        .value
+        .providers
+        .clone();
+    assert_eq!(providers.len(), 2);
+    assert_eq!(providers[1].hint_value, "github");
+    // A line without a hint, and a protocol parameter as the hint, come
+    // back beside the field, and nothing is saved.
+    let edit = server
+        .call(get("/console/tenants/acme/edit").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(
+        edit.contains("Google | kc_idp_hint=google\nGitHub | kc_idp_hint=github"),
+        "{edit}"
+    );
+    let fields = edit_fields(&edit);
+    for (lines, says) in [
+        ("Google", "line 1: write `Label | parameter=value`"),
+        ("Google | scope=email", "protocol parameter"),
+    ] {
+        let refused = post_edit(&server, &cookie, &with(&fields, "providers", lines)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let html = refused.text();
+        assert!(html.contains("id=\"providers-error\""), "{html}");
+        assert!(html.contains(says), "{says}: {html}");
+    }
+    let providers = server
+        .state
+        .tenant("acme")
+        .await
+        .unwrap()
+        .config
+        .value
+        .providers
+        .clone();
+    assert_eq!(providers.len(), 2, "nothing saved");
 }
