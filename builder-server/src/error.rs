@@ -115,6 +115,22 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error; an invalid field is named inside `parent`.
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            ApiError::Invalid { field, message } => ApiError::Invalid {
+                field: Some(match field {
+                    Some(field) => format!("{parent}.{field}"),
+                    None => parent.to_owned(),
+                }),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
 impl From<TextsError> for ApiError {
     fn from(error: TextsError) -> Self {
         match error {
@@ -134,6 +150,7 @@ impl From<StoreError> for ApiError {
             },
             // Busy: the write did not happen; like a conflict, read and retry.
             StoreError::Stale(_)
+            | StoreError::DesignMoved { .. }
             | StoreError::TenantExists(_)
             | StoreError::Duplicate(_)
             | StoreError::Busy(_) => ApiError::Conflict(error.to_string()),

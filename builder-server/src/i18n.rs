@@ -287,6 +287,24 @@ pub fn validate_overrides(overrides: &Messages) -> Result<(), TextsError> {
                 ValidationError::new(id.clone(), "must be 1 to 500 printable characters").into(),
             );
         }
+        // Every `{` opens one placeholder, a name closed by `}`.
+        let balanced = text.split('{').skip(1).all(|part| {
+            part.split_once('}').is_some_and(|(name, _)| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+        }) && text.matches('{').count() == text.matches('}').count();
+        if !balanced {
+            return Err(ValidationError::new(
+                id.clone(),
+                format!(
+                    "a placeholder is written {{name}}, with a brace on each side; keep those of the English text: `{reference}`"
+                ),
+            )
+            .into());
+        }
         let markers = |s: &str| {
             let mut found: Vec<String> = s
                 .split('{')

@@ -14,8 +14,10 @@
 //! Failures are [`StoreError`]s; this module knows nothing of HTTP.
 
 mod console;
+mod design;
 
 pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
+pub use design::{Design, DesignHistory, Revision, RevisionSummary};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -44,6 +46,19 @@ pub enum StoreError {
     /// A versioned resource moved on since the caller read it.
     #[error("the {0} changed since you read it: read it again and reapply your change")]
     Stale(&'static str),
+    /// Someone saved the design since the editor started from `base`.
+    #[error(
+        "revision {head} of the design was saved by {author} since you started from revision {base}: \
+         open it, reapply your changes and save again (nothing of yours was lost or overwritten)"
+    )]
+    DesignMoved {
+        /// The revision the editor started from.
+        base: i64,
+        /// The newest revision.
+        head: i64,
+        /// Who saved it.
+        author: String,
+    },
     /// A tenant with this slug exists.
     #[error("tenant `{0}` already exists")]
     TenantExists(String),
@@ -502,6 +517,8 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         let id = TenantId(id.get("id"));
+        // Revision 1 of its design, published (the column's default).
+        Self::append_revision(&mut transaction, id, actor, "created", &theme_json, "{}").await?;
         let after = to_json(&serde_json::json!({"config": config, "theme": theme}))?;
         Audit {
             actor,
@@ -672,6 +689,9 @@ impl Store {
         if changed != 1 {
             return Err(StoreError::Stale(name));
         }
+        if let Column::Theme = column {
+            Self::record_published(&mut transaction, id, actor, "theme replaced").await?;
+        }
         Audit {
             actor,
             action: "update",
@@ -841,6 +861,8 @@ impl Store {
         .execute(&mut *transaction)
         .await?;
         let resource = format!("texts/{locale}");
+        Self::record_published(&mut transaction, id, actor, &format!("{resource} replaced"))
+            .await?;
         Audit {
             actor,
             action: "update",

@@ -73,6 +73,44 @@ impl Color {
         let (a, b) = (self.relative_luminance(), other.relative_luminance());
         (a.max(b) + 0.05) / (a.min(b) + 0.05)
     }
+
+    /// This colour mixed with `other`: `share` 0 is this one, 1 `other`.
+    fn mix(self, other: Color, share: f64) -> Color {
+        let channel = |a: u8, b: u8| {
+            let mixed = f64::from(a) + (f64::from(b) - f64::from(a)) * share;
+            // Within 0..=255 by construction; the cast saturates anyway.
+            mixed.round().clamp(0.0, 255.0) as u8
+        };
+        Color([
+            channel(self.0[0], other.0[0]),
+            channel(self.0[1], other.0[1]),
+            channel(self.0[2], other.0[2]),
+        ])
+    }
+
+    /// The colour closest to this one (the least mixed with black or with
+    /// white, in steps of 1%) whose contrast against every one of
+    /// `backgrounds` reaches `ratio`; `None` when no such mix exists.
+    pub fn nearest_passing(self, backgrounds: &[Color], ratio: f64) -> Option<Color> {
+        let passes = |color: Color| {
+            backgrounds
+                .iter()
+                .all(|background| color.contrast(*background) >= ratio)
+        };
+        if passes(self) {
+            return Some(self);
+        }
+        let candidates = [Color([0, 0, 0]), Color([255, 255, 255])].map(|end| {
+            (1..=100)
+                .map(|step| (step, self.mix(end, f64::from(step) / 100.0)))
+                .find(|(_, mixed)| passes(*mixed))
+        });
+        candidates
+            .into_iter()
+            .flatten()
+            .min_by_key(|(step, _)| *step)
+            .map(|(_, color)| color)
+    }
 }
 
 impl std::fmt::Display for Color {
@@ -324,18 +362,43 @@ impl Theme {
             ));
         }
         for (name, palette) in [("light", &self.light), ("dark", &self.dark)] {
-            for (pair, foreground, background) in [
-                ("text", palette.text, palette.background),
-                ("text", palette.text, palette.surface),
-                ("on_primary", palette.on_primary, palette.primary),
-                ("danger", palette.danger, palette.background),
+            for (pair, foreground, background, all) in [
+                (
+                    "text",
+                    palette.text,
+                    palette.background,
+                    &[palette.background, palette.surface][..],
+                ),
+                (
+                    "text",
+                    palette.text,
+                    palette.surface,
+                    &[palette.background, palette.surface][..],
+                ),
+                (
+                    "on_primary",
+                    palette.on_primary,
+                    palette.primary,
+                    &[palette.primary][..],
+                ),
+                (
+                    "danger",
+                    palette.danger,
+                    palette.background,
+                    &[palette.background][..],
+                ),
             ] {
                 let ratio = foreground.contrast(background);
                 if ratio < 4.5 {
+                    // One that passes on every background it is drawn on.
+                    let suggestion = foreground
+                        .nearest_passing(all, 4.5)
+                        .map(|color| format!("; {color} would pass"))
+                        .unwrap_or_default();
                     return Err(ValidationError::new(
                         format!("{name}.{pair}"),
                         format!(
-                            "contrast {ratio:.2}:1 is below WCAG AA (4.5:1) against its background"
+                            "contrast {ratio:.2}:1 is below WCAG AA (4.5:1) against its background{suggestion}"
                         ),
                     ));
                 }

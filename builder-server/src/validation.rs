@@ -31,4 +31,16 @@ impl ValidationError {
             message: message.into(),
         }
     }
+
+    /// The same failure, its field named inside `parent`
+    /// (`light.text` within `theme` is `theme.light.text`).
+    pub fn within(self, parent: &str) -> Self {
+        ValidationError {
+            field: Some(match self.field {
+                Some(field) => format!("{parent}.{field}"),
+                None => parent.to_owned(),
+            }),
+            message: self.message,
+        }
+    }
 }

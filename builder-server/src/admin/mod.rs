@@ -33,6 +33,7 @@ use crate::model::{TenantConfig, validate_slug};
 use crate::store::{self, AdminToken, AuditEntry};
 use crate::theme::Theme;
 
+pub mod design;
 mod snippet;
 mod tenants;
 mod texts;
@@ -47,6 +48,7 @@ pub use tokens::{DEFAULT_TOKEN_DAYS, NewAdminToken, create_admin_token, token_li
 // `paths` names these operations without their module on purpose: utoipa
 // tags an operation given as `module::handler` with the module's name, and
 // of the admin API's operations only the token ones carry a tag (`tokens`).
+use design::{__path_history, __path_publish, __path_revision, __path_save};
 use snippet::__path_snippet;
 use tenants::{
     __path_audit, __path_create_tenant, __path_delete_tenant, __path_get_tenant,
@@ -61,7 +63,7 @@ use themes::{__path_get_theme, __path_presets, __path_put_theme};
     info(title = "Tessera admin API", description = "Tenants, themes and texts of the Tessera builder server."),
     paths(
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
-        get_texts, put_texts, audit, snippet, presets,
+        get_texts, put_texts, audit, snippet, presets, history, revision, save, publish,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token, tokens::instance_audit
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton,
@@ -109,6 +111,19 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/tenants/{tenant}/texts/{locale}",
             get(texts::get_texts).put(texts::put_texts),
+        )
+        .route("/api/tenants/{tenant}/design", get(design::history))
+        .route(
+            "/api/tenants/{tenant}/design/revisions",
+            axum::routing::post(design::save),
+        )
+        .route(
+            "/api/tenants/{tenant}/design/revisions/{revision}",
+            get(design::revision),
+        )
+        .route(
+            "/api/tenants/{tenant}/design/publish",
+            axum::routing::post(design::publish),
         )
         .route("/api/tenants/{tenant}/audit", get(tenants::audit))
         .route("/api/tenants/{tenant}/snippet", get(snippet::snippet))

@@ -9,6 +9,7 @@ mod admin;
 mod assets;
 mod cli;
 mod console;
+mod design;
 mod dev_issuer;
 mod i18n;
 mod ops;

@@ -476,6 +476,21 @@ async fn a_database_from_before_tenant_ids_migrates() {
         (texts.version, texts.value["sign-in"].as_str()),
         (4, "Rein")
     );
+    // Each tenant's design became its revision 1, published.
+    let history = store.design_history("acme").await.unwrap();
+    assert_eq!((history.published, history.head), (1, 1));
+    let first = store.design_revision("acme", 1).await.unwrap();
+    assert_eq!(first.design.theme, preset("light").unwrap());
+    assert_eq!(first.design.texts["de"]["sign-in"], "Rein");
+    assert!(
+        store
+            .design_revision("gone", 1)
+            .await
+            .unwrap()
+            .design
+            .texts
+            .is_empty()
+    );
     let gone = store.tenant("gone").await.unwrap().unwrap();
     assert_ne!(gone.id, acme.id);
     let log: Vec<(String, String)> = store

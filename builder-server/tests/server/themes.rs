@@ -110,6 +110,20 @@ async fn ranges_and_contrast_are_checked() {
             assert_eq!(body["error"]["field"], field, "{body}");
         }
     }
+    // The refusal offers the nearest colour that passes, and it does.
+    let mut pale = base.clone();
+    pale["light"]["text"] = json!("#eeeeee");
+    let (_, body) = put_theme(&server, &pale).await;
+    let message = body["error"]["message"].as_str().unwrap();
+    let suggested = message
+        .split("; ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(" would pass"))
+        .unwrap_or_else(|| panic!("no suggestion in {message}"));
+    assert_ne!(suggested, "#000000", "the nearest, not simply black");
+    pale["light"]["text"] = json!(suggested);
+    let (status, body) = put_theme(&server, &pale).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let mut fine = base.clone();
     fine["radius"] = json!("0.5rem");
     fine["light"]["primary"] = json!("#075");
