@@ -67,6 +67,15 @@ enum Command {
         #[arg(long, global = true, default_value = ".tessera-data")]
         data_dir: PathBuf,
     },
+    /// A tenant's design (theme and texts) as revisions: history, export,
+    /// save a draft, publish or roll back.
+    Design {
+        #[command(subcommand)]
+        command: DesignCommand,
+        /// Folder holding the database.
+        #[arg(long, global = true, default_value = ".tessera-data")]
+        data_dir: PathBuf,
+    },
     /// Manage admin API tokens.
     Admin {
         #[command(subcommand)]
@@ -91,6 +100,47 @@ enum TenantCommand {
     Show {
         /// The tenant's slug.
         slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DesignCommand {
+    /// List the revisions, newest first, marking the published one.
+    History {
+        /// The tenant's slug.
+        slug: String,
+    },
+    /// Print a revision's design as JSON ({"theme", "texts"}), the format
+    /// `save --from` reads (so a design copies between tenants). The
+    /// published revision when none is given.
+    Export {
+        /// The tenant's slug.
+        slug: String,
+        /// The revision's number.
+        #[arg(long)]
+        revision: Option<i64>,
+    },
+    /// Save a design from a JSON file as a new draft revision; publishes
+    /// nothing. Refused if a revision newer than --base exists.
+    Save {
+        /// The tenant's slug.
+        slug: String,
+        /// The JSON file ({"theme", "texts"}, as `export` prints).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The revision the file was made from (see `history`).
+        #[arg(long)]
+        base: i64,
+        /// What changed, for the history.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Publish a revision; an older one than the published one rolls back.
+    Publish {
+        /// The tenant's slug.
+        slug: String,
+        /// The revision's number.
+        revision: i64,
     },
 }
 
@@ -180,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
         } => serve(&config, dangerous_dev_issuer).await,
         Command::Tenant { command, data_dir } => tenant(command, &data_dir).await,
         Command::Admin { command, data_dir } => admin(command, &data_dir).await,
+        Command::Design { command, data_dir } => design(command, &data_dir).await,
     }
 }
 
@@ -465,6 +516,71 @@ async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
         }
     }
     state.store().close().await;
+    Ok(())
+}
+
+async fn design(command: DesignCommand, data_dir: &Path) -> anyhow::Result<()> {
+    let state = cli_state(data_dir, Database::MustExist).await?;
+    let store = state.store();
+    let failed = |error: tessera_server::store::StoreError| anyhow::anyhow!("{error}");
+    match command {
+        DesignCommand::History { slug } => {
+            let history = store.design_history(&slug).await.map_err(failed)?;
+            for revision in &history.revisions {
+                let marker = if revision.number == history.published {
+                    "published"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{marker}",
+                    revision.number, revision.created_at, revision.author, revision.note
+                );
+            }
+        }
+        DesignCommand::Export { slug, revision } => {
+            let number = match revision {
+                Some(number) => number,
+                None => store.design_history(&slug).await.map_err(failed)?.published,
+            };
+            let revision = store.design_revision(&slug, number).await.map_err(failed)?;
+            println!("{}", serde_json::to_string_pretty(&revision.design)?);
+        }
+        DesignCommand::Save {
+            slug,
+            from,
+            base,
+            note,
+        } => {
+            let text = std::fs::read_to_string(&from)
+                .with_context(|| format!("cannot read {}", from.display()))?;
+            let design: tessera_server::store::Design = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid design", from.display()))?;
+            let explain = |error: tessera_server::error::ApiError| match &error {
+                tessera_server::error::ApiError::Invalid {
+                    field: Some(field), ..
+                } => anyhow::anyhow!("{field}: {error}"),
+                _ => anyhow::anyhow!("{error}"),
+            };
+            tessera_server::admin::design::validate_note(&note).map_err(explain)?;
+            tessera_server::admin::design::validate_design(&design).map_err(explain)?;
+            let number = store
+                .save_design("cli", &slug, base, &design, &note)
+                .await
+                .map_err(failed)?;
+            println!(
+                "saved revision {number} of `{slug}` (a draft: `tessera design publish {slug} {number}` publishes it)"
+            );
+        }
+        DesignCommand::Publish { slug, revision } => {
+            store
+                .publish_design("cli", &slug, revision)
+                .await
+                .map_err(failed)?;
+            println!("published revision {revision} of `{slug}`");
+        }
+    }
+    store.close().await;
     Ok(())
 }
 

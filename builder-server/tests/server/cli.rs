@@ -161,9 +161,96 @@ fn serve_refuses_incomplete_settings() {
         &["admin", "create-token", "--help"],
         &["admin", "list-tokens", "--help"],
         &["admin", "revoke-token", "--help"],
+        &["design", "--help"],
+        &["design", "save", "--help"],
     ] {
         let (code, stdout, _) = tessera(command);
         assert_eq!(code, 0, "{command:?}");
         assert!(stdout.contains("Usage"), "{command:?}");
     }
+}
+
+#[test]
+fn designs_are_exported_saved_and_published_from_the_command_line() {
+    let dir = temp_dir("cli-design");
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let file = dir.join("shop.json");
+    let config = demo_config("cli-design", "https://id.shop.example");
+    std::fs::write(
+        &file,
+        json!({"slug": "cli-design", "config": config, "theme_preset": "mono"}).to_string(),
+    )
+    .unwrap();
+    let (code, _, stderr) = tessera(&[
+        "tenant",
+        "create",
+        "--from",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, exported, stderr) = tessera(&["design", "export", "cli-design", "--data-dir", data]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut design: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    design["texts"] = json!({"de": {"sign-in": "Rein"}});
+    let draft = dir.join("design.json");
+    std::fs::write(&draft, design.to_string()).unwrap();
+    let save = |base: &str| {
+        tessera(&[
+            "design",
+            "save",
+            "cli-design",
+            "--from",
+            draft.to_str().unwrap(),
+            "--base",
+            base,
+            "--note",
+            "German",
+            "--data-dir",
+            data,
+        ])
+    };
+    let (code, stdout, stderr) = save("1");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("saved revision 2"), "{stdout}");
+    // Saved from revision 1 again: someone (this very command) saved since.
+    let (code, _, stderr) = save("1");
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("revision 2 of the design was saved by cli"),
+        "{stderr}"
+    );
+    let (_, history, _) = tessera(&["design", "history", "cli-design", "--data-dir", data]);
+    let first_line = history.lines().next().unwrap();
+    assert!(
+        first_line.starts_with("2\t") && first_line.contains("German"),
+        "{history}"
+    );
+    assert!(!first_line.ends_with("published"), "a draft: {history}");
+    let (code, _, stderr) = tessera(&["design", "publish", "cli-design", "2", "--data-dir", data]);
+    assert_eq!(code, 0, "{stderr}");
+    let (_, history, _) = tessera(&["design", "history", "cli-design", "--data-dir", data]);
+    assert!(
+        history.lines().next().unwrap().ends_with("published"),
+        "{history}"
+    );
+    // A bad design names its field and saves nothing.
+    design["texts"] = json!({"de": {"sign-in": "Rein {"}});
+    std::fs::write(&draft, design.to_string()).unwrap();
+    let (code, _, stderr) = save("2");
+    assert_ne!(code, 0);
+    assert!(stderr.contains("texts.de.sign-in"), "{stderr}");
+    let (_, exported, _) = tessera(&[
+        "design",
+        "export",
+        "cli-design",
+        "--revision",
+        "2",
+        "--data-dir",
+        data,
+    ]);
+    let exported: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    assert_eq!(exported["texts"]["de"]["sign-in"], "Rein");
 }
