@@ -77,3 +77,104 @@ for (const button of document.querySelectorAll('button[data-copy]')) {
     setTimeout(() => { button.textContent = label; }, 2000);
   });
 }
+
+// The theme studio: each change goes to the server, which answers the
+// draft as CSS and its contrast pairs; the CSS goes to every preview frame
+// (sandboxed, so only by message) and the pairs into the table, as text.
+const studio = document.querySelector('form[data-studio]');
+if (studio) {
+  const frames = [...document.querySelectorAll('iframe[data-preview]')];
+  const texts = document.getElementById('studio-texts').dataset;
+  const refusal = document.getElementById('studio-refusal');
+  let latest = { id: 0, css: '' };
+  // For `cargo xtask bench studio`: when each change was made, and when
+  // each frame said it had painted it.
+  window.studioPaints = [];
+  const send = (frame) => frame.contentWindow?.postMessage({ type: 'tessera:studio', id: latest.id, css: latest.css }, '*');
+  const showPairs = (pairs) => {
+    for (const pair of pairs) {
+      const row = document.getElementById(`pair-${pair.palette}-${pair.foreground}-${pair.background}`);
+      if (!row) continue;
+      const ok = pair.ratio >= pair.needed;
+      row.dataset.state = ok ? 'ok' : 'failed';
+      row.querySelector('.ratio').textContent = `${pair.ratio.toFixed(2)}:1`;
+      const verdict = row.querySelector('.verdict');
+      verdict.textContent = ok ? texts.passes : pair.enforced ? texts.refused : texts.warning;
+      if (!ok && pair.suggestion) {
+        const use = document.createElement('button');
+        use.type = 'button';
+        use.className = 'link';
+        use.dataset.use = `${pair.palette}_${pair.foreground}`;
+        use.dataset.color = pair.suggestion;
+        use.textContent = `${texts.use} ${pair.suggestion}`;
+        verdict.append(' ', use);
+      }
+    }
+  };
+  const update = async () => {
+    const id = latest.id + 1;
+    latest = { ...latest, id };
+    const started = performance.now();
+    const response = await fetch(studio.dataset.studio, {
+      method: 'POST',
+      body: new URLSearchParams(new FormData(studio)),
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+    });
+    if (!response.ok) return;
+    const result = await response.json();
+    if (id !== latest.id) return; // a newer change is on its way
+    for (const input of studio.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+    for (const error of studio.querySelectorAll('p.error')) error.hidden = true;
+    refusal.textContent = result.message ?? '';
+    if (result.field) {
+      document.getElementById(result.field)?.setAttribute('aria-invalid', 'true');
+      const error = document.getElementById(`${result.field}-error`);
+      if (error) {
+        error.textContent = result.message;
+        error.hidden = false;
+      }
+    }
+    if (!result.css) return;
+    latest = { id, css: result.css };
+    window.studioPaints.push({ id, started, painted: [] });
+    frames.forEach(send);
+    showPairs(result.pairs);
+  };
+  studio.addEventListener('input', (event) => {
+    const shown = document.getElementById(`${event.target.id}-value`);
+    if (shown) shown.textContent = event.target.value;
+    update();
+  });
+  document.addEventListener('click', (event) => {
+    const use = event.target.closest?.('button[data-use]');
+    if (!use) return;
+    const input = document.getElementById(use.dataset.use);
+    input.value = use.dataset.color;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.focus();
+  });
+  window.addEventListener('message', (event) => {
+    const frame = frames.find((candidate) => candidate.contentWindow === event.source);
+    if (!frame) return;
+    if (event.data?.type === 'tessera:ready') send(frame);
+    if (event.data?.type === 'tessera:painted') {
+      window.studioPaints.find((paint) => paint.id === event.data.id)?.painted.push(performance.now());
+    }
+  });
+  update();
+}
+
+// In a preview frame: the studio's draft, applied as a constructed
+// stylesheet (the snippet's policy forbids inline styles), from the page
+// that framed this one only.
+if (document.documentElement.hasAttribute('data-preview')) {
+  const sheet = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  window.addEventListener('message', (event) => {
+    if (event.source !== window.parent || event.data?.type !== 'tessera:studio') return;
+    sheet.replaceSync(String(event.data.css));
+    requestAnimationFrame(() => requestAnimationFrame(() => window.parent.postMessage({ type: 'tessera:painted', id: event.data.id }, '*')));
+  });
+  window.parent.postMessage({ type: 'tessera:ready' }, '*');
+}

@@ -74,6 +74,49 @@ impl Color {
         (a.max(b) + 0.05) / (a.min(b) + 0.05)
     }
 
+    /// Reads `#rgb` or `#rrggbb`.
+    pub fn from_hex(text: &str) -> Option<Color> {
+        Color::parse(text)
+    }
+
+    /// The same hue and saturation with the lightness turned over (HSL
+    /// lightness `l` becomes `1 - l`): light grey becomes dark grey.
+    fn with_lightness_turned(self) -> Color {
+        let [r, g, b] = self.0.map(|channel| f64::from(channel) / 255.0);
+        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+        let lightness = (max + min) / 2.0;
+        let chroma = max - min;
+        let hue = if chroma == 0.0 {
+            0.0
+        } else if max == r {
+            ((g - b) / chroma).rem_euclid(6.0)
+        } else if max == g {
+            (b - r) / chroma + 2.0
+        } else {
+            (r - g) / chroma + 4.0
+        };
+        let saturation = if chroma == 0.0 {
+            0.0
+        } else {
+            chroma / (1.0 - (2.0 * lightness - 1.0).abs())
+        };
+        let lightness = 1.0 - lightness;
+        let chroma = (1.0 - (2.0 * lightness - 1.0).abs()) * saturation;
+        let x = chroma * (1.0 - (hue.rem_euclid(2.0) - 1.0).abs());
+        let (r, g, b) = match hue {
+            h if h < 1.0 => (chroma, x, 0.0),
+            h if h < 2.0 => (x, chroma, 0.0),
+            h if h < 3.0 => (0.0, chroma, x),
+            h if h < 4.0 => (0.0, x, chroma),
+            h if h < 5.0 => (x, 0.0, chroma),
+            _ => (chroma, 0.0, x),
+        };
+        let m = lightness - chroma / 2.0;
+        // Within 0..=255 by construction; the cast saturates anyway.
+        let channel = |value: f64| ((value + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+        Color([channel(r), channel(g), channel(b)])
+    }
+
     /// This colour mixed with `other`: `share` 0 is this one, 1 `other`.
     fn mix(self, other: Color, share: f64) -> Color {
         let channel = |a: u8, b: u8| {
@@ -485,6 +528,182 @@ impl Theme {
     }
 }
 
+/// One pair of colours the widget draws on top of each other, judged as
+/// WCAG 2.1 does: 4.5:1 for text, 3:1 for borders, focus rings and
+/// controls (1.4.3 and 1.4.11).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContrastPair {
+    /// `light` or `dark`.
+    pub palette: &'static str,
+    /// The colour drawn on top (a `Palette` field name).
+    pub foreground: &'static str,
+    /// The colour under it.
+    pub background: &'static str,
+    /// The ratio, e.g. 4.63.
+    pub ratio: f64,
+    /// The ratio WCAG asks for.
+    pub needed: f64,
+    /// Whether saving refuses the theme when this pair fails (the others
+    /// are shown as warnings).
+    pub enforced: bool,
+    /// The nearest colour for the foreground that passes on every
+    /// background it is drawn on, when this pair fails.
+    pub suggestion: Option<Color>,
+}
+
+/// The pairs the widget draws: (foreground, background, needed, enforced).
+const PAIRS: [(&str, &str, f64, bool); 10] = [
+    ("text", "background", 4.5, true),
+    ("text", "surface", 4.5, true),
+    ("muted", "background", 4.5, false),
+    ("muted", "surface", 4.5, false),
+    ("on_primary", "primary", 4.5, true),
+    ("danger", "background", 4.5, true),
+    ("primary", "background", 3.0, false),
+    ("border", "background", 3.0, false),
+    ("focus_ring", "background", 3.0, false),
+    ("focus_ring", "surface", 3.0, false),
+];
+
+impl Palette {
+    /// A colour by its field name.
+    pub fn get(&self, name: &str) -> Option<Color> {
+        Some(match name {
+            "primary" => self.primary,
+            "on_primary" => self.on_primary,
+            "background" => self.background,
+            "surface" => self.surface,
+            "text" => self.text,
+            "muted" => self.muted,
+            "border" => self.border,
+            "danger" => self.danger,
+            "focus_ring" => self.focus_ring,
+            _ => return None,
+        })
+    }
+
+    /// Every colour with its field name, in the order the studio shows them.
+    pub fn colors(&self) -> [(&'static str, Color); 9] {
+        [
+            ("primary", self.primary),
+            ("on_primary", self.on_primary),
+            ("background", self.background),
+            ("surface", self.surface),
+            ("text", self.text),
+            ("muted", self.muted),
+            ("border", self.border),
+            ("danger", self.danger),
+            ("focus_ring", self.focus_ring),
+        ]
+    }
+
+    /// A dark palette made from this light one: each colour's lightness
+    /// turned over (hue and saturation kept), then every pair the widget
+    /// draws brought to its ratio with the nearest passing colour.
+    pub fn derive_dark(&self) -> Palette {
+        let turned = |color: Color| color.with_lightness_turned();
+        let mut dark = Palette {
+            primary: turned(self.primary),
+            on_primary: turned(self.on_primary),
+            background: turned(self.background),
+            surface: turned(self.surface),
+            text: turned(self.text),
+            muted: turned(self.muted),
+            border: turned(self.border),
+            danger: turned(self.danger),
+            focus_ring: turned(self.focus_ring),
+        };
+        for (foreground, _, needed, _) in PAIRS {
+            let backgrounds: Vec<Color> = PAIRS
+                .iter()
+                .filter(|(other, _, _, _)| *other == foreground)
+                .filter_map(|(_, background, _, _)| dark.get(background))
+                .collect();
+            if let Some(color) = dark.get(foreground)
+                && let Some(passing) = color.nearest_passing(&backgrounds, needed)
+            {
+                dark.set(foreground, passing);
+            }
+        }
+        dark
+    }
+
+    fn set(&mut self, name: &str, color: Color) {
+        match name {
+            "primary" => self.primary = color,
+            "on_primary" => self.on_primary = color,
+            "background" => self.background = color,
+            "surface" => self.surface = color,
+            "text" => self.text = color,
+            "muted" => self.muted = color,
+            "border" => self.border = color,
+            "danger" => self.danger = color,
+            "focus_ring" => self.focus_ring = color,
+            _ => {}
+        }
+    }
+}
+
+impl Theme {
+    /// Every pair the widget draws, in both palettes, with its ratio.
+    pub fn contrast_pairs(&self) -> Vec<ContrastPair> {
+        let mut pairs = Vec::new();
+        for (name, palette) in [("light", &self.light), ("dark", &self.dark)] {
+            for (foreground, background, needed, enforced) in PAIRS {
+                let (Some(top), Some(under)) = (palette.get(foreground), palette.get(background))
+                else {
+                    continue;
+                };
+                let ratio = top.contrast(under);
+                let suggestion = (ratio < needed)
+                    .then(|| {
+                        let backgrounds: Vec<Color> = PAIRS
+                            .iter()
+                            .filter(|(other, _, other_needed, _)| {
+                                *other == foreground && *other_needed >= needed
+                            })
+                            .filter_map(|(_, background, _, _)| palette.get(background))
+                            .collect();
+                        top.nearest_passing(&backgrounds, needed)
+                    })
+                    .flatten();
+                pairs.push(ContrastPair {
+                    palette: name,
+                    foreground,
+                    background,
+                    ratio: (ratio * 100.0).round() / 100.0,
+                    needed,
+                    enforced,
+                    suggestion,
+                });
+            }
+        }
+        pairs
+    }
+
+    /// The theme as rules on `tessera-login` elements of the page that
+    /// embeds them: they win over the widget's own `:host` rules, so the
+    /// studio's previews show a draft on the published widget. Elements
+    /// with `theme="light"` or `theme="dark"` get that palette.
+    pub fn to_document_css(&self) -> String {
+        let mut css = String::from("tessera-login {\n");
+        let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
+        let _ = writeln!(
+            css,
+            "  --tessera-font-family: {};",
+            self.font_family.stack()
+        );
+        let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
+        let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
+        css.push_str("}\ntessera-login[theme=\"light\"] {\n  color-scheme: light;\n");
+        palette_properties(&mut css, &self.light);
+        css.push_str("}\ntessera-login[theme=\"dark\"] {\n  color-scheme: dark;\n");
+        palette_properties(&mut css, &self.dark);
+        css.push_str("}\n");
+        css
+    }
+}
+
 fn palette_properties(css: &mut String, palette: &Palette) {
     for (name, color) in [
         ("primary", palette.primary),
@@ -599,4 +818,68 @@ pub fn sanitize_svg(markup: &str) -> Result<(), ValidationError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_dark_palette_is_dark_and_passes_every_pair() {
+        for (name, _) in PRESETS {
+            let theme = preset(name).unwrap();
+            let dark = theme.light.derive_dark();
+            assert!(
+                dark.background.relative_luminance() < 0.2
+                    || theme.light.background.relative_luminance() < 0.2,
+                "{name}: {}",
+                dark.background
+            );
+            let derived = Theme { dark, ..theme };
+            for pair in derived.contrast_pairs() {
+                if pair.palette == "dark" && pair.ratio < pair.needed {
+                    // Only colours no mix can fix may fail (none in practice).
+                    assert!(pair.suggestion.is_none(), "{name}: {pair:?}");
+                }
+            }
+            derived
+                .validate()
+                .unwrap_or_else(|error| panic!("{name}: {error:?}"));
+        }
+        assert_eq!(
+            Color([255, 255, 255]).with_lightness_turned(),
+            Color([0, 0, 0])
+        );
+        assert_eq!(
+            Color([29, 78, 216])
+                .with_lightness_turned()
+                .with_lightness_turned(),
+            Color([29, 78, 216])
+        );
+    }
+
+    #[test]
+    fn the_nearest_passing_colour_is_the_least_changed() {
+        let white = Color([255, 255, 255]);
+        let grey = Color([0xee, 0xee, 0xee]);
+        let passing = grey.nearest_passing(&[white], 4.5).unwrap();
+        assert!(passing.contrast(white) >= 4.5);
+        // One step less would not pass.
+        let lighter = Color(passing.0.map(|channel| channel.saturating_add(3)));
+        assert!(
+            lighter.contrast(white) < 4.5,
+            "{passing} is not the nearest"
+        );
+        assert_eq!(passing.nearest_passing(&[white], 4.5), Some(passing));
+    }
+
+    #[test]
+    fn document_css_sets_both_palettes_on_the_element() {
+        let css = preset("light").unwrap().to_document_css();
+        assert!(css.starts_with("tessera-login {\n  --tessera-radius:"));
+        assert!(css.contains(
+            "tessera-login[theme=\"dark\"] {\n  color-scheme: dark;\n  --tessera-primary: #93c5fd;"
+        ));
+        assert!(!css.contains(":host"));
+    }
 }

@@ -80,6 +80,9 @@ enum BenchTarget {
     /// The console: server time to first byte of each page (p50, p95) and
     /// its script and style bytes (brotli), against the targets.
     Console,
+    /// The theme studio: time from a token change to every preview frame
+    /// repainted (median, p95) in headless Chromium.
+    Studio,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -124,6 +127,7 @@ fn main() -> anyhow::Result<()> {
                     bench::storefront()
                 }
                 BenchTarget::Console => bench::console(),
+                BenchTarget::Studio => bench::studio(),
             }
         }
     }

@@ -17,6 +17,7 @@ mod guides;
 mod health;
 pub mod oidc;
 pub mod session;
+mod studio;
 mod texts;
 mod try_sign_in;
 
@@ -74,6 +75,23 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/tenants/{tenant}/edit", get(edit_page).post(edit))
         .route("/console/tenants/{tenant}/export", get(export))
+        .route(
+            "/console/tenants/{tenant}/studio",
+            get(studio::page).post(studio::submit),
+        )
+        .route(
+            "/console/tenants/{tenant}/studio/preview",
+            axum::routing::post(studio::preview),
+        )
+        .route(
+            "/console/tenants/{tenant}/studio/frame",
+            get(studio::preview_frame),
+        )
+        .route("/console/tenants/{tenant}/design", get(studio::history))
+        .route(
+            "/console/tenants/{tenant}/design/publish",
+            axum::routing::post(studio::publish),
+        )
         .route("/console/tenants/{tenant}/try", get(try_sign_in::page))
         .route(
             "/console/tenants/{tenant}/try/passport",
@@ -1928,6 +1946,12 @@ async fn asset(Path(file): Path<String>) -> Response {
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    // Public files; the studio's sandboxed preview frames (an opaque
+    // origin) load them with CORS, which Subresource Integrity needs.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

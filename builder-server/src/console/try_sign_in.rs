@@ -45,7 +45,7 @@ pub fn try_url(state: &AppState, slug: &str) -> String {
 /// The page's policy: the snippet's own directives (so the page doubles as
 /// a check of the policy a shop is told to set), and the console's
 /// restrictions for everything else.
-fn policy(directives: &BTreeMap<String, String>) -> String {
+pub(super) fn policy(directives: &BTreeMap<String, String>) -> String {
     let mut policy = vec![
         "default-src 'none'".to_owned(),
         "form-action 'self'".to_owned(),

@@ -1123,3 +1123,145 @@ async fn provider_buttons_come_from_the_preset_and_are_edited_as_lines() {
         .clone();
     assert_eq!(providers.len(), 2, "nothing saved");
 }
+
+#[tokio::test]
+async fn the_studio_previews_a_draft_without_saving_it() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tenants/acme/studio").header("cookie", &cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let policy = page.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        policy.ends_with("frame-src 'self'") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    let html = page.text();
+    let csrf = csrf_of(&html);
+    assert!(
+        html.contains("name=\"light_primary\" value=\"#1d4ed8\""),
+        "{html}"
+    );
+    let preview = |fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", csrf.as_str()), ("from", "1")];
+        form.extend_from_slice(fields);
+        request(Method::POST, "/console/tenants/acme/studio/preview")
+            .header("cookie", &cookie)
+            .header("origin", PUBLIC_URL)
+            .form(&form)
+    };
+    let violet = server
+        .call(preview(&[("light_primary", "#7c3aed")]))
+        .await
+        .json();
+    let css = violet["css"].as_str().unwrap();
+    assert!(
+        css.contains("tessera-login[theme=\"light\"] {")
+            && css.contains("--tessera-primary: #7c3aed;"),
+        "{css}"
+    );
+    assert!(violet["field"].is_null());
+    // A pale text: the CSS still comes (the previews show it), with the
+    // refusal the save would meet and a suggestion in its pair.
+    let pale = server
+        .call(preview(&[("light_text", "#eeeeee")]))
+        .await
+        .json();
+    assert_eq!(pale["field"], "light_text");
+    let pair = pale["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pair| {
+            pair["palette"] == "light"
+                && pair["foreground"] == "text"
+                && pair["background"] == "background"
+        })
+        .unwrap()
+        .clone();
+    assert!(
+        pair["ratio"].as_f64().unwrap() < 4.5 && pair["suggestion"].is_string(),
+        "{pair}"
+    );
+    // Not a colour: no CSS, the input named.
+    let wrong = server
+        .call(preview(&[("dark_border", "red; x")]))
+        .await
+        .json();
+    assert_eq!(
+        (wrong["field"].as_str(), wrong["css"].as_str()),
+        (Some("dark_border"), Some(""))
+    );
+    // Nothing was saved, nothing published.
+    let history = server.state.store().design_history("acme").await.unwrap();
+    assert_eq!((history.head, history.published), (1, 1));
+    // Deriving the dark palette fills it in, passing, without saving.
+    let derived = server
+        .call(
+            request(Method::POST, "/console/tenants/acme/studio")
+                .header("cookie", &cookie)
+                .header("origin", PUBLIC_URL)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("base", "1"),
+                    ("from", "1"),
+                    ("action", "derive"),
+                    ("light_background", "#fff8e7"),
+                ]),
+        )
+        .await;
+    assert_eq!(derived.status, StatusCode::OK, "{}", derived.text());
+    let derived = derived.text();
+    assert!(
+        !derived.contains("data-state=\"failed\" data-enforced=\"true\""),
+        "derived dark passes every enforced pair"
+    );
+    let marker = "name=\"dark_background\" value=\"";
+    let start = derived.find(marker).unwrap() + marker.len();
+    let dark_background = &derived[start..start + 7];
+    assert_ne!(
+        dark_background, "#0b1220",
+        "the dark palette was derived, not kept"
+    );
+    assert_eq!(
+        server
+            .state
+            .store()
+            .design_history("acme")
+            .await
+            .unwrap()
+            .head,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_preview_frame_is_the_snippet_under_its_policy_and_needs_no_session() {
+    let server = Server::start().await;
+    let frame = server
+        .call(get(
+            "/console/tenants/acme/studio/frame?theme=dark&locale=de",
+        ))
+        .await;
+    assert_eq!(frame.status, StatusCode::OK, "{}", frame.text());
+    let html = frame.text();
+    assert!(html.contains("theme=\"dark\" locale=\"de\""), "{html}");
+    let policy = frame.header("content-security-policy").unwrap();
+    assert!(
+        policy.contains("frame-ancestors 'self'") && policy.contains("'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    for bad in [
+        "/console/tenants/acme/studio/frame?theme=neon&locale=de",
+        "/console/tenants/acme/studio/frame?theme=dark&locale=ja",
+        "/console/tenants/acme/studio/frame?theme=dark",
+    ] {
+        assert_eq!(
+            server.call(get(bad)).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}

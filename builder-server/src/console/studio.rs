@@ -1,0 +1,781 @@
+//! The theme studio: every design token of a tenant's theme in one form,
+//! each contrast pair the widget draws judged as it is edited, the
+//! production widget previewing the draft in sandboxed frames, and drafts
+//! saved as revisions that reach no shop until published; the history
+//! lists them with their changes, to publish or roll back.
+//!
+//! A change reaches the previews without reloading: the page's script
+//! posts the form to [`preview`], which answers the draft as CSS rules on
+//! `tessera-login` ([`Theme::to_document_css`]) and its contrast pairs; the
+//! script hands the CSS to each frame, whose copy of the same script
+//! applies it as a constructed stylesheet (allowed under the snippet's
+//! CSP, which forbids inline styles).
+//!
+//! What it is not: a second validator. Types, ranges and contrast are
+//! `theme.rs`'s, the save is `store::design`'s; the studio only renders.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::session::{Access, ConsoleAdmin, SignedOut};
+use super::{Frame, Signed, changes, failure, page_under, page_with};
+use crate::AppState;
+use crate::admin::design::{validate_design, validate_note};
+use crate::admin::{SignInMode, snippet_for};
+use crate::error::ApiError;
+use crate::extract::{Form, Path};
+use crate::store::{Design, StoreError};
+use crate::theme::{ContrastPair, Theme};
+use crate::validation::ValidationError;
+
+/// The studio's policy: the console's, and its own preview frames.
+fn studio_policy() -> String {
+    format!("{}; frame-src 'self'", super::CONTENT_SECURITY_POLICY)
+}
+
+/// The studio's choices for the theme's enumerations, as their JSON names.
+const COLOR_SCHEMES: &[&str] = &["light", "dark", "auto"];
+const FONT_FAMILIES: &[&str] = &["system", "humanist", "rounded", "serif", "mono"];
+const DENSITIES: &[&str] = &["compact", "comfortable", "spacious"];
+
+/// The previews shown by default: (palette, locale, width in CSS pixels).
+/// The right-to-left ones use the tenant's first right-to-left locale.
+const PREVIEWS: [(&str, Option<&str>, u32); 6] = [
+    ("light", None, 360),
+    ("dark", None, 360),
+    ("light", Some("rtl"), 360),
+    ("dark", Some("rtl"), 360),
+    ("light", None, 280),
+    ("light", None, 560),
+];
+
+/// Locales written right to left.
+const RIGHT_TO_LEFT: &[&str] = &["ar", "he", "fa", "ur"];
+
+/// One input of the studio's form.
+struct Input {
+    /// The form name, also the element id: `radius`, `light_text`.
+    name: String,
+    /// The text id of its label, or the palette colour's own name.
+    label: String,
+    value: String,
+    /// A select's options (empty for a text or colour input).
+    choices: &'static [&'static str],
+    error: Option<String>,
+}
+
+/// One contrast pair as a table row.
+struct PairRow {
+    id: String,
+    palette: &'static str,
+    foreground: &'static str,
+    background: &'static str,
+    ratio: String,
+    needed: String,
+    ok: bool,
+    enforced: bool,
+    /// The input the suggestion is for, and the suggested colour.
+    suggestion: Option<(String, String)>,
+}
+
+impl PairRow {
+    fn of(pair: &ContrastPair) -> PairRow {
+        PairRow {
+            id: format!(
+                "pair-{}-{}-{}",
+                pair.palette, pair.foreground, pair.background
+            ),
+            palette: pair.palette,
+            foreground: pair.foreground,
+            background: pair.background,
+            ratio: format!("{:.2}:1", pair.ratio),
+            needed: format!("{}:1", pair.needed),
+            ok: pair.ratio >= pair.needed,
+            enforced: pair.enforced,
+            suggestion: pair.suggestion.map(|color| {
+                (
+                    format!("{}_{}", pair.palette, pair.foreground),
+                    color.to_string(),
+                )
+            }),
+        }
+    }
+}
+
+/// One preview frame.
+#[derive(Clone)]
+struct PreviewFrame {
+    src: String,
+    title: String,
+    width: u32,
+}
+
+#[derive(Template)]
+#[template(path = "console/studio.html")]
+struct StudioPage {
+    frame: Frame,
+    slug: String,
+    csrf: String,
+    /// The newest revision when the page was made: a save starts from it.
+    base: i64,
+    /// The revision the form's values came from (its texts are kept).
+    from: i64,
+    published: i64,
+    can_edit: bool,
+    general: Vec<Input>,
+    /// The light and dark palettes' inputs, with their legends' text ids.
+    palettes: Vec<(&'static str, Vec<Input>)>,
+    pairs: Vec<PairRow>,
+    previews: Vec<PreviewFrame>,
+    /// Why the previews show no right-to-left frame, when they do not.
+    no_rtl: bool,
+    note: String,
+    problem: Option<String>,
+}
+
+/// An enumeration's JSON name (`comfortable`).
+fn json_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The form's values for `theme`.
+fn values_of(theme: &Theme) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    values.insert("color_scheme".into(), json_name(&theme.color_scheme));
+    values.insert("font_family".into(), json_name(&theme.font_family));
+    values.insert("density".into(), json_name(&theme.density));
+    values.insert("radius".into(), theme.radius.to_string());
+    values.insert("type_scale".into(), theme.type_scale.to_string());
+    for (palette, colors) in [
+        ("light", theme.light.colors()),
+        ("dark", theme.dark.colors()),
+    ] {
+        for (color, value) in colors {
+            values.insert(format!("{palette}_{color}"), value.to_string());
+        }
+    }
+    values
+}
+
+/// Reads the form into a theme on top of `base` (whose name and logo the
+/// form does not edit). Each input is checked on its own first, so a
+/// refusal names it; then the whole theme is checked when `validate`.
+fn theme_from(values: &HashMap<String, String>, base: &Theme) -> Result<Theme, ValidationError> {
+    let text = |name: &str| values.get(name).map(|value| value.trim().to_owned());
+    let mut document =
+        serde_json::to_value(base).map_err(|error| ValidationError::whole(error.to_string()))?;
+    let choose = |name: &str, choices: &[&str], document: &mut Value| {
+        if let Some(value) = text(name) {
+            if !choices.contains(&value.as_str()) {
+                return Err(ValidationError::new(
+                    name,
+                    format!("choose one of {}", choices.join(", ")),
+                ));
+            }
+            document[name] = Value::String(value);
+        }
+        Ok(())
+    };
+    choose("color_scheme", COLOR_SCHEMES, &mut document)?;
+    choose("font_family", FONT_FAMILIES, &mut document)?;
+    choose("density", DENSITIES, &mut document)?;
+    if let Some(radius) = text("radius") {
+        serde_json::from_value::<crate::theme::Radius>(Value::String(radius.clone()))
+            .map_err(|error| ValidationError::new("radius", error.to_string()))?;
+        document["radius"] = Value::String(radius);
+    }
+    if let Some(scale) = text("type_scale") {
+        let number: f64 = scale
+            .parse()
+            .ok()
+            .filter(|number: &f64| number.is_finite())
+            .ok_or_else(|| {
+                ValidationError::new("type_scale", "a number from 0.75 to 1.5, such as 1")
+            })?;
+        document["type_scale"] = Value::from(number);
+    }
+    for palette in ["light", "dark"] {
+        for (color, _) in base.light.colors() {
+            let name = format!("{palette}_{color}");
+            if let Some(value) = text(&name) {
+                if crate::theme::Color::from_hex(&value).is_none() {
+                    return Err(ValidationError::new(
+                        format!("{palette}.{color}"),
+                        "a colour is written #rgb or #rrggbb",
+                    ));
+                }
+                document[palette][color] = Value::String(value);
+            }
+        }
+    }
+    // Every input was checked above; what is left is the type's own.
+    let theme: Theme = serde_json::from_value(document)
+        .map_err(|error| ValidationError::whole(format!("invalid theme: {error}")))?;
+    Ok(theme)
+}
+
+/// The form id of a validation error's field (`light.text` is `light_text`).
+fn input_id(error: &ValidationError) -> Option<String> {
+    error.field.as_ref().map(|field| field.replace('.', "_"))
+}
+
+impl StudioPage {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        frame: Frame,
+        slug: &str,
+        csrf: String,
+        (base, from, published): (i64, i64, i64),
+        can_edit: bool,
+        values: &HashMap<String, String>,
+        theme: Option<&Theme>,
+        error: Option<&ValidationError>,
+        previews: (Vec<PreviewFrame>, bool),
+        note: String,
+        problem: Option<String>,
+    ) -> StudioPage {
+        let failed = error.and_then(input_id);
+        let input = |name: &str, label: &str, choices: &'static [&'static str]| Input {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            value: values.get(name).cloned().unwrap_or_default(),
+            choices,
+            error: error
+                .filter(|_| failed.as_deref() == Some(name))
+                .map(|error| error.message.clone()),
+        };
+        let general = vec![
+            input("color_scheme", "studio-color-scheme", COLOR_SCHEMES),
+            input("font_family", "studio-font-family", FONT_FAMILIES),
+            input("density", "studio-density", DENSITIES),
+            input("radius", "studio-radius", &[]),
+            input("type_scale", "studio-type-scale", &[]),
+        ];
+        let palette = |palette: &str| -> Vec<Input> {
+            crate::theme::preset("light")
+                .map(|preset| preset.light.colors())
+                .into_iter()
+                .flatten()
+                .map(|(color, _)| input(&format!("{palette}_{color}"), color, &[]))
+                .collect()
+        };
+        let pairs = theme
+            .map(|theme| theme.contrast_pairs().iter().map(PairRow::of).collect())
+            .unwrap_or_default();
+        StudioPage {
+            frame,
+            slug: slug.to_owned(),
+            csrf,
+            base,
+            from,
+            published,
+            can_edit,
+            general,
+            palettes: vec![
+                ("studio-light", palette("light")),
+                ("studio-dark", palette("dark")),
+            ],
+            pairs,
+            previews: previews.0,
+            no_rtl: previews.1,
+            note,
+            problem,
+        }
+    }
+}
+
+/// The preview frames for a tenant whose enabled locales are `locales`.
+fn previews(slug: &str, locales: &[String], default_locale: &str) -> (Vec<PreviewFrame>, bool) {
+    let rtl = locales
+        .iter()
+        .find(|locale| RIGHT_TO_LEFT.contains(&locale.as_str()));
+    let frames = PREVIEWS
+        .iter()
+        .filter_map(|(palette, direction, width)| {
+            let locale = match direction {
+                Some(_) => rtl?.as_str(),
+                None => default_locale,
+            };
+            Some(PreviewFrame {
+                src: format!(
+                    "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}",
+                    url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>()
+                ),
+                title: format!("{palette} · {locale} · {width}px"),
+                width: *width,
+            })
+        })
+        .collect();
+    (frames, rtl.is_none())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct StudioQuery {
+    revision: Option<i64>,
+}
+
+/// `GET /console/tenants/{slug}/studio[?revision=N]`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Signed { admin, mut frame }: Signed,
+    Path(slug): Path<String>,
+    crate::extract::Query(query): crate::extract::Query<StudioQuery>,
+) -> Response {
+    if let Err(error) = admin.require(&slug, Access::View) {
+        return failure(frame, error);
+    }
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return failure(frame, error),
+    };
+    let history = match state.store().design_history(&slug).await {
+        Ok(history) => history,
+        Err(error) => return failure(frame, error.into()),
+    };
+    let from = query.revision.unwrap_or(history.head);
+    let revision = match state.store().design_revision(&slug, from).await {
+        Ok(revision) => revision,
+        Err(error) => return failure(frame, error.into()),
+    };
+    let theme = revision.design.theme;
+    let config = &tenant.config.value;
+    let cookie = frame.remember_language.take();
+    let page = StudioPage::new(
+        frame,
+        &tenant.slug,
+        admin.session.csrf.clone(),
+        (history.head, from, history.published),
+        admin.access(&tenant.slug) == Access::Edit,
+        &values_of(&theme),
+        Some(&theme),
+        None,
+        previews(
+            &tenant.slug,
+            &config.enabled_locales,
+            &config.default_locale,
+        ),
+        String::new(),
+        None,
+    );
+    page_under(StatusCode::OK, cookie, page.render(), &studio_policy())
+}
+
+/// `POST /console/tenants/{slug}/studio`: `action` is `save`, `derive`
+/// (the dark palette made from the light one, not saved) or `check`.
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Result<Response, SignedOut> {
+    admin.check_csrf(values.get("csrf").map_or("", String::as_str))?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
+    let tenant = match state.tenant(&slug).await {
+        Ok(tenant) => tenant,
+        Err(error) => return Ok(failure(frame, error)),
+    };
+    let number = |name: &str| values.get(name).and_then(|value| value.parse::<i64>().ok());
+    let (Some(base), Some(from)) = (number("base"), number("from")) else {
+        return Ok(failure(
+            frame,
+            ApiError::invalid(
+                "base",
+                "the form lost its revision numbers: reload the studio",
+            ),
+        ));
+    };
+    let published = state
+        .store()
+        .design_history(&slug)
+        .await
+        .map(|history| history.published)
+        .unwrap_or_default();
+    let revision = match state.store().design_revision(&slug, from).await {
+        Ok(revision) => revision,
+        Err(error) => return Ok(failure(frame, error.into())),
+    };
+    let note = values.get("note").cloned().unwrap_or_default();
+    let config = &tenant.config.value;
+    let frames = previews(
+        &tenant.slug,
+        &config.enabled_locales,
+        &config.default_locale,
+    );
+    let render = |frame: Frame,
+                  status: StatusCode,
+                  values: &HashMap<String, String>,
+                  theme: Option<&Theme>,
+                  error: Option<&ValidationError>,
+                  problem: Option<String>| {
+        page_under(
+            status,
+            None,
+            StudioPage::new(
+                frame,
+                &tenant.slug,
+                admin.session.csrf.clone(),
+                (base, from, published),
+                true,
+                values,
+                theme,
+                error,
+                frames.clone(),
+                note.clone(),
+                problem,
+            )
+            .render(),
+            &studio_policy(),
+        )
+    };
+    let mut theme = match theme_from(&values, &revision.design.theme) {
+        Ok(theme) => theme,
+        Err(error) => {
+            return Ok(render(
+                frame,
+                StatusCode::BAD_REQUEST,
+                &values,
+                None,
+                Some(&error),
+                None,
+            ));
+        }
+    };
+    match values.get("action").map(String::as_str) {
+        Some("derive") => {
+            theme.dark = theme.light.derive_dark();
+            let derived = values_of(&theme);
+            let mut merged = values.clone();
+            merged.extend(
+                derived
+                    .into_iter()
+                    .filter(|(name, _)| name.starts_with("dark_")),
+            );
+            return Ok(render(
+                frame,
+                StatusCode::OK,
+                &merged,
+                Some(&theme),
+                None,
+                None,
+            ));
+        }
+        Some("save") => {}
+        _ => {
+            let error = theme.validate().err();
+            let status = if error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            return Ok(render(
+                frame,
+                status,
+                &values,
+                Some(&theme),
+                error.as_ref(),
+                None,
+            ));
+        }
+    }
+    if let Err(error) = theme.validate() {
+        return Ok(render(
+            frame,
+            StatusCode::BAD_REQUEST,
+            &values,
+            Some(&theme),
+            Some(&error),
+            None,
+        ));
+    }
+    let design = Design {
+        theme: theme.clone(),
+        texts: revision.design.texts,
+    };
+    let checked = validate_note(&note).and_then(|()| validate_design(&design));
+    if let Err(ApiError::Invalid { field, message }) = checked {
+        let error = ValidationError { field, message };
+        return Ok(render(
+            frame,
+            StatusCode::BAD_REQUEST,
+            &values,
+            Some(&theme),
+            Some(&error),
+            None,
+        ));
+    }
+    match state
+        .store()
+        .save_design(&admin.actor(), &tenant.slug, base, &design, note.trim())
+        .await
+    {
+        Ok(number) => Ok(Redirect::to(&format!(
+            "/console/tenants/{}/studio?revision={number}",
+            tenant.slug
+        ))
+        .into_response()),
+        Err(moved @ StoreError::DesignMoved { .. }) => Ok(render(
+            frame,
+            StatusCode::CONFLICT,
+            &values,
+            Some(&theme),
+            None,
+            Some(moved.to_string()),
+        )),
+        Err(error) => Ok(failure(frame, error.into())),
+    }
+}
+
+/// What the studio's script gets for a changed form.
+#[derive(Debug, Serialize)]
+pub(super) struct Preview {
+    /// The draft as rules on `tessera-login`, empty when an input is wrong.
+    css: String,
+    /// Every contrast pair.
+    pairs: Vec<ContrastPair>,
+    /// The form id of the input the server would refuse, and why.
+    field: Option<String>,
+    message: Option<String>,
+}
+
+/// `POST /console/tenants/{slug}/studio/preview`: the draft's CSS and
+/// contrast pairs for the previews and the table, saving nothing.
+pub(super) async fn preview(
+    State(state): State<AppState>,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Result<axum::Json<Preview>, Response> {
+    admin
+        .check_csrf(values.get("csrf").map_or("", String::as_str))
+        .map_err(IntoResponse::into_response)?;
+    admin
+        .require(&slug, Access::View)
+        .map_err(IntoResponse::into_response)?;
+    let from = values
+        .get("from")
+        .and_then(|value| value.parse::<i64>().ok())
+        .unwrap_or(1);
+    let revision = state
+        .store()
+        .design_revision(&slug, from)
+        .await
+        .map_err(|error| ApiError::from(error).into_response())?;
+    Ok(axum::Json(
+        match theme_from(&values, &revision.design.theme) {
+            Ok(theme) => {
+                let refusal = theme.validate().err();
+                Preview {
+                    css: theme.to_document_css(),
+                    pairs: theme.contrast_pairs(),
+                    field: refusal.as_ref().and_then(input_id),
+                    message: refusal.map(|error| error.message),
+                }
+            }
+            Err(error) => Preview {
+                css: String::new(),
+                pairs: Vec::new(),
+                field: input_id(&error),
+                message: Some(error.message),
+            },
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PublishForm {
+    csrf: String,
+    revision: i64,
+}
+
+/// `POST /console/tenants/{slug}/design/publish`: publishes (or rolls back
+/// to) a revision.
+pub(super) async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(form): Form<PublishForm>,
+) -> Result<Response, SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
+    match state
+        .store()
+        .publish_design(&admin.actor(), &slug, form.revision)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/console/tenants/{slug}/design")).into_response()),
+        Err(error) => Ok(failure(frame, error.into())),
+    }
+}
+
+/// One revision in the history page.
+struct HistoryRow {
+    number: i64,
+    author: String,
+    at: String,
+    note: String,
+    published: bool,
+    /// Publishing it rolls back (it is older than the published one).
+    older: bool,
+    changes: Vec<super::Change>,
+}
+
+#[derive(Template)]
+#[template(path = "console/design.html")]
+struct HistoryPage {
+    frame: Frame,
+    slug: String,
+    csrf: String,
+    can_edit: bool,
+    rows: Vec<HistoryRow>,
+}
+
+/// How many revisions the history page shows, newest first.
+const HISTORY_ROWS: usize = 50;
+
+/// `GET /console/tenants/{slug}/design`: the revisions with what each
+/// changed from the one before it.
+pub(super) async fn history(
+    State(state): State<AppState>,
+    Signed { admin, mut frame }: Signed,
+    Path(slug): Path<String>,
+) -> Response {
+    if let Err(error) = admin.require(&slug, Access::View) {
+        return failure(frame, error);
+    }
+    let history = match state.store().design_history(&slug).await {
+        Ok(history) => history,
+        Err(error) => return failure(frame, error.into()),
+    };
+    let mut documents: BTreeMap<i64, String> = BTreeMap::new();
+    let shown: Vec<_> = history.revisions.iter().take(HISTORY_ROWS + 1).collect();
+    for summary in &shown {
+        match state.store().design_revision(&slug, summary.number).await {
+            Ok(revision) => {
+                let text = serde_json::to_string(&revision.design).unwrap_or_default();
+                documents.insert(revision.number, text);
+            }
+            Err(error) => return failure(frame, error.into()),
+        }
+    }
+    let rows = shown
+        .iter()
+        .take(HISTORY_ROWS)
+        .map(|summary| {
+            let before = documents
+                .range(..summary.number)
+                .next_back()
+                .map(|(_, text)| text.as_str());
+            HistoryRow {
+                number: summary.number,
+                author: summary.author.clone(),
+                at: super::timestamp(summary.created_at),
+                note: summary.note.clone(),
+                published: summary.number == history.published,
+                older: summary.number < history.published,
+                changes: changes(before, documents.get(&summary.number).map(String::as_str)),
+            }
+        })
+        .collect();
+    let cookie = frame.remember_language.take();
+    let page = HistoryPage {
+        frame,
+        can_edit: admin.access(&slug) == Access::Edit,
+        csrf: admin.session.csrf.clone(),
+        slug,
+        rows,
+    };
+    page_with(StatusCode::OK, cookie, &page)
+}
+
+#[derive(Template)]
+#[template(path = "console/preview.html")]
+struct PreviewPage {
+    lang: &'static str,
+    css_href: &'static str,
+    css_integrity: &'static str,
+    js_href: &'static str,
+    js_integrity: &'static str,
+    widget_src: String,
+    integrity: String,
+    server: String,
+    slug: String,
+    theme: &'static str,
+    locale: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct FrameQuery {
+    theme: String,
+    locale: String,
+}
+
+/// `GET /console/tenants/{slug}/studio/frame?theme=&locale=`: the
+/// production widget as the snippet puts it on a page, under the snippet's
+/// CSP, taking the studio's draft from the page that frames it. It holds
+/// nothing a shop's page does not show, so it needs no session (the frame
+/// is sandboxed, without the console's origin).
+pub(super) async fn preview_frame(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    crate::extract::Query(query): crate::extract::Query<FrameQuery>,
+) -> Result<Response, ApiError> {
+    let theme = match query.theme.as_str() {
+        "light" => "light",
+        "dark" => "dark",
+        _ => return Err(ApiError::invalid("theme", "light or dark")),
+    };
+    let tenant = state.tenant(&slug).await?;
+    if !tenant.config.value.enabled_locales.contains(&query.locale) {
+        return Err(ApiError::invalid(
+            "locale",
+            "one of the tenant's enabled locales",
+        ));
+    }
+    let snippet = snippet_for(
+        &state,
+        &tenant.slug,
+        &tenant.config.value.issuer,
+        SignInMode::Popup,
+    )
+    .await?;
+    let integrity = state
+        .assets()
+        .integrity("tessera.js")
+        .unwrap_or_default()
+        .to_owned();
+    let (css, js) = (super::assets::stylesheet(), super::assets::script());
+    let page = PreviewPage {
+        lang: "en",
+        css_href: &css.href,
+        css_integrity: &css.integrity,
+        js_href: &js.href,
+        js_integrity: &js.integrity,
+        widget_src: format!("{}/widget/v1/tessera.js", state.public_url()),
+        integrity,
+        server: state.public_url().to_owned(),
+        slug: tenant.slug.clone(),
+        theme,
+        locale: query.locale,
+    };
+    // Framed by the studio only: same origin, no other ancestor.
+    let policy = super::try_sign_in::policy(&snippet.content_security_policy)
+        .replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+    Ok(page_under(StatusCode::OK, None, page.render(), &policy))
+}

@@ -1,0 +1,155 @@
+// The theme studio end to end in Chromium against a fresh `tessera dev`:
+// a colour change reaches every preview frame (the production widget under
+// the snippet's policy) without a reload; a failing contrast pair is
+// refused with the nearest passing colour offered, and taking it passes;
+// a saved draft reaches no shop until published; publishing changes the
+// live theme.css and the shop's widget, rolling back restores it; two
+// admins saving from the same revision get a conflict, not an overwrite.
+// Every page: no CSP violation, no axe-core WCAG 2.1 AA violation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { accessibilityViolations, launchChromium, recorderScript, startTessera } from './support.mjs';
+
+const screenshots = new URL('../target/screenshots/', import.meta.url).pathname;
+mkdirSync(screenshots, { recursive: true });
+
+let tessera;
+let browser;
+let dataDir;
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tessera-studio-'));
+  tessera = await startTessera({ dataDir });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await tessera?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A signed-in console tab (a fresh one-time link each time). */
+async function signedIn() {
+  const { execFileSync } = await import('node:child_process');
+  const link = execFileSync(new URL('../target/debug/tessera', import.meta.url).pathname, [
+    'admin', 'login-link', '--data-dir', dataDir, '--public-url', tessera.server,
+  ], { encoding: 'utf8' }).trim();
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1600, height: 2200 } });
+  await context.addInitScript(recorderScript);
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${tessera.server}/console/`);
+  return { context, page };
+}
+
+async function clean(page, what) {
+  assert.deepEqual(await page.evaluate(() => window.violations), [], `${what}: CSP violations`);
+  assert.deepEqual(await accessibilityViolations(page, 'html'), [], `${what}: axe-core`);
+  await page.evaluate(() => { window.violations = []; });
+}
+
+/** The sign-in button's background in every preview frame. */
+async function primaries(page) {
+  const frames = page.frames().filter((frame) => frame.url().includes('/studio/frame'));
+  return Promise.all(frames.map(async (frame) => ({
+    theme: new URL(frame.url()).searchParams.get('theme'),
+    background: await frame.locator('tessera-login button.primary').evaluate((button) => getComputedStyle(button).backgroundColor),
+  })));
+}
+
+const themeCss = async () => (await fetch(`${tessera.server}/t/demo/theme.css`)).text();
+
+test('a colour change reaches every preview; contrast refusals offer a passing colour; publish and roll back', async () => {
+  const { context, page } = await signedIn();
+  await page.goto(`${tessera.server}/console/tenants/demo/studio`);
+  const frames = page.locator('iframe[data-preview]');
+  assert.equal(await frames.count(), 6, 'light and dark, both directions, three widths');
+  // Every frame runs the production widget.
+  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 6);
+  for (const frame of page.frames().filter((f) => f.url().includes('/studio/frame'))) {
+    await frame.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
+    assert.deepEqual(await frame.evaluate(() => window.violations ?? []), [], `${frame.url()}: CSP violations`);
+  }
+  assert.ok(page.frames().some((f) => f.url().includes('locale=ar')), 'a right-to-left preview');
+  await clean(page, 'studio');
+  await page.screenshot({ path: join(screenshots, 'console-studio.png'), clip: { x: 0, y: 0, width: 1600, height: 1100 } });
+
+  // A new primary colour reaches the light previews, without a reload.
+  const before = await primaries(page);
+  await page.locator('#light_primary').fill('#7c3aed');
+  await page.waitForFunction(async () => true);
+  await page.waitForFunction(() => {
+    const frames = [...document.querySelectorAll('iframe[data-preview]')];
+    return window.studioPaints.some((paint) => paint.painted.length === frames.length);
+  }, null, { timeout: 10_000 });
+  const after = await primaries(page);
+  for (const { theme, background } of after) {
+    if (theme === 'light') assert.equal(background, 'rgb(124, 58, 237)');
+    else assert.ok(before.some((b) => b.theme === 'dark' && b.background === background), 'dark unchanged');
+  }
+  assert.ok(!(await themeCss()).includes('#7c3aed'), 'nothing public changed');
+
+  // Pale text fails its pair, with the nearest passing colour offered.
+  await page.locator('#light_text').fill('#eeeeee');
+  const row = page.locator('#pair-light-text-background');
+  await page.waitForFunction(() => document.getElementById('pair-light-text-background')?.dataset.state === 'failed');
+  const use = row.locator('button[data-use]');
+  const suggested = await use.getAttribute('data-color');
+  assert.match(suggested, /^#[0-9a-f]{6}$/);
+  // Saving anyway is refused beside the field, and saves nothing.
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.waitForLoadState();
+  assert.equal(await page.locator('#light_text').getAttribute('aria-invalid'), 'true');
+  assert.match(await page.locator('#light_text-error').textContent(), /below WCAG AA.*would pass/);
+  await clean(page, 'refused');
+  // Taking the suggestion, by keyboard, passes; the draft is saved.
+  await page.locator('#pair-light-text-background button[data-use]').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#light_text').inputValue(), suggested);
+  await page.waitForFunction(() => document.getElementById('pair-light-text-background')?.dataset.state === 'ok');
+  await page.locator('#note').fill('violet, readable');
+  await page.locator('#note').press('Enter');
+  await page.waitForURL(/\/studio\?revision=2$/);
+  assert.ok(!(await themeCss()).includes('#7c3aed'), 'a draft is not published');
+
+  // Published: the live theme.css and the shop's widget change.
+  await page.goto(`${tessera.server}/console/tenants/demo/design`);
+  await clean(page, 'history');
+  assert.match(await page.locator('tr[data-revision="2"]').textContent(), /violet, readable/);
+  await page.getByRole('button', { name: 'Publish 2' }).click();
+  await page.waitForURL(`${tessera.server}/console/tenants/demo/design`);
+  assert.ok((await themeCss()).includes('#7c3aed'));
+  const shop = await context.newPage();
+  await shop.goto(`${tessera.server}/demo/`);
+  const shopButton = shop.locator('tessera-login button.primary');
+  await shopButton.waitFor({ timeout: 15_000 });
+  assert.equal(await shopButton.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(124, 58, 237)');
+  // Rolled back: revision 1 again, live.
+  await page.getByRole('button', { name: 'Roll back to 1' }).click();
+  await page.waitForURL(`${tessera.server}/console/tenants/demo/design`);
+  assert.ok(!(await themeCss()).includes('#7c3aed'));
+  assert.ok(await page.locator('tr[data-revision="1"][data-published]').count() === 1);
+  await context.close();
+});
+
+test('two admins saving from the same revision: the second gets a conflict and keeps its values', async () => {
+  const first = await signedIn();
+  const second = await signedIn();
+  for (const { page } of [first, second]) await page.goto(`${tessera.server}/console/tenants/demo/studio`);
+  await first.page.locator('#light_border').fill('#333333');
+  await first.page.getByRole('button', { name: 'Save draft' }).click();
+  await first.page.waitForURL(/\/studio\?revision=\d+$/);
+  await second.page.locator('#light_border').fill('#444444');
+  await second.page.getByRole('button', { name: 'Save draft' }).click();
+  await second.page.waitForLoadState();
+  assert.match(await second.page.locator('#form-error').textContent(), /was saved by console:.* since you started from revision/);
+  assert.equal(await second.page.locator('#light_border').inputValue(), '#444444', 'nothing of theirs was lost');
+  await clean(second.page, 'conflict');
+  await first.context.close();
+  await second.context.close();
+});
