@@ -153,3 +153,64 @@ test('two admins saving from the same revision: the second gets a conflict and k
   await first.context.close();
   await second.context.close();
 });
+
+test('a text override is checked as typed, saved as a draft, and reaches the shop when published', async () => {
+  const { context, page } = await signedIn();
+  await page.goto(`${tessera.server}/console/tenants/demo/texts?locale=en`);
+  await clean(page, 'texts');
+  const input = page.locator('#message-sign-in');
+  // A placeholder English does not have: said beside the field as typed.
+  await input.focus();
+  await page.keyboard.type('Enter {shop}');
+  const error = page.locator('#message-sign-in-error');
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.textContent(), /placeholder/);
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('Enter the shop');
+  await error.waitFor({ state: 'hidden' });
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/texts\?locale=en&revision=\d+$/);
+  const revision = new URL(page.url()).searchParams.get('revision');
+  // A customer's fresh browser (nothing cached) on the shop's page.
+  const signInText = async () => {
+    const customer = await browser.newContext({ locale: 'en-US' });
+    const shop = await customer.newPage();
+    await shop.goto(`${tessera.server}/demo/`);
+    const button = shop.locator('tessera-login button.primary');
+    await button.waitFor({ timeout: 15_000 });
+    const text = (await button.textContent()).trim();
+    await customer.close();
+    return text;
+  };
+  assert.equal(await signInText(), 'Sign in', 'a draft is not live');
+  await page.goto(`${tessera.server}/console/tenants/demo/design`);
+  await page.getByRole('button', { name: `Publish ${revision}` }).click();
+  await page.waitForURL(`${tessera.server}/console/tenants/demo/design`);
+  assert.equal(await signInText(), 'Enter the shop');
+  await context.close();
+});
+
+test('the published JSON Schema accepts every exported design and refuses broken ones', async () => {
+  const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+  const schema = await (await fetch(`${tessera.server}/api/schemas/design.json`)).json();
+  assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  // OpenAPI's own keywords (`example`) are annotations here.
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+  const headers = { authorization: `Bearer ${tessera.adminToken}` };
+  const presets = await (await fetch(`${tessera.server}/api/themes`, { headers })).json();
+  for (const [name, theme] of Object.entries(presets)) {
+    assert.ok(validate({ theme, texts: { de: { 'sign-in': 'Rein' } } }), `${name}: ${JSON.stringify(validate.errors)}`);
+  }
+  const history = await (await fetch(`${tessera.server}/api/tenants/demo/design`, { headers })).json();
+  const revision = await (await fetch(`${tessera.server}/api/tenants/demo/design/revisions/${history.head}`, { headers })).json();
+  assert.ok(validate(revision.design), JSON.stringify(validate.errors));
+  for (const [what, broken] of [
+    ['a colour that is not one', { ...revision.design, theme: { ...revision.design.theme, light: { ...revision.design.theme.light, text: 'red' } } }],
+    ['an unknown member', { ...revision.design, colour: 1 }],
+    ['no theme', { texts: {} }],
+    ['a text that is not a string', { ...revision.design, texts: { de: { 'sign-in': 1 } } }],
+  ]) {
+    assert.equal(validate(broken), false, what);
+  }
+});

@@ -178,3 +178,27 @@ if (document.documentElement.hasAttribute('data-preview')) {
   });
   window.parent.postMessage({ type: 'tessera:ready' }, '*');
 }
+
+// The texts editor: each override checked by the server as it is typed
+// (the rules a save applies), the answer shown beside it as text.
+const textsForm = document.querySelector('form[data-texts]');
+if (textsForm) {
+  const csrf = textsForm.querySelector('input[name=csrf]').value;
+  const pending = new Map();
+  textsForm.addEventListener('input', (event) => {
+    const input = event.target.closest('input[data-message]');
+    if (!input) return;
+    clearTimeout(pending.get(input));
+    pending.set(input, setTimeout(async () => {
+      const body = new URLSearchParams({ csrf, id: input.dataset.message, text: input.value });
+      const response = await fetch(textsForm.dataset.texts, { method: 'POST', body, credentials: 'same-origin', headers: { accept: 'application/json' } });
+      if (!response.ok) return;
+      const { error } = await response.json();
+      const shown = document.getElementById(`${input.id}-error`);
+      shown.textContent = error ?? '';
+      shown.hidden = !error;
+      if (error) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }, 150));
+  });
+}

@@ -22,12 +22,13 @@ pub struct Color([u8; 3]);
 
 /// Both newtypes are strings in the OpenAPI document.
 macro_rules! string_schema {
-    ($type:ty, $example:literal, $description:literal) => {
+    ($type:ty, $example:literal, $pattern:literal, $description:literal) => {
         impl utoipa::PartialSchema for $type {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .description(Some($description))
+                    .pattern(Some($pattern))
                     .examples([serde_json::json!($example)])
                     .into()
             }
@@ -36,8 +37,18 @@ macro_rules! string_schema {
     };
 }
 
-string_schema!(Color, "#1d4ed8", "A colour written #rgb or #rrggbb.");
-string_schema!(Radius, "8px", "A radius of 0 to 48px or 0 to 3rem.");
+string_schema!(
+    Color,
+    "#1d4ed8",
+    "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$",
+    "A colour written #rgb or #rrggbb."
+);
+string_schema!(
+    Radius,
+    "8px",
+    "^[0-9.]+(px|rem)$",
+    "A radius of 0 to 48px or 0 to 3rem."
+);
 
 impl Color {
     fn parse(text: &str) -> Option<Color> {

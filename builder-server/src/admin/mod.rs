@@ -89,10 +89,52 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The JSON Schema (2020-12) of a design, `{"theme", "texts"}`, as the
+/// console's import, `tessera design save` and the API's save read it: the
+/// admin API's own component schemas, whose `$ref`s point into `$defs`.
+pub fn design_schema_document(public_url: &str) -> serde_json::Value {
+    fn point_into_defs(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(members) => {
+                for (name, member) in members.iter_mut() {
+                    if name == "$ref"
+                        && let serde_json::Value::String(target) = member
+                    {
+                        *target = target.replace("#/components/schemas/", "#/$defs/");
+                    } else {
+                        point_into_defs(member);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(point_into_defs),
+            _ => {}
+        }
+    }
+    let mut definitions = AdminApi::openapi()
+        .components
+        .and_then(|components| serde_json::to_value(components.schemas).ok())
+        .unwrap_or_default();
+    point_into_defs(&mut definitions);
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{public_url}/api/schemas/design.json"),
+        "title": "A Tessera design: a theme and its text overrides by locale",
+        "$ref": "#/$defs/Design",
+        "$defs": definitions,
+    })
+}
+
+async fn design_schema(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    Json(design_schema_document(state.public_url()))
+}
+
 /// The admin API's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
+        .route("/api/schemas/design.json", get(design_schema))
         .route("/api/themes", get(themes::presets))
         .route(
             "/api/tenants",

@@ -13,12 +13,14 @@
 
 mod assets;
 mod checks;
+mod design;
 mod guides;
 mod health;
 pub mod oidc;
 pub mod session;
 mod studio;
 mod texts;
+mod texts_studio;
 mod try_sign_in;
 
 use std::collections::BTreeMap;
@@ -87,10 +89,30 @@ pub fn routes() -> Router<AppState> {
             "/console/tenants/{tenant}/studio/frame",
             get(studio::preview_frame),
         )
-        .route("/console/tenants/{tenant}/design", get(studio::history))
+        .route(
+            "/console/tenants/{tenant}/texts",
+            get(texts_studio::page).post(texts_studio::save),
+        )
+        .route(
+            "/console/tenants/{tenant}/texts/check",
+            axum::routing::post(texts_studio::check),
+        )
+        .route("/console/tenants/{tenant}/design", get(design::history))
         .route(
             "/console/tenants/{tenant}/design/publish",
-            axum::routing::post(studio::publish),
+            axum::routing::post(design::publish),
+        )
+        .route(
+            "/console/tenants/{tenant}/design/import",
+            axum::routing::post(design::import),
+        )
+        .route(
+            "/console/tenants/{tenant}/design/copy",
+            axum::routing::post(design::copy),
+        )
+        .route(
+            "/console/tenants/{tenant}/design/{revision}/export",
+            get(design::export),
         )
         .route("/console/tenants/{tenant}/try", get(try_sign_in::page))
         .route(

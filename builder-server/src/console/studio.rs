@@ -14,7 +14,7 @@
 //! What it is not: a second validator. Types, ranges and contrast are
 //! `theme.rs`'s, the save is `store::design`'s; the studio only renders.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::session::{Access, ConsoleAdmin, SignedOut};
-use super::{Frame, Signed, changes, failure, page_under, page_with};
+use super::{Frame, Signed, failure, page_under};
 use crate::AppState;
 use crate::admin::design::{validate_design, validate_note};
 use crate::admin::{SignInMode, snippet_for};
@@ -54,9 +54,6 @@ const PREVIEWS: [(&str, Option<&str>, u32); 6] = [
     ("light", None, 280),
     ("light", None, 560),
 ];
-
-/// Locales written right to left.
-const RIGHT_TO_LEFT: &[&str] = &["ar", "he", "fa", "ur"];
 
 /// One input of the studio's form.
 struct Input {
@@ -297,7 +294,7 @@ impl StudioPage {
 fn previews(slug: &str, locales: &[String], default_locale: &str) -> (Vec<PreviewFrame>, bool) {
     let rtl = locales
         .iter()
-        .find(|locale| RIGHT_TO_LEFT.contains(&locale.as_str()));
+        .find(|locale| crate::i18n::is_right_to_left(locale));
     let frames = PREVIEWS
         .iter()
         .filter_map(|(palette, direction, width)| {
@@ -592,116 +589,6 @@ pub(super) async fn preview(
             },
         },
     ))
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct PublishForm {
-    csrf: String,
-    revision: i64,
-}
-
-/// `POST /console/tenants/{slug}/design/publish`: publishes (or rolls back
-/// to) a revision.
-pub(super) async fn publish(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    admin: ConsoleAdmin,
-    Path(slug): Path<String>,
-    Form(form): Form<PublishForm>,
-) -> Result<Response, SignedOut> {
-    admin.check_csrf(&form.csrf)?;
-    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
-    if let Err(error) = admin.require(&slug, Access::Edit) {
-        return Ok(failure(frame, error));
-    }
-    match state
-        .store()
-        .publish_design(&admin.actor(), &slug, form.revision)
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/console/tenants/{slug}/design")).into_response()),
-        Err(error) => Ok(failure(frame, error.into())),
-    }
-}
-
-/// One revision in the history page.
-struct HistoryRow {
-    number: i64,
-    author: String,
-    at: String,
-    note: String,
-    published: bool,
-    /// Publishing it rolls back (it is older than the published one).
-    older: bool,
-    changes: Vec<super::Change>,
-}
-
-#[derive(Template)]
-#[template(path = "console/design.html")]
-struct HistoryPage {
-    frame: Frame,
-    slug: String,
-    csrf: String,
-    can_edit: bool,
-    rows: Vec<HistoryRow>,
-}
-
-/// How many revisions the history page shows, newest first.
-const HISTORY_ROWS: usize = 50;
-
-/// `GET /console/tenants/{slug}/design`: the revisions with what each
-/// changed from the one before it.
-pub(super) async fn history(
-    State(state): State<AppState>,
-    Signed { admin, mut frame }: Signed,
-    Path(slug): Path<String>,
-) -> Response {
-    if let Err(error) = admin.require(&slug, Access::View) {
-        return failure(frame, error);
-    }
-    let history = match state.store().design_history(&slug).await {
-        Ok(history) => history,
-        Err(error) => return failure(frame, error.into()),
-    };
-    let mut documents: BTreeMap<i64, String> = BTreeMap::new();
-    let shown: Vec<_> = history.revisions.iter().take(HISTORY_ROWS + 1).collect();
-    for summary in &shown {
-        match state.store().design_revision(&slug, summary.number).await {
-            Ok(revision) => {
-                let text = serde_json::to_string(&revision.design).unwrap_or_default();
-                documents.insert(revision.number, text);
-            }
-            Err(error) => return failure(frame, error.into()),
-        }
-    }
-    let rows = shown
-        .iter()
-        .take(HISTORY_ROWS)
-        .map(|summary| {
-            let before = documents
-                .range(..summary.number)
-                .next_back()
-                .map(|(_, text)| text.as_str());
-            HistoryRow {
-                number: summary.number,
-                author: summary.author.clone(),
-                at: super::timestamp(summary.created_at),
-                note: summary.note.clone(),
-                published: summary.number == history.published,
-                older: summary.number < history.published,
-                changes: changes(before, documents.get(&summary.number).map(String::as_str)),
-            }
-        })
-        .collect();
-    let cookie = frame.remember_language.take();
-    let page = HistoryPage {
-        frame,
-        can_edit: admin.access(&slug) == Access::Edit,
-        csrf: admin.session.csrf.clone(),
-        slug,
-        rows,
-    };
-    page_with(StatusCode::OK, cookie, &page)
 }
 
 #[derive(Template)]

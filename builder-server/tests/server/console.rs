@@ -1265,3 +1265,211 @@ async fn a_preview_frame_is_the_snippet_under_its_policy_and_needs_no_session() 
         );
     }
 }
+
+#[tokio::test]
+async fn texts_are_edited_per_locale_checked_as_typed_and_saved_as_drafts() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tenants/acme/texts?locale=de").header("cookie", &cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    let csrf = csrf_of(&html);
+    assert!(html.contains("id=\"message-sign-in-with\""), "{html}");
+    assert!(
+        html.contains("Continue with {provider}"),
+        "the English base: {html}"
+    );
+    assert!(html.contains("aria-current=\"page\">de</a>"), "{html}");
+    let check = |text: &str| {
+        request(Method::POST, "/console/tenants/acme/texts/check")
+            .header("cookie", &cookie)
+            .header("origin", PUBLIC_URL)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("id", "sign-in-with"),
+                ("text", text),
+            ])
+    };
+    let fine = server.call(check("Weiter mit {provider}")).await.json();
+    assert!(fine["error"].is_null(), "{fine}");
+    for broken in [
+        "Weiter mit {anbieter}",
+        "Weiter mit {provider",
+        "Weiter mit",
+    ] {
+        let answer = server.call(check(broken)).await.json();
+        assert!(
+            answer["error"].as_str().unwrap().contains("placeholder"),
+            "{broken}: {answer}"
+        );
+    }
+    let save = |text: &str, base: &str| {
+        request(Method::POST, "/console/tenants/acme/texts")
+            .header("cookie", &cookie)
+            .header("origin", PUBLIC_URL)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("base", base),
+                ("from", "1"),
+                ("locale", "de"),
+                ("note", "German words"),
+                ("message.sign-in-with", text),
+                ("message.sign-in", ""),
+            ])
+    };
+    // Refused beside its field; nothing saved.
+    let refused = server.call(save("Weiter mit {anbieter}", "1")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let html = refused.text();
+    assert!(html.contains("id=\"message-sign-in-with\" name=\"message.sign-in-with\" value=\"Weiter mit {anbieter}\""), "kept as typed: {html}");
+    assert!(
+        !html.contains("id=\"message-sign-in-with-error\" hidden"),
+        "{html}"
+    );
+    assert_eq!(
+        server
+            .state
+            .store()
+            .design_history("acme")
+            .await
+            .unwrap()
+            .head,
+        1
+    );
+    // Saved as a draft: empty inputs are no override.
+    let saved = server.call(save("Anmelden über {provider}", "1")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let draft = server
+        .state
+        .store()
+        .design_revision("acme", 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        draft.design.texts["de"],
+        std::collections::BTreeMap::from([(
+            "sign-in-with".to_owned(),
+            "Anmelden über {provider}".to_owned()
+        )])
+    );
+    let live = server.call(get("/t/acme/i18n/de.json")).await.json();
+    assert_ne!(
+        live["messages"]["sign-in-with"], "Anmelden über {provider}",
+        "a draft"
+    );
+    // A second save from revision 1 conflicts and keeps what was typed.
+    let conflict = server.call(save("Mit {provider} weiter", "1")).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert!(conflict.text().contains("value=\"Mit {provider} weiter\""));
+}
+
+#[tokio::test]
+async fn designs_are_exported_imported_and_copied_between_tenants_as_drafts() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let history = server
+        .call(get("/console/tenants/acme/design").header("cookie", &cookie))
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+    let html = history.text();
+    let csrf = csrf_of(&html);
+    assert!(
+        html.contains("<option value=\"globex\">globex</option>"),
+        "a copy target: {html}"
+    );
+    let exported = server
+        .call(get("/console/tenants/acme/design/1/export").header("cookie", &cookie))
+        .await;
+    assert_eq!(exported.status, StatusCode::OK);
+    assert_eq!(
+        exported.header("content-disposition"),
+        Some("attachment; filename=\"acme-design-1.json\"")
+    );
+    let mut design = exported.json();
+    design["theme"]["light"]["primary"] = serde_json::json!("#7c3aed");
+    let import = |document: String| {
+        request(Method::POST, "/console/tenants/acme/design/import")
+            .header("cookie", &cookie)
+            .header("origin", PUBLIC_URL)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("base", "1"),
+                ("note", "imported"),
+                ("design", document.as_str()),
+            ])
+    };
+    for (broken, says) in [
+        ("{\"theme\": 1}".to_owned(), "not a design"),
+        (
+            design
+                .to_string()
+                .replace("#7c3aed", "#fffffe")
+                .replace("\"text\":\"#0f172a\"", "\"text\":\"#fffffe\""),
+            "below WCAG AA",
+        ),
+    ] {
+        let refused = server.call(import(broken)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            refused.text()
+        );
+        assert!(refused.text().contains(says), "{says}: {}", refused.text());
+    }
+    assert_eq!(
+        server
+            .state
+            .store()
+            .design_history("acme")
+            .await
+            .unwrap()
+            .head,
+        1
+    );
+    let imported = server.call(import(design.to_string())).await;
+    assert_eq!(
+        imported.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        imported.text()
+    );
+    let second = server
+        .state
+        .store()
+        .design_revision("acme", 2)
+        .await
+        .unwrap();
+    assert_eq!(second.design.theme.light.primary.to_string(), "#7c3aed");
+    assert_eq!(second.note, "imported");
+    // Copied to globex as a draft there, from globex's newest revision.
+    let copied = server
+        .call(
+            request(Method::POST, "/console/tenants/acme/design/copy")
+                .header("cookie", &cookie)
+                .header("origin", PUBLIC_URL)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("revision", "2"),
+                    ("target", "globex"),
+                ]),
+        )
+        .await;
+    assert_eq!(copied.status, StatusCode::SEE_OTHER, "{}", copied.text());
+    assert_eq!(
+        copied.header("location"),
+        Some("/console/tenants/globex/design")
+    );
+    let globex = server.state.store().design_history("globex").await.unwrap();
+    assert_eq!((globex.head, globex.published), (2, 1));
+    assert_eq!(globex.revisions[0].note, "copied from acme, revision 2");
+    let copy = server
+        .state
+        .store()
+        .design_revision("globex", 2)
+        .await
+        .unwrap();
+    assert_eq!(copy.design, second.design);
+}
