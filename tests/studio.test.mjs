@@ -172,6 +172,17 @@ test('a text override is checked as typed, saved as a draft, and reaches the sho
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/texts\?locale=en&revision=\d+$/);
   const revision = new URL(page.url()).searchParams.get('revision');
+  // The page's previews show the draft's words (this locale, and the
+  // pseudo-locale to find overflow), before anything is published.
+  const preview = (locale) => page.frameLocator(`iframe[data-preview][src*="locale=${locale}&"]`);
+  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 2);
+  const english = preview('en').locator('tessera-login button.primary');
+  await english.waitFor({ timeout: 15_000 });
+  assert.equal((await english.textContent()).trim(), 'Enter the shop');
+  const pseudo = preview('en-XA').locator('tessera-login button.primary');
+  await pseudo.waitFor({ timeout: 15_000 });
+  assert.match((await pseudo.textContent()).trim(), /^⟦/);
+  await clean(page, 'texts with previews');
   // A customer's fresh browser (nothing cached) on the shop's page.
   const signInText = async () => {
     const customer = await browser.newContext({ locale: 'en-US' });

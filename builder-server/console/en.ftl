@@ -201,3 +201,4 @@ design-import-save = Save as a draft
 design-copy = Copy to another tenant
 design-copy-to = To the tenant
 design-copy-save = Copy as a draft there
+texts-previews = The widget with this revision's words: this locale, and the pseudo-locale, whose longer texts show what would overflow. Saving shows the new draft here.

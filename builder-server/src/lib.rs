@@ -27,7 +27,7 @@ pub mod i18n;
 pub mod issuer;
 pub mod model;
 pub mod ops;
-mod public;
+pub mod public;
 pub mod store;
 pub mod theme;
 pub mod urls;
@@ -60,6 +60,9 @@ struct Inner {
     limits: config::Limits,
     discovery: discovery::DiscoveryClient,
     console_idp: Option<console::oidc::ConsoleIdp>,
+    /// Signs the studio's preview addresses of draft revisions. Random per
+    /// process: a preview address lasts as long as the server runs.
+    preview_key: ring::hmac::Key,
 }
 
 impl AppState {
@@ -83,6 +86,12 @@ impl AppState {
                 limits,
                 discovery: Default::default(),
                 console_idp: None,
+                preview_key: ring::hmac::Key::generate(
+                    ring::hmac::HMAC_SHA256,
+                    &ring::rand::SystemRandom::new(),
+                )
+                // The system's random source failing is not recoverable.
+                .expect("the system random source works"),
             }),
         }
     }
@@ -145,6 +154,11 @@ impl AppState {
     /// Request counters for `/metrics`.
     pub fn metrics(&self) -> &ops::Metrics {
         &self.inner.metrics
+    }
+
+    /// The key that signs preview addresses (`public::preview_base`).
+    pub(crate) fn preview_key(&self) -> &ring::hmac::Key {
+        &self.inner.preview_key
     }
 
     /// The public documents rendered so far.

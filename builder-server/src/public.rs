@@ -20,15 +20,162 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::http::{conditional_response, conditional_response_with_etag, strong_etag};
+use crate::store::{Revision, TenantRecord};
 use crate::{i18n, theme};
 
-/// The public tenant routes.
+/// The public tenant routes, and the same documents for a draft revision
+/// under a signed preview address ([`preview_base`]).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant}/config.json", get(widget_config))
         .route("/t/{tenant}/theme.css", get(theme_css))
         .route("/t/{tenant}/logo", get(logo))
         .route("/t/{tenant}/i18n/{file}", get(texts))
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/config.json",
+            get(preview_config),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/theme.css",
+            get(preview_theme_css),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/logo",
+            get(preview_logo),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/i18n/{file}",
+            get(preview_texts),
+        )
+}
+
+/// The preview address of `revision` of `tenant`: a widget whose `server`
+/// is this reads that revision's theme, logo and texts instead of the
+/// published ones. The address is signed (HMAC-SHA256 of the tenant's id
+/// and the revision under a key of this process), so a draft is seen only
+/// by whom the console gave the address; nothing published changes.
+pub fn preview_base(state: &AppState, tenant: &TenantRecord, revision: i64) -> String {
+    format!(
+        "{}/preview/{revision}/{}",
+        state.public_url(),
+        preview_signature(state, tenant, revision)
+    )
+}
+
+/// The signature of the preview address of `revision` of `tenant`.
+pub fn preview_signature(state: &AppState, tenant: &TenantRecord, revision: i64) -> String {
+    use base64::Engine as _;
+    let tag = ring::hmac::sign(
+        state.preview_key(),
+        format!("{}:{revision}", tenant.id).as_bytes(),
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+}
+
+/// Whether `signature` is the one [`preview_signature`] makes.
+pub fn preview_signed(
+    state: &AppState,
+    tenant: &TenantRecord,
+    revision: i64,
+    signature: &str,
+) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .is_ok_and(|tag| {
+            ring::hmac::verify(
+                state.preview_key(),
+                format!("{}:{revision}", tenant.id).as_bytes(),
+                &tag,
+            )
+            .is_ok()
+        })
+}
+
+/// The tenant and revision a preview address names, if its signature holds.
+async fn previewed(
+    state: &AppState,
+    revision: i64,
+    signature: &str,
+    slug: &str,
+) -> Result<(std::sync::Arc<TenantRecord>, Revision), ApiError> {
+    let tenant = state.tenant(slug).await?;
+    if !preview_signed(state, &tenant, revision, signature) {
+        return Err(ApiError::NotFound("no such preview".into()));
+    }
+    let revision = state.store().design_revision(slug, revision).await?;
+    Ok((tenant, revision))
+}
+
+/// Preview documents are not kept by browsers or proxies.
+fn uncached(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn preview_config(
+    State(state): State<AppState>,
+    Path((revision, signature, slug)): Path<(i64, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
+    let body = config_document(&tenant, revision.design.theme.logo.is_some());
+    Ok(uncached(conditional_response(
+        &headers,
+        "application/json",
+        "no-store",
+        body.to_string().into_bytes(),
+    )))
+}
+
+async fn preview_theme_css(
+    State(state): State<AppState>,
+    Path((number, signature, slug)): Path<(i64, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, revision) = previewed(&state, number, &signature, &slug).await?;
+    let theme = &revision.design.theme;
+    let logo = theme.logo.as_ref().map(|_| {
+        format!(
+            "{}/t/{}/logo",
+            preview_base(&state, &tenant, number),
+            tenant.slug
+        )
+    });
+    Ok(uncached(conditional_response(
+        &headers,
+        "text/css; charset=utf-8",
+        "no-store",
+        theme.to_css(logo.as_deref()).into_bytes(),
+    )))
+}
+
+async fn preview_logo(
+    State(state): State<AppState>,
+    Path((revision, signature, slug)): Path<(i64, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, revision) = previewed(&state, revision, &signature, &slug).await?;
+    logo_response(&headers, revision.design.theme.logo.as_ref(), &slug).map(uncached)
+}
+
+async fn preview_texts(
+    State(state): State<AppState>,
+    Path((revision, signature, slug, file)): Path<(i64, String, String, String)>,
+    Query(query): Query<TextsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let requested = requested_locale(&file)?;
+    let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
+    // Any base locale the studio asks for, enabled or not (the
+    // pseudo-locale, to find what overflows).
+    let locale = match i18n::BASE_LOCALES.iter().find(|known| **known == requested) {
+        Some(known) => (*known).to_owned(),
+        None => negotiated(&tenant, requested, &query, &headers),
+    };
+    texts_response(&headers, &locale, revision.design.texts.get(&locale)).map(uncached)
 }
 
 /// A rendered public document, kept until its source's version changes.
@@ -83,8 +230,20 @@ async fn widget_config(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = state.tenant(&slug).await?;
+    let body = config_document(&tenant, tenant.theme.value.logo.is_some());
+    Ok(conditional_response(
+        &headers,
+        "application/json",
+        "public, max-age=60, must-revalidate",
+        body.to_string().into_bytes(),
+    ))
+}
+
+/// The widget's configuration of `tenant`, whose theme has a logo when
+/// `logo`.
+fn config_document(tenant: &TenantRecord, logo: bool) -> serde_json::Value {
     let config = &tenant.config.value;
-    let body = serde_json::json!({
+    serde_json::json!({
         "tenant": tenant.slug,
         "issuer": config.issuer,
         "client_id": config.client_id,
@@ -101,14 +260,8 @@ async fn widget_config(
         "token_storage": config.token_storage,
         // The logo's text alternative, and whether the theme has one.
         "display_name": config.display_name,
-        "logo": tenant.theme.value.logo.is_some(),
-    });
-    Ok(conditional_response(
-        &headers,
-        "application/json",
-        "public, max-age=60, must-revalidate",
-        body.to_string().into_bytes(),
-    ))
+        "logo": logo,
+    })
 }
 
 /// Where `slug`'s logo of theme `version` is served, serialized by the
@@ -167,9 +320,19 @@ async fn logo(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    use base64::Engine as _;
     let tenant = state.tenant(&slug).await?;
-    let (content_type, body) = match &tenant.theme.value.logo {
+    logo_response(&headers, tenant.theme.value.logo.as_ref(), &slug)
+}
+
+/// A logo as served: its type, and a policy under which even a sanitised
+/// SVG opened directly runs nothing.
+fn logo_response(
+    headers: &HeaderMap,
+    logo: Option<&theme::Logo>,
+    slug: &str,
+) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    let (content_type, body) = match logo {
         None => return Err(ApiError::NotFound(format!("tenant `{slug}` has no logo"))),
         Some(theme::Logo::Svg { markup }) => ("image/svg+xml", markup.clone().into_bytes()),
         Some(theme::Logo::Png { base64 }) => (
@@ -179,7 +342,7 @@ async fn logo(
                 .map_err(|error| ApiError::Internal(error.into()))?,
         ),
     };
-    let mut response = conditional_response(&headers, content_type, "public, max-age=300", body);
+    let mut response = conditional_response(headers, content_type, "public, max-age=300", body);
     // Even a sanitised SVG opened directly must not run anything.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -201,6 +364,15 @@ async fn texts(
     Query(query): Query<TextsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let requested = requested_locale(&file)?;
+    let tenant = state.tenant(&slug).await?;
+    let locale = negotiated(&tenant, requested, &query, &headers);
+    let overrides = state.store().texts(&tenant, &locale).await?;
+    texts_response(&headers, &locale, Some(&overrides.value))
+}
+
+/// The locale `{locale}.json` names: a language tag, or `auto`.
+fn requested_locale(file: &str) -> Result<&str, ApiError> {
     let requested = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound("texts are served as {locale}.json".into()))?;
@@ -215,21 +387,38 @@ async fn texts(
             "a locale is a language tag such as de or pt-BR",
         ));
     }
-    let tenant = state.tenant(&slug).await?;
+    Ok(requested)
+}
+
+/// The tenant's locale for a request: the one asked for when enabled,
+/// then `ui_locales`, then `Accept-Language`, then the default.
+fn negotiated(
+    tenant: &TenantRecord,
+    requested: &str,
+    query: &TextsQuery,
+    headers: &HeaderMap,
+) -> String {
     let config = &tenant.config.value;
     let explicit = (requested != "auto").then_some(requested);
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok());
-    let locale = i18n::negotiate(
+    i18n::negotiate(
         explicit,
         query.ui_locales.as_deref(),
         accept,
         &config.enabled_locales,
         &config.default_locale,
-    );
-    let overrides = state.store().texts(&tenant, &locale).await?;
-    let messages = i18n::messages_for(&locale, Some(&overrides.value))
+    )
+}
+
+/// The texts of `locale` with `overrides` applied, as the widget reads them.
+fn texts_response(
+    headers: &HeaderMap,
+    locale: &str,
+    overrides: Option<&i18n::Messages>,
+) -> Result<Response, ApiError> {
+    let messages = i18n::messages_for(locale, overrides)
         .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
     let body = serde_json::json!({
         "locale": locale,
@@ -237,7 +426,7 @@ async fn texts(
         "messages": messages,
     });
     let mut response = conditional_response(
-        &headers,
+        headers,
         "application/json",
         "public, max-age=60, must-revalidate",
         body.to_string().into_bytes(),

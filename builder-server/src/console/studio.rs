@@ -30,12 +30,13 @@ use crate::admin::design::{validate_design, validate_note};
 use crate::admin::{SignInMode, snippet_for};
 use crate::error::ApiError;
 use crate::extract::{Form, Path};
+use crate::public::{preview_base, preview_signature, preview_signed};
 use crate::store::{Design, StoreError};
 use crate::theme::{ContrastPair, Theme};
 use crate::validation::ValidationError;
 
 /// The studio's policy: the console's, and its own preview frames.
-fn studio_policy() -> String {
+pub(super) fn studio_policy() -> String {
     format!("{}; frame-src 'self'", super::CONTENT_SECURITY_POLICY)
 }
 
@@ -107,10 +108,30 @@ impl PairRow {
 
 /// One preview frame.
 #[derive(Clone)]
-struct PreviewFrame {
-    src: String,
-    title: String,
-    width: u32,
+pub(super) struct PreviewFrame {
+    pub(super) src: String,
+    pub(super) title: String,
+    pub(super) width: u32,
+}
+
+impl PreviewFrame {
+    /// The frame of `revision` of `slug` in `palette` and `locale`.
+    pub(super) fn new(
+        slug: &str,
+        (revision, signature): (i64, &str),
+        palette: &str,
+        locale: &str,
+        width: u32,
+    ) -> PreviewFrame {
+        PreviewFrame {
+            src: format!(
+                "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}&revision={revision}&signature={signature}",
+                url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>()
+            ),
+            title: format!("{palette} · {locale} · {width}px"),
+            width,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -290,8 +311,14 @@ impl StudioPage {
     }
 }
 
-/// The preview frames for a tenant whose enabled locales are `locales`.
-fn previews(slug: &str, locales: &[String], default_locale: &str) -> (Vec<PreviewFrame>, bool) {
+/// The preview frames of revision `revision` of a tenant whose enabled
+/// locales are `locales`; `signature` signs its preview address.
+fn previews(
+    slug: &str,
+    (revision, signature): (i64, &str),
+    locales: &[String],
+    default_locale: &str,
+) -> (Vec<PreviewFrame>, bool) {
     let rtl = locales
         .iter()
         .find(|locale| crate::i18n::is_right_to_left(locale));
@@ -302,14 +329,13 @@ fn previews(slug: &str, locales: &[String], default_locale: &str) -> (Vec<Previe
                 Some(_) => rtl?.as_str(),
                 None => default_locale,
             };
-            Some(PreviewFrame {
-                src: format!(
-                    "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}",
-                    url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>()
-                ),
-                title: format!("{palette} · {locale} · {width}px"),
-                width: *width,
-            })
+            Some(PreviewFrame::new(
+                slug,
+                (revision, signature),
+                palette,
+                locale,
+                *width,
+            ))
         })
         .collect();
     (frames, rtl.is_none())
@@ -357,6 +383,7 @@ pub(super) async fn page(
         None,
         previews(
             &tenant.slug,
+            (from, &preview_signature(&state, &tenant, from)),
             &config.enabled_locales,
             &config.default_locale,
         ),
@@ -408,6 +435,7 @@ pub(super) async fn submit(
     let config = &tenant.config.value;
     let frames = previews(
         &tenant.slug,
+        (from, &preview_signature(&state, &tenant, from)),
         &config.enabled_locales,
         &config.default_locale,
     );
@@ -611,6 +639,9 @@ struct PreviewPage {
 pub(super) struct FrameQuery {
     theme: String,
     locale: String,
+    /// The revision shown, and the signature of its preview address.
+    revision: i64,
+    signature: String,
 }
 
 /// `GET /console/tenants/{slug}/studio/frame?theme=&locale=`: the
@@ -629,11 +660,12 @@ pub(super) async fn preview_frame(
         _ => return Err(ApiError::invalid("theme", "light or dark")),
     };
     let tenant = state.tenant(&slug).await?;
-    if !tenant.config.value.enabled_locales.contains(&query.locale) {
-        return Err(ApiError::invalid(
-            "locale",
-            "one of the tenant's enabled locales",
-        ));
+    // Any base locale: the pseudo-locale finds what overflows.
+    if !crate::i18n::BASE_LOCALES.contains(&query.locale.as_str()) {
+        return Err(ApiError::invalid("locale", "one of the base locales"));
+    }
+    if !preview_signed(&state, &tenant, query.revision, &query.signature) {
+        return Err(ApiError::NotFound("no such preview".into()));
     }
     let snippet = snippet_for(
         &state,
@@ -656,7 +688,7 @@ pub(super) async fn preview_frame(
         js_integrity: &js.integrity,
         widget_src: format!("{}/widget/v1/tessera.js", state.public_url()),
         integrity,
-        server: state.public_url().to_owned(),
+        server: preview_base(&state, &tenant, query.revision),
         slug: tenant.slug.clone(),
         theme,
         locale: query.locale,

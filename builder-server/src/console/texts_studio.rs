@@ -17,12 +17,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::session::{Access, ConsoleAdmin, SignedOut};
-use super::{Frame, Signed, failure, page_with};
+use super::studio::{PreviewFrame, studio_policy};
+use super::{Frame, Signed, failure, page_under};
 use crate::AppState;
 use crate::admin::design::{validate_design, validate_note};
 use crate::error::ApiError;
 use crate::extract::{Form, Path, Query};
 use crate::i18n::{self, Messages};
+use crate::public::preview_signature;
 use crate::store::{Design, StoreError};
 use crate::validation::ValidationError;
 
@@ -59,6 +61,9 @@ struct TextsPage {
     locales: Vec<Completeness>,
     note: String,
     problem: Option<String>,
+    /// The revision's words in the widget: this locale and the
+    /// pseudo-locale (to find what overflows).
+    previews: Vec<PreviewFrame>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +110,7 @@ fn texts_page(
     error: Option<&ValidationError>,
     note: String,
     problem: Option<String>,
+    signature: &str,
 ) -> Result<TextsPage, ApiError> {
     let catalog = catalog()?;
     let english = catalog.get("en").cloned().unwrap_or_default();
@@ -156,6 +162,10 @@ fn texts_page(
         locales,
         note,
         problem,
+        previews: [locale, i18n::PSEUDO_LOCALE]
+            .into_iter()
+            .map(|shown| PreviewFrame::new(slug, (from, signature), "light", shown, 360))
+            .collect(),
     })
 }
 
@@ -214,8 +224,9 @@ pub(super) async fn page(
         None,
         String::new(),
         None,
+        &preview_signature(&state, &tenant, from),
     ) {
-        Ok(page) => page_with(StatusCode::OK, cookie, &page),
+        Ok(page) => page_under(StatusCode::OK, cookie, page.render(), &studio_policy()),
         Err(error) => error.into_response(),
     }
 }
@@ -268,6 +279,10 @@ pub(super) async fn save(
         texts.insert(locale.to_owned(), overrides);
     }
     let note = values.get("note").cloned().unwrap_or_default();
+    let signature = match state.tenant(&slug).await {
+        Ok(tenant) => preview_signature(&state, &tenant, from),
+        Err(error) => return Ok(failure(frame, error)),
+    };
     let render = |frame: Frame,
                   status: StatusCode,
                   error: Option<&ValidationError>,
@@ -284,8 +299,9 @@ pub(super) async fn save(
             error,
             note.clone(),
             problem,
+            &signature,
         ) {
-            Ok(page) => page_with(status, None, &page),
+            Ok(page) => page_under(status, None, page.render(), &studio_policy()),
             Err(error) => error.into_response(),
         }
     };

@@ -1237,29 +1237,104 @@ async fn the_studio_previews_a_draft_without_saving_it() {
 }
 
 #[tokio::test]
-async fn a_preview_frame_is_the_snippet_under_its_policy_and_needs_no_session() {
+async fn a_preview_frame_shows_a_signed_draft_under_the_snippet_s_policy() {
     let server = Server::start().await;
+    // A draft with a violet primary and German words, not published.
+    let first = server
+        .state
+        .store()
+        .design_revision("acme", 1)
+        .await
+        .unwrap();
+    let mut design = first.design.clone();
+    design.theme.light.primary = tessera_server::theme::Color::from_hex("#7c3aed").unwrap();
+    design.texts.insert(
+        "de".into(),
+        std::collections::BTreeMap::from([("sign-in".to_owned(), "Rein".to_owned())]),
+    );
+    let draft = server
+        .state
+        .store()
+        .save_design("test", "acme", 1, &design, "draft")
+        .await
+        .unwrap();
+    let tenant = server.state.tenant("acme").await.unwrap();
+    let signature = tessera_server::public::preview_signature(&server.state, &tenant, draft);
     let frame = server
-        .call(get(
-            "/console/tenants/acme/studio/frame?theme=dark&locale=de",
-        ))
+        .call(get(&format!(
+            "/console/tenants/acme/studio/frame?theme=dark&locale=de&revision={draft}&signature={signature}"
+        )))
         .await;
     assert_eq!(frame.status, StatusCode::OK, "{}", frame.text());
     let html = frame.text();
-    assert!(html.contains("theme=\"dark\" locale=\"de\""), "{html}");
+    let base = format!("{PUBLIC_URL}/preview/{draft}/{signature}");
+    assert!(
+        html.contains(&format!("server=\"{base}\" theme=\"dark\" locale=\"de\"")),
+        "{html}"
+    );
     let policy = frame.header("content-security-policy").unwrap();
     assert!(
         policy.contains("frame-ancestors 'self'") && policy.contains("'wasm-unsafe-eval'"),
         "{policy}"
     );
     assert!(!policy.contains("unsafe-inline"), "{policy}");
+    // The preview address serves the draft; the public one does not.
+    let path = base.strip_prefix(PUBLIC_URL).unwrap();
+    let css = server.call(get(&format!("{path}/t/acme/theme.css"))).await;
+    assert_eq!(css.header("cache-control"), Some("no-store"));
+    assert!(css.text().contains("#7c3aed"));
+    assert!(
+        !server
+            .call(get("/t/acme/theme.css"))
+            .await
+            .text()
+            .contains("#7c3aed")
+    );
+    let words = server
+        .call(get(&format!("{path}/t/acme/i18n/de.json")))
+        .await
+        .json();
+    assert_eq!(words["messages"]["sign-in"], "Rein");
+    // The pseudo-locale, enabled or not, to find what overflows.
+    let pseudo = server
+        .call(get(&format!("{path}/t/acme/i18n/en-XA.json")))
+        .await
+        .json();
+    assert_eq!(pseudo["locale"], "en-XA");
+    let config = server
+        .call(get(&format!("{path}/t/acme/config.json")))
+        .await
+        .json();
+    assert_eq!(config["tenant"], "acme");
+    // Another revision, another tenant, or a made-up signature: nothing.
+    let other = tessera_server::public::preview_signature(&server.state, &tenant, 1);
+    let globex = server.state.tenant("globex").await.unwrap();
+    let foreign = tessera_server::public::preview_signature(&server.state, &globex, draft);
     for bad in [
-        "/console/tenants/acme/studio/frame?theme=neon&locale=de",
-        "/console/tenants/acme/studio/frame?theme=dark&locale=ja",
-        "/console/tenants/acme/studio/frame?theme=dark",
+        format!("/preview/{draft}/{other}/t/acme/theme.css"),
+        format!("/preview/{draft}/{foreign}/t/acme/theme.css"),
+        format!("/preview/{draft}/AAAA/t/acme/theme.css"),
+        format!(
+            "/console/tenants/acme/studio/frame?theme=dark&locale=de&revision={draft}&signature=AAAA"
+        ),
     ] {
         assert_eq!(
-            server.call(get(bad)).await.status,
+            server.call(get(&bad)).await.status,
+            StatusCode::NOT_FOUND,
+            "{bad}"
+        );
+    }
+    for bad in [
+        format!(
+            "/console/tenants/acme/studio/frame?theme=neon&locale=de&revision={draft}&signature={signature}"
+        ),
+        format!(
+            "/console/tenants/acme/studio/frame?theme=dark&locale=xx&revision={draft}&signature={signature}"
+        ),
+        "/console/tenants/acme/studio/frame?theme=dark&locale=de".to_owned(),
+    ] {
+        assert_eq!(
+            server.call(get(&bad)).await.status,
             StatusCode::BAD_REQUEST,
             "{bad}"
         );
