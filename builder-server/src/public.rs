@@ -422,7 +422,7 @@ fn texts_response(
         .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
     let body = serde_json::json!({
         "locale": locale,
-        "dir": if i18n::is_right_to_left(&locale) { "rtl" } else { "ltr" },
+        "dir": if i18n::is_right_to_left(locale) { "rtl" } else { "ltr" },
         "messages": messages,
     });
     let mut response = conditional_response(
