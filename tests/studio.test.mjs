@@ -68,15 +68,30 @@ test('a colour change reaches every preview; contrast refusals offer a passing c
   const { context, page } = await signedIn();
   await page.goto(`${tessera.server}/console/tenants/demo/studio`);
   const frames = page.locator('iframe[data-preview]');
-  assert.equal(await frames.count(), 6, 'light and dark, both directions, three widths');
+  assert.equal(await frames.count(), 7, 'light and dark, both directions, three widths, 200% zoom');
   // Every frame runs the production widget.
-  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 6);
+  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 7);
+  assert.equal(await page.locator('iframe[data-preview][src*="zoom=2"]').count(), 1);
   for (const frame of page.frames().filter((f) => f.url().includes('/studio/frame'))) {
     await frame.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
     assert.deepEqual(await frame.evaluate(() => window.violations ?? []), [], `${frame.url()}: CSP violations`);
   }
   assert.ok(page.frames().some((f) => f.url().includes('locale=ar')), 'a right-to-left preview');
   await clean(page, 'studio');
+  // The state switch: every frame's widget draws the state itself.
+  const inEveryFrame = async (selector) => {
+    for (let index = 0; index < 7; index++) {
+      await page.frameLocator('iframe[data-preview]').nth(index).locator(selector).waitFor({ timeout: 15_000 });
+    }
+  };
+  await page.locator('#preview-state').selectOption('signed-in');
+  await inEveryFrame('tessera-login .status');
+  await page.locator('#preview-state').selectOption('error');
+  await inEveryFrame('tessera-login [role=alert]');
+  await page.locator('#preview-state').selectOption('loading');
+  await inEveryFrame('tessera-login button.primary[aria-busy=true]');
+  await page.locator('#preview-state').selectOption('signed-out');
+  await inEveryFrame('tessera-login button.primary[aria-busy=false]');
   await page.screenshot({ path: join(screenshots, 'console-studio.png'), clip: { x: 0, y: 0, width: 1600, height: 1100 } });
 
   // A new primary colour reaches the light previews, without a reload.

@@ -154,10 +154,17 @@ if (studio) {
     input.dispatchEvent(new Event('input', { bubbles: true }));
     input.focus();
   });
+  // The state every preview shows, drawn by the widget itself.
+  const state = document.getElementById('preview-state');
+  const sendState = (frame) => frame.contentWindow?.postMessage({ type: 'tessera:state', state: state.value }, '*');
+  state?.addEventListener('change', () => frames.forEach(sendState));
   window.addEventListener('message', (event) => {
     const frame = frames.find((candidate) => candidate.contentWindow === event.source);
     if (!frame) return;
-    if (event.data?.type === 'tessera:ready') send(frame);
+    if (event.data?.type === 'tessera:ready') {
+      send(frame);
+      if (state && state.value !== 'signed-out') sendState(frame);
+    }
     if (event.data?.type === 'tessera:painted') {
       window.studioPaints.find((paint) => paint.id === event.data.id)?.painted.push(performance.now());
     }
@@ -171,8 +178,19 @@ if (studio) {
 if (document.documentElement.hasAttribute('data-preview')) {
   const sheet = new CSSStyleSheet();
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const states = ['signed-out', 'loading', 'error', 'session-ended', 'signed-in'];
   window.addEventListener('message', (event) => {
-    if (event.source !== window.parent || event.data?.type !== 'tessera:studio') return;
+    if (event.source !== window.parent) return;
+    if (event.data?.type === 'tessera:state' && states.includes(event.data.state)) {
+      // A new element in the state asked for; the old one unmounts.
+      const current = document.querySelector('tessera-login');
+      const next = current.cloneNode(false);
+      if (event.data.state === 'signed-out') next.removeAttribute('preview');
+      else next.setAttribute('preview', event.data.state);
+      current.replaceWith(next);
+      return;
+    }
+    if (event.data?.type !== 'tessera:studio') return;
     sheet.replaceSync(String(event.data.css));
     requestAnimationFrame(() => requestAnimationFrame(() => window.parent.postMessage({ type: 'tessera:painted', id: event.data.id }, '*')));
   });

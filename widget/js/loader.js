@@ -96,6 +96,9 @@ class TesseraLogin extends HTMLElement {
     shadow.append(container);
     const options = { tenant };
     if (this.getAttribute('mode') === 'popup') options.mode = 'popup';
+    // The builder's previews show a state without asking the IdP.
+    const preview = this.getAttribute('preview');
+    if (preview) options.preview = preview;
     // The tenant's texts and configuration are fetched now, side by side with
     // the wasm, so the first render waits for one round trip instead of two.
     // The locale asked for is the element's `locale` attribute, else the

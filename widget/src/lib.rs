@@ -75,6 +75,11 @@ struct Options {
     tenant: String,
     /// `redirect` (default) or `popup`.
     mode: Option<String>,
+    /// A state to show instead of the real one, for the builder's previews:
+    /// `signed-out`, `loading`, `error`, `session-ended` or `signed-in`.
+    /// Nothing is asked of the IdP, no session is granted to requests and
+    /// no event is fired.
+    preview: Option<String>,
 }
 
 impl Options {
@@ -83,6 +88,7 @@ impl Options {
         Some(Options {
             tenant: options.string("tenant")?,
             mode: options.string("mode"),
+            preview: options.string("preview"),
         })
     }
 }
@@ -127,6 +133,7 @@ pub fn mount(
     // page in a sign-in popup only hands it to its opener.
     let callback = options
         .as_ref()
+        .filter(|options| options.preview.is_none())
         .and_then(|options| oidc::take_callback(&options.tenant));
     if callback.as_ref().is_some_and(oidc::relay_to_opener) {
         container.set_text_content(Some("…"));
@@ -160,7 +167,10 @@ pub fn mount(
             }
         };
         let discovery = LazyDiscovery::start(&config.issuer);
-        let initial =
+        let preview = options.preview.as_deref();
+        let initial = if let Some(state) = preview {
+            preview_state(state)
+        } else {
             match callback {
                 // A session this page already holds (its element was removed
                 // and added again), else the tab's remembered one.
@@ -172,7 +182,10 @@ pub fn mount(
                         .map(Some),
                     Err(failure) => Err(failure),
                 },
-            };
+            }
+        };
+        let loading = preview == Some("loading");
+        let previewing = preview.is_some();
         let mode = match options.mode.as_deref() {
             Some("popup") => Mode::Popup,
             _ => Mode::Redirect,
@@ -189,7 +202,7 @@ pub fn mount(
         let view = leptos::mount::mount_to(container.clone(), {
             let context = context.clone();
             let initial = initial.clone();
-            move || view! { <Widget context=context initial=initial/> }
+            move || view! { <Widget context=context initial=initial loading=loading previewing=previewing/> }
         });
         let view: std::rc::Rc<dyn std::any::Any> = std::rc::Rc::new(view);
         KEEPERS.with_borrow_mut(|keepers| {
@@ -198,6 +211,7 @@ pub fn mount(
             }
         });
         match &initial {
+            _ if previewing => {}
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
             Err(failure) => report(&context.host, &context.texts, failure),
             Ok(None) => {}
@@ -208,6 +222,25 @@ pub fn mount(
             unmount(&host);
         }
     });
+}
+
+/// What a preview `state` shows: a signed-in view holds a session with no
+/// token in it, which is never granted to requests.
+fn preview_state(state: &str) -> Result<Option<oidc::Session>, Failure> {
+    match state {
+        "signed-in" => Ok(Some(oidc::Session {
+            id_token: None,
+            access_token: String::new(),
+            subject: "preview".into(),
+            claims: "{}".into(),
+            withheld: Vec::new(),
+            expires_at: f64::MAX,
+            refresh_token: None,
+        })),
+        "error" => Err(Failure::IdpUnavailable("a preview".into())),
+        "session-ended" => Err(Failure::SessionExpired),
+        _ => Ok(None),
+    }
 }
 
 /// Called by the loader when an element leaves the page (a single-page

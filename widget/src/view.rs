@@ -42,18 +42,27 @@ pub(crate) struct Mounted {
 }
 
 #[component]
-pub(crate) fn Widget(context: Context, initial: Result<Option<Session>, Failure>) -> impl IntoView {
+pub(crate) fn Widget(
+    context: Context,
+    initial: Result<Option<Session>, Failure>,
+    /// Shown busy from the start (a preview of the loading state).
+    #[prop(optional)]
+    loading: bool,
+    /// A preview: the IdP is not asked whether it can be reached.
+    #[prop(optional)]
+    previewing: bool,
+) -> impl IntoView {
     let (initial_session, initial_failure) = match initial {
         Ok(session) => (session, None),
         Err(failure) => (None, Some(failure)),
     };
     let session = RwSignal::new(initial_session);
     let failure = RwSignal::new(initial_failure);
-    let busy = RwSignal::new(false);
+    let busy = RwSignal::new(loading);
     let texts = &context.texts;
 
     register_keeper(&context, session, failure);
-    {
+    if !previewing {
         // The IdP being unreachable is said at once, not on the first click.
         let context = context.clone();
         wasm_bindgen_futures::spawn_local(async move {

@@ -47,14 +47,20 @@ const DENSITIES: &[&str] = &["compact", "comfortable", "spacious"];
 
 /// The previews shown by default: (palette, locale, width in CSS pixels).
 /// The right-to-left ones use the tenant's first right-to-left locale.
-const PREVIEWS: [(&str, Option<&str>, u32); 6] = [
+/// The last one is drawn at 200% zoom (`zoom: 2` on the element), so its
+/// 560 pixels hold what 280 would at that zoom.
+const PREVIEWS: [(&str, Option<&str>, u32); 7] = [
     ("light", None, 360),
     ("dark", None, 360),
     ("light", Some("rtl"), 360),
     ("dark", Some("rtl"), 360),
     ("light", None, 280),
     ("light", None, 560),
+    ("light", None, ZOOMED_WIDTH),
 ];
+
+/// The width of the preview drawn at 200% zoom.
+const ZOOMED_WIDTH: u32 = 561;
 
 /// One input of the studio's form.
 struct Input {
@@ -123,12 +129,18 @@ impl PreviewFrame {
         locale: &str,
         width: u32,
     ) -> PreviewFrame {
+        let zoomed = width == ZOOMED_WIDTH;
         PreviewFrame {
             src: format!(
-                "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}&revision={revision}&signature={signature}",
-                url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>()
+                "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}&revision={revision}&signature={signature}{}",
+                url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>(),
+                if zoomed { "&zoom=2" } else { "" }
             ),
-            title: format!("{palette} · {locale} · {width}px"),
+            title: if zoomed {
+                format!("{palette} · {locale} · 200%")
+            } else {
+                format!("{palette} · {locale} · {width}px")
+            },
             width,
         }
     }
@@ -633,6 +645,7 @@ struct PreviewPage {
     slug: String,
     theme: &'static str,
     locale: String,
+    zoomed: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -642,6 +655,9 @@ pub(super) struct FrameQuery {
     /// The revision shown, and the signature of its preview address.
     revision: i64,
     signature: String,
+    /// `2` draws the widget at 200% zoom.
+    #[serde(default)]
+    zoom: Option<u8>,
 }
 
 /// `GET /console/tenants/{slug}/studio/frame?theme=&locale=`: the
@@ -692,6 +708,7 @@ pub(super) async fn preview_frame(
         slug: tenant.slug.clone(),
         theme,
         locale: query.locale,
+        zoomed: query.zoom == Some(2),
     };
     // Framed by the studio only: same origin, no other ancestor.
     let policy = super::try_sign_in::policy(&snippet.content_security_policy)
