@@ -240,3 +240,31 @@ test('the published JSON Schema accepts every exported design and refuses broken
     assert.equal(validate(broken), false, what);
   }
 });
+
+test('logos for light and dark are uploaded as drafts and the previews draw each', async () => {
+  const { context, page } = await signedIn();
+  await page.goto(`${tessera.server}/console/tenants/demo/studio`);
+  const mark = (fill) => Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="${fill}"/></svg>`);
+  await page.locator('#logo-file-light').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: mark('#1d4ed8') });
+  await page.locator('form[data-logo]').first().locator('button[type=submit]').click();
+  await page.waitForURL(/\/studio\?revision=\d+$/);
+  await page.locator('#logo-file-dark').setInputFiles({ name: 'dark.svg', mimeType: 'image/svg+xml', buffer: mark('#f8fafc') });
+  await page.locator('form[data-logo]').nth(1).locator('button[type=submit]').click();
+  await page.waitForURL(/\/studio\?revision=\d+$/);
+  // A hostile SVG is refused by the server's sanitiser.
+  const refused = await context.newPage();
+  await refused.goto(page.url());
+  await refused.locator('#logo-file-dark').setInputFiles({ name: 'bad.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') });
+  await refused.locator('form[data-logo]').nth(1).locator('button[type=submit]').click();
+  await refused.waitForLoadState();
+  assert.match(await refused.locator('main').textContent(), /script/i);
+  await refused.close();
+  // Each palette's frames draw their own logo, from the draft.
+  const logoOf = async (index) => page.frameLocator('iframe[data-preview]').nth(index).locator('tessera-login .logo')
+    .evaluate((logo) => getComputedStyle(logo).backgroundImage);
+  await page.frameLocator('iframe[data-preview]').nth(1).locator('tessera-login .logo').waitFor({ timeout: 15_000 });
+  assert.match(await logoOf(0), /\/preview\/\d+\/[\w-]+\/t\/demo\/logo"\)$/, 'light: the logo');
+  assert.match(await logoOf(1), /scheme=dark/, 'dark: its own');
+  await clean(page, 'studio with logos');
+  await context.close();
+});

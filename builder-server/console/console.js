@@ -220,3 +220,24 @@ if (textsForm) {
     }, 150));
   });
 }
+
+// Logos: the chosen file is read here (SVG as text, PNG as base64) into the
+// form's `logo` field; the server sanitises and checks it like any logo.
+// No file chosen removes the logo.
+for (const form of document.querySelectorAll('form[data-logo]')) {
+  const file = form.querySelector('input[type=file]');
+  const field = form.querySelector('input[name=logo]');
+  file.addEventListener('change', async () => {
+    const chosen = file.files?.[0];
+    if (!chosen) {
+      field.value = '';
+    } else if (chosen.type === 'image/svg+xml' || chosen.name.endsWith('.svg')) {
+      field.value = JSON.stringify({ type: 'svg', markup: await chosen.text() });
+    } else {
+      const bytes = new Uint8Array(await chosen.arrayBuffer());
+      let binary = '';
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      field.value = JSON.stringify({ type: 'png', base64: btoa(binary) });
+    }
+  });
+}

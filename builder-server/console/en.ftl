@@ -209,3 +209,6 @@ studio-state-error = An error (the identity provider unreachable)
 studio-state-session-ended = Session ended
 studio-state-signed-in = Signed in
 studio-state-hint = Shown by the widget itself, without asking the identity provider. Forced colours and reduced motion follow this browser's own settings (its developer tools can emulate both).
+studio-logo = Logo (SVG or PNG, at most 32 KiB; none chosen removes it)
+studio-logo-dark = Logo for the dark palette (without one, the dark palette shows the logo)
+studio-logo-save = Save the logo as a draft

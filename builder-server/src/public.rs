@@ -137,28 +137,30 @@ async fn preview_theme_css(
 ) -> Result<Response, ApiError> {
     let (tenant, revision) = previewed(&state, number, &signature, &slug).await?;
     let theme = &revision.design.theme;
-    let logo = theme.logo.as_ref().map(|_| {
-        format!(
-            "{}/t/{}/logo",
-            preview_base(&state, &tenant, number),
-            tenant.slug
-        )
-    });
+    let base = preview_base(&state, &tenant, number);
+    let (light, dark) = logo_urls(&base, &tenant.slug, theme, None)?;
     Ok(uncached(conditional_response(
         &headers,
         "text/css; charset=utf-8",
         "no-store",
-        theme.to_css(logo.as_deref()).into_bytes(),
+        theme
+            .to_css(theme::Logos {
+                light: light.as_deref(),
+                dark: dark.as_deref(),
+            })
+            .into_bytes(),
     )))
 }
 
 async fn preview_logo(
     State(state): State<AppState>,
     Path((revision, signature, slug)): Path<(i64, String, String)>,
+    Query(query): Query<LogoQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, revision) = previewed(&state, revision, &signature, &slug).await?;
-    logo_response(&headers, revision.design.theme.logo.as_ref(), &slug).map(uncached)
+    let logo = query.chosen(&revision.design.theme);
+    logo_response(&headers, logo, &slug).map(uncached)
 }
 
 async fn preview_texts(
@@ -264,19 +266,58 @@ fn config_document(tenant: &TenantRecord, logo: bool) -> serde_json::Value {
     })
 }
 
-/// Where `slug`'s logo of theme `version` is served, serialized by the
-/// `url` crate (which percent-encodes quotes, so it is safe in a CSS
-/// string).
-fn logo_url(public_url: &str, slug: &str, version: i64) -> Result<String, ApiError> {
-    let mut url = url::Url::parse(&format!("{public_url}/"))
-        .and_then(|base| base.join(&format!("t/{slug}/logo")))
-        .map_err(|error| {
-            ApiError::Internal(anyhow::anyhow!(
-                "the public URL cannot hold a logo: {error}"
-            ))
-        })?;
-    url.query_pairs_mut().append_pair("v", &version.to_string());
-    Ok(url.into())
+/// Where `slug`'s logos are served under `base` (the public URL, or a
+/// preview address), for the theme's logo and its dark palette's own, when
+/// it has them; `version` (the theme's) makes a new logo a new address.
+/// Serialized by the `url` crate, which percent-encodes quotes, so they are
+/// safe in a CSS string.
+fn logo_urls(
+    base: &str,
+    slug: &str,
+    theme: &theme::Theme,
+    version: Option<i64>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let url = |dark: bool| -> Result<String, ApiError> {
+        let mut url = url::Url::parse(&format!("{base}/"))
+            .and_then(|base| base.join(&format!("t/{slug}/logo")))
+            .map_err(|error| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "the public URL cannot hold a logo: {error}"
+                ))
+            })?;
+        if let Some(version) = version {
+            url.query_pairs_mut().append_pair("v", &version.to_string());
+        }
+        if dark {
+            url.query_pairs_mut().append_pair("scheme", "dark");
+        }
+        Ok(url.into())
+    };
+    Ok((
+        theme.logo.as_ref().map(|_| url(false)).transpose()?,
+        theme.logo_dark.as_ref().map(|_| url(true)).transpose()?,
+    ))
+}
+
+/// `?scheme=dark` asks for the dark palette's logo; `v` only makes a new
+/// logo a new address.
+#[derive(Debug, Deserialize)]
+struct LogoQuery {
+    #[serde(default)]
+    scheme: Option<String>,
+    #[serde(default, rename = "v")]
+    _version: Option<String>,
+}
+
+impl LogoQuery {
+    /// The logo asked for: the dark one when asked and present, else the
+    /// theme's logo.
+    fn chosen<'a>(&self, theme: &'a theme::Theme) -> Option<&'a theme::Logo> {
+        match self.scheme.as_deref() {
+            Some("dark") => theme.logo_dark.as_ref().or(theme.logo.as_ref()),
+            _ => theme.logo.as_ref(),
+        }
+    }
 }
 
 async fn theme_css(
@@ -293,18 +334,21 @@ async fn theme_css(
     // resolves against the stylesheet that *uses* the property (the
     // widget's own, or the page itself in the single-file variant), not
     // against this one. The version makes a new logo a new address.
-    let logo_url = match &theme.logo {
-        Some(_) => Some(logo_url(
-            state.public_url(),
-            &tenant.slug,
-            tenant.theme.version,
-        )?),
-        None => None,
-    };
+    let (light, dark) = logo_urls(
+        state.public_url(),
+        &tenant.slug,
+        theme,
+        Some(tenant.theme.version),
+    )?;
     let (body, etag) = state
         .rendered_documents()
         .get_or_render(&key, tenant.theme.version, || {
-            theme.to_css(logo_url.as_deref()).into_bytes()
+            theme
+                .to_css(theme::Logos {
+                    light: light.as_deref(),
+                    dark: dark.as_deref(),
+                })
+                .into_bytes()
         });
     Ok(conditional_response_with_etag(
         &headers,
@@ -318,10 +362,11 @@ async fn theme_css(
 async fn logo(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    Query(query): Query<LogoQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = state.tenant(&slug).await?;
-    logo_response(&headers, tenant.theme.value.logo.as_ref(), &slug)
+    logo_response(&headers, query.chosen(&tenant.theme.value), &slug)
 }
 
 /// A logo as served: its type, and a policy under which even a sanitised

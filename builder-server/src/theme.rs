@@ -367,6 +367,10 @@ pub struct Theme {
     /// An optional logo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo: Option<Logo>,
+    /// A logo for the dark palette (a light mark on dark); without one the
+    /// dark palette shows `logo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_dark: Option<Logo>,
 }
 
 /// The largest logo accepted, in bytes.
@@ -458,46 +462,21 @@ impl Theme {
                 }
             }
         }
-        match &self.logo {
-            None => {}
-            Some(Logo::Svg { markup }) => {
-                if markup.len() > MAX_LOGO_BYTES {
-                    return Err(ValidationError::new(
-                        "logo",
-                        "the logo is larger than 32 KiB",
-                    ));
-                }
-                sanitize_svg(markup)?;
-            }
-            Some(Logo::Png { base64 }) => {
-                use base64::Engine as _;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(base64)
-                    .map_err(|_| ValidationError::new("logo.base64", "not valid base64"))?;
-                if bytes.len() > MAX_LOGO_BYTES {
-                    return Err(ValidationError::new(
-                        "logo",
-                        "the logo is larger than 32 KiB",
-                    ));
-                }
-                // The signature, an IHDR chunk first and an IEND chunk last.
-                let complete = bytes.len() >= 8 + 25 + 12
-                    && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-                    && &bytes[12..16] == b"IHDR"
-                    && bytes.ends_with(b"IEND\xae\x42\x60\x82");
-                if !complete {
-                    return Err(ValidationError::new(
-                        "logo.base64",
-                        "not a complete PNG image",
-                    ));
-                }
-            }
-        }
+        validate_logo("logo", self.logo.as_ref())?;
+        validate_logo("logo_dark", self.logo_dark.as_ref())?;
         Ok(())
     }
 
     /// Renders the theme as CSS custom properties for the widget's shadow root.
-    pub fn to_css(&self, logo_url: Option<&str>) -> String {
+    /// `logos` are the addresses of the logo and of the dark palette's own
+    /// logo, when the theme has them.
+    pub fn to_css(&self, logos: Logos<'_>) -> String {
+        let logo_url = logos.light;
+        // The dark palette's logo: its own, else the one logo.
+        let dark_logo = logos.dark.or(logos.light);
+        let dark_logo_line = dark_logo
+            .map(|url| format!("  --tessera-logo: url(\"{url}\");\n"))
+            .unwrap_or_default();
         let mut css = String::from("/* Tessera theme: generated, do not edit */\n:host {\n");
         let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
         let _ = writeln!(
@@ -521,22 +500,39 @@ impl Theme {
         };
         let _ = writeln!(css, "  color-scheme: {scheme};");
         palette_properties(&mut css, default);
+        if self.color_scheme == ColorScheme::Dark {
+            css.push_str(&dark_logo_line);
+        }
         css.push_str("}\n");
         if self.color_scheme == ColorScheme::Auto {
             css.push_str(
                 "@media (prefers-color-scheme: dark) {\n  :host(:not([theme=\"light\"])) {\n",
             );
             palette_properties(&mut css, &self.dark);
+            css.push_str(&dark_logo_line);
             css.push_str("  }\n}\n");
         }
         // The element's own `theme` attribute wins over the tenant's default.
         css.push_str(":host([theme=\"light\"]) {\n  color-scheme: light;\n");
         palette_properties(&mut css, &self.light);
+        if let Some(url) = logo_url {
+            let _ = writeln!(css, "  --tessera-logo: url(\"{url}\");");
+        }
         css.push_str("}\n:host([theme=\"dark\"]) {\n  color-scheme: dark;\n");
         palette_properties(&mut css, &self.dark);
+        css.push_str(&dark_logo_line);
         css.push_str("}\n");
         css
     }
+}
+
+/// Where a theme's logos are served, for [`Theme::to_css`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Logos<'a> {
+    /// The logo's address, when the theme has one.
+    pub light: Option<&'a str>,
+    /// The dark palette's own logo's address, when the theme has one.
+    pub dark: Option<&'a str>,
 }
 
 /// One pair of colours the widget draws on top of each other, judged as
@@ -713,6 +709,47 @@ impl Theme {
         css.push_str("}\n");
         css
     }
+}
+
+/// Checks one logo: at most 32 KiB, a sanitised SVG or a complete PNG;
+/// `field` names it in the refusal.
+fn validate_logo(field: &str, logo: Option<&Logo>) -> Result<(), ValidationError> {
+    match logo {
+        None => {}
+        Some(Logo::Svg { markup }) => {
+            if markup.len() > MAX_LOGO_BYTES {
+                return Err(ValidationError::new(
+                    field,
+                    "the logo is larger than 32 KiB",
+                ));
+            }
+            sanitize_svg(markup).map_err(|error| error.renamed("logo", field))?;
+        }
+        Some(Logo::Png { base64 }) => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(base64)
+                .map_err(|_| ValidationError::new(format!("{field}.base64"), "not valid base64"))?;
+            if bytes.len() > MAX_LOGO_BYTES {
+                return Err(ValidationError::new(
+                    field,
+                    "the logo is larger than 32 KiB",
+                ));
+            }
+            // The signature, an IHDR chunk first and an IEND chunk last.
+            let complete = bytes.len() >= 8 + 25 + 12
+                && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+                && &bytes[12..16] == b"IHDR"
+                && bytes.ends_with(b"IEND\xae\x42\x60\x82");
+            if !complete {
+                return Err(ValidationError::new(
+                    format!("{field}.base64"),
+                    "not a complete PNG image",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn palette_properties(css: &mut String, palette: &Palette) {

@@ -32,6 +32,18 @@ impl ValidationError {
         }
     }
 
+    /// The same failure with a field under `from` named under `to` instead
+    /// (`logo.markup` as `logo_dark.markup`).
+    pub fn renamed(self, from: &str, to: &str) -> Self {
+        ValidationError {
+            field: self.field.map(|field| match field.strip_prefix(from) {
+                Some(rest) => format!("{to}{rest}"),
+                None => field,
+            }),
+            message: self.message,
+        }
+    }
+
     /// The same failure, its field named inside `parent`
     /// (`light.text` within `theme` is `theme.light.text`).
     pub fn within(self, parent: &str) -> Self {

@@ -86,6 +86,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(studio::preview),
         )
         .route(
+            "/console/tenants/{tenant}/studio/logo",
+            axum::routing::post(studio::logo),
+        )
+        .route(
             "/console/tenants/{tenant}/studio/frame",
             get(studio::preview_frame),
         )

@@ -575,6 +575,78 @@ pub(super) async fn submit(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct LogoForm {
+    csrf: String,
+    base: i64,
+    from: i64,
+    /// `light` (the theme's logo) or `dark` (the dark palette's own).
+    palette: String,
+    /// The logo as JSON (`{"type": "svg", "markup"}` or `{"type": "png",
+    /// "base64"}`, as the page's script reads the chosen file); empty
+    /// removes it.
+    #[serde(default)]
+    logo: String,
+}
+
+/// `POST /console/tenants/{slug}/studio/logo`: the revision the studio
+/// shows with a logo set or removed, saved as a new draft (a logo is sent
+/// on its own, so the form of tokens stays small for the live previews).
+pub(super) async fn logo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(form): Form<LogoForm>,
+) -> Result<Response, SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
+    let saved = async {
+        let logo = if form.logo.trim().is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str::<crate::theme::Logo>(&form.logo).map_err(|error| {
+                    ApiError::invalid("logo", format!("not an SVG or PNG logo: {error}"))
+                })?,
+            )
+        };
+        let mut design = state
+            .store()
+            .design_revision(&slug, form.from)
+            .await?
+            .design;
+        let note = match (form.palette.as_str(), logo.is_some()) {
+            ("light", true) => "logo set",
+            ("light", false) => "logo removed",
+            ("dark", true) => "dark logo set",
+            ("dark", false) => "dark logo removed",
+            _ => return Err(ApiError::invalid("palette", "light or dark")),
+        };
+        if form.palette == "dark" {
+            design.theme.logo_dark = logo;
+        } else {
+            design.theme.logo = logo;
+        }
+        validate_design(&design)?;
+        Ok(state
+            .store()
+            .save_design(&admin.actor(), &slug, form.base, &design, note)
+            .await?)
+    }
+    .await;
+    match saved {
+        Ok(number) => Ok(Redirect::to(&format!(
+            "/console/tenants/{slug}/studio?revision={number}"
+        ))
+        .into_response()),
+        Err(error) => Ok(failure(frame, error)),
+    }
+}
+
 /// What the studio's script gets for a changed form.
 #[derive(Debug, Serialize)]
 pub(super) struct Preview {

@@ -162,7 +162,7 @@ async fn theme_css_renders_light_dark_and_auto() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
-    let light = preset("light").unwrap().to_css(None);
+    let light = preset("light").unwrap().to_css(Default::default());
     assert!(
         !light.contains("@media"),
         "a fixed scheme ignores the system setting"
@@ -238,4 +238,38 @@ async fn logos_are_sanitised_and_served_safely() {
         "{css}"
     );
     assert_eq!(config().await["logo"], true);
+    assert!(!css.contains("scheme=dark"), "no dark logo yet: {css}");
+    // A logo of its own for the dark palette: the same sanitiser, named.
+    let mut dark = svg(good);
+    dark["logo_dark"] = json!({"type": "svg", "markup": hostile[0]});
+    let (status, body) = put_theme(&server, &dark).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["field"], "logo_dark.markup", "{body}");
+    let light_mark = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#f8fafc"/></svg>"##;
+    dark["logo_dark"] = json!({"type": "svg", "markup": light_mark});
+    assert_eq!(put_theme(&server, &dark).await.0, StatusCode::OK);
+    let css = server.call(get("/t/acme/theme.css")).await.text();
+    let dark_block = css.split(":host([theme=\"dark\"])").nth(1).unwrap();
+    assert!(
+        dark_block.contains("/t/acme/logo?v=") && dark_block.contains("&scheme=dark"),
+        "{css}"
+    );
+    let light_block = css.split(":host([theme=\"light\"])").nth(1).unwrap();
+    let light_block = light_block.split('}').next().unwrap();
+    assert!(
+        light_block.contains("--tessera-logo") && !light_block.contains("scheme=dark"),
+        "{css}"
+    );
+    let served = server
+        .call(get("/t/acme/logo?v=9&scheme=dark"))
+        .await
+        .text();
+    assert!(served.contains("#f8fafc"), "{served}");
+    assert!(
+        server
+            .call(get("/t/acme/logo"))
+            .await
+            .text()
+            .contains("#1d4ed8")
+    );
 }
