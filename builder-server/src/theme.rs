@@ -478,14 +478,7 @@ impl Theme {
             .map(|url| format!("  --tessera-logo: url(\"{url}\");\n"))
             .unwrap_or_default();
         let mut css = String::from("/* Tessera theme: generated, do not edit */\n:host {\n");
-        let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
-        let _ = writeln!(
-            css,
-            "  --tessera-font-family: {};",
-            self.font_family.stack()
-        );
-        let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
-        let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
+        self.shape_properties(&mut css);
         if let Some(url) = logo_url {
             let _ = writeln!(css, "  --tessera-logo: url(\"{url}\");");
         }
@@ -652,6 +645,18 @@ impl Palette {
 }
 
 impl Theme {
+    /// The properties that do not depend on the palette.
+    fn shape_properties(&self, css: &mut String) {
+        let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
+        let _ = writeln!(
+            css,
+            "  --tessera-font-family: {};",
+            self.font_family.stack()
+        );
+        let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
+        let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
+    }
+
     /// Every pair the widget draws, in both palettes, with its ratio.
     pub fn contrast_pairs(&self) -> Vec<ContrastPair> {
         let mut pairs = Vec::new();
@@ -694,14 +699,7 @@ impl Theme {
     /// with `theme="light"` or `theme="dark"` get that palette.
     pub fn to_document_css(&self) -> String {
         let mut css = String::from("tessera-login {\n");
-        let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
-        let _ = writeln!(
-            css,
-            "  --tessera-font-family: {};",
-            self.font_family.stack()
-        );
-        let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
-        let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
+        self.shape_properties(&mut css);
         css.push_str("}\ntessera-login[theme=\"light\"] {\n  color-scheme: light;\n");
         palette_properties(&mut css, &self.light);
         css.push_str("}\ntessera-login[theme=\"dark\"] {\n  color-scheme: dark;\n");

@@ -796,6 +796,32 @@ fn exchange(
     Ok((status, head, response[split + 4..].to_vec(), first_byte))
 }
 
+/// A release `tessera dev` on `port` with its data in `data`, and the
+/// one-time console link its banner prints.
+fn dev_with_console_link(port: u16, data: &Path) -> anyhow::Result<(Running, String)> {
+    let mut child = std::process::Command::new("target/release/tessera")
+        .args(["dev", "--port", &port.to_string(), "--data-dir"])
+        .arg(data)
+        .args(["--widget-dir", "dist/widget"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start tessera dev")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let server = Running(child);
+    let mut link = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line?;
+        if let Some(rest) = line.trim_start().strip_prefix("console") {
+            link = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("health") {
+            break;
+        }
+    }
+    Ok((server, link.context("the banner printed no console link")?))
+}
+
 /// The studio benchmark: a release `tessera dev`, its console link, and
 /// `xtask/bench-studio.mjs` changing a colour 55 times in headless
 /// Chromium, timing each change until every preview frame painted it.
@@ -810,27 +836,7 @@ pub fn studio() -> anyhow::Result<()> {
         let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
         probe.local_addr()?.port()
     };
-    let mut child = std::process::Command::new("target/release/tessera")
-        .args(["dev", "--port", &port.to_string(), "--data-dir"])
-        .arg(&data)
-        .args(["--widget-dir", "dist/widget"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("cannot start tessera dev")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let _server = Running(child);
-    let mut link = None;
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-        let line = line?;
-        if let Some(rest) = line.trim_start().strip_prefix("console") {
-            link = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim_start().starts_with("health") {
-            break;
-        }
-    }
-    let link = link.context("the banner printed no console link")?;
+    let (_server, link) = dev_with_console_link(port, &data)?;
     step("a token change to every preview repainted, headless Chromium (50 changes)");
     let text = output(
         "node",
@@ -876,26 +882,7 @@ pub fn console() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
     let port = 18_787;
-    let mut child = std::process::Command::new("target/release/tessera")
-        .args(["dev", "--port", &port.to_string(), "--data-dir"])
-        .arg(&data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("cannot start tessera dev")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let server = Running(child);
-    let mut link = None;
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-        let line = line?;
-        if let Some(rest) = line.trim_start().strip_prefix("console") {
-            link = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim_start().starts_with("health") {
-            break;
-        }
-    }
-    let link = link.context("the banner printed no console link")?;
+    let (server, link) = dev_with_console_link(port, &data)?;
     let token = link
         .split_once("token=")
         .map(|(_, token)| token.to_owned())

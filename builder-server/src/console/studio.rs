@@ -358,6 +358,31 @@ pub(super) struct StudioQuery {
     revision: Option<i64>,
 }
 
+/// What an editor of a tenant's design starts from: the newest revision
+/// (which a save must name), the published one, and the revision shown
+/// (`revision`, else the newest).
+pub(super) struct Editing {
+    pub(super) head: i64,
+    pub(super) published: i64,
+    pub(super) revision: crate::store::Revision,
+}
+
+impl Editing {
+    pub(super) async fn load(
+        state: &AppState,
+        slug: &str,
+        revision: Option<i64>,
+    ) -> Result<Editing, ApiError> {
+        let history = state.store().design_history(slug).await?;
+        let number = revision.unwrap_or(history.head);
+        Ok(Editing {
+            head: history.head,
+            published: history.published,
+            revision: state.store().design_revision(slug, number).await?,
+        })
+    }
+}
+
 /// `GET /console/tenants/{slug}/studio[?revision=N]`.
 pub(super) async fn page(
     State(state): State<AppState>,
@@ -372,16 +397,12 @@ pub(super) async fn page(
         Ok(tenant) => tenant,
         Err(error) => return failure(frame, error),
     };
-    let history = match state.store().design_history(&slug).await {
-        Ok(history) => history,
-        Err(error) => return failure(frame, error.into()),
+    let editing = match Editing::load(&state, &slug, query.revision).await {
+        Ok(editing) => editing,
+        Err(error) => return failure(frame, error),
     };
-    let from = query.revision.unwrap_or(history.head);
-    let revision = match state.store().design_revision(&slug, from).await {
-        Ok(revision) => revision,
-        Err(error) => return failure(frame, error.into()),
-    };
-    let theme = revision.design.theme;
+    let (from, history) = (editing.revision.number, &editing);
+    let theme = editing.revision.design.theme.clone();
     let config = &tenant.config.value;
     let cookie = frame.remember_language.take();
     let page = StudioPage::new(

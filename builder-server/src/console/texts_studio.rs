@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::session::{Access, ConsoleAdmin, SignedOut};
-use super::studio::{PreviewFrame, studio_policy};
+use super::studio::{Editing, PreviewFrame, studio_policy};
 use super::{Frame, Signed, failure, page_under};
 use crate::AppState;
 use crate::admin::design::{validate_design, validate_note};
@@ -201,16 +201,12 @@ pub(super) async fn page(
         Ok(locale) => locale,
         Err(error) => return failure(frame, error),
     };
-    let history = match state.store().design_history(&slug).await {
-        Ok(history) => history,
-        Err(error) => return failure(frame, error.into()),
+    let editing = match Editing::load(&state, &slug, query.revision).await {
+        Ok(editing) => editing,
+        Err(error) => return failure(frame, error),
     };
-    let from = query.revision.unwrap_or(history.head);
-    let revision = match state.store().design_revision(&slug, from).await {
-        Ok(revision) => revision,
-        Err(error) => return failure(frame, error.into()),
-    };
-    let texts = revision.design.texts;
+    let (from, history) = (editing.revision.number, &editing);
+    let texts = editing.revision.design.texts.clone();
     let cookie = frame.remember_language.take();
     match texts_page(
         frame,
