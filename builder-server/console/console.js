@@ -95,7 +95,7 @@ if (studio) {
     for (const pair of pairs) {
       const row = document.getElementById(`pair-${pair.palette}-${pair.foreground}-${pair.background}`);
       if (!row) continue;
-      const ok = pair.ratio >= pair.needed;
+      const ok = pair.passes;
       row.dataset.state = ok ? 'ok' : 'failed';
       row.querySelector('.ratio').textContent = `${pair.ratio.toFixed(2)}:1`;
       const verdict = row.querySelector('.verdict');

@@ -419,48 +419,24 @@ impl Theme {
                 "must be between 0.75 and 1.5",
             ));
         }
-        for (name, palette) in [("light", &self.light), ("dark", &self.dark)] {
-            for (pair, foreground, background, all) in [
-                (
-                    "text",
-                    palette.text,
-                    palette.background,
-                    &[palette.background, palette.surface][..],
+        // The pairs saving enforces; the others are the studio's warnings.
+        if let Some(pair) = self
+            .contrast_pairs()
+            .into_iter()
+            .find(|pair| pair.enforced && !pair.passes)
+        {
+            // One that passes on every background it is drawn on.
+            let suggestion = pair
+                .suggestion
+                .map(|color| format!("; {color} would pass"))
+                .unwrap_or_default();
+            return Err(ValidationError::new(
+                format!("{}.{}", pair.palette, pair.foreground),
+                format!(
+                    "contrast {:.2}:1 is below WCAG AA ({}:1) against its background{suggestion}",
+                    pair.ratio, pair.needed
                 ),
-                (
-                    "text",
-                    palette.text,
-                    palette.surface,
-                    &[palette.background, palette.surface][..],
-                ),
-                (
-                    "on_primary",
-                    palette.on_primary,
-                    palette.primary,
-                    &[palette.primary][..],
-                ),
-                (
-                    "danger",
-                    palette.danger,
-                    palette.background,
-                    &[palette.background][..],
-                ),
-            ] {
-                let ratio = foreground.contrast(background);
-                if ratio < 4.5 {
-                    // One that passes on every background it is drawn on.
-                    let suggestion = foreground
-                        .nearest_passing(all, 4.5)
-                        .map(|color| format!("; {color} would pass"))
-                        .unwrap_or_default();
-                    return Err(ValidationError::new(
-                        format!("{name}.{pair}"),
-                        format!(
-                            "contrast {ratio:.2}:1 is below WCAG AA (4.5:1) against its background{suggestion}"
-                        ),
-                    ));
-                }
-            }
+            ));
         }
         validate_logo("logo", self.logo.as_ref())?;
         validate_logo("logo_dark", self.logo_dark.as_ref())?;
@@ -539,8 +515,11 @@ pub struct ContrastPair {
     pub foreground: &'static str,
     /// The colour under it.
     pub background: &'static str,
-    /// The ratio, e.g. 4.63.
+    /// The ratio, rounded to two decimals for display, e.g. 4.63.
     pub ratio: f64,
+    /// Whether the exact ratio reaches `needed` (4.497 is shown as 4.50
+    /// and fails).
+    pub passes: bool,
     /// The ratio WCAG asks for.
     pub needed: f64,
     /// Whether saving refuses the theme when this pair fails (the others
@@ -566,6 +545,19 @@ const PAIRS: [(&str, &str, f64, bool); 10] = [
 ];
 
 impl Palette {
+    /// The colours' field names, in the order the studio shows them.
+    pub const NAMES: [&'static str; 9] = [
+        "primary",
+        "on_primary",
+        "background",
+        "surface",
+        "text",
+        "muted",
+        "border",
+        "danger",
+        "focus_ring",
+    ];
+
     /// A colour by its field name.
     pub fn get(&self, name: &str) -> Option<Color> {
         Some(match name {
@@ -582,19 +574,9 @@ impl Palette {
         })
     }
 
-    /// Every colour with its field name, in the order the studio shows them.
+    /// Every colour with its field name, in the order of [`Palette::NAMES`].
     pub fn colors(&self) -> [(&'static str, Color); 9] {
-        [
-            ("primary", self.primary),
-            ("on_primary", self.on_primary),
-            ("background", self.background),
-            ("surface", self.surface),
-            ("text", self.text),
-            ("muted", self.muted),
-            ("border", self.border),
-            ("danger", self.danger),
-            ("focus_ring", self.focus_ring),
-        ]
+        Palette::NAMES.map(|name| (name, self.get(name).unwrap_or(Color([0, 0, 0]))))
     }
 
     /// A dark palette made from this light one: each colour's lightness
@@ -684,6 +666,7 @@ impl Theme {
                     foreground,
                     background,
                     ratio: (ratio * 100.0).round() / 100.0,
+                    passes: ratio >= needed,
                     needed,
                     enforced,
                     suggestion,
@@ -883,7 +866,7 @@ mod tests {
             );
             let derived = Theme { dark, ..theme };
             for pair in derived.contrast_pairs() {
-                if pair.palette == "dark" && pair.ratio < pair.needed {
+                if pair.palette == "dark" && !pair.passes {
                     // Only colours no mix can fix may fail (none in practice).
                     assert!(pair.suggestion.is_none(), "{name}: {pair:?}");
                 }
@@ -917,6 +900,30 @@ mod tests {
             "{passing} is not the nearest"
         );
         assert_eq!(passing.nearest_passing(&[white], 4.5), Some(passing));
+    }
+
+    #[test]
+    fn a_ratio_just_under_its_target_fails_though_it_rounds_up() {
+        let white = Color([255, 255, 255]);
+        let close = (0..=255u8)
+            .flat_map(|r| (0..=255u8).map(move |g| Color([r, g, r])))
+            .find(|color| (4.495..4.5).contains(&color.contrast(white)))
+            .expect("a colour between 4.495:1 and 4.5:1 against white");
+        let mut theme = preset("light").unwrap();
+        theme.light.background = white;
+        theme.light.surface = white;
+        theme.light.text = close;
+        let pair = theme
+            .contrast_pairs()
+            .into_iter()
+            .find(|pair| pair.palette == "light" && pair.foreground == "text")
+            .unwrap();
+        assert_eq!(pair.ratio, 4.5, "shown rounded");
+        assert!(!pair.passes, "judged exactly");
+        assert_eq!(
+            theme.validate().unwrap_err().field.as_deref(),
+            Some("light.text")
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::error::ApiError;
 use crate::extract::{Form, Path};
 use crate::public::{preview_base, preview_signature, preview_signed};
 use crate::store::{Design, StoreError};
-use crate::theme::{ContrastPair, Theme};
+use crate::theme::{ContrastPair, Palette, Theme};
 use crate::validation::ValidationError;
 
 /// The studio's policy: the console's, and its own preview frames.
@@ -100,7 +100,7 @@ impl PairRow {
             background: pair.background,
             ratio: format!("{:.2}:1", pair.ratio),
             needed: format!("{}:1", pair.needed),
-            ok: pair.ratio >= pair.needed,
+            ok: pair.passes,
             enforced: pair.enforced,
             suggestion: pair.suggestion.map(|color| {
                 (
@@ -234,7 +234,7 @@ fn theme_from(values: &HashMap<String, String>, base: &Theme) -> Result<Theme, V
         document["type_scale"] = Value::from(number);
     }
     for palette in ["light", "dark"] {
-        for (color, _) in base.light.colors() {
+        for color in Palette::NAMES {
             let name = format!("{palette}_{color}");
             if let Some(value) = text(&name) {
                 if crate::theme::Color::from_hex(&value).is_none() {
@@ -291,11 +291,9 @@ impl StudioPage {
             input("type_scale", "studio-type-scale", &[]),
         ];
         let palette = |palette: &str| -> Vec<Input> {
-            crate::theme::preset("light")
-                .map(|preset| preset.light.colors())
-                .into_iter()
-                .flatten()
-                .map(|(color, _)| input(&format!("{palette}_{color}"), color, &[]))
+            Palette::NAMES
+                .iter()
+                .map(|color| input(&format!("{palette}_{color}"), color, &[]))
                 .collect()
         };
         let pairs = theme
@@ -454,15 +452,9 @@ pub(super) async fn submit(
             ),
         ));
     };
-    let published = state
-        .store()
-        .design_history(&slug)
-        .await
-        .map(|history| history.published)
-        .unwrap_or_default();
-    let revision = match state.store().design_revision(&slug, from).await {
-        Ok(revision) => revision,
-        Err(error) => return Ok(failure(frame, error.into())),
+    let (published, revision) = match Editing::load(&state, &slug, Some(from)).await {
+        Ok(editing) => (editing.published, editing.revision),
+        Err(error) => return Ok(failure(frame, error)),
     };
     let note = values.get("note").cloned().unwrap_or_default();
     let config = &tenant.config.value;
