@@ -38,7 +38,7 @@ async function signedIn() {
   const link = execFileSync(new URL('../target/debug/tessera', import.meta.url).pathname, [
     'admin', 'login-link', '--data-dir', dataDir, '--public-url', tessera.server,
   ], { encoding: 'utf8' }).trim();
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1600, height: 2200 } });
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1600, height: 3000 } });
   await context.addInitScript(recorderScript);
   const page = await context.newPage();
   await page.goto(link);
@@ -58,6 +58,7 @@ async function primaries(page) {
   const frames = page.frames().filter((frame) => frame.url().includes('/studio/frame'));
   return Promise.all(frames.map(async (frame) => ({
     theme: new URL(frame.url()).searchParams.get('theme'),
+    forced: new URL(frame.url()).searchParams.has('forced-colors'),
     background: await frame.locator('tessera-login button.primary').evaluate((button) => getComputedStyle(button).backgroundColor),
   })));
 }
@@ -68,10 +69,11 @@ test('a colour change reaches every preview; contrast refusals offer a passing c
   const { context, page } = await signedIn();
   await page.goto(`${tessera.server}/console/tenants/demo/studio`);
   const frames = page.locator('iframe[data-preview]');
-  assert.equal(await frames.count(), 7, 'light and dark, both directions, three widths, 200% zoom');
+  assert.equal(await frames.count(), 8, 'light and dark, both directions, three widths, 200% zoom, forced colours');
   // Every frame runs the production widget.
-  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 7);
+  await page.waitForFunction(() => document.querySelectorAll('iframe[data-preview]').length === 8);
   assert.equal(await page.locator('iframe[data-preview][src*="zoom=2"]').count(), 1);
+  assert.equal(await page.locator('iframe[data-preview][src*="forced-colors=1"]').count(), 1);
   for (const frame of page.frames().filter((f) => f.url().includes('/studio/frame'))) {
     await frame.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
     assert.deepEqual(await frame.evaluate(() => window.violations ?? []), [], `${frame.url()}: CSP violations`);
@@ -80,7 +82,7 @@ test('a colour change reaches every preview; contrast refusals offer a passing c
   await clean(page, 'studio');
   // The state switch: every frame's widget draws the state itself.
   const inEveryFrame = async (selector) => {
-    for (let index = 0; index < 7; index++) {
+    for (let index = 0; index < 8; index++) {
       await page.frameLocator('iframe[data-preview]').nth(index).locator(selector).waitFor({ timeout: 15_000 });
     }
   };
@@ -103,10 +105,24 @@ test('a colour change reaches every preview; contrast refusals offer a passing c
     return window.studioPaints.some((paint) => paint.painted.length === frames.length);
   }, null, { timeout: 10_000 });
   const after = await primaries(page);
-  for (const { theme, background } of after) {
-    if (theme === 'light') assert.equal(background, 'rgb(124, 58, 237)');
+  for (const { theme, forced, background } of after) {
+    // Forced colours put the system's button colour in place of any theme's.
+    if (forced) {
+      assert.notEqual(background, 'rgb(124, 58, 237)', 'forced colours: not the theme');
+      assert.ok(before.some((b) => b.forced && b.background === background), 'forced colours: unchanged');
+    } else if (theme === 'light') assert.equal(background, 'rgb(124, 58, 237)');
     else assert.ok(before.some((b) => b.theme === 'dark' && b.background === background), 'dark unchanged');
   }
+  const forcedFrame = page.frameLocator('iframe[data-preview][src*="forced-colors=1"]');
+  const [buttonFace, drawn] = await forcedFrame.locator('tessera-login').evaluate((element) => {
+    const probe = document.createElement('div');
+    probe.style.backgroundColor = 'ButtonFace';
+    document.body.append(probe);
+    const systemColour = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return [systemColour, getComputedStyle(element.shadowRoot.querySelector('button.primary')).backgroundColor];
+  });
+  assert.equal(drawn, buttonFace, 'forced colours: the system button face');
   assert.ok(!(await themeCss()).includes('#7c3aed'), 'nothing public changed');
 
   // Pale text fails its pair, with the nearest passing colour offered.
@@ -266,5 +282,50 @@ test('logos for light and dark are uploaded as drafts and the previews draw each
   assert.match(await logoOf(0), /\/preview\/\d+\/[\w-]+\/t\/demo\/logo"\)$/, 'light: the logo');
   assert.match(await logoOf(1), /scheme=dark/, 'dark: its own');
   await clean(page, 'studio with logos');
+  await context.close();
+});
+
+test('a font face uploaded as WOFF2 is served from our origin and drawn in every preview', async () => {
+  const { context, page } = await signedIn();
+  const fontRequests = [];
+  context.on('request', (request) => { if (request.url().endsWith('.woff2')) fontRequests.push(request.url()); });
+  await page.goto(`${tessera.server}/console/tenants/demo/studio`);
+  // Not a font: refused, nothing saved.
+  await page.getByLabel('Family name').fill('Source Code Pro');
+  await page.locator('#font-file').setInputFiles({ name: 'fake.woff2', mimeType: 'font/woff2', buffer: Buffer.from('wOF2 but not really a font') });
+  await page.getByRole('button', { name: 'Add the face as a draft' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.locator('main').textContent(), /not a WOFF2 font/);
+  await page.goto(`${tessera.server}/console/tenants/demo/studio`);
+  await page.getByLabel('Family name').fill('Source Code Pro');
+  await page.getByLabel('Weight').selectOption('500');
+  await page.locator('#font-file').setInputFiles(new URL('./fixtures/fonts/SourceCodePro-Medium.woff2', import.meta.url).pathname);
+  await page.getByRole('button', { name: 'Add the face as a draft' }).click();
+  await page.waitForURL(/\/studio\?revision=\d+$/);
+  assert.match(await page.locator('table.faces').textContent(), /Source Code Pro[\s\S]*500[\s\S]*normal/);
+  // Every frame: the widget's text asks for the family first, and the
+  // page's document (where the loader linked fonts.css) has loaded it.
+  const frames = page.locator('iframe[data-preview]');
+  for (let index = 0; index < await frames.count(); index++) {
+    const frame = page.frameLocator('iframe[data-preview]').nth(index);
+    await frame.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
+    const drawn = await frame.locator('tessera-login').evaluate(async (element) => {
+      const family = getComputedStyle(element.shadowRoot.querySelector('button.primary')).fontFamily;
+      const name = family.split(',')[0].trim().replace(/"/g, '');
+      await document.fonts.load(`500 16px "${name}"`);
+      const loaded = [...document.fonts].filter((face) => face.family.replace(/"/g, '') === name && face.status === 'loaded');
+      return { name, loaded: loaded.length, violations: window.violations ?? [] };
+    });
+    assert.match(drawn.name, /^Source Code Pro [0-9a-f]{8}$/, `frame ${index}`);
+    assert.equal(drawn.loaded, 1, `frame ${index}: the face loaded`);
+    assert.deepEqual(drawn.violations, [], `frame ${index}: CSP violations`);
+  }
+  assert.ok(fontRequests.length > 0);
+  for (const url of fontRequests) assert.ok(url.startsWith(`${tessera.server}/preview/`), url);
+  // Removing the face saves a draft without the font.
+  await page.getByRole('button', { name: 'Remove the face 500 normal' }).click();
+  await page.waitForURL(/\/studio\?revision=\d+$/);
+  assert.equal(await page.locator('table.faces').count(), 0);
+  await clean(page, 'studio with a font');
   await context.close();
 });

@@ -10,7 +10,7 @@ const browser = await launchChromium();
 try {
   // Tall enough that every frame is on screen: browsers do not paint
   // frames out of view.
-  const context = await browser.newContext({ viewport: { width: 1600, height: 2200 } });
+  const context = await browser.newContext({ viewport: { width: 1600, height: 3000 } });
   const page = await context.newPage();
   await page.goto(link);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();

@@ -144,6 +144,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(message) => ApiError::NotFound(message),
+            StoreError::MissingFont { .. } => ApiError::invalid("font", error.to_string()),
             StoreError::AudienceTaken(_) => ApiError::Taken {
                 field: "audience".into(),
                 message: error.to_string(),

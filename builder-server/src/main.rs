@@ -135,6 +135,15 @@ enum DesignCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Upload a WOFF2 font file; prints its digest, which a theme's
+    /// `font.faces[].file` names. The same file again prints the same.
+    Font {
+        /// The tenant's slug.
+        slug: String,
+        /// The WOFF2 file (at most 512 KiB).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Publish a revision; an older one than the published one rolls back.
     Publish {
         /// The tenant's slug.
@@ -571,6 +580,17 @@ async fn design(command: DesignCommand, data_dir: &Path) -> anyhow::Result<()> {
             println!(
                 "saved revision {number} of `{slug}` (a draft: `tessera design publish {slug} {number}` publishes it)"
             );
+        }
+        DesignCommand::Font { slug, file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            tessera_server::theme::check_woff2(&bytes)
+                .map_err(|error| anyhow::anyhow!("{}: {}", file.display(), error.message))?;
+            let stored = store
+                .put_font_file("cli", &slug, bytes)
+                .await
+                .map_err(failed)?;
+            println!("{}", stored.file);
         }
         DesignCommand::Publish { slug, revision } => {
             store

@@ -94,7 +94,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let limit = state.body_limit();
+    // Font uploads (the admin API's and the studio's) carry a file.
+    let path = request.uri().path();
+    let upload = request.method() == axum::http::Method::POST
+        && ((path.starts_with("/api/tenants/") && path.ends_with("/fonts"))
+            || (path.starts_with("/console/tenants/") && path.ends_with("/studio/font")));
+    let limit = if upload {
+        state.body_limit().max(crate::admin::UPLOAD_BODY_BYTES)
+    } else {
+        state.body_limit()
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

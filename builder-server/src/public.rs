@@ -1,5 +1,6 @@
 //! The public tenant endpoints the widget reads, from any shop's page:
-//! `/t/{tenant}/config.json`, `theme.css`, `logo` and `i18n/{locale}.json`.
+//! `/t/{tenant}/config.json`, `theme.css`, `logo`, `i18n/{locale}.json`,
+//! and for a theme with its own font `fonts.css` and `fonts/{digest}.woff2`.
 //!
 //! Public values only, cacheable, with strong ETags; `theme.css` is rendered
 //! once per theme version ([`RenderedDocuments`]). What it is not: the
@@ -31,6 +32,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/t/{tenant}/theme.css", get(theme_css))
         .route("/t/{tenant}/logo", get(logo))
         .route("/t/{tenant}/i18n/{file}", get(texts))
+        .route("/t/{tenant}/fonts.css", get(fonts_css))
+        .route("/t/{tenant}/fonts/{file}", get(font_file))
         .route(
             "/preview/{revision}/{signature}/t/{tenant}/config.json",
             get(preview_config),
@@ -46,6 +49,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/preview/{revision}/{signature}/t/{tenant}/i18n/{file}",
             get(preview_texts),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/fonts.css",
+            get(preview_fonts_css),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/fonts/{file}",
+            get(preview_font_file),
         )
 }
 
@@ -121,7 +132,7 @@ async fn preview_config(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
-    let body = config_document(&tenant, revision.design.theme.logo.is_some());
+    let body = config_document(&tenant, &revision.design.theme);
     Ok(uncached(conditional_response(
         &headers,
         "application/json",
@@ -232,7 +243,7 @@ async fn widget_config(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = state.tenant(&slug).await?;
-    let body = config_document(&tenant, tenant.theme.value.logo.is_some());
+    let body = config_document(&tenant, &tenant.theme.value);
     Ok(conditional_response(
         &headers,
         "application/json",
@@ -241,9 +252,9 @@ async fn widget_config(
     ))
 }
 
-/// The widget's configuration of `tenant`, whose theme has a logo when
-/// `logo`.
-fn config_document(tenant: &TenantRecord, logo: bool) -> serde_json::Value {
+/// The widget's configuration of `tenant`, showing `theme` (the published
+/// one, or a previewed revision's).
+fn config_document(tenant: &TenantRecord, theme: &theme::Theme) -> serde_json::Value {
     let config = &tenant.config.value;
     serde_json::json!({
         "tenant": tenant.slug,
@@ -262,7 +273,9 @@ fn config_document(tenant: &TenantRecord, logo: bool) -> serde_json::Value {
         "token_storage": config.token_storage,
         // The logo's text alternative, and whether the theme has one.
         "display_name": config.display_name,
-        "logo": logo,
+        "logo": theme.logo.is_some(),
+        // Whether the loader links `fonts.css` from the page's document.
+        "fonts": theme.font.is_some(),
     })
 }
 
@@ -357,6 +370,121 @@ async fn theme_css(
         body,
         etag,
     ))
+}
+
+/// Where `slug`'s font file `file` is served under `base` (the public URL,
+/// or a preview address).
+fn font_url(base: &str, slug: &str, file: &str) -> String {
+    url::Url::parse(&format!("{base}/"))
+        .and_then(|base| base.join(&format!("t/{slug}/fonts/{file}.woff2")))
+        .map_or_else(
+            |_| format!("{base}/t/{slug}/fonts/{file}.woff2"),
+            String::from,
+        )
+}
+
+/// `fonts.css`: the `@font-face` rules of the published theme's own font,
+/// for the page's document (a shadow root ignores them).
+async fn fonts_css(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    let Some(font) = &tenant.theme.value.font else {
+        return Err(no_font(&slug));
+    };
+    let key = format!("fonts:{}", tenant.id);
+    let (body, etag) = state
+        .rendered_documents()
+        .get_or_render(&key, tenant.theme.version, || {
+            font.to_font_face_css(|file| font_url(state.public_url(), &tenant.slug, file))
+                .into_bytes()
+        });
+    Ok(conditional_response_with_etag(
+        &headers,
+        "text/css; charset=utf-8",
+        "public, max-age=60, must-revalidate",
+        body,
+        etag,
+    ))
+}
+
+fn no_font(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("tenant `{slug}` has no font of its own"))
+}
+
+/// `fonts/{digest}.woff2`: one of the published theme's font files. The
+/// digest names the bytes for good, so it is cached for a year.
+async fn font_file(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = state.tenant(&slug).await?;
+    font_response(&state, &headers, &tenant, &tenant.theme.value, &file).await
+}
+
+/// The font file `name` (`<digest>.woff2`) if `theme` uses it.
+async fn font_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant: &TenantRecord,
+    theme: &theme::Theme,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let file = name
+        .strip_suffix(".woff2")
+        .filter(|file| {
+            theme::is_digest(file) && theme.font.as_ref().is_some_and(|font| font.has_file(file))
+        })
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "tenant `{}` has no font file `{name}`",
+                tenant.slug
+            ))
+        })?;
+    let bytes = state
+        .store()
+        .font_file(&tenant.slug, file)
+        .await?
+        .ok_or_else(|| no_font(&tenant.slug))?;
+    Ok(conditional_response(
+        headers,
+        "font/woff2",
+        "public, max-age=31536000, immutable",
+        bytes,
+    ))
+}
+
+async fn preview_fonts_css(
+    State(state): State<AppState>,
+    Path((number, signature, slug)): Path<(i64, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, revision) = previewed(&state, number, &signature, &slug).await?;
+    let Some(font) = &revision.design.theme.font else {
+        return Err(no_font(&slug));
+    };
+    let base = preview_base(&state, &tenant, number);
+    Ok(uncached(conditional_response(
+        &headers,
+        "text/css; charset=utf-8",
+        "no-store",
+        font.to_font_face_css(|file| font_url(&base, &tenant.slug, file))
+            .into_bytes(),
+    )))
+}
+
+async fn preview_font_file(
+    State(state): State<AppState>,
+    Path((number, signature, slug, file)): Path<(i64, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, revision) = previewed(&state, number, &signature, &slug).await?;
+    font_response(&state, &headers, &tenant, &revision.design.theme, &file)
+        .await
+        .map(uncached)
 }
 
 async fn logo(

@@ -15,9 +15,11 @@
 
 mod console;
 mod design;
+mod fonts;
 
 pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
 pub use design::{Design, DesignHistory, Revision, RevisionSummary};
+pub use fonts::FontFile;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -58,6 +60,18 @@ pub enum StoreError {
         head: i64,
         /// Who saved it.
         author: String,
+    },
+    /// A theme names a font file the tenant does not have.
+    #[error(
+        "the font face of weight {weight} names the file {file}, which this tenant does not have: \
+         upload the WOFF2 file first (the studio, POST /api/tenants/{{tenant}}/fonts, or \
+         `tessera design font`), then save again"
+    )]
+    MissingFont {
+        /// The file's digest.
+        file: String,
+        /// The face's weight, to tell which.
+        weight: u16,
     },
     /// A tenant with this slug exists.
     #[error("tenant `{0}` already exists")]
@@ -476,6 +490,13 @@ impl Store {
         config: &TenantConfig,
         theme: &Theme,
     ) -> Result<TenantRecord, StoreError> {
+        // A new tenant has no font files yet.
+        if let Some(face) = theme.font.as_ref().and_then(|font| font.faces.first()) {
+            return Err(StoreError::MissingFont {
+                file: face.file.clone(),
+                weight: face.weight,
+            });
+        }
         let (store, actor, slug_owned) = (self.clone(), actor.to_owned(), slug.to_owned());
         let (config, theme) = (config.clone(), theme.clone());
         self.detached(Some(slug.to_owned()), async move {
@@ -628,6 +649,7 @@ impl Store {
         expected_version: i64,
         theme: &Theme,
     ) -> Result<i64, StoreError> {
+        self.check_font_files(slug, theme).await?;
         let (store, actor, slug_owned) = (self.clone(), actor.to_owned(), slug.to_owned());
         let value = to_json(theme)?;
         self.detached(Some(slug.to_owned()), async move {

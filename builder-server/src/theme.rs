@@ -16,6 +16,12 @@ use utoipa::ToSchema;
 
 use crate::validation::ValidationError;
 
+mod fonts;
+
+pub use fonts::{
+    CustomFont, FontFace, FontStyle, MAX_FONT_BYTES, check_woff2, digest as font_digest, is_digest,
+};
+
 /// A colour as `#rgb` or `#rrggbb`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Color([u8; 3]);
@@ -354,8 +360,12 @@ pub struct Theme {
     pub color_scheme: ColorScheme,
     /// Corner radius.
     pub radius: Radius,
-    /// Font stack.
+    /// Font stack: with `font`, what shows until (and where) it has no
+    /// glyph.
     pub font_family: FontFamily,
+    /// The tenant's own font, uploaded as WOFF2 files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<CustomFont>,
     /// Multiplier of the base font size, 0.75 to 1.5.
     pub type_scale: f32,
     /// Spacing density.
@@ -440,6 +450,9 @@ impl Theme {
         }
         validate_logo("logo", self.logo.as_ref())?;
         validate_logo("logo_dark", self.logo_dark.as_ref())?;
+        if let Some(font) = &self.font {
+            font.validate()?;
+        }
         Ok(())
     }
 
@@ -630,11 +643,23 @@ impl Theme {
     /// The properties that do not depend on the palette.
     fn shape_properties(&self, css: &mut String) {
         let _ = writeln!(css, "  --tessera-radius: {};", self.radius);
-        let _ = writeln!(
-            css,
-            "  --tessera-font-family: {};",
-            self.font_family.stack()
-        );
+        match &self.font {
+            Some(font) => {
+                let _ = writeln!(
+                    css,
+                    "  --tessera-font-family: \"{}\", {};",
+                    font.css_name(),
+                    self.font_family.stack()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    css,
+                    "  --tessera-font-family: {};",
+                    self.font_family.stack()
+                );
+            }
+        }
         let _ = writeln!(css, "  --tessera-font-size: {}rem;", self.type_scale);
         let _ = writeln!(css, "  --tessera-space: {};", self.density.unit());
     }

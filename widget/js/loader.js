@@ -68,6 +68,18 @@ try {
   // Storage blocked: the module is fetched when the code is exchanged.
 }
 
+// Links a tenant's fonts.css from the page's <head>, once per address.
+const tesseraFontSheets = new Set();
+function tesseraLinkFonts(href) {
+  if (tesseraFontSheets.has(href)) return;
+  tesseraFontSheets.add(href);
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = href;
+  link.crossOrigin = 'anonymous';
+  document.head.append(link);
+}
+
 class TesseraLogin extends HTMLElement {
   // Added to the page (again, in a single-page app): the shadow root is
   // filled afresh, and the widget picks up a session this page still holds.
@@ -113,6 +125,13 @@ class TesseraLogin extends HTMLElement {
     // Failures are read, and explained, by the widget.
     texts.catch(() => {});
     config.catch(() => {});
+    // A theme with its own font: its @font-face rules go in the page's
+    // document, since a shadow root's stylesheets cannot declare fonts.
+    // Read from a copy of the configuration, which the widget reads too.
+    config
+      .then((response) => (response.ok ? response.clone().json() : {}))
+      .then((settings) => { if (settings.fonts === true) tesseraLinkFonts(`${base}/fonts.css`); })
+      .catch(() => {});
     tesseraLoad()
       .then(() => mount(this, container, options, texts, config))
       .catch((error) => {

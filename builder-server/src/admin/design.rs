@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::i18n;
-use crate::store::{Design, DesignHistory, Revision};
+use crate::store::{Design, DesignHistory, FontFile, Revision, StoreError};
 
 /// The longest note a revision keeps, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
@@ -126,7 +126,11 @@ pub(super) async fn save(
             &request.design,
             &request.note,
         )
-        .await?;
+        .await
+        .map_err(|error| match error {
+            missing @ StoreError::MissingFont { .. } => ApiError::from(missing).within("theme"),
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(Saved { revision })))
 }
 
@@ -145,4 +149,50 @@ pub(super) async fn publish(
         .publish_design(admin.actor(), &slug, request.revision)
         .await?;
     Ok(Json(state.store().design_history(&slug).await?))
+}
+
+/// The largest upload body a font route reads: the largest font file, and
+/// room for a form's other fields.
+pub const UPLOAD_BODY_BYTES: usize = crate::theme::MAX_FONT_BYTES + 64 * 1024;
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/fonts",
+    responses((status = 200, body = Vec<FontFile>), (status = 404)))]
+pub(super) async fn fonts(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<FontFile>>, ApiError> {
+    admin.manages(&slug)?;
+    Ok(Json(state.store().font_files(&slug).await?))
+}
+
+/// Uploads a WOFF2 file (the raw body, `Content-Type: font/woff2`); a
+/// theme then names it by the digest answered. The same file again answers
+/// the same digest.
+#[utoipa::path(post, path = "/api/tenants/{tenant}/fonts",
+    request_body(content = Vec<u8>, content_type = "font/woff2"),
+    responses((status = 201, body = FontFile), (status = 400), (status = 413), (status = 415)))]
+pub(super) async fn upload_font(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<FontFile>), ApiError> {
+    admin.manages(&slug)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if content_type != "font/woff2" {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the WOFF2 file as the body, with Content-Type: font/woff2".into(),
+        ));
+    }
+    crate::theme::check_woff2(&body.0[..])?;
+    let file = state
+        .store()
+        .put_font_file(admin.actor(), &slug, body.0.to_vec())
+        .await?;
+    Ok((StatusCode::CREATED, Json(file)))
 }

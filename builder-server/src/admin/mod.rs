@@ -48,7 +48,10 @@ pub use tokens::{DEFAULT_TOKEN_DAYS, NewAdminToken, create_admin_token, token_li
 // `paths` names these operations without their module on purpose: utoipa
 // tags an operation given as `module::handler` with the module's name, and
 // of the admin API's operations only the token ones carry a tag (`tokens`).
-use design::{__path_history, __path_publish, __path_revision, __path_save};
+pub use design::UPLOAD_BODY_BYTES;
+use design::{
+    __path_fonts, __path_history, __path_publish, __path_revision, __path_save, __path_upload_font,
+};
 use snippet::__path_snippet;
 use tenants::{
     __path_audit, __path_create_tenant, __path_delete_tenant, __path_get_tenant,
@@ -63,7 +66,7 @@ use themes::{__path_get_theme, __path_presets, __path_put_theme};
     info(title = "Tessera admin API", description = "Tenants, themes and texts of the Tessera builder server."),
     paths(
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
-        get_texts, put_texts, audit, snippet, presets, history, revision, save, publish,
+        get_texts, put_texts, audit, snippet, presets, history, revision, save, publish, fonts, upload_font,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token, tokens::instance_audit
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton,
@@ -167,6 +170,12 @@ pub fn routes() -> Router<AppState> {
             "/api/tenants/{tenant}/design/publish",
             axum::routing::post(design::publish),
         )
+        .route(
+            "/api/tenants/{tenant}/fonts",
+            get(design::fonts)
+                .post(design::upload_font)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
         .route("/api/tenants/{tenant}/audit", get(tenants::audit))
         .route("/api/tenants/{tenant}/snippet", get(snippet::snippet))
         .route(
@@ -242,7 +251,7 @@ impl FromRequestParts<AppState> for Admin {
 
 /// A request body read within the server's limit; an oversized or broken
 /// body becomes an `ApiError` like every other failure.
-pub struct Body(Bytes);
+pub struct Body(pub(super) Bytes);
 
 impl axum::extract::FromRequest<AppState> for Body {
     type Rejection = ApiError;

@@ -119,6 +119,8 @@ pub async fn snippet_for(
     directives.insert("connect-src".to_owned(), connect.join(" "));
     directives.insert("style-src".to_owned(), server.to_owned());
     directives.insert("img-src".to_owned(), server.to_owned());
+    // A theme's own font, from `fonts.css` linked in the page's document.
+    directives.insert("font-src".to_owned(), server.to_owned());
     let header = directives
         .iter()
         .map(|(name, value)| format!("{name} {value}"))

@@ -253,6 +253,11 @@ pub(super) async fn copy(
         let revision = state.store().design_revision(&slug, form.revision).await?;
         let head = state.store().design_history(&form.target).await?.head;
         let note = format!("copied from {slug}, revision {}", form.revision);
+        // The font files the theme names go with it.
+        state
+            .store()
+            .copy_font_files(&admin.actor(), &slug, &form.target, &revision.design.theme)
+            .await?;
         state
             .store()
             .save_design(&admin.actor(), &form.target, head, &revision.design, &note)

@@ -90,6 +90,16 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(studio::logo),
         )
         .route(
+            "/console/tenants/{tenant}/studio/font",
+            axum::routing::post(studio::font).layer(axum::extract::DefaultBodyLimit::max(
+                crate::admin::UPLOAD_BODY_BYTES,
+            )),
+        )
+        .route(
+            "/console/tenants/{tenant}/studio/font/remove",
+            axum::routing::post(studio::remove_face),
+        )
+        .route(
             "/console/tenants/{tenant}/studio/frame",
             get(studio::preview_frame),
         )

@@ -32,7 +32,7 @@ use crate::error::ApiError;
 use crate::extract::{Form, Path};
 use crate::public::{preview_base, preview_signature, preview_signed};
 use crate::store::{Design, StoreError};
-use crate::theme::{ContrastPair, Palette, Theme};
+use crate::theme::{ContrastPair, CustomFont, FontFace, FontStyle, Palette, Theme};
 use crate::validation::ValidationError;
 
 /// The studio's policy: the console's, and its own preview frames.
@@ -45,22 +45,36 @@ const COLOR_SCHEMES: &[&str] = &["light", "dark", "auto"];
 const FONT_FAMILIES: &[&str] = &["system", "humanist", "rounded", "serif", "mono"];
 const DENSITIES: &[&str] = &["compact", "comfortable", "spacious"];
 
-/// The previews shown by default: (palette, locale, width in CSS pixels).
-/// The right-to-left ones use the tenant's first right-to-left locale.
-/// The last one is drawn at 200% zoom (`zoom: 2` on the element), so its
-/// 560 pixels hold what 280 would at that zoom.
-const PREVIEWS: [(&str, Option<&str>, u32); 7] = [
-    ("light", None, 360),
-    ("dark", None, 360),
-    ("light", Some("rtl"), 360),
-    ("dark", Some("rtl"), 360),
-    ("light", None, 280),
-    ("light", None, 560),
-    ("light", None, ZOOMED_WIDTH),
-];
+/// How a preview frame draws the widget besides its palette and width.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drawn {
+    /// As a shop's page does.
+    Plain,
+    /// At 200% zoom (`zoom: 2` on the element), so its 560 pixels hold
+    /// what 280 would.
+    Zoomed,
+    /// With the colours a forced-colours mode (Windows' contrast themes)
+    /// puts in place of the theme's: the CSS system colours (`Canvas`,
+    /// `CanvasText`, `ButtonFace`, `Highlight`...) on every palette token.
+    /// Simulated: a page cannot switch the mode on for its frames, but the
+    /// widget draws every colour from those tokens, so this shows what is
+    /// left without the theme's colours (shape, borders, focus ring).
+    ForcedColors,
+}
 
-/// The width of the preview drawn at 200% zoom.
-const ZOOMED_WIDTH: u32 = 561;
+/// The previews shown by default: (palette, locale, width in CSS pixels,
+/// how drawn). The right-to-left ones use the tenant's first right-to-left
+/// locale.
+const PREVIEWS: [(&str, Option<&str>, u32, Drawn); 8] = [
+    ("light", None, 360, Drawn::Plain),
+    ("dark", None, 360, Drawn::Plain),
+    ("light", Some("rtl"), 360, Drawn::Plain),
+    ("dark", Some("rtl"), 360, Drawn::Plain),
+    ("light", None, 280, Drawn::Plain),
+    ("light", None, 560, Drawn::Plain),
+    ("light", None, 561, Drawn::Zoomed),
+    ("light", None, 360, Drawn::ForcedColors),
+];
 
 /// One input of the studio's form.
 struct Input {
@@ -129,18 +143,38 @@ impl PreviewFrame {
         locale: &str,
         width: u32,
     ) -> PreviewFrame {
-        let zoomed = width == ZOOMED_WIDTH;
+        Self::drawn(
+            slug,
+            (revision, signature),
+            palette,
+            locale,
+            width,
+            Drawn::Plain,
+        )
+    }
+
+    fn drawn(
+        slug: &str,
+        (revision, signature): (i64, &str),
+        palette: &str,
+        locale: &str,
+        width: u32,
+        drawn: Drawn,
+    ) -> PreviewFrame {
+        let (parameter, title) = match drawn {
+            Drawn::Plain => ("", format!("{palette} · {locale} · {width}px")),
+            Drawn::Zoomed => ("&zoom=2", format!("{palette} · {locale} · 200%")),
+            Drawn::ForcedColors => (
+                "&forced-colors=1",
+                format!("{locale} · {width}px · forced colours (simulated)"),
+            ),
+        };
         PreviewFrame {
             src: format!(
-                "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}&revision={revision}&signature={signature}{}",
+                "/console/tenants/{slug}/studio/frame?theme={palette}&locale={}&revision={revision}&signature={signature}{parameter}",
                 url::form_urlencoded::byte_serialize(locale.as_bytes()).collect::<String>(),
-                if zoomed { "&zoom=2" } else { "" }
             ),
-            title: if zoomed {
-                format!("{palette} · {locale} · 200%")
-            } else {
-                format!("{palette} · {locale} · {width}px")
-            },
+            title,
             width,
         }
     }
@@ -167,6 +201,17 @@ struct StudioPage {
     no_rtl: bool,
     note: String,
     problem: Option<String>,
+    /// The theme's own font's family, and its faces.
+    font_family: String,
+    font_faces: Vec<FaceRow>,
+}
+
+/// One face of the theme's own font, as the studio lists it.
+struct FaceRow {
+    weight: u16,
+    style: &'static str,
+    /// The file's digest's first 12 digits.
+    file: String,
 }
 
 /// An enumeration's JSON name (`comfortable`).
@@ -299,6 +344,22 @@ impl StudioPage {
         let pairs = theme
             .map(|theme| theme.contrast_pairs().iter().map(PairRow::of).collect())
             .unwrap_or_default();
+        let font = theme.and_then(|theme| theme.font.as_ref());
+        let font_faces = font
+            .map(|font| {
+                font.faces
+                    .iter()
+                    .map(|face| FaceRow {
+                        weight: face.weight,
+                        style: match face.style {
+                            FontStyle::Normal => "normal",
+                            FontStyle::Italic => "italic",
+                        },
+                        file: face.file.chars().take(12).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         StudioPage {
             frame,
             slug: slug.to_owned(),
@@ -317,6 +378,8 @@ impl StudioPage {
             no_rtl: previews.1,
             note,
             problem,
+            font_family: font.map(|font| font.family.clone()).unwrap_or_default(),
+            font_faces,
         }
     }
 }
@@ -334,17 +397,18 @@ fn previews(
         .find(|locale| crate::i18n::is_right_to_left(locale));
     let frames = PREVIEWS
         .iter()
-        .filter_map(|(palette, direction, width)| {
+        .filter_map(|(palette, direction, width, drawn)| {
             let locale = match direction {
                 Some(_) => rtl?.as_str(),
                 None => default_locale,
             };
-            Some(PreviewFrame::new(
+            Some(PreviewFrame::drawn(
                 slug,
                 (revision, signature),
                 palette,
                 locale,
                 *width,
+                *drawn,
             ))
         })
         .collect();
@@ -660,6 +724,162 @@ pub(super) async fn logo(
     }
 }
 
+/// Saves `change` of the theme of revision `from` as a draft after `base`,
+/// with `note`, and answers the studio showing it.
+async fn save_theme_change(
+    state: &AppState,
+    admin: &ConsoleAdmin,
+    slug: &str,
+    (base, from): (i64, i64),
+    note: &str,
+    change: impl FnOnce(&mut Theme) -> Result<(), ApiError>,
+) -> Result<Response, ApiError> {
+    let mut design = state.store().design_revision(slug, from).await?.design;
+    change(&mut design.theme)?;
+    validate_design(&design)?;
+    let number = state
+        .store()
+        .save_design(&admin.actor(), slug, base, &design, note)
+        .await?;
+    Ok(Redirect::to(&format!("/console/tenants/{slug}/studio?revision={number}")).into_response())
+}
+
+/// `POST /console/tenants/{slug}/studio/font` (`multipart/form-data`): a
+/// WOFF2 file stored for the tenant and added to the theme's own font as
+/// the face of the weight and style given (replacing one of both), saved
+/// as a new draft. `family` names (or renames) the font.
+pub(super) async fn font(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, SignedOut> {
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Option<axum::body::Bytes> = None;
+    let read = async {
+        while let Some(field) = multipart.next_field().await? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                file = Some(field.bytes().await?);
+            } else if fields.len() < 16 {
+                fields.insert(name, field.text().await?);
+            }
+        }
+        Ok::<(), axum::extract::multipart::MultipartError>(())
+    }
+    .await;
+    admin.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
+    let saved = async {
+        read.map_err(|error| {
+            ApiError::invalid("file", format!("the upload could not be read: {error}"))
+        })?;
+        let number = |name: &str| -> Result<i64, ApiError> {
+            fields
+                .get(name)
+                .and_then(|value| value.parse().ok())
+                .ok_or_else(|| ApiError::invalid(name, "a revision number"))
+        };
+        let (base, from) = (number("base")?, number("from")?);
+        let weight: u16 = fields
+            .get("weight")
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| ApiError::invalid("weight", "100 to 900, in hundreds"))?;
+        let style = match fields.get("style").map(String::as_str) {
+            Some("italic") => FontStyle::Italic,
+            _ => FontStyle::Normal,
+        };
+        let family = fields
+            .get("family")
+            .map(|family| family.trim().to_owned())
+            .unwrap_or_default();
+        let bytes = file
+            .filter(|bytes| !bytes.is_empty())
+            .ok_or_else(|| ApiError::invalid("file", "choose a WOFF2 file"))?;
+        crate::theme::check_woff2(&bytes)?;
+        let stored = state
+            .store()
+            .put_font_file(&admin.actor(), &slug, bytes.to_vec())
+            .await?;
+        let note = format!("font face {weight} {} set", json_name(&style));
+        save_theme_change(&state, &admin, &slug, (base, from), &note, |theme| {
+            let font = theme.font.get_or_insert_with(|| CustomFont {
+                family: family.clone(),
+                faces: Vec::new(),
+            });
+            font.family = family;
+            font.faces
+                .retain(|face| face.weight != weight || face.style != style);
+            font.faces.push(FontFace {
+                weight,
+                style,
+                file: stored.file,
+            });
+            font.faces
+                .sort_by_key(|face| (face.weight, face.style == FontStyle::Italic));
+            Ok(())
+        })
+        .await
+    }
+    .await;
+    Ok(saved.unwrap_or_else(|error| failure(frame, error)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RemoveFaceForm {
+    csrf: String,
+    base: i64,
+    from: i64,
+    weight: u16,
+    style: FontStyle,
+}
+
+/// `POST /console/tenants/{slug}/studio/font/remove`: the face of that
+/// weight and style taken out of the theme's own font (the font with its
+/// last face), saved as a new draft. The file stays stored, for the
+/// revisions that name it.
+pub(super) async fn remove_face(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: ConsoleAdmin,
+    Path(slug): Path<String>,
+    Form(form): Form<RemoveFaceForm>,
+) -> Result<Response, SignedOut> {
+    admin.check_csrf(&form.csrf)?;
+    let frame = Frame::new(&state, &headers, None, Some(&admin), "tenants");
+    if let Err(error) = admin.require(&slug, Access::Edit) {
+        return Ok(failure(frame, error));
+    }
+    let note = format!(
+        "font face {} {} removed",
+        form.weight,
+        json_name(&form.style)
+    );
+    let saved = save_theme_change(
+        &state,
+        &admin,
+        &slug,
+        (form.base, form.from),
+        &note,
+        |theme| {
+            if let Some(font) = &mut theme.font {
+                font.faces
+                    .retain(|face| face.weight != form.weight || face.style != form.style);
+                if font.faces.is_empty() {
+                    theme.font = None;
+                }
+            }
+            Ok(())
+        },
+    )
+    .await;
+    Ok(saved.unwrap_or_else(|error| failure(frame, error)))
+}
+
 /// What the studio's script gets for a changed form.
 #[derive(Debug, Serialize)]
 pub(super) struct Preview {
@@ -731,6 +951,7 @@ struct PreviewPage {
     theme: &'static str,
     locale: String,
     zoomed: bool,
+    forced_colors: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -743,6 +964,9 @@ pub(super) struct FrameQuery {
     /// `2` draws the widget at 200% zoom.
     #[serde(default)]
     zoom: Option<u8>,
+    /// `1` draws it in the system colours of a forced-colours mode.
+    #[serde(default, rename = "forced-colors")]
+    forced_colors: Option<u8>,
 }
 
 /// `GET /console/tenants/{slug}/studio/frame?theme=&locale=`: the
@@ -794,6 +1018,7 @@ pub(super) async fn preview_frame(
         theme,
         locale: query.locale,
         zoomed: query.zoom == Some(2),
+        forced_colors: query.forced_colors == Some(1),
     };
     // Framed by the studio only: same origin, no other ancestor.
     let policy = super::try_sign_in::policy(&snippet.content_security_policy)

@@ -210,6 +210,7 @@ impl Store {
         design: &Design,
         note: &str,
     ) -> Result<i64, StoreError> {
+        self.check_font_files(slug, &design.theme).await?;
         let (store, actor, slug_owned, note) = (
             self.clone(),
             actor.to_owned(),

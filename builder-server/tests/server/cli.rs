@@ -253,4 +253,42 @@ fn designs_are_exported_saved_and_published_from_the_command_line() {
     ]);
     let exported: serde_json::Value = serde_json::from_str(&exported).unwrap();
     assert_eq!(exported["texts"]["de"]["sign-in"], "Rein");
+    // A font file: refused when it is not WOFF2, else its digest printed,
+    // which a saved design then names.
+    let font = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/fonts/SourceCodePro-Medium.woff2"
+    );
+    let (code, _, stderr) = tessera(&[
+        "design",
+        "font",
+        "cli-design",
+        "--file",
+        draft.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("not a WOFF2 font"), "{stderr}");
+    let (code, digest, stderr) = tessera(&[
+        "design",
+        "font",
+        "cli-design",
+        "--file",
+        font,
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let digest = digest.trim();
+    assert_eq!(
+        digest,
+        tessera_server::theme::font_digest(&std::fs::read(font).unwrap())
+    );
+    design["texts"] = json!({});
+    design["theme"]["font"] =
+        json!({"family": "Source Code Pro", "faces": [{"weight": 500, "file": digest}]});
+    std::fs::write(&draft, design.to_string()).unwrap();
+    let (code, _, stderr) = save("2");
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -240,3 +240,175 @@ async fn the_older_writes_save_and_publish_a_revision() {
         .json();
     assert_eq!(second["design"]["texts"]["de"]["sign-in"], "Rein");
 }
+
+/// Source Code Pro Medium (SIL Open Font License, beside the file).
+const FONT: &[u8] = include_bytes!("../../../tests/fixtures/fonts/SourceCodePro-Medium.woff2");
+
+/// A WOFF2 header for a file of `size` bytes: passes the upload's check.
+fn synthetic_woff2(size: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; size];
+    bytes[..4].copy_from_slice(b"wOF2");
+    bytes[4..8].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+    bytes[8..12].copy_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
+    bytes[12..14].copy_from_slice(&3u16.to_be_bytes());
+    bytes[20..24].copy_from_slice(&16u32.to_be_bytes());
+    bytes
+}
+
+async fn upload_font(server: &Server, content_type: &str, bytes: Vec<u8>) -> Resp {
+    server
+        .call(
+            request(Method::POST, "/api/tenants/acme/fonts")
+                .token(&server.root)
+                .header("content-type", content_type)
+                .raw(bytes),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_font_is_uploaded_named_by_a_draft_and_served_once_published() {
+    let server = Server::start().await;
+    // Uploads: the type, the format and the size are checked.
+    let untyped = upload_font(&server, "application/octet-stream", FONT.to_vec()).await;
+    assert_eq!(untyped.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let not_a_font = upload_font(&server, "font/woff2", b"<svg/>".repeat(20)).await;
+    assert_eq!(
+        not_a_font.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        not_a_font.text()
+    );
+    assert!(
+        not_a_font.text().contains("not a WOFF2 font"),
+        "{}",
+        not_a_font.text()
+    );
+    let uploaded = upload_font(&server, "font/woff2", FONT.to_vec()).await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
+    let file = uploaded.json()["file"].as_str().unwrap().to_owned();
+    assert_eq!(file, tessera_server::theme::font_digest(FONT));
+    assert_eq!(uploaded.json()["size"], FONT.len());
+    // The same file again: the same name, one audit row.
+    let again = upload_font(&server, "font/woff2", FONT.to_vec()).await;
+    assert_eq!(again.json()["file"], file.as_str());
+    // Larger than the API's body limit (64 KiB) yet within the font's.
+    let large = upload_font(&server, "font/woff2", synthetic_woff2(300 * 1024)).await;
+    assert_eq!(large.status, StatusCode::CREATED, "{}", large.text());
+    let too_large = upload_font(&server, "font/woff2", synthetic_woff2(520 * 1024)).await;
+    assert!(too_large.text().contains("512 KiB"), "{}", too_large.text());
+    let listed = server
+        .call(get("/api/tenants/acme/fonts").token(&server.root))
+        .await
+        .json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+
+    // A theme naming a file the tenant lacks is refused, naming the fix.
+    let mut theme = server
+        .call(get("/api/tenants/acme/design/revisions/1").token(&server.root))
+        .await
+        .json()["design"]["theme"]
+        .clone();
+    theme["font"] =
+        json!({"family": "Source Code Pro", "faces": [{"weight": 500, "file": "0".repeat(64)}]});
+    let missing = save(&server, 1, design_of(&theme, json!({})), "font").await;
+    assert_eq!(
+        missing.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        missing.text()
+    );
+    assert_eq!(missing.json()["error"]["field"], "theme.font");
+    assert!(missing.text().contains("upload the WOFF2 file first"));
+    theme["font"]["faces"][0]["file"] = json!(file);
+    let saved = save(&server, 1, design_of(&theme, json!({})), "font").await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+
+    // A draft: nothing public names or serves the font.
+    let config = server.call(get("/t/acme/config.json")).await.json();
+    assert_eq!(config["fonts"], false);
+    assert_eq!(
+        server.call(get("/t/acme/fonts.css")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let path = format!("/t/acme/fonts/{file}.woff2");
+    assert_eq!(server.call(get(&path)).await.status, StatusCode::NOT_FOUND);
+    // Its preview address serves both.
+    let tenant = server.state.tenant("acme").await.unwrap();
+    let preview = tessera_server::public::preview_base(&server.state, &tenant, 2);
+    let preview = preview.strip_prefix(server.state.public_url()).unwrap();
+    let preview_css = server
+        .call(get(&format!("{preview}/t/acme/fonts.css")))
+        .await;
+    assert_eq!(preview_css.status, StatusCode::OK);
+    assert!(
+        preview_css
+            .text()
+            .contains(&format!("{preview}/t/acme/fonts/{file}.woff2"))
+    );
+    let preview_font = server.call(get(&format!("{preview}{path}"))).await;
+    assert_eq!(preview_font.body, FONT);
+
+    // Published: the configuration says so, the rules name the file, the
+    // theme's stack starts with the family, and the file is served for
+    // good to any origin.
+    assert_eq!(publish(&server, 2).await.status, StatusCode::OK);
+    let config = server.call(get("/t/acme/config.json")).await.json();
+    assert_eq!(config["fonts"], true);
+    let family = format!("Source Code Pro {}", &file[..8]);
+    let rules = server.call(get("/t/acme/fonts.css")).await.text();
+    assert!(
+        rules.contains(&format!("font-family: \"{family}\";")),
+        "{rules}"
+    );
+    assert!(
+        rules.contains(&format!("{}{path}", server.state.public_url())),
+        "{rules}"
+    );
+    assert!(rules.contains("font-weight: 500;"));
+    let css = server.call(get("/t/acme/theme.css")).await.text();
+    assert!(
+        css.contains(&format!("--tessera-font-family: \"{family}\", system-ui")),
+        "{css}"
+    );
+    let served = server.call(get(&path)).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body, FONT);
+    assert_eq!(served.headers["content-type"], "font/woff2");
+    assert_eq!(
+        served.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(served.headers["access-control-allow-origin"], "*");
+    // A stored file the published theme does not name stays private, and
+    // a name that is no digest is not looked up.
+    let other = listed[1]["file"].as_str().unwrap();
+    let unnamed = server
+        .call(get(&format!("/t/acme/fonts/{other}.woff2")))
+        .await;
+    assert_eq!(unnamed.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.call(get("/t/acme/fonts/..%2F.woff2")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The snippet's policy lets the page load it.
+    let snippet = server
+        .call(get("/api/tenants/acme/snippet").token(&server.root))
+        .await
+        .json();
+    assert_eq!(
+        snippet["content_security_policy"]["font-src"],
+        server.state.public_url()
+    );
+    // Each new file was audited once.
+    let uploads = server
+        .state
+        .store()
+        .audit_log(tenant.id, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.resource == "font" && entry.action == "upload")
+        .count();
+    assert_eq!(uploads, 2);
+}
