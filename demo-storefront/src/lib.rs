@@ -22,7 +22,8 @@
 pub mod catalog;
 pub mod orders;
 mod pages;
-pub mod webhooks;
+/// Standard Webhooks verification, shared with the builder's event relay.
+pub use tessera_events::standard_webhooks as webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;

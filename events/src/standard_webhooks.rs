@@ -1,4 +1,4 @@
-//! Verification of incoming webhooks signed per the Standard Webhooks scheme.
+//! Standard Webhooks: signing deliveries, and verifying them.
 //!
 //! A delivery carries `webhook-id`, `webhook-timestamp` (Unix seconds) and
 //! `webhook-signature` (space-separated `v1,<base64>` entries); the signature
@@ -8,7 +8,7 @@
 //! of now either way, and the id is checked against earlier deliveries by the
 //! caller so that a captured delivery cannot be replayed.
 //!
-//! What it is not: it does not parse the event (see `crate::IdpEvent`) and
+//! What it is not: it does not parse the event (see `crate::formats`) and
 //! does no I/O.
 
 use base64::Engine as _;
