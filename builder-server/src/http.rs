@@ -81,3 +81,12 @@ pub(crate) fn conditional_response_with_etag(
     );
     response
 }
+
+/// Unix seconds as an RFC 3339 UTC time (`2026-01-15T10:21:33Z`); a time
+/// out of range is written as the epoch.
+pub fn rfc3339(seconds: i64) -> String {
+    let time = time::OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}

@@ -21,6 +21,7 @@ pub mod config;
 pub mod console;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http;
 pub mod i18n;
@@ -63,6 +64,10 @@ struct Inner {
     /// Signs the studio's preview addresses of draft revisions. Random per
     /// process: a preview address lasts as long as the server runs.
     preview_key: ring::hmac::Key,
+    /// The outbox's relay, woken when an IdP event is queued.
+    relay: events::relay::Relay,
+    /// The key-caching verifiers of IdP event sources that send JWTs.
+    event_verifiers: events::EventVerifiers,
 }
 
 impl AppState {
@@ -92,6 +97,8 @@ impl AppState {
                 )
                 // The system's random source failing is not recoverable.
                 .expect("the system random source works"),
+                relay: Default::default(),
+                event_verifiers: Default::default(),
             }),
         }
     }
@@ -119,6 +126,15 @@ impl AppState {
     /// The admins' IdP, when one is set.
     pub fn console_idp(&self) -> Option<&console::oidc::ConsoleIdp> {
         self.inner.console_idp.as_ref()
+    }
+
+    /// The event outbox's relay.
+    pub fn relay(&self) -> &events::relay::Relay {
+        &self.inner.relay
+    }
+
+    pub(crate) fn event_verifiers(&self) -> &events::EventVerifiers {
+        &self.inner.event_verifiers
     }
 
     /// The database.
@@ -189,6 +205,7 @@ pub fn app(state: AppState) -> Router {
         working = working.merge(issuer::routes(&state, issuer.clone()));
     }
     let mut router = Router::new()
+        .merge(events::routes())
         .merge(public::routes())
         .merge(assets::routes())
         .merge(ops::with_timeout(working, limits));

@@ -433,6 +433,18 @@ async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
 
 /// Serves until a shutdown signal; the caller closes the store.
 async fn run(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    // Delivers IdP events to the shops; an attempt cut short by the
+    // shutdown is still due and is sent again at the next start.
+    let relay = tessera_server::events::relay::spawn(state.clone());
+    let served = serve_until_signal(listener, state).await;
+    relay.abort();
+    served
+}
+
+async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> anyhow::Result<()> {
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

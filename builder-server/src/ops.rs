@@ -24,7 +24,15 @@ pub struct Metrics {
     by_class: [AtomicU64; 5],
     latency_microseconds: AtomicU64,
     rate_limited: AtomicU64,
+    /// IdP events: accepted, duplicate, refused.
+    events: [AtomicU64; 3],
+    /// Deliveries to shops: delivered, retrying, dead.
+    deliveries: [AtomicU64; 3],
 }
+
+/// The labels of [`Metrics`]' event and delivery counters.
+const EVENT_OUTCOMES: [&str; 3] = ["accepted", "duplicate", "refused"];
+const DELIVERY_OUTCOMES: [&str; 3] = ["delivered", "retrying", "dead"];
 
 impl Metrics {
     fn record(&self, status: StatusCode, elapsed: Duration) {
@@ -32,6 +40,22 @@ impl Metrics {
         self.by_class[class].fetch_add(1, Ordering::Relaxed);
         self.latency_microseconds
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a received IdP event by `outcome` (`accepted`, `duplicate`,
+    /// `refused`).
+    pub fn record_event(&self, outcome: &str) {
+        if let Some(index) = EVENT_OUTCOMES.iter().position(|known| *known == outcome) {
+            self.events[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a delivery attempt by `outcome` (`delivered`, `retrying`,
+    /// `dead`).
+    pub fn record_delivery(&self, outcome: &str) {
+        if let Some(index) = DELIVERY_OUTCOMES.iter().position(|known| *known == outcome) {
+            self.deliveries[index].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Counts a request refused by a rate limit.
@@ -61,6 +85,26 @@ impl Metrics {
             self.latency_microseconds.load(Ordering::Relaxed) as f64 / 1e6,
             self.rate_limited.load(Ordering::Relaxed),
         ));
+        text.push_str(
+            "# HELP tessera_idp_events_total IdP events received, by outcome.\n\
+             # TYPE tessera_idp_events_total counter\n",
+        );
+        for (outcome, counter) in EVENT_OUTCOMES.iter().zip(&self.events) {
+            text.push_str(&format!(
+                "tessera_idp_events_total{{outcome=\"{outcome}\"}} {}\n",
+                counter.load(Ordering::Relaxed)
+            ));
+        }
+        text.push_str(
+            "# HELP tessera_event_deliveries_total Attempts to deliver events to shops, by outcome.\n\
+             # TYPE tessera_event_deliveries_total counter\n",
+        );
+        for (outcome, counter) in DELIVERY_OUTCOMES.iter().zip(&self.deliveries) {
+            text.push_str(&format!(
+                "tessera_event_deliveries_total{{outcome=\"{outcome}\"}} {}\n",
+                counter.load(Ordering::Relaxed)
+            ));
+        }
         text
     }
 }

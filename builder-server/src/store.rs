@@ -15,10 +15,15 @@
 
 mod console;
 mod design;
+mod events;
 mod fonts;
 
 pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
 pub use design::{Design, DesignHistory, Revision, RevisionSummary};
+pub use events::{
+    Attempt, DueDelivery, EventDelivery, EventEndpoint, EventSource, NewEventSource, Receipt,
+    ReceivingSource, SubjectMapping,
+};
 pub use fonts::FontFile;
 
 use std::collections::HashMap;

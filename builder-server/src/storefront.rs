@@ -24,10 +24,13 @@ pub const WEBHOOK_SECRET_FILE: &str = "demo-webhook.secret";
 /// How many verified passports the shop's API keeps (the verified-token cache).
 const VERIFIED_TOKEN_CACHE: usize = 10_000;
 
-fn webhook_secret(data_dir: &Path) -> anyhow::Result<WebhookSecret> {
+/// The shop's webhook secret and its `whsec_` text, created on first use.
+fn webhook_secret(data_dir: &Path) -> anyhow::Result<(WebhookSecret, String)> {
     let path = data_dir.join(WEBHOOK_SECRET_FILE);
     if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = text.trim().to_owned();
         return WebhookSecret::parse(&text)
+            .map(|secret| (secret, text))
             .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()));
     }
     let (secret, text) = WebhookSecret::generate().map_err(|reason| anyhow::anyhow!(reason))?;
@@ -38,7 +41,7 @@ fn webhook_secret(data_dir: &Path) -> anyhow::Result<WebhookSecret> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(secret)
+    Ok((secret, text))
 }
 
 /// The demo shop's API verifier: the shop's rules (`at+jwt` access tokens of
@@ -89,6 +92,25 @@ pub async fn open(
         // The pages explain how to build the widget.
         _ => None,
     };
+    // The demo shop hears the demo tenant's IdP events through the relay.
+    let (webhook_secret, webhook_text) = webhook_secret(data_dir)?;
+    let endpoints = state.store().event_endpoints(&demo.slug).await?;
+    if endpoints.is_empty() {
+        let id = format!(
+            "ep_{}",
+            tessera_server::http::hex(&tessera_server::admin::random_bytes::<6>()?)
+        );
+        state
+            .store()
+            .create_event_endpoint(
+                "tessera-dev",
+                &demo.slug,
+                &id,
+                &format!("{}/demo/webhooks/idp", state.public_url()),
+                &webhook_text,
+            )
+            .await?;
+    }
     Storefront::open(StorefrontConfig {
         database: data_dir.join("demo-storefront.sqlite3"),
         // The widget asks the issuer for tokens as the tenant's client, so
@@ -97,7 +119,7 @@ pub async fn open(
             verifier: verifier(demo, built_in)?,
             client_id: demo.config.value.client_id.clone(),
         },
-        webhook_secret: webhook_secret(data_dir)?,
+        webhook_secret,
         widget,
     })
     .await

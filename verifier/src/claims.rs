@@ -77,6 +77,9 @@ pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), Verif
 pub(crate) struct TimeRules {
     pub clock_tolerance: u64,
     pub max_token_age: Option<u64>,
+    /// Tokens carry no `exp` (Security Event Tokens); one that does is
+    /// refused.
+    pub without_expiry: bool,
 }
 
 pub(crate) fn check_time(
@@ -88,10 +91,19 @@ pub(crate) fn check_time(
     let tolerance = rules.clock_tolerance as f64;
     let number = |name: &str| claims.get(name).and_then(Value::as_f64);
 
-    let expires_at =
-        number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
-    if now - tolerance >= expires_at {
-        return Err(VerifyError::Expired { claim: "exp" });
+    if rules.without_expiry {
+        if claims.contains_key("exp") {
+            return Err(VerifyError::claim_invalid(
+                "exp",
+                "must be absent from this type of token",
+            ));
+        }
+    } else {
+        let expires_at =
+            number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
+        if now - tolerance >= expires_at {
+            return Err(VerifyError::Expired { claim: "exp" });
+        }
     }
     if let Some(not_before) = number("nbf")
         && not_before > now + tolerance

@@ -85,6 +85,7 @@ pub struct VerifierBuilder {
     algorithms: Vec<Algorithm>,
     clock_tolerance: u64,
     max_token_age: Option<u64>,
+    without_expiry: bool,
     expected_type: Option<String>,
     required_claims: Vec<String>,
     expected_subject: Option<String>,
@@ -105,6 +106,7 @@ impl Default for VerifierBuilder {
             algorithms: SUPPORTED_ALGORITHMS.to_vec(),
             clock_tolerance: 0,
             max_token_age: None,
+            without_expiry: false,
             expected_type: None,
             required_claims: Vec::new(),
             expected_subject: None,
@@ -171,6 +173,14 @@ impl VerifierBuilder {
         self.max_token_age = Some(seconds);
         self
     }
+    /// For Security Event Tokens (RFC 8417, as Shared Signals profiles
+    /// them), which carry no `exp`: a token *with* `exp` is refused, and
+    /// the age limit of [`max_token_age_seconds`](Self::max_token_age_seconds)
+    /// (which `build` then requires) bounds how old one may be instead.
+    pub fn without_expiry(mut self) -> Self {
+        self.without_expiry = true;
+        self
+    }
     /// Requires the header `typ`, compared after removing `application/`.
     pub fn expected_type(mut self, media_type: impl Into<String>) -> Self {
         self.expected_type = Some(claims::normalize_media_type(&media_type.into()));
@@ -230,6 +240,11 @@ impl VerifierBuilder {
                 "no audience is configured (use dangerous_accept_any_audience to skip the check)",
             ));
         }
+        if self.without_expiry && self.max_token_age.is_none() {
+            return Err(invalid(
+                "a verifier of tokens without `exp` needs max_token_age_seconds",
+            ));
+        }
         if self.max_token_bytes == 0 {
             return Err(invalid("the token size limit must be above zero"));
         }
@@ -252,6 +267,7 @@ impl VerifierBuilder {
                 time: TimeRules {
                     clock_tolerance: self.clock_tolerance,
                     max_token_age: self.max_token_age,
+                    without_expiry: self.without_expiry,
                 },
                 expected_type: self.expected_type,
                 required_claims: self.required_claims,

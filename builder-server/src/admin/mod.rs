@@ -34,6 +34,7 @@ use crate::store::{self, AdminToken, AuditEntry};
 use crate::theme::Theme;
 
 pub mod design;
+pub mod events;
 mod snippet;
 mod tenants;
 mod texts;
@@ -42,7 +43,7 @@ mod tokens;
 
 pub use snippet::{SignInMode, Snippet, snippet_for};
 pub use tenants::{NewTenant, TenantView, create_tenant_record};
-pub(crate) use tokens::random_bytes;
+pub use tokens::random_bytes;
 pub use tokens::{DEFAULT_TOKEN_DAYS, NewAdminToken, create_admin_token, token_lifetime};
 
 // `paths` names these operations without their module on purpose: utoipa
@@ -51,6 +52,10 @@ pub use tokens::{DEFAULT_TOKEN_DAYS, NewAdminToken, create_admin_token, token_li
 pub use design::UPLOAD_BODY_BYTES;
 use design::{
     __path_fonts, __path_history, __path_publish, __path_revision, __path_save, __path_upload_font,
+};
+use events::{
+    __path_create_endpoint, __path_create_source, __path_delete_endpoint, __path_delete_source,
+    __path_deliveries, __path_endpoints, __path_redeliver, __path_rotate_endpoint, __path_sources,
 };
 use snippet::__path_snippet;
 use tenants::{
@@ -67,6 +72,7 @@ use themes::{__path_get_theme, __path_presets, __path_put_theme};
     paths(
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
         get_texts, put_texts, audit, snippet, presets, history, revision, save, publish, fonts, upload_font,
+        sources, create_source, delete_source, endpoints, create_endpoint, rotate_endpoint, delete_endpoint, deliveries, redeliver,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token, tokens::instance_audit
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton,
@@ -175,6 +181,34 @@ pub fn routes() -> Router<AppState> {
             get(design::fonts)
                 .post(design::upload_font)
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-sources",
+            get(events::sources).post(events::create_source),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-sources/{id}",
+            delete(events::delete_source),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-endpoints",
+            get(events::endpoints).post(events::create_endpoint),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-endpoints/{id}",
+            delete(events::delete_endpoint),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-endpoints/{id}/rotate",
+            axum::routing::post(events::rotate_endpoint),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-deliveries",
+            get(events::deliveries),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-deliveries/{id}/redeliver",
+            axum::routing::post(events::redeliver),
         )
         .route("/api/tenants/{tenant}/audit", get(tenants::audit))
         .route("/api/tenants/{tenant}/snippet", get(snippet::snippet))

@@ -54,7 +54,7 @@ pub struct NewAdminToken {
 }
 
 /// `N` bytes from the system's random source.
-pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
     let mut bytes = [0u8; N];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| ApiError::Internal(anyhow::anyhow!("the system random source failed")))?;

@@ -95,9 +95,7 @@ impl Keys {
     /// The pairwise subject of `user_id` at `tenant`: an HMAC, so tenants
     /// cannot correlate a customer across shops.
     pub(super) fn pairwise_subject(&self, tenant: &str, user_id: &str) -> String {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.pairwise_secret);
-        let tag = ring::hmac::sign(&key, format!("{tenant}\0{user_id}").as_bytes());
-        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..20])
+        pairwise_subject(&self.pairwise_secret, tenant, user_id)
     }
 
     /// Signs `claims` as a JWS of type `typ` with the ES256 key.
@@ -159,4 +157,15 @@ pub(super) enum HintRefused {
     NotAnIdToken,
     #[error("id_token_hint is not an ID token this issuer signed")]
     NotOurs,
+}
+
+/// A pairwise subject: base64url (no padding) of the first 20 bytes of
+/// HMAC-SHA256 under `secret` of `<sector>` NUL `<user id>`. The
+/// development issuer's (its sector is the tenant's slug), and the mapping
+/// an event source applies to an IdP that computes its pairwise subjects
+/// the same way.
+pub fn pairwise_subject(secret: &[u8], sector: &str, user_id: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, format!("{sector}\0{user_id}").as_bytes());
+    URL_SAFE_NO_PAD.encode(&tag.as_ref()[..20])
 }

@@ -53,6 +53,7 @@ mod cors;
 mod end_session;
 mod error;
 mod keys;
+pub use keys::pairwise_subject;
 mod ledger;
 mod limits;
 mod pages;

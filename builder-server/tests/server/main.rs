@@ -11,6 +11,7 @@ mod cli;
 mod console;
 mod design;
 mod dev_issuer;
+mod events;
 mod i18n;
 mod ops;
 mod store;

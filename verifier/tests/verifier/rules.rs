@@ -195,7 +195,31 @@ fn time_claims() {
             .claim("iat", json!(NOW + 30))
             .config(|b| b.max_token_age_seconds(60))
             .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "iat"),
+        // Security Event Tokens carry no `exp`; their age is bounded by `iat`.
+        case("without expiry: no exp, recent iat")
+            .without("exp")
+            .claim("iat", json!(NOW - 30))
+            .config(|b| b.without_expiry().max_token_age_seconds(60)),
+        case("without expiry: an exp is refused")
+            .claim("iat", json!(NOW - 30))
+            .config(|b| b.without_expiry().max_token_age_seconds(60))
+            .fails_on("ERR_JWT_CLAIM_VALIDATION_FAILED", "exp"),
+        case("without expiry: too old")
+            .without("exp")
+            .claim("iat", json!(NOW - 61))
+            .config(|b| b.without_expiry().max_token_age_seconds(60))
+            .fails_on("ERR_JWT_EXPIRED", "iat"),
     ]);
+}
+
+#[test]
+fn without_expiry_needs_a_maximum_age() {
+    let built = tessera_verifier::Verifier::builder()
+        .issuer("https://issuer.example")
+        .audience("api")
+        .without_expiry()
+        .build();
+    assert_eq!(built.unwrap_err().code(), "ERR_CONFIGURATION_INVALID");
 }
 
 #[test]

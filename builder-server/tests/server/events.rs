@@ -1,0 +1,586 @@
+//! IdP events end to end inside one process: a source receives its IdP's
+//! signed requests (recorded as Logto, ZITADEL and Keycloak build them;
+//! `events/tests/formats.rs` covers each format's rules), a redelivery is
+//! recognised, a forged or stale one changes nothing, and the relay
+//! delivers Standard Webhooks to a shop endpoint on loopback: in order per
+//! subject, retried while the shop is down, dead-lettered and redelivered,
+//! signed with both secrets during a rotation, with public and pairwise
+//! subjects.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+use tessera_events::standard_webhooks::{Delivery, WebhookSecret};
+use tessera_server::events::relay;
+
+use super::support::*;
+
+const LOGTO_KEY: &str = "logto-hook-signing-key";
+
+/// A shop's event endpoint on loopback: records every delivery and
+/// answers `status`.
+struct Shop {
+    url: String,
+    status: Arc<AtomicU16>,
+    received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+}
+
+impl Shop {
+    async fn start() -> Shop {
+        let status = Arc::new(AtomicU16::new(200));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (answer, log) = (status.clone(), received.clone());
+        let router = axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let (answer, log) = (answer.clone(), log.clone());
+                async move {
+                    let status = StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap();
+                    if status.is_success() {
+                        let body: Value = serde_json::from_slice(&body).unwrap();
+                        log.lock().unwrap().push((headers, body));
+                    }
+                    status
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Shop {
+            url,
+            status,
+            received,
+        }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body.clone())
+            .collect()
+    }
+}
+
+async fn api(server: &Server, method: Method, path: &str, body: Option<Value>) -> Resp {
+    let request = request(method, path).token(&server.root);
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    server.call(request).await
+}
+
+async fn logto_source(server: &Server, extra: Value) -> String {
+    let mut body = json!({"label": "Logto", "format": "logto", "secret": LOGTO_KEY});
+    for (name, value) in extra.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    let created = api(
+        server,
+        Method::POST,
+        "/api/tenants/acme/event-sources",
+        Some(body),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let url = created.json()["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{PUBLIC_URL}/events/src_")),
+        "{url}"
+    );
+    url.strip_prefix(PUBLIC_URL).unwrap().to_owned()
+}
+
+async fn endpoint(server: &Server, shop: &Shop) -> (String, WebhookSecret) {
+    let created = api(
+        server,
+        Method::POST,
+        "/api/tenants/acme/event-endpoints",
+        Some(json!({"url": shop.url})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let body = created.json();
+    (
+        body["endpoint"]["id"].as_str().unwrap().to_owned(),
+        WebhookSecret::parse(body["secret"].as_str().unwrap()).unwrap(),
+    )
+}
+
+/// A Logto webhook as `packages/core/src/libraries/hook/utils.ts` sends
+/// it, signed per `packages/core/src/utils/sign.ts`.
+fn logto(event: &str, user: &str, key: &str) -> (Vec<u8>, String) {
+    let created_at = tessera_server::http::rfc3339(tessera_server::store::now());
+    let body = json!({
+        "event": event, "createdAt": created_at, "userAgent": "admin-console", "ip": "203.0.113.7",
+        "data": {"id": user, "username": "jdoe", "primaryEmail": "jdoe.secret@example.com",
+            "primaryPhone": "+15555550100", "name": "Jane Doe", "isSuspended": event.contains("Suspension")},
+        "path": format!("/users/{user}"), "method": "DELETE", "status": 204,
+        "params": {"userId": user}, "matchedRoute": "/users/:userId", "hookId": "hk1"
+    })
+    .to_string()
+    .into_bytes();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let signature = tessera_server::http::hex(ring::hmac::sign(&key, &body).as_ref());
+    (body, signature)
+}
+
+async fn send_logto(server: &Server, path: &str, body: &[u8], signature: &str) -> Resp {
+    server
+        .call(
+            request(Method::POST, path)
+                .header("content-type", "application/json")
+                .header("logto-signature-sha-256", signature)
+                .raw(body.to_vec()),
+        )
+        .await
+}
+
+fn verify(secret: &WebhookSecret, headers: &HeaderMap, body: &Value) -> bool {
+    let text = |name: &str| headers[name].to_str().unwrap().to_owned();
+    let (id, timestamp, signature) = (
+        text("webhook-id"),
+        text("webhook-timestamp"),
+        text("webhook-signature"),
+    );
+    secret
+        .verify(
+            Delivery {
+                id: &id,
+                timestamp: &timestamp,
+                signature: &signature,
+            },
+            body.to_string().as_bytes(),
+            tessera_server::store::now(),
+        )
+        .is_ok()
+}
+
+#[tokio::test]
+async fn a_logto_deletion_reaches_the_shop_once_and_forgeries_change_nothing() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    let (_, secret) = endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    let (body, signature) = logto("User.Deleted", "u-1", LOGTO_KEY);
+    let accepted = send_logto(&server, &path, &body, &signature).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert_eq!(accepted.json()["status"], "accepted");
+    // The IdP sends it again: recognised, answered 2xx, queued once.
+    let again = send_logto(&server, &path, &body, &signature).await;
+    assert_eq!(
+        (again.status, again.json()["status"].clone()),
+        (StatusCode::OK, json!("duplicate"))
+    );
+    // Forged and tampered requests are refused and queue nothing.
+    let (_, forged) = logto("User.Deleted", "u-1", "not the key");
+    assert_eq!(
+        send_logto(&server, &path, &body, &forged).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut tampered = body.clone();
+    tampered[20] ^= 1;
+    let refused = send_logto(&server, &path, &tampered, &signature).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.json()["error"]["code"], "event_signature_invalid");
+    assert_eq!(relay::deliver_due(&server.state).await, 1);
+    let delivered = shop.received.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1);
+    let (headers, event) = &delivered[0];
+    assert!(
+        verify(&secret, headers, event),
+        "signed with the endpoint's secret"
+    );
+    assert_eq!(event["type"], "user.deleted");
+    assert_eq!(event["data"]["sub"], "u-1");
+    assert_eq!(event["data"]["source"], "logto");
+    assert!(!event.to_string().contains("example.com"), "{event}");
+    // Nothing more is due; the source counts what happened.
+    assert_eq!(relay::deliver_due(&server.state).await, 0);
+    let sources = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-sources",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        (
+            sources[0]["received"].as_i64(),
+            sources[0]["duplicates"].as_i64(),
+            sources[0]["refused"].as_i64()
+        ),
+        (Some(1), Some(1), Some(2))
+    );
+    assert_eq!(sources[0]["last_refusal"], "event_signature_invalid");
+    assert!(
+        sources[0].get("secret").is_none(),
+        "the secret is never shown"
+    );
+    let deliveries = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-deliveries",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(deliveries[0]["state"], "delivered");
+    assert_eq!(deliveries[0]["id"], headers["webhook-id"].to_str().unwrap());
+}
+
+#[tokio::test]
+async fn a_down_shop_gets_everything_in_order_and_dead_letters_are_redelivered() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    let (endpoint_id, _) = endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    shop.status.store(503, Ordering::SeqCst);
+    for event in ["User.SuspensionStatus.Updated", "User.Deleted"] {
+        let (body, signature) = logto(event, "u-2", LOGTO_KEY);
+        assert_eq!(
+            send_logto(&server, &path, &body, &signature).await.status,
+            StatusCode::OK
+        );
+    }
+    // Only the first is due: the second waits behind it (same subject).
+    assert_eq!(relay::deliver_due(&server.state).await, 1);
+    let pending = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-deliveries?state=pending",
+        None,
+    )
+    .await
+    .json();
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 2);
+    let first = pending.iter().find(|d| d["attempts"] == 1).unwrap();
+    assert_eq!(first["last_status"], 503);
+    assert!(first["next_attempt_at"].as_i64().unwrap() >= tessera_server::store::now() + 9);
+    // Until the retry is due nothing is sent.
+    assert_eq!(relay::deliver_due(&server.state).await, 0);
+    // The shop is back; the admin hurries the retry: both arrive, in order.
+    shop.status.store(204, Ordering::SeqCst);
+    let id = first["id"].as_str().unwrap();
+    let hurried = api(
+        &server,
+        Method::POST,
+        &format!("/api/tenants/acme/event-deliveries/{id}/redeliver"),
+        None,
+    )
+    .await;
+    assert_eq!(hurried.status, StatusCode::ACCEPTED);
+    assert_eq!(relay::deliver_due(&server.state).await, 1);
+    assert_eq!(relay::deliver_due(&server.state).await, 1);
+    let types: Vec<Value> = shop
+        .bodies()
+        .iter()
+        .map(|body| body["type"].clone())
+        .collect();
+    assert_eq!(types, [json!("user.disabled"), json!("user.deleted")]);
+    let endpoints = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-endpoints",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(endpoints[0]["id"], endpoint_id.as_str());
+    assert_eq!(
+        (
+            endpoints[0]["delivered"].as_i64(),
+            endpoints[0]["pending"].as_i64()
+        ),
+        (Some(2), Some(0))
+    );
+    // The backoff grows and a delivery older than the limit is given up.
+    assert_eq!(relay::backoff(1), 10);
+    assert!(relay::backoff(5) > relay::backoff(4));
+    assert_eq!(relay::backoff(50), 12 * 3600);
+    assert_eq!(relay::backoff(i64::MIN), 10);
+}
+
+#[tokio::test]
+async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    let (endpoint_id, old) = endpoint(&server, &shop).await;
+    let rotated = api(
+        &server,
+        Method::POST,
+        &format!("/api/tenants/acme/event-endpoints/{endpoint_id}/rotate"),
+        Some(json!({"overlap_hours": 2})),
+    )
+    .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    let new = WebhookSecret::parse(rotated.json()["secret"].as_str().unwrap()).unwrap();
+    assert!(
+        rotated.json()["endpoint"]["previous_secret_until"]
+            .as_i64()
+            .is_some()
+    );
+    let path = logto_source(&server, json!({})).await;
+    let (body, signature) = logto("User.Deleted", "u-3", LOGTO_KEY);
+    send_logto(&server, &path, &body, &signature).await;
+    relay::deliver_due(&server.state).await;
+    let (headers, event) = shop.received.lock().unwrap()[0].clone();
+    assert_eq!(
+        headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    assert!(verify(&new, &headers, &event) && verify(&old, &headers, &event));
+    let bad = api(
+        &server,
+        Method::POST,
+        &format!("/api/tenants/acme/event-endpoints/{endpoint_id}/rotate"),
+        Some(json!({"overlap_hours": 1000})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn pairwise_sources_map_the_idp_user_to_the_shop_subject() {
+    use base64::Engine as _;
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let secret = [7u8; 32];
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let pairwise = logto_source(
+        &server,
+        json!({"subjects": "pairwise", "pairwise_secret": encoded, "sector": "shop.example"}),
+    )
+    .await;
+    // A tenant of the development issuer maps with the issuer's own.
+    let built_in = logto_source(&server, json!({"subjects": "pairwise"})).await;
+    for path in [&pairwise, &built_in] {
+        let (body, signature) = logto("User.Deleted", "alice", LOGTO_KEY);
+        let sent = send_logto(&server, path, &body, &signature).await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    }
+    relay::deliver_due(&server.state).await;
+    let subjects: Vec<Value> = shop
+        .bodies()
+        .iter()
+        .map(|body| body["data"]["sub"].clone())
+        .collect();
+    let expected = tessera_server::issuer::pairwise_subject(&secret, "shop.example", "alice");
+    let dev = server
+        .state
+        .dev_issuer()
+        .unwrap()
+        .pairwise_subject("acme", "alice");
+    assert_eq!(subjects, [json!(expected), json!(dev)]);
+    assert_ne!(expected, "alice");
+    // Bad settings are refused beside their field.
+    for (body, field) in [
+        (json!({"label": "x", "format": "logto"}), "secret"),
+        (
+            json!({"label": "x", "format": "nope", "secret": "k"}),
+            "format",
+        ),
+        (
+            json!({"label": "x", "format": "back-channel-logout", "secret": "k"}),
+            "secret",
+        ),
+        (
+            json!({"label": "x", "format": "back-channel-logout", "subjects": "pairwise"}),
+            "subjects",
+        ),
+        (
+            json!({"label": "x", "format": "standard-webhooks", "secret": "not-whsec"}),
+            "secret",
+        ),
+        (
+            json!({"label": "x", "format": "logto", "secret": "k", "subjects": "pairwise", "pairwise_secret": "c2hvcnQ", "sector": "s"}),
+            "pairwise_secret",
+        ),
+    ] {
+        let refused = api(
+            &server,
+            Method::POST,
+            "/api/tenants/acme/event-sources",
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            refused.text()
+        );
+        assert_eq!(
+            refused.json()["error"]["field"],
+            field,
+            "{}",
+            refused.text()
+        );
+    }
+    let plain_http = api(
+        &server,
+        Method::POST,
+        "/api/tenants/acme/event-endpoints",
+        Some(json!({"url": "http://shop.example/hooks"})),
+    )
+    .await;
+    assert_eq!(plain_http.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn zitadel_and_keycloak_requests_are_received_by_their_formats() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let create = |format: &str| json!({"label": format, "format": format, "secret": "shared-key"});
+    let mut paths = Vec::new();
+    for format in ["zitadel", "keycloak"] {
+        let created = api(
+            &server,
+            Method::POST,
+            "/api/tenants/acme/event-sources",
+            Some(create(format)),
+        )
+        .await;
+        paths.push(
+            created.json()["url"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(PUBLIC_URL)
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let now = tessera_server::store::now();
+    let hmac = |message: &[u8]| {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"shared-key");
+        tessera_server::http::hex(ring::hmac::sign(&key, message).as_ref())
+    };
+    // `pkg/actions/signing.go`: t=<unix>,v1=<hex of "<t>.<body>">.
+    let zitadel =
+        json!({"aggregateID": "3364948", "aggregateType": "user", "resourceOwner": "3363925",
+        "instanceID": "3363920", "version": "v2", "sequence": 9, "event_type": "user.deactivated",
+        "created_at": "2026-01-15T10:21:33.412345Z", "userID": "actor-1"})
+        .to_string();
+    let signature = format!("t={now},v1={}", hmac(format!("{now}.{zitadel}").as_bytes()));
+    let sent = server
+        .call(
+            request(Method::POST, &paths[0])
+                .header("zitadel-signature", &signature)
+                .raw(zitadel.clone()),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    let stale = format!(
+        "t={},v1={}",
+        now - 900,
+        hmac(format!("{}.{zitadel}", now - 900).as_bytes())
+    );
+    let refused = server
+        .call(
+            request(Method::POST, &paths[0])
+                .header("zitadel-signature", &stale)
+                .raw(zitadel),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.json()["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("event_stale"))
+    );
+    // `HttpSenderEventListenerProvider.java`: hex HMAC of the body.
+    let keycloak = json!({"id": "e1", "time": now * 1000, "realmId": "r", "realmName": "acme",
+        "authDetails": {"realmId": "master", "userId": "admin-1", "username": "admin"},
+        "resourceType": "USER", "operationType": "DELETE", "resourcePath": "users/9e8d7c6b",
+        "uid": "b2c4e6a8", "type": "admin.USER-DELETE"})
+    .to_string();
+    let sent = server
+        .call(
+            request(Method::POST, &paths[1])
+                .header("x-keycloak-signature", &hmac(keycloak.as_bytes()))
+                .raw(keycloak),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    relay::deliver_due(&server.state).await;
+    let events: Vec<(Value, Value)> = shop
+        .bodies()
+        .iter()
+        .map(|body| (body["type"].clone(), body["data"]["sub"].clone()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (json!("user.disabled"), json!("3364948")),
+            (json!("user.deleted"), json!("9e8d7c6b"))
+        ]
+    );
+    // An unknown source is not found; the metrics count the outcomes.
+    assert_eq!(
+        server
+            .call(request(Method::POST, "/events/src_000000000000").raw("{}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let metrics = server.call(get("/metrics")).await.text();
+    assert!(
+        metrics.contains("tessera_idp_events_total{outcome=\"accepted\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tessera_event_deliveries_total{outcome=\"delivered\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn an_erased_users_email_leaves_no_trace_in_the_database() {
+    let dir = temp_dir("events-trace");
+    let store = tessera_server::store::Store::open(&dir.join("tessera.sqlite3"))
+        .await
+        .unwrap();
+    let server = Server::with_store(store, &dir).await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    let (body, signature) = logto("User.Deleted", "u-9", LOGTO_KEY);
+    assert_eq!(
+        send_logto(&server, &path, &body, &signature).await.status,
+        StatusCode::OK
+    );
+    relay::deliver_due(&server.state).await;
+    server.state.store().close().await;
+    let mut subject_found = false;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // The search sees what is stored: the pseudonymous subject is.
+        subject_found |= bytes.windows(3).any(|window| window == b"u-9");
+        for personal in [
+            &b"jdoe.secret@example.com"[..],
+            b"Jane Doe",
+            b"5555550100",
+            b"203.0.113.7",
+        ] {
+            assert!(
+                !bytes
+                    .windows(personal.len())
+                    .any(|window| window == personal),
+                "{} found in the data folder",
+                String::from_utf8_lossy(personal)
+            );
+        }
+    }
+    assert!(subject_found, "the search reads the database");
+}
