@@ -42,7 +42,7 @@ use serde_json::json;
 use tessera_verifier::axum::{PassportLayer, TokenVerifier, Unauthorized};
 use tessera_verifier::{Passport, PersonalData, Verifier, VerifierBuilder};
 
-pub use crate::orders::{DeliveryOutcome, Order, OrderLine, Orders};
+pub use crate::orders::{DeliveryOutcome, Order, OrderLine, Orders, ShopAction, Standing};
 pub use crate::pages::{MOUNT_PATH, WidgetSnippets};
 pub use crate::webhooks::{WebhookError, WebhookSecret};
 
@@ -268,7 +268,7 @@ async fn trust_subject_header(mut request: axum::extract::Request) -> axum::extr
 }
 
 impl FromRequestParts<Storefront> for Customer {
-    type Rejection = Unauthorized;
+    type Rejection = Refused;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -279,7 +279,7 @@ impl FromRequestParts<Storefront> for Customer {
             Authentication::DangerousUnverifiedSubjectHeader => {
                 return match parts.extensions.get::<UnverifiedSubject>() {
                     Some(UnverifiedSubject(subject)) => Ok(Customer(subject.clone())),
-                    None => Err(Unauthorized::MissingToken),
+                    None => Err(Unauthorized::MissingToken.into()),
                 };
             }
         };
@@ -292,12 +292,61 @@ impl FromRequestParts<Storefront> for Customer {
             .and_then(serde_json::Value::as_str)
             != Some(client_id.as_str())
         {
-            return Err(Unauthorized::InvalidToken);
+            return Err(Unauthorized::InvalidToken.into());
         }
-        match passport.subject() {
-            Some(subject) if !subject.is_empty() => Ok(Customer(subject.to_owned())),
+        let subject = match passport.subject() {
+            Some(subject) if !subject.is_empty() => subject.to_owned(),
             // A passport without a subject cannot own orders.
-            _ => Err(Unauthorized::InvalidToken),
+            _ => return Err(Unauthorized::InvalidToken.into()),
+        };
+        // What the identity provider has said since the token was issued:
+        // an erased subject or an ended session is refused as an invalid
+        // token (the widget then ends its session), a disabled one as
+        // forbidden.
+        let standing = storefront
+            .inner
+            .orders
+            .standing(
+                &subject,
+                passport.claim("sid").and_then(serde_json::Value::as_str),
+                passport.claim("iat").and_then(serde_json::Value::as_i64),
+            )
+            .await
+            .map_err(|error| Refused::Failed(StorefrontError::from(error)))?;
+        match standing {
+            Standing::Good => Ok(Customer(subject)),
+            Standing::Erased | Standing::SessionEnded => Err(Unauthorized::InvalidToken.into()),
+            Standing::Disabled => Err(Refused::Disabled),
+        }
+    }
+}
+
+/// Why a caller is not served.
+enum Refused {
+    /// No valid passport (RFC 6750).
+    Unauthorized(Unauthorized),
+    /// The identity provider disabled the account.
+    Disabled,
+    /// The check could not be made.
+    Failed(StorefrontError),
+}
+
+impl From<Unauthorized> for Refused {
+    fn from(unauthorized: Unauthorized) -> Self {
+        Refused::Unauthorized(unauthorized)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Unauthorized(unauthorized) => unauthorized.into_response(),
+            Refused::Disabled => private_json(
+                json!({"error": {"code": "account_disabled",
+                    "message": "the identity provider disabled this account"}}),
+                StatusCode::FORBIDDEN,
+            ),
+            Refused::Failed(error) => error.into_response(),
         }
     }
 }
@@ -386,11 +435,15 @@ async fn place_order(
         ),
     })?;
     let lines = priced_lines(order)?;
-    let order = storefront
+    let Some(order) = storefront
         .inner
         .orders
         .place(&subject, lines, now_seconds())
-        .await?;
+        .await?
+    else {
+        // Erased since the token was checked: nothing new is kept.
+        return Ok(Unauthorized::InvalidToken.into_response());
+    };
     // The order number only: not the subject, and never anything personal.
     tracing::info!(order = order.id, "order placed");
     Ok(private_json(json!(order), StatusCode::CREATED))
@@ -424,6 +477,61 @@ struct IdpEvent {
 /// The event type that erases a customer.
 pub const USER_DELETED: &str = "user.deleted";
 
+/// What `event` asks of the shop: `user.deleted`, `user.disabled` and
+/// `user.enabled` name `data.sub`; `session.revoked` names `data.sub`,
+/// `data.sid` or both, and `data.occurred_at` (else now, and never later
+/// than now) bounds which of the subject's tokens it ends. Other types are
+/// ignored.
+fn shop_action(event: &IdpEvent, now: i64) -> Result<ShopAction, StorefrontError> {
+    let text = |name: &str| {
+        event
+            .data
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    let subject = || {
+        text("sub").ok_or_else(|| {
+            StorefrontError::invalid(
+                "data.sub",
+                format!("a {} event names the user's sub", event.kind),
+            )
+        })
+    };
+    Ok(match event.kind.as_str() {
+        USER_DELETED => ShopAction::Erase {
+            subject: subject()?,
+        },
+        "user.disabled" => ShopAction::Disable {
+            subject: subject()?,
+        },
+        "user.enabled" => ShopAction::Enable {
+            subject: subject()?,
+        },
+        "session.revoked" => {
+            let (subject, session) = (text("sub"), text("sid"));
+            if subject.is_none() && session.is_none() {
+                return Err(StorefrontError::invalid(
+                    "data",
+                    "a session.revoked event names `sub`, `sid` or both",
+                ));
+            }
+            let at = event
+                .data
+                .get("occurred_at")
+                .and_then(serde_json::Value::as_i64)
+                .map_or(now, |at| at.min(now));
+            ShopAction::EndSessions {
+                subject,
+                session,
+                at,
+            }
+        }
+        _ => ShopAction::Ignore,
+    })
+}
+
 fn header_text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, WebhookError> {
     headers
         .get(name)
@@ -449,38 +557,35 @@ async fn idp_webhook(
     let event: IdpEvent = serde_json::from_slice(&body).map_err(|error| {
         StorefrontError::invalid("body", format!("the event is not valid JSON: {error}"))
     })?;
-    let erase = if event.kind == USER_DELETED {
-        let subject = event
-            .data
-            .get("sub")
-            .and_then(serde_json::Value::as_str)
-            .filter(|subject| !subject.is_empty())
-            .ok_or_else(|| {
-                StorefrontError::invalid("data.sub", "a user.deleted event names the user's sub")
-            })?;
-        Some(subject)
-    } else {
-        None
-    };
+    let action = shop_action(&event, now)?;
     let outcome = storefront
         .inner
         .orders
-        .apply_delivery(delivery.id, erase, now, 2 * webhooks::TOLERANCE_SECONDS)
+        .apply_delivery(delivery.id, &action, now, 2 * webhooks::TOLERANCE_SECONDS)
         .await?;
-    match outcome {
-        DeliveryOutcome::Replayed => Err(WebhookError::Replayed.into()),
-        DeliveryOutcome::Applied { erased_orders } => {
-            let status = if erase.is_some() { "erased" } else { "ignored" };
-            // The event type is the sender's text: log only which kind we acted on.
-            tracing::info!(
-                event = status,
-                erased_orders,
-                "identity provider webhook applied"
-            );
-            Ok(private_json(
-                json!({"status": status, "erased_orders": erased_orders}),
-                StatusCode::OK,
-            ))
-        }
-    }
+    let status = match (&outcome, &action) {
+        // Seen before: nothing is done again, and the sender is told it
+        // arrived (a sender retrying after a lost answer must not keep
+        // retrying).
+        (DeliveryOutcome::Replayed, _) => "duplicate",
+        (_, ShopAction::Erase { .. }) => "erased",
+        (_, ShopAction::Disable { .. }) => "disabled",
+        (_, ShopAction::Enable { .. }) => "enabled",
+        (_, ShopAction::EndSessions { .. }) => "sessions_ended",
+        (_, ShopAction::Ignore) => "ignored",
+    };
+    let erased_orders = match outcome {
+        DeliveryOutcome::Applied { erased_orders } => erased_orders,
+        DeliveryOutcome::Replayed => 0,
+    };
+    // The event type is the sender's text: log only which kind we acted on.
+    tracing::info!(
+        event = status,
+        erased_orders,
+        "identity provider webhook applied"
+    );
+    Ok(private_json(
+        json!({"status": status, "erased_orders": erased_orders}),
+        StatusCode::OK,
+    ))
 }

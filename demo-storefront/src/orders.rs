@@ -68,33 +68,73 @@ impl Orders {
     }
 
     /// Stores an order for `subject` and returns it.
+    /// Places an order for `subject`; `None` when the subject was erased
+    /// (its tombstone refuses new data, in the same statement).
     pub async fn place(
         &self,
         subject: &str,
         items: Vec<OrderLine>,
         now: i64,
-    ) -> Result<Order, sqlx::Error> {
+    ) -> Result<Option<Order>, sqlx::Error> {
         let total_cents = order_total(&items).ok_or_else(|| {
             sqlx::Error::Encode("the order's total does not fit in 64 bits".into())
         })?;
         let text =
             serde_json::to_string(&items).map_err(|error| sqlx::Error::Encode(error.into()))?;
-        let id = sqlx::query(
-            "INSERT INTO orders (subject, placed_at, items, total_cents) VALUES (?, ?, ?, ?) RETURNING id",
+        let Some(row) = sqlx::query(
+            "INSERT INTO orders (subject, placed_at, items, total_cents) SELECT ?, ?, ?, ? \
+             WHERE NOT EXISTS (SELECT 1 FROM subject_standing WHERE subject = ? AND standing = 'erased') \
+             RETURNING id",
         )
         .bind(subject)
         .bind(now)
         .bind(text)
         .bind(total_cents)
-        .fetch_one(&self.pool)
+        .bind(subject)
+        .fetch_optional(&self.pool)
         .await?
-        .get::<i64, _>(0);
-        Ok(Order {
-            id,
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Order {
+            id: row.get::<i64, _>(0),
             placed_at: now,
             items,
             total_cents,
-        })
+        }))
+    }
+
+    /// How the identity provider left `subject`, for a token of session
+    /// `session` issued at `issued_at`.
+    pub async fn standing(
+        &self,
+        subject: &str,
+        session: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Result<Standing, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT (SELECT standing FROM subject_standing WHERE subject = ?) AS standing, \
+             (SELECT ended_at FROM ended_sessions WHERE kind = 'sub' AND value = ?) AS subject_ended, \
+             (SELECT 1 FROM ended_sessions WHERE kind = 'sid' AND value = ?) AS session_ended",
+        )
+        .bind(subject)
+        .bind(subject)
+        .bind(session)
+        .fetch_one(&self.pool)
+        .await?;
+        match row.get::<Option<String>, _>("standing").as_deref() {
+            Some("erased") => return Ok(Standing::Erased),
+            Some("disabled") => return Ok(Standing::Disabled),
+            _ => {}
+        }
+        let ended_for_subject = row
+            .get::<Option<i64>, _>("subject_ended")
+            // A token without `iat` cannot show it came after.
+            .is_some_and(|ended| issued_at.is_none_or(|issued| issued <= ended));
+        if ended_for_subject || row.get::<Option<i64>, _>("session_ended").is_some() {
+            return Ok(Standing::SessionEnded);
+        }
+        Ok(Standing::Good)
     }
 
     /// Every order of `subject`, newest first.
@@ -128,7 +168,7 @@ impl Orders {
     pub async fn apply_delivery(
         &self,
         delivery_id: &str,
-        erase_subject: Option<&str>,
+        action: &ShopAction,
         now: i64,
         keep_seconds: i64,
     ) -> Result<DeliveryOutcome, sqlx::Error> {
@@ -148,12 +188,60 @@ impl Orders {
             return Ok(DeliveryOutcome::Replayed);
         }
         let mut erased_orders = 0;
-        if let Some(subject) = erase_subject {
-            erased_orders = sqlx::query("DELETE FROM orders WHERE subject = ?")
+        match action {
+            ShopAction::Erase { subject } => {
+                erased_orders = sqlx::query("DELETE FROM orders WHERE subject = ?")
+                    .bind(subject)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                sqlx::query(
+                    "INSERT INTO subject_standing (subject, standing, since) VALUES (?, 'erased', ?) \
+                     ON CONFLICT (subject) DO UPDATE SET standing = 'erased', since = excluded.since",
+                )
+                .bind(subject)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+            }
+            // An erasure is final: disabling or enabling leaves it.
+            ShopAction::Disable { subject } => {
+                sqlx::query(
+                    "INSERT INTO subject_standing (subject, standing, since) VALUES (?, 'disabled', ?) \
+                     ON CONFLICT (subject) DO NOTHING",
+                )
+                .bind(subject)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+            }
+            ShopAction::Enable { subject } => {
+                sqlx::query(
+                    "DELETE FROM subject_standing WHERE subject = ? AND standing = 'disabled'",
+                )
                 .bind(subject)
                 .execute(&mut *transaction)
-                .await?
-                .rows_affected();
+                .await?;
+            }
+            ShopAction::EndSessions {
+                subject,
+                session,
+                at,
+            } => {
+                for (kind, value) in [("sub", subject), ("sid", session)] {
+                    let Some(value) = value else { continue };
+                    sqlx::query(
+                        "INSERT INTO ended_sessions (kind, value, ended_at) VALUES (?, ?, ?) \
+                         ON CONFLICT (kind, value) DO UPDATE SET ended_at = MAX(ended_at, excluded.ended_at)",
+                    )
+                    .bind(kind)
+                    .bind(value)
+                    .bind(at)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+            }
+            ShopAction::Ignore => {}
         }
         transaction.commit().await?;
         Ok(DeliveryOutcome::Applied { erased_orders })
@@ -168,6 +256,52 @@ fn order_total(items: &[OrderLine]) -> Option<i64> {
             .checked_mul(i64::from(line.quantity))
             .and_then(|price| total.checked_add(price))
     })
+}
+
+/// What an identity-provider event asks of the shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShopAction {
+    /// Delete everything held under the subject and keep a tombstone.
+    Erase {
+        /// The pseudonymous subject.
+        subject: String,
+    },
+    /// Refuse the subject until enabled.
+    Disable {
+        /// The subject.
+        subject: String,
+    },
+    /// Take a disabling back.
+    Enable {
+        /// The subject.
+        subject: String,
+    },
+    /// Refuse the session's tokens, or the subject's issued at or before
+    /// `at`.
+    EndSessions {
+        /// The subject, when every session of it ended.
+        subject: Option<String>,
+        /// The session, when one ended.
+        session: Option<String>,
+        /// When (Unix seconds).
+        at: i64,
+    },
+    /// Nothing to do.
+    Ignore,
+}
+
+/// How the identity provider left a subject and a token's session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Nothing against it.
+    Good,
+    /// Erased: nothing more is kept for it.
+    Erased,
+    /// Disabled until enabled.
+    Disabled,
+    /// The token's session (or every session of the subject up to the
+    /// token's issue) ended.
+    SessionEnded,
 }
 
 /// What [`Orders::apply_delivery`] did.
