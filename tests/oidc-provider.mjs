@@ -24,10 +24,14 @@ export const INTEROP_USER = {
  * indicator, at the authorization request and again at the token endpoint,
  * as Logto does (otherwise the access token is opaque); `resource` is then
  * the token's audience. `redirectUris` adds registered redirect URIs (their
- * origins may call the token endpoint).
+ * origins may call the token endpoint). `port` picks its port (so a server
+ * configured with its issuer can start first); `backchannelLogoutUri`
+ * registers the client for OpenID Connect Back-Channel Logout there.
  */
-export async function startOidcProvider({ shopOrigin, like, resource: logtoResource, redirectUris = [] }) {
-  const port = await freePort();
+export async function startOidcProvider({
+  shopOrigin, like, resource: logtoResource, redirectUris = [], port: chosenPort, backchannelLogoutUri,
+}) {
+  const port = chosenPort ?? await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signing = { ...(await exportJWK(privateKey)), kid: 'interop-rs256', alg: 'RS256', use: 'sig' };
@@ -40,7 +44,18 @@ export async function startOidcProvider({ shopOrigin, like, resource: logtoResou
       response_types: ['code'],
       redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`, ...redirectUris],
       post_logout_redirect_uris: [`${shopOrigin}/demo/`, `${shopOrigin}/demo/orders`],
+      // OpenID Connect Back-Channel Logout: the logout token goes to
+      // Tessera's event source, with the session id.
+      ...(backchannelLogoutUri
+        ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
     }],
+    // Everything here runs on loopback, which oidc-provider's outgoing
+    // requests refuse (its SSRF guard): let the back-channel call through.
+    fetch: (url, options) => {
+      delete options.dispatcher;
+      return globalThis.fetch(url, options);
+    },
     jwks: { keys: [signing] },
     cookies: { keys: ['interop-test-cookie-key-0123456789'] },
     pkce: { required: () => true },
@@ -57,6 +72,7 @@ export async function startOidcProvider({ shopOrigin, like, resource: logtoResou
     }),
     features: {
       devInteractions: { enabled: true },
+      backchannelLogout: { enabled: Boolean(backchannelLogoutUri) },
       resourceIndicators: like === 'logto'
         ? {
           enabled: true,
