@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, launchChromium, recorderScript, startTessera } from './support.mjs';
+import { accessibilityViolations, freePort, launchChromium, recorderScript, startTessera } from './support.mjs';
 import { startOidcProvider } from './oidc-provider.mjs';
 
 let tessera;
@@ -124,4 +124,25 @@ test('forged and malformed logout tokens are refused and change nothing', async 
   const after = (await (await api('/api/tenants/demo/event-sources')).json())[0];
   assert.equal(after.refused, source.refused + 3);
   assert.equal(after.received, source.received, 'nothing accepted');
+});
+
+test('the console lists the source, its refusals and the delivery, by keyboard and without a violation', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(recorderScript);
+  const page = await context.newPage();
+  await page.goto(tessera.consoleLink);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(`${tessera.server}/console/`);
+  await page.goto(`${tessera.server}/console/tenants/demo`);
+  await page.getByRole('link', { name: 'IdP events' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${tessera.server}/console/tenants/demo/events`);
+  const sources = await page.locator('table.sources').textContent();
+  assert.match(sources, /oidc-provider[\s\S]*back-channel-logout/);
+  assert.match(sources, /event_(signature_invalid|malformed)/, 'the last refusal is named');
+  assert.match(await page.locator('table.deliveries').textContent(), /session\.revoked[\s\S]*delivered/);
+  assert.match(await page.locator('table.endpoints').textContent(), /\/demo\/webhooks\/idp/);
+  assert.deepEqual(await page.evaluate(() => window.violations), []);
+  assert.deepEqual(await accessibilityViolations(page, 'html'), []);
+  await context.close();
 });

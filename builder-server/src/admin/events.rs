@@ -112,7 +112,7 @@ pub fn source_url(state: &AppState, id: &str) -> String {
     format!("{}/events/{id}", state.public_url())
 }
 
-fn new_id(prefix: &str) -> Result<String, ApiError> {
+pub(crate) fn new_id(prefix: &str) -> Result<String, ApiError> {
     Ok(format!(
         "{prefix}_{}",
         crate::http::hex(&super::random_bytes::<6>()?)
@@ -120,7 +120,7 @@ fn new_id(prefix: &str) -> Result<String, ApiError> {
 }
 
 /// Checks a source request against the tenant and makes it a new source.
-fn new_source(
+pub(crate) fn new_source(
     state: &AppState,
     tenant: &crate::store::TenantRecord,
     id: &str,
@@ -316,7 +316,7 @@ pub fn endpoint_url(text: &str) -> Result<String, ApiError> {
         .map_err(|error| ApiError::invalid("url", format!("not a usable endpoint: {error}")))
 }
 
-fn fresh_secret() -> Result<String, ApiError> {
+pub(crate) fn fresh_secret() -> Result<String, ApiError> {
     WebhookSecret::generate()
         .map(|(_, text)| text)
         .map_err(|why| ApiError::Internal(anyhow::anyhow!(why)))

@@ -14,6 +14,7 @@
 mod assets;
 mod checks;
 mod design;
+mod events;
 mod guides;
 mod health;
 pub mod oidc;
@@ -98,6 +99,31 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/tenants/{tenant}/studio/font/remove",
             axum::routing::post(studio::remove_face),
+        )
+        .route("/console/tenants/{tenant}/events", get(events::page))
+        .route(
+            "/console/tenants/{tenant}/events/sources",
+            axum::routing::post(events::create_source),
+        )
+        .route(
+            "/console/tenants/{tenant}/events/sources/{id}/delete",
+            axum::routing::post(events::delete_source),
+        )
+        .route(
+            "/console/tenants/{tenant}/events/endpoints",
+            axum::routing::post(events::create_endpoint),
+        )
+        .route(
+            "/console/tenants/{tenant}/events/endpoints/{id}/rotate",
+            axum::routing::post(events::rotate_endpoint),
+        )
+        .route(
+            "/console/tenants/{tenant}/events/endpoints/{id}/delete",
+            axum::routing::post(events::delete_endpoint),
+        )
+        .route(
+            "/console/tenants/{tenant}/events/deliveries/{id}/redeliver",
+            axum::routing::post(events::redeliver),
         )
         .route(
             "/console/tenants/{tenant}/studio/frame",

@@ -1548,3 +1548,123 @@ async fn designs_are_exported_imported_and_copied_between_tenants_as_drafts() {
         .unwrap();
     assert_eq!(copy.design, second.design);
 }
+
+#[tokio::test]
+async fn the_events_page_adds_sources_and_endpoints_and_redelivers() {
+    let server = Server::start().await;
+    let cookie = signed_in(&server).await;
+    let page = server
+        .call(get("/console/tenants/acme/events").header("cookie", &cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = csrf_of(&page.text());
+    let post = |path: &str, fields: Vec<(&str, &str)>| {
+        let mut fields = fields;
+        fields.push(("csrf", &csrf));
+        let request = request(Method::POST, path)
+            .header("cookie", &cookie)
+            .form(&fields);
+        server.call(request)
+    };
+    let added = post(
+        "/console/tenants/acme/events/sources",
+        vec![
+            ("label", "Logto prod"),
+            ("format", "logto"),
+            ("secret", "hook-key"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    // A source of a JWT format with a secret is refused, saying why.
+    let refused = post(
+        "/console/tenants/acme/events/sources",
+        vec![
+            ("label", "x"),
+            ("format", "back-channel-logout"),
+            ("secret", "k"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("issuer"), "{}", refused.text());
+    // An endpoint: its secret is shown once, on this answer only.
+    let endpoint = post(
+        "/console/tenants/acme/events/endpoints",
+        vec![("url", "http://127.0.0.1:9/hooks")],
+    )
+    .await;
+    assert_eq!(endpoint.status, StatusCode::OK);
+    let shown = endpoint.text();
+    let start = shown.find("whsec_").expect("the secret is shown");
+    let secret = shown[start..].split('<').next().unwrap().to_owned();
+    let page = server
+        .call(get("/console/tenants/acme/events").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(
+        page.contains("Logto prod") && page.contains("/events/src_"),
+        "{page}"
+    );
+    assert!(!page.contains(&secret), "the secret is not shown again");
+    // An event received, its delivery failing (nothing listens), then
+    // delivered again on request.
+    let source = server
+        .state
+        .store()
+        .event_sources("acme")
+        .await
+        .unwrap()
+        .remove(0);
+    let body = serde_json::json!({"event": "User.Deleted",
+        "createdAt": tessera_server::http::rfc3339(tessera_server::store::now()), "data": {"id": "u-7"}})
+    .to_string();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"hook-key");
+    let signature = tessera_server::http::hex(ring::hmac::sign(&key, body.as_bytes()).as_ref());
+    let received = server
+        .call(
+            request(Method::POST, &format!("/events/{}", source.id))
+                .header("logto-signature-sha-256", &signature)
+                .raw(body),
+        )
+        .await;
+    assert_eq!(received.status, StatusCode::OK, "{}", received.text());
+    tessera_server::events::relay::deliver_due(&server.state).await;
+    let delivery = server
+        .state
+        .store()
+        .event_deliveries("acme", None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((delivery.state.as_str(), delivery.attempts), ("pending", 1));
+    let page = server
+        .call(get("/console/tenants/acme/events").header("cookie", &cookie))
+        .await
+        .text();
+    assert!(
+        page.contains(&delivery.id) && page.contains("user.deleted"),
+        "{page}"
+    );
+    let again = post(
+        &format!(
+            "/console/tenants/acme/events/deliveries/{}/redeliver",
+            delivery.id
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let audit = server
+        .state
+        .store()
+        .audit_log(server.state.tenant("acme").await.unwrap().id, 20)
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|entry| entry.action == "redeliver"));
+    assert!(
+        audit
+            .iter()
+            .any(|entry| entry.resource == "event_source" && entry.action == "create")
+    );
+}
