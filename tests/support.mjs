@@ -54,6 +54,12 @@ export async function startTessera({ dataDir, port, extraArguments = [], environ
       child.on('exit', resolve);
       child.kill('SIGTERM');
     }),
+    // As a crash or an out-of-memory killer would: no shutdown at all.
+    kill: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', resolve);
+      child.kill('SIGKILL');
+    }),
   };
 }
 
