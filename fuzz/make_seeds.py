@@ -197,3 +197,19 @@ write("webhook", "two-signatures.txt", "\n".join([signed[0], signed[1], "v1,Zm9v
 write("webhook", "stale.txt", delivery("msg_old", str(NOW - 3600), order))
 write("webhook", "bad-signature.txt", delivery("msg_bad", str(NOW), order, "v1,AAAA"))
 write("webhook", "min-timestamp.txt", delivery("msg_min", "-9223372036854775808", order, "v1,AAAA"))
+
+
+# --- idp_events: each IdP's event format -------------------------------------
+# The layout the idp_events target reads: one byte choosing the format, a
+# line with the signature header's value (`sign` has the target sign the
+# body itself), then the body.
+def event(choice: int, body: dict, line: str = "sign") -> bytes:
+    return bytes([choice]) + line.encode() + b"\n" + json.dumps(body).encode()
+
+
+write("idp_events", "logto.txt", event(0, {"event": "User.Deleted", "createdAt": "2026-01-15T10:21:30.000Z", "data": {"id": "u1", "isSuspended": False}}))
+write("idp_events", "zitadel.txt", event(1, {"aggregateID": "1", "aggregateType": "user", "instanceID": "2", "sequence": 9, "event_type": "user.human.signed.out", "event_payload": {"sessionID": "s"}}))
+write("idp_events", "keycloak.txt", event(2, {"uid": "u", "type": "admin.USER-UPDATE", "time": 1768472493000, "resourcePath": "users/abc", "representation": "{\"enabled\":false}"}))
+write("idp_events", "standard.txt", event(3, {"type": "session.revoked", "data": {"sub": "s", "sid": "x"}}))
+write("idp_events", "logout.txt", event(4, {"iss": "https://i", "jti": "j", "sub": "s", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}, ""))
+write("idp_events", "set.txt", event(5, {"iss": "https://i", "jti": "j", "sub_id": {"format": "complex", "user": {"format": "iss_sub", "iss": "https://i", "sub": "u"}, "session": {"format": "opaque", "id": "x"}}, "events": {"https://schemas.openid.net/secevent/caep/event-type/session-revoked": {}}}, ""))

@@ -54,6 +54,9 @@ pub enum Target {
     FluentTexts,
     /// The demo storefront's Standard Webhooks verifier.
     Webhook,
+    /// Each IdP's event format, as `tessera-events` verifies and reads it.
+    #[value(name = "idp_events")]
+    IdpEvents,
 }
 
 impl Target {
@@ -66,6 +69,7 @@ impl Target {
             Target::Svg => "svg",
             Target::FluentTexts => "fluent_texts",
             Target::Webhook => "webhook",
+            Target::IdpEvents => "idp_events",
         }
     }
 }
