@@ -799,6 +799,13 @@ fn exchange(
 /// A release `tessera dev` on `port` with its data in `data`, and the
 /// one-time console link its banner prints.
 fn dev_with_console_link(port: u16, data: &Path) -> anyhow::Result<(Running, String)> {
+    let (server, link, _) = dev_with_banner(port, data)?;
+    Ok((server, link))
+}
+
+/// A release `tessera dev` on `port` with its data in `data`, the one-time
+/// console link and the session's admin token its banner prints.
+fn dev_with_banner(port: u16, data: &Path) -> anyhow::Result<(Running, String, String)> {
     let mut child = std::process::Command::new("target/release/tessera")
         .args(["dev", "--port", &port.to_string(), "--data-dir"])
         .arg(data)
@@ -809,17 +816,65 @@ fn dev_with_console_link(port: u16, data: &Path) -> anyhow::Result<(Running, Str
         .context("cannot start tessera dev")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let server = Running(child);
-    let mut link = None;
+    let (mut link, mut token) = (None, None);
     for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
         let line = line?;
         if let Some(rest) = line.trim_start().strip_prefix("console") {
             link = rest.split_whitespace().next().map(str::to_owned);
         }
+        if let Some(rest) = line.trim_start().strip_prefix("admin token") {
+            token = rest.split_whitespace().next().map(str::to_owned);
+        }
         if line.trim_start().starts_with("health") {
             break;
         }
     }
-    Ok((server, link.context("the banner printed no console link")?))
+    Ok((
+        server,
+        link.context("the banner printed no console link")?,
+        token.context("the banner printed no admin token")?,
+    ))
+}
+
+/// The events benchmark: a release `tessera dev` and
+/// `xtask/bench-events.mjs` sending it signed Logto webhooks, relayed to a
+/// loopback shop endpoint.
+pub fn events() -> anyhow::Result<()> {
+    step("building tessera (release)");
+    build_release("tessera-server", &[])?;
+    let data = std::fs::canonicalize(".")?.join("target/bench/events");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let (_server, _, token) = dev_with_banner(port, &data)?;
+    step("2,000 Logto webhooks 32 at a time, then 200 one at a time");
+    let text = output(
+        "node",
+        &[
+            "xtask/bench-events.mjs",
+            &format!("http://127.0.0.1:{port}"),
+            &token,
+        ],
+    )?;
+    let figures: Vec<&str> = text
+        .lines()
+        .find_map(|line| line.strip_prefix("events "))
+        .with_context(|| format!("bench-events.mjs printed `{text}`"))?
+        .split_whitespace()
+        .collect();
+    let [accepted, delivered, median, p99] = figures[..] else {
+        bail!("bench-events.mjs printed `{text}`");
+    };
+    println!("
+IdP events: Logto webhooks verified, recorded and relayed to a shop endpoint");
+    println!("{:<52} {:>12}", "verified and accepted per second (32 at a time)", accepted);
+    println!("{:<52} {:>12}", "delivered to the shop per second", delivered);
+    println!("{:<52} {:>10}ms", "IdP request to the shop's erasure call, median", median);
+    println!("{:<52} {:>10}ms", "IdP request to the shop's erasure call, p99", p99);
+    Ok(())
 }
 
 /// The studio benchmark: a release `tessera dev`, its console link, and

@@ -83,6 +83,9 @@ enum BenchTarget {
     /// The theme studio: time from a token change to every preview frame
     /// repainted (median, p95) in headless Chromium.
     Studio,
+    /// IdP events verified, recorded and relayed per second, and the time
+    /// from an IdP's request to the shop's erasure call.
+    Events,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -128,6 +131,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 BenchTarget::Console => bench::console(),
                 BenchTarget::Studio => bench::studio(),
+                BenchTarget::Events => bench::events(),
             }
         }
     }
