@@ -868,12 +868,26 @@ pub fn events() -> anyhow::Result<()> {
     let [accepted, delivered, median, p99] = figures[..] else {
         bail!("bench-events.mjs printed `{text}`");
     };
-    println!("
-IdP events: Logto webhooks verified, recorded and relayed to a shop endpoint");
-    println!("{:<52} {:>12}", "verified and accepted per second (32 at a time)", accepted);
-    println!("{:<52} {:>12}", "delivered to the shop per second", delivered);
-    println!("{:<52} {:>10}ms", "IdP request to the shop's erasure call, median", median);
-    println!("{:<52} {:>10}ms", "IdP request to the shop's erasure call, p99", p99);
+    println!(
+        "
+IdP events: Logto webhooks verified, recorded and relayed to a shop endpoint"
+    );
+    println!(
+        "{:<52} {:>12}",
+        "verified and accepted per second (32 at a time)", accepted
+    );
+    println!(
+        "{:<52} {:>12}",
+        "delivered to the shop per second", delivered
+    );
+    println!(
+        "{:<52} {:>10}ms",
+        "IdP request to the shop's erasure call, median", median
+    );
+    println!(
+        "{:<52} {:>10}ms",
+        "IdP request to the shop's erasure call, p99", p99
+    );
     Ok(())
 }
 

@@ -428,3 +428,62 @@ pub(super) async fn redeliver(
     state.relay().wake();
     Ok(StatusCode::ACCEPTED)
 }
+
+/// The most user ids one reconciliation may name.
+pub const MAX_RECONCILED: usize = 1000;
+
+/// Users the IdP no longer has, found by asking its admin API.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileRequest {
+    /// The IdP's user ids (as its events name them) that it no longer has:
+    /// each is erased at the shops, like a deletion event.
+    pub missing: Vec<String>,
+}
+
+/// What a reconciliation queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reconciled {
+    /// Users newly erased (their deletion relayed to the shops).
+    pub erased: usize,
+    /// Users a reconciliation already erased before.
+    pub already: usize,
+}
+
+#[utoipa::path(post, path = "/api/tenants/{tenant}/event-sources/{id}/reconcile", request_body = ReconcileRequest,
+    responses((status = 200, body = Reconciled), (status = 400), (status = 404)))]
+pub(super) async fn reconcile(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Json<Reconciled>, ApiError> {
+    admin.manages(&slug)?;
+    let request: ReconcileRequest = parse_json(&body, "reconciliation")?;
+    if request.missing.len() > MAX_RECONCILED {
+        return Err(ApiError::invalid(
+            "missing",
+            format!("at most {MAX_RECONCILED} user ids at a time"),
+        ));
+    }
+    let source = state
+        .store()
+        .receiving_source(&id)
+        .await?
+        .filter(|source| source.tenant.1 == slug)
+        .ok_or_else(|| ApiError::NotFound(format!("tenant `{slug}` has no event source `{id}`")))?;
+    let (mut erased, mut already) = (0, 0);
+    for (index, user) in request.missing.iter().enumerate() {
+        let event = crate::events::reconciled_erasure(user).ok_or_else(|| {
+            ApiError::invalid(
+                format!("missing[{index}]"),
+                "a user id: 1 to 255 printable ASCII characters",
+            )
+        })?;
+        match crate::events::record(&state, &source, &event).await? {
+            crate::store::Receipt::Accepted { .. } => erased += 1,
+            crate::store::Receipt::Duplicate => already += 1,
+        }
+    }
+    Ok(Json(Reconciled { erased, already }))
+}

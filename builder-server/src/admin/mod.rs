@@ -55,7 +55,8 @@ use design::{
 };
 use events::{
     __path_create_endpoint, __path_create_source, __path_delete_endpoint, __path_delete_source,
-    __path_deliveries, __path_endpoints, __path_redeliver, __path_rotate_endpoint, __path_sources,
+    __path_deliveries, __path_endpoints, __path_reconcile, __path_redeliver,
+    __path_rotate_endpoint, __path_sources,
 };
 use snippet::__path_snippet;
 use tenants::{
@@ -72,7 +73,7 @@ use themes::{__path_get_theme, __path_presets, __path_put_theme};
     paths(
         list_tenants, create_tenant, get_tenant, put_tenant, delete_tenant, get_theme, put_theme,
         get_texts, put_texts, audit, snippet, presets, history, revision, save, publish, fonts, upload_font,
-        sources, create_source, delete_source, endpoints, create_endpoint, rotate_endpoint, delete_endpoint, deliveries, redeliver,
+        sources, create_source, delete_source, endpoints, create_endpoint, rotate_endpoint, delete_endpoint, deliveries, redeliver, reconcile,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token, tokens::instance_audit
     ),
     components(schemas(TenantConfig, Theme, NewTenant, TenantView, Snippet, SignInMode, AuditEntry, crate::model::ProviderButton,
@@ -189,6 +190,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/tenants/{tenant}/event-sources/{id}",
             delete(events::delete_source),
+        )
+        .route(
+            "/api/tenants/{tenant}/event-sources/{id}/reconcile",
+            axum::routing::post(events::reconcile),
         )
         .route(
             "/api/tenants/{tenant}/event-endpoints",

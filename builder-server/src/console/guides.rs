@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use pulldown_cmark::{Event, Options, Parser, html};
 
 /// The guides by file name, as written in `docs/idp/`.
-const SOURCES: [(&str, &str); 8] = [
+const SOURCES: [(&str, &str); 9] = [
     ("README.md", include_str!("../../../docs/idp/README.md")),
     ("logto.md", include_str!("../../../docs/idp/logto.md")),
     ("zitadel.md", include_str!("../../../docs/idp/zitadel.md")),
@@ -21,6 +21,10 @@ const SOURCES: [(&str, &str); 8] = [
     ("entra-id.md", include_str!("../../../docs/idp/entra-id.md")),
     ("google.md", include_str!("../../../docs/idp/google.md")),
     ("generic.md", include_str!("../../../docs/idp/generic.md")),
+    (
+        "reconcile.md",
+        include_str!("../../../docs/idp/reconcile.md"),
+    ),
 ];
 
 /// Renders Markdown to HTML: tables on, raw HTML escaped, and links to

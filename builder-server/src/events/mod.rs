@@ -35,6 +35,7 @@ use tessera_verifier::Verifier;
 use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
 
 use crate::AppState;
+use crate::error::ApiError;
 use crate::extract::Path;
 use crate::store::{Receipt, ReceivingSource, SubjectMapping, now};
 
@@ -288,6 +289,55 @@ fn shop_event(
     Some((kind, order, body.to_string()))
 }
 
+/// Records a verified event of `source` and queues its deliveries (the
+/// one path every event takes, reconciliations included), waking the
+/// relay when something was queued.
+pub(crate) async fn record(
+    state: &AppState,
+    source: &ReceivingSource,
+    received: &formats::Received,
+) -> Result<Receipt, ApiError> {
+    let delivery = shop_event(state, source, &received.event);
+    if received.event.action != Action::Ignore && delivery.is_none() {
+        return Err(ApiError::invalid(
+            "subject",
+            "the user cannot be mapped to the shop's pairwise subject: set the source's pairwise secret and sector",
+        ));
+    }
+    let receipt = state
+        .store()
+        .receive_event(
+            source,
+            &received.key,
+            &received.event,
+            delivery
+                .as_ref()
+                .map(|(kind, subject, body)| (*kind, subject.as_str(), body.clone())),
+        )
+        .await?;
+    if matches!(receipt, Receipt::Accepted { deliveries } if deliveries > 0) {
+        state.relay().wake();
+    }
+    Ok(receipt)
+}
+
+/// The erasure of `user`, found missing by asking the IdP's admin API;
+/// `None` when it is not a user id. Its key makes a second
+/// reconciliation of the same user a duplicate.
+pub(crate) fn reconciled_erasure(user: &str) -> Option<formats::Received> {
+    let valid = !user.is_empty() && user.len() <= 255 && user.bytes().all(|b| b.is_ascii_graphic());
+    valid.then(|| formats::Received {
+        key: format!("reconcile:{user}"),
+        event: Event {
+            action: Action::Erase,
+            subject: Some(user.to_owned()),
+            session: None,
+            occurred_at: Some(now()),
+            source_type: "reconciliation".to_owned(),
+        },
+    })
+}
+
 async fn receive(
     State(state): State<AppState>,
     Path(source_id): Path<String>,
@@ -297,10 +347,9 @@ async fn receive(
     let source = match state.store().receiving_source(&source_id).await {
         Ok(Some(source)) => source,
         Ok(None) => {
-            return crate::error::ApiError::NotFound(format!("no event source `{source_id}`"))
-                .into_response();
+            return ApiError::NotFound(format!("no event source `{source_id}`")).into_response();
         }
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     let received = match verified(&state, &source, &headers, &body).await {
         Ok(received) => received,
@@ -315,32 +364,18 @@ async fn receive(
             return Refusal::of(source.format, &error).into_response();
         }
     };
-    let delivery = shop_event(&state, &source, &received.event);
-    if received.event.action != Action::Ignore && delivery.is_none() {
-        let error = EventError::Malformed(
-            "the user cannot be mapped to the shop's pairwise subject: set the source's pairwise secret and sector".into(),
-        );
-        let _ = state
-            .store()
-            .note_event_refusal(&source.source.id, error.code())
-            .await;
-        return Refusal::of(source.format, &error).into_response();
-    }
-    let receipt = state
-        .store()
-        .receive_event(
-            &source,
-            &received.key,
-            &received.event,
-            delivery
-                .as_ref()
-                .map(|(kind, subject, body)| (*kind, subject.as_str(), body.clone())),
-        )
-        .await;
-    let receipt = match receipt {
+    let receipt = match record(&state, &source, &received).await {
         Ok(receipt) => receipt,
+        Err(error @ ApiError::Invalid { .. }) => {
+            let error = EventError::Malformed(error.to_string());
+            let _ = state
+                .store()
+                .note_event_refusal(&source.source.id, error.code())
+                .await;
+            return Refusal::of(source.format, &error).into_response();
+        }
         // Not recorded: the IdP should send it again (5xx, or 503 busy).
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Err(error) => return error.into_response(),
     };
     let status = match receipt {
         Receipt::Accepted { deliveries } => {
@@ -351,7 +386,6 @@ async fn receive(
                 deliveries,
                 "IdP event accepted"
             );
-            state.relay().wake();
             "accepted"
         }
         Receipt::Duplicate => {

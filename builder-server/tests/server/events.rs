@@ -584,3 +584,66 @@ async fn an_erased_users_email_leaves_no_trace_in_the_database() {
     }
     assert!(subject_found, "the search reads the database");
 }
+
+#[tokio::test]
+async fn a_reconciliation_erases_users_the_idp_no_longer_has_once() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let url = format!("/api/tenants/acme/event-sources/{id}/reconcile");
+    let reconcile = |missing: Value| {
+        api(
+            &server,
+            Method::POST,
+            &url,
+            Some(json!({ "missing": missing })),
+        )
+    };
+    let first = reconcile(json!(["gone-1", "gone-2"])).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(first.json(), json!({"erased": 2, "already": 0}));
+    let second = reconcile(json!(["gone-2", "gone-3"])).await;
+    assert_eq!(second.json(), json!({"erased": 1, "already": 1}));
+    relay::deliver_due(&server.state).await;
+    let erased: Vec<(Value, Value, Value)> = shop
+        .bodies()
+        .iter()
+        .map(|body| {
+            (
+                body["type"].clone(),
+                body["data"]["sub"].clone(),
+                body["data"]["source_type"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        erased,
+        ["gone-1", "gone-2", "gone-3"].map(|user| (
+            json!("user.deleted"),
+            json!(user),
+            json!("reconciliation")
+        ))
+    );
+    let bad = reconcile(json!(["ok", "with space"])).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["field"], "missing[1]");
+    let unknown = api(
+        &server,
+        Method::POST,
+        "/api/tenants/globex/event-sources/src_000000000000/reconcile",
+        Some(json!({"missing": []})),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // Another tenant's source is not found under this tenant.
+    let foreign = api(
+        &server,
+        Method::POST,
+        &format!("/api/tenants/globex/event-sources/{id}/reconcile"),
+        Some(json!({"missing": ["x"]})),
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}
