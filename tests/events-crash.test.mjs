@@ -2,12 +2,13 @@
 // while a Logto webhook is sending it events and its shop endpoint is
 // down; started again on the same data folder, it delivers every event it
 // had acknowledged once the shop is back, each subject's in the order the
-// IdP sent them, signed with the endpoint's secret.
+// IdP sent them, signed with the endpoint's secret; the e-mail addresses
+// the IdP sent are in no log and no file of the data folder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTessera } from './support.mjs';
@@ -73,6 +74,7 @@ test('kill -9 with deliveries pending and events arriving loses nothing acknowle
     if (answer?.status === 200) acknowledged.push({ user, body });
   }
   await killed;
+  const firstLog = tessera.output();
   assert.ok(acknowledged.length >= 8, `${acknowledged.length} acknowledged before the kill`);
 
   // Started again on the same data folder; the shop comes back.
@@ -89,6 +91,11 @@ test('kill -9 with deliveries pending and events arriving loses nothing acknowle
     const expected = createHmac('sha256', key).update(`${delivery.id}.${delivery.timestamp}.${delivery.body}`).digest('base64');
     assert.ok(delivery.signature.split(' ').includes(`v1,${expected}`), 'signed');
     assert.ok(!delivery.body.includes('@example.test'), 'no e-mail relayed');
+  }
+  // The IdP sent e-mail addresses: none is in the logs or the data folder.
+  for (const [name, text] of [['first log', firstLog], ['second log', tessera.output()],
+    ...readdirSync(dataDir).map((file) => [file, readFileSync(join(dataDir, file)).toString('latin1')])]) {
+    assert.ok(!text.includes('@example.test'), `an e-mail address in ${name}`);
   }
   const firstSeen = [];
   for (const delivery of received) if (!firstSeen.some((seen) => seen.id === delivery.id)) firstSeen.push(delivery);

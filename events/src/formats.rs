@@ -27,9 +27,6 @@ pub const TOLERANCE_SECONDS: i64 = 300;
 /// delivery for up to 15 minutes with the event's original time.
 pub const KEYCLOAK_MAX_AGE_SECONDS: i64 = 20 * 60;
 
-/// The largest event body read, in bytes.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
 /// The formats an event source may be configured with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

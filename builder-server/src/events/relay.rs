@@ -56,6 +56,14 @@ impl Relay {
     }
 }
 
+/// When to try a delivery received at `created_at` again after its
+/// attempt number `attempts` failed at `now`; `None` once that would be
+/// past [`GIVE_UP_AFTER_SECONDS`] (a dead letter).
+pub fn retry_at(attempts: i64, created_at: i64, now: i64) -> Option<i64> {
+    let next = now.saturating_add(backoff(attempts));
+    (next.saturating_sub(created_at) <= GIVE_UP_AFTER_SECONDS).then_some(next)
+}
+
 /// The delay before the retry that follows attempt number `attempts`.
 pub fn backoff(attempts: i64) -> i64 {
     let index = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0);
@@ -109,14 +117,10 @@ pub async fn deliver_due(state: &AppState) -> usize {
 
 async fn send(state: &AppState, delivery: &DueDelivery) -> Attempt {
     let at = now();
-    let failed = |status: Option<u16>, error: String| {
-        let next = at.saturating_add(backoff(delivery.attempts.saturating_add(1)));
-        Attempt::Failed {
-            status,
-            error,
-            retry_at: (next.saturating_sub(delivery.created_at) <= GIVE_UP_AFTER_SECONDS)
-                .then_some(next),
-        }
+    let failed = |status: Option<u16>, error: String| Attempt::Failed {
+        status,
+        error,
+        retry_at: retry_at(delivery.attempts.saturating_add(1), delivery.created_at, at),
     };
     let Some(client) = state.relay().client() else {
         return failed(None, "no HTTP client could be built".into());

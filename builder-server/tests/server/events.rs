@@ -306,6 +306,85 @@ async fn a_down_shop_gets_everything_in_order_and_dead_letters_are_redelivered()
     assert!(relay::backoff(5) > relay::backoff(4));
     assert_eq!(relay::backoff(50), 12 * 3600);
     assert_eq!(relay::backoff(i64::MIN), 10);
+    // Retries stop three days after the event arrived: a dead letter.
+    let day = 24 * 3600;
+    assert_eq!(relay::retry_at(1, 1000, 1000), Some(1010));
+    assert_eq!(relay::retry_at(9, 0, 2 * day), Some(2 * day + 12 * 3600));
+    assert_eq!(relay::retry_at(12, 0, 3 * day - 3600), None);
+    assert_eq!(relay::retry_at(1, i64::MIN, i64::MAX), None);
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_kept_and_delivered_when_an_admin_asks() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    let (body, signature) = logto("User.Deleted", "u-dead", LOGTO_KEY);
+    send_logto(&server, &path, &body, &signature).await;
+    // The relay gave up on it (as after three days of failures).
+    let due = server
+        .state
+        .store()
+        .due_deliveries(tessera_server::store::now(), 10)
+        .await
+        .unwrap();
+    server
+        .state
+        .store()
+        .record_attempt(
+            due[0].seq,
+            tessera_server::store::Attempt::Failed {
+                status: Some(500),
+                error: "the endpoint answered 500".into(),
+                retry_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let dead = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-deliveries?state=dead",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(dead.as_array().unwrap().len(), 1);
+    assert_eq!(dead[0]["last_error"], "the endpoint answered 500");
+    assert_eq!(
+        relay::deliver_due(&server.state).await,
+        0,
+        "a dead letter is not retried"
+    );
+    let endpoints = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-endpoints",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(endpoints[0]["dead"], 1);
+    let id = dead[0]["id"].as_str().unwrap();
+    let redeliver = api(
+        &server,
+        Method::POST,
+        &format!("/api/tenants/acme/event-deliveries/{id}/redeliver"),
+        None,
+    )
+    .await;
+    assert_eq!(redeliver.status, StatusCode::ACCEPTED);
+    assert_eq!(relay::deliver_due(&server.state).await, 1);
+    assert_eq!(shop.bodies().len(), 1);
+    let bad = api(
+        &server,
+        Method::GET,
+        "/api/tenants/acme/event-deliveries?state=lost",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -646,4 +725,144 @@ async fn a_reconciliation_erases_users_the_idp_no_longer_has_once() {
     )
     .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}
+
+/// A loopback issuer: discovery and a P-256 key set, and tokens signed
+/// with its key.
+struct Issuer {
+    url: String,
+    pkcs8: Vec<u8>,
+}
+
+impl Issuer {
+    async fn start() -> Issuer {
+        use base64::Engine as _;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+        let random = ring::rand::SystemRandom::new();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &random)
+                .unwrap();
+        let point = key.public_key().as_ref().to_vec();
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
+            "x": b64(&point[1..33]), "y": b64(&point[33..65])}]});
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let discovery = json!({"issuer": url, "jwks_uri": format!("{url}/jwks")});
+        let router = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                axum::routing::get(move || async move { axum::Json(discovery) }),
+            )
+            .route(
+                "/jwks",
+                axum::routing::get(move || async move { axum::Json(jwks) }),
+            );
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Issuer {
+            url,
+            pkcs8: pkcs8.as_ref().to_vec(),
+        }
+    }
+
+    fn sign(&self, typ: &str, claims: &Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.typ = Some(typ.into());
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(&self.pkcs8),
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn shared_signals_events_are_verified_with_the_issuers_keys() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let issuer = Issuer::start().await;
+    let created = api(
+        &server,
+        Method::POST,
+        "/api/tenants/acme/event-sources",
+        Some(json!({"label": "SSF", "format": "shared-signals", "issuer": issuer.url})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let url = created.json()["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.json()["audience"],
+        url.as_str(),
+        "the audience defaults to the receiving URL"
+    );
+    let path = url.strip_prefix(PUBLIC_URL).unwrap().to_owned();
+    let now = tessera_server::store::now();
+    let set = |jti: &str, extra: Value| {
+        let mut claims = json!({"iss": issuer.url, "aud": url, "jti": jti, "iat": now,
+            "sub_id": {"format": "iss_sub", "iss": issuer.url, "sub": "user-42"},
+            "events": {"https://schemas.openid.net/secevent/risc/event-type/account-disabled": {"reason": "hijacking"}}});
+        for (name, value) in extra.as_object().unwrap() {
+            claims[name] = value.clone();
+        }
+        claims
+    };
+    let push = |token: String, content_type: &'static str| {
+        server.call(
+            request(Method::POST, &path)
+                .header("content-type", content_type)
+                .raw(token),
+        )
+    };
+    let token = issuer.sign("secevent+jwt", &set("set-1", json!({})));
+    let accepted = push(token.clone(), "application/secevent+jwt").await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
+    assert!(accepted.body.is_empty(), "RFC 8935: 202 with no body");
+    // Sent again (a transmitter may): answered as the first time, done once.
+    assert_eq!(
+        push(token.clone(), "application/secevent+jwt").await.status,
+        StatusCode::ACCEPTED
+    );
+    // Refusals: RFC 8935's 400 with `err` and `description`.
+    let with_exp = issuer.sign("secevent+jwt", &set("set-2", json!({"exp": now + 60})));
+    let id_token_typed = issuer.sign("JWT", &set("set-3", json!({})));
+    let other_audience = issuer.sign(
+        "secevent+jwt",
+        &set("set-4", json!({"aud": "https://other.example/ssf"})),
+    );
+    let by_email = issuer.sign(
+        "secevent+jwt",
+        &set(
+            "set-5",
+            json!({"sub_id": {"format": "email", "email": "jo@example.com"}}),
+        ),
+    );
+    for (name, token, content_type) in [
+        ("exp", with_exp, "application/secevent+jwt"),
+        ("typ", id_token_typed, "application/secevent+jwt"),
+        ("aud", other_audience, "application/secevent+jwt"),
+        ("email subject", by_email, "application/secevent+jwt"),
+        ("content type", token.clone(), "application/jwt"),
+    ] {
+        let refused = push(token, content_type).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(
+            refused.json()["err"].is_string() && refused.json()["description"].is_string(),
+            "{name}"
+        );
+        assert_eq!(refused.header("content-language"), Some("en"), "{name}");
+        assert!(!refused.text().contains("jo@example.com"), "{name}");
+    }
+    relay::deliver_due(&server.state).await;
+    let bodies = shop.bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        (bodies[0]["type"].clone(), bodies[0]["data"]["sub"].clone()),
+        (json!("user.disabled"), json!("user-42"))
+    );
+    assert_eq!(bodies[0]["data"]["source_type"], "account-disabled");
 }
