@@ -1,4 +1,4 @@
-"""schemathesis hooks for tests/api-fuzz/run.sh: the JSON error check."""
+"""schemathesis hooks for tests/api-fuzz/run.sh: the JSON error check, and font uploads sent as raw bytes."""
 
 import schemathesis
 
@@ -24,3 +24,12 @@ def error_is_json_error(ctx, response, case):
         f"error {response.status_code} lacks `code` or `message`: {body!r}"
     )
     return None
+
+
+@schemathesis.serializer("font/woff2")
+def woff2(ctx, value):
+    """Font uploads (`POST /api/tenants/{tenant}/fonts`): whatever was
+    generated, sent as the raw body, as for application/octet-stream."""
+    from schemathesis.transport.serialization import serialize_binary
+
+    return {"data": serialize_binary(value)}

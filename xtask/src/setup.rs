@@ -103,7 +103,23 @@ pub fn bench_tools() -> anyhow::Result<()> {
 }
 
 fn debian_packages() -> anyhow::Result<()> {
-    install_debian(&DEBIAN_PACKAGES)
+    install_debian(&DEBIAN_PACKAGES)?;
+    postgresql()
+}
+
+/// PostgreSQL's server programs, which the tests start throwaway clusters
+/// with: Debian keeps them in `/usr/lib/postgresql/<version>/bin`, off the
+/// PATH.
+fn postgresql() -> anyhow::Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|version| version.path().join("bin/initdb").exists());
+    if installed || have("initdb") {
+        return Ok(());
+    }
+    install_debian(&[("postgresql", "initdb")])
 }
 
 fn install_debian(packages: &[(&str, &str)]) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ mod dev_issuer;
 mod events;
 mod i18n;
 mod ops;
+mod postgres;
 mod store;
 mod themes;
 mod tokens;

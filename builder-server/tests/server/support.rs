@@ -237,3 +237,131 @@ impl Resp {
             .to_owned()
     }
 }
+
+/// A throwaway PostgreSQL cluster for a test: `initdb` in a temporary
+/// folder, started on a free loopback port with trust authentication for
+/// the user `tessera`, stopped at once (and its folder removed) on drop.
+/// PostgreSQL refuses to run as root, so as root it runs as the
+/// `postgres` user. Needs Debian's `postgresql` (`cargo xtask setup`).
+pub struct Postgres {
+    dir: PathBuf,
+    /// `postgres://tessera@127.0.0.1:<port>/postgres`.
+    pub url: String,
+    owner: Option<String>,
+}
+
+impl Postgres {
+    fn tool(name: &str) -> PathBuf {
+        let installed = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|version| version.path().join("bin").join(name))
+            .find(|path| path.exists());
+        installed.unwrap_or_else(|| PathBuf::from(name))
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> std::process::Output {
+        let mut command = match &self.owner {
+            Some(owner) => {
+                let mut command = std::process::Command::new("runuser");
+                command.args(["-u", owner, "--"]).arg(Self::tool(tool));
+                command
+            }
+            None => std::process::Command::new(Self::tool(tool)),
+        };
+        command.args(args).output().unwrap_or_else(|error| {
+            panic!("cannot run {tool} (cargo xtask setup installs PostgreSQL): {error}")
+        })
+    }
+
+    pub fn start() -> Postgres {
+        let dir = temp_dir("postgres");
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|output| output.stdout.starts_with(b"0\n"));
+        let owner = root.then(|| "postgres".to_owned());
+        if let Some(owner) = &owner {
+            let chown = std::process::Command::new("chown")
+                .arg(format!("{owner}:"))
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(chown.success());
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cluster = Postgres {
+            url: format!("postgres://tessera@127.0.0.1:{port}/postgres"),
+            dir,
+            owner,
+        };
+        let data = cluster.dir.join("data");
+        let data = data.to_str().unwrap().to_owned();
+        let init = cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "tessera",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
+        );
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+            cluster.dir.display()
+        );
+        let log = cluster.dir.join("log");
+        let started = cluster.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data,
+                "-o",
+                &options,
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+        assert!(
+            started.status.success(),
+            "pg_ctl start: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        cluster.url = format!("postgres://tessera@127.0.0.1:{port}/postgres");
+        cluster
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap_or_default(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
