@@ -353,23 +353,41 @@ async fn theme_css(
         theme,
         Some(tenant.theme.version),
     )?;
-    let (body, etag) = state
-        .rendered_documents()
-        .get_or_render(&key, tenant.theme.version, || {
+    Ok(rendered_css(
+        &state,
+        &headers,
+        &key,
+        tenant.theme.version,
+        || {
             theme
                 .to_css(theme::Logos {
                     light: light.as_deref(),
                     dark: dark.as_deref(),
                 })
                 .into_bytes()
-        });
-    Ok(conditional_response_with_etag(
-        &headers,
+        },
+    ))
+}
+
+/// A stylesheet rendered once per theme `version` under `key`, answered
+/// with its ETag to any origin.
+fn rendered_css(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    version: i64,
+    render: impl FnOnce() -> Vec<u8>,
+) -> Response {
+    let (body, etag) = state
+        .rendered_documents()
+        .get_or_render(key, version, render);
+    conditional_response_with_etag(
+        headers,
         "text/css; charset=utf-8",
         "public, max-age=60, must-revalidate",
         body,
         etag,
-    ))
+    )
 }
 
 /// Where `slug`'s font file `file` is served under `base` (the public URL,
@@ -395,18 +413,15 @@ async fn fonts_css(
         return Err(no_font(&slug));
     };
     let key = format!("fonts:{}", tenant.id);
-    let (body, etag) = state
-        .rendered_documents()
-        .get_or_render(&key, tenant.theme.version, || {
+    Ok(rendered_css(
+        &state,
+        &headers,
+        &key,
+        tenant.theme.version,
+        || {
             font.to_font_face_css(|file| font_url(state.public_url(), &tenant.slug, file))
                 .into_bytes()
-        });
-    Ok(conditional_response_with_etag(
-        &headers,
-        "text/css; charset=utf-8",
-        "public, max-age=60, must-revalidate",
-        body,
-        etag,
+        },
     ))
 }
 

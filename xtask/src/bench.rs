@@ -836,6 +836,28 @@ fn dev_with_banner(port: u16, data: &Path) -> anyhow::Result<(Running, String, S
     ))
 }
 
+/// Runs the Node benchmark `script` against the server on `port` with
+/// `argument`, and answers the figures of the line it prints after
+/// `label`.
+fn node_figures(
+    script: &str,
+    label: &str,
+    port: u16,
+    argument: &str,
+) -> anyhow::Result<Vec<String>> {
+    let text = output(
+        "node",
+        &[script, &format!("http://127.0.0.1:{port}"), argument],
+    )?;
+    Ok(text
+        .lines()
+        .find_map(|line| line.strip_prefix(label)?.strip_prefix(' '))
+        .with_context(|| format!("{script} printed `{text}`"))?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
+}
+
 /// The events benchmark: a release `tessera dev` and
 /// `xtask/bench-events.mjs` sending it signed Logto webhooks, relayed to a
 /// loopback shop endpoint.
@@ -851,22 +873,9 @@ pub fn events() -> anyhow::Result<()> {
     };
     let (_server, _, token) = dev_with_banner(port, &data)?;
     step("2,000 Logto webhooks 32 at a time, then 200 one at a time");
-    let text = output(
-        "node",
-        &[
-            "xtask/bench-events.mjs",
-            &format!("http://127.0.0.1:{port}"),
-            &token,
-        ],
-    )?;
-    let figures: Vec<&str> = text
-        .lines()
-        .find_map(|line| line.strip_prefix("events "))
-        .with_context(|| format!("bench-events.mjs printed `{text}`"))?
-        .split_whitespace()
-        .collect();
-    let [accepted, delivered, median, p99] = figures[..] else {
-        bail!("bench-events.mjs printed `{text}`");
+    let figures = node_figures("xtask/bench-events.mjs", "events", port, &token)?;
+    let [accepted, delivered, median, p99] = &figures[..] else {
+        bail!("bench-events.mjs printed {figures:?}");
     };
     println!(
         "
@@ -907,22 +916,9 @@ pub fn studio() -> anyhow::Result<()> {
     };
     let (_server, link) = dev_with_console_link(port, &data)?;
     step("a token change to every preview repainted, headless Chromium (50 changes)");
-    let text = output(
-        "node",
-        &[
-            "xtask/bench-studio.mjs",
-            &format!("http://127.0.0.1:{port}"),
-            &link,
-        ],
-    )?;
-    let figures: Vec<&str> = text
-        .lines()
-        .find_map(|line| line.strip_prefix("studio "))
-        .with_context(|| format!("bench-studio.mjs printed `{text}`"))?
-        .split_whitespace()
-        .collect();
-    let [frames, median, p95] = figures[..] else {
-        bail!("bench-studio.mjs printed `{text}`");
+    let figures = node_figures("xtask/bench-studio.mjs", "studio", port, &link)?;
+    let [frames, median, p95] = &figures[..] else {
+        bail!("bench-studio.mjs printed {figures:?}");
     };
     let median: f64 = median.parse()?;
     println!("\ntheme studio: a token change until every preview frame repainted");
