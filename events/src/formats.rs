@@ -168,8 +168,9 @@ pub enum EventError {
     /// No signature matches the body under the source's secret.
     #[error("the signature does not match the body")]
     BadSignature,
-    /// The signed time is too far from now.
-    #[error("the event's time is {0}; it is too far from now (more than {TOLERANCE_SECONDS} s)")]
+    /// The signed time is outside the format's window: [`TOLERANCE_SECONDS`]
+    /// either way, or [`KEYCLOAK_MAX_AGE_SECONDS`] old for Keycloak.
+    #[error("the event's time ({0}) is outside the window this format allows around now")]
     Stale(&'static str),
     /// The body (or the token's claims) is not what the format sends.
     #[error("{0}")]

@@ -351,10 +351,7 @@ impl StudioPage {
                     .iter()
                     .map(|face| FaceRow {
                         weight: face.weight,
-                        style: match face.style {
-                            FontStyle::Normal => "normal",
-                            FontStyle::Italic => "italic",
-                        },
+                        style: face.style.name(),
                         file: face.file.chars().take(12).collect(),
                     })
                     .collect()
@@ -805,7 +802,7 @@ pub(super) async fn font(
             .store()
             .put_font_file(&admin.actor(), &slug, bytes.to_vec())
             .await?;
-        let note = format!("font face {weight} {} set", json_name(&style));
+        let note = format!("font face {weight} {} set", style.name());
         save_theme_change(&state, &admin, &slug, (base, from), &note, |theme| {
             let font = theme.font.get_or_insert_with(|| CustomFont {
                 family: family.clone(),
@@ -854,11 +851,7 @@ pub(super) async fn remove_face(
     if let Err(error) = admin.require(&slug, Access::Edit) {
         return Ok(failure(frame, error));
     }
-    let note = format!(
-        "font face {} {} removed",
-        form.weight,
-        json_name(&form.style)
-    );
+    let note = format!("font face {} {} removed", form.weight, form.style.name());
     let saved = save_theme_change(
         &state,
         &admin,

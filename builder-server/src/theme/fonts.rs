@@ -69,7 +69,8 @@ pub enum FontStyle {
 }
 
 impl FontStyle {
-    fn css(self) -> &'static str {
+    /// Its name in CSS and JSON: `normal` or `italic`.
+    pub fn name(self) -> &'static str {
         match self {
             FontStyle::Normal => "normal",
             FontStyle::Italic => "italic",
@@ -148,7 +149,7 @@ impl CustomFont {
                  font-weight: {};\n  font-style: {};\n  font-display: swap;\n}}",
                 url(&face.file),
                 face.weight,
-                face.style.css(),
+                face.style.name(),
             );
         }
         css

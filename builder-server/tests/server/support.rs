@@ -295,7 +295,7 @@ impl Postgres {
             .local_addr()
             .unwrap()
             .port();
-        let mut cluster = Postgres {
+        let cluster = Postgres {
             url: format!("postgres://tessera@127.0.0.1:{port}/postgres"),
             dir,
             owner,
@@ -343,7 +343,6 @@ impl Postgres {
             "pg_ctl start: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        cluster.url = format!("postgres://tessera@127.0.0.1:{port}/postgres");
         cluster
     }
 }
