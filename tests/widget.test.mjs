@@ -422,10 +422,22 @@ const bearer = (tab) => tab.evaluate(async () => (await (await window.Tessera.fe
 /// duplicate: the same sessionStorage, so the same refresh token. The clock
 /// (Playwright's is the whole context's) is installed, so a test can move
 /// both tabs to the renewal at once.
-async function twoTabsSharingASession() {
+async function twoTabsSharingASession({ channelDelay } = {}) {
   await registerShop('session_storage', ['openid', 'offline_access']);
   const context = await browser.newContext({ locale: 'en-US' });
   await context.addInitScript(pageScript);
+  if (channelDelay) {
+    // A loaded machine: every tab hears the rotation channel late.
+    await context.addInitScript((delay) => {
+      const Prompt = window.BroadcastChannel;
+      window.BroadcastChannel = class extends Prompt {
+        set onmessage(handler) {
+          super.onmessage = handler && ((event) => setTimeout(() => handler.call(this, event), delay));
+        }
+        get onmessage() { return super.onmessage; }
+      };
+    }, channelDelay);
+  }
   const first = await context.newPage();
   await first.clock.install();
   await first.goto(`${shopOrigin}/shop/`);
@@ -585,6 +597,18 @@ test('a removed widget stops; added again, it picks up the live session', async 
   await tab.locator('tessera-login >> button.secondary').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+  await context.close();
+});
+
+test('two tabs renewing at once rotate once even when the channel between them is slow', async () => {
+  // The tab that rotated holds a Web Lock named after the sealed rotation
+  // before it lets go of the refresh lock, so the other tab reads it as it
+  // takes the refresh lock, however late the channel delivers.
+  const { context, first, second, original } = await twoTabsSharingASession({ channelDelay: 2_000 });
+  await Promise.all([first.clock.fastForward('09:30'), second.clock.fastForward('09:30')]);
+  const [renewedFirst, renewedSecond] = [await renewed(first), await renewed(second)];
+  assert.notEqual(renewedFirst, original, 'the access token was renewed');
+  assert.equal(renewedSecond, renewedFirst, 'one tab adopted the other\'s rotation');
   await context.close();
 });
 

@@ -9,6 +9,16 @@
 //! someone already rotated its token, and adopts the answer instead of
 //! spending the token again.
 //!
+//! A message reaches another tab in that tab's own time, and on a loaded
+//! machine the next tab can get the lock before the announcement arrives.
+//! So the tab that rotated also holds, before it lets go of the refresh
+//! lock, a second Web Lock whose *name* is the announcement
+//! (`tessera-rotated:<tenant>:<old fingerprint>:<sealed>`), for as long as
+//! the page lives: the lock manager shows held locks to every tab at once,
+//! so the next holder of the refresh lock reads it with
+//! `navigator.locks.query()` before it asks anyone. The channel stays for a
+//! tab that rotated and closed.
+//!
 //! Any script of the page's origin can listen and post on that channel, so
 //! what goes over it is sealed (module `seal`) for the holders of the old
 //! refresh token, and a tab adopts an announcement only when it opens with
@@ -42,6 +52,10 @@ const ANSWER_WAIT_MILLISECONDS: i32 = 150;
 /// of the page can post any number, and only the one that opens counts.
 const KEPT_PER_FINGERPRINT: usize = 4;
 
+/// How many of its own rotations a page keeps announcing in held lock
+/// names (the newest): a tab far behind catches up one rotation at a time.
+const HELD_ANNOUNCEMENTS: usize = 4;
+
 /// A message between tabs: without `sealed`, "has anyone rotated the token
 /// with this fingerprint?"; with it, "I rotated it, here is what replaced
 /// it, sealed for whoever holds the old token".
@@ -62,6 +76,9 @@ thread_local! {
     /// sessions, newest last.
     static ROTATIONS: RefCell<HashMap<String, Vec<String>>> = RefCell::new(HashMap::new());
     static CHANNELS: RefCell<HashMap<String, web_sys::BroadcastChannel>> = RefCell::new(HashMap::new());
+    /// The release functions of the announcement locks this page holds,
+    /// oldest first.
+    static ANNOUNCING: RefCell<Vec<js_sys::Function>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A hex SHA-256 prefix of `token`: names a refresh token in lock names and
@@ -196,17 +213,98 @@ async fn sleep(milliseconds: i32) {
 
 type Work = Pin<Box<dyn Future<Output = Result<Session, Refusal>>>>;
 
+/// The page's `navigator.locks` and its method `name`, when the browser
+/// has the Web Locks API.
+fn lock_method(name: &str) -> Option<(JsValue, js_sys::Function)> {
+    let locks = web_sys::window()
+        .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"locks".into()).ok())
+        .filter(|locks| locks.is_object())?;
+    let method = js_sys::Reflect::get(&locks, &name.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    Some((locks, method))
+}
+
+/// The lock name announcing the rotation of the token with fingerprint
+/// `old`, without the sealed session that ends it.
+fn announcement_prefix(tenant: &str, old: &str) -> String {
+    format!("tessera-rotated:{tenant}:{old}:")
+}
+
+/// Holds the Web Lock `name` until the page closes (or this page has made
+/// [`HELD_ANNOUNCEMENTS`] newer ones), and returns once it is granted.
+async fn hold_announcement(name: &str) {
+    let Some((locks, request)) = lock_method("request") else {
+        return;
+    };
+    let (mut grant, mut release) = (None, None);
+    let granted = js_sys::Promise::new(&mut |resolve, _reject| grant = Some(resolve));
+    let released = js_sys::Promise::new(&mut |resolve, _reject| release = Some(resolve));
+    let (Some(grant), Some(release)) = (grant, release) else {
+        return;
+    };
+    let callback = Closure::once(move |_lock: JsValue| -> js_sys::Promise {
+        let _ = grant.call0(&JsValue::UNDEFINED);
+        released
+    });
+    let Some(requested) = request
+        .call2(&locks, &name.into(), callback.as_ref().unchecked_ref())
+        .ok()
+        .and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return;
+    };
+    // Granted, or refused: the request's own promise settles only when the
+    // lock is released, or at once when the name is refused.
+    let settled = js_sys::Promise::race(&js_sys::Array::of2(&granted, &requested));
+    if JsFuture::from(settled).await.is_err() {
+        return;
+    }
+    drop(callback);
+    let oldest = ANNOUNCING.with_borrow_mut(|held| {
+        held.push(release);
+        (held.len() > HELD_ANNOUNCEMENTS).then(|| held.remove(0))
+    });
+    if let Some(oldest) = oldest {
+        let _ = oldest.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Records the announcements of `old`'s rotation that any tab of the
+/// origin holds as a lock name right now.
+async fn read_held_announcements(tenant: &str, old: &str) {
+    let Some((locks, query)) = lock_method("query") else {
+        return;
+    };
+    let Some(snapshot) = query
+        .call0(&locks)
+        .ok()
+        .and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return;
+    };
+    let Ok(snapshot) = JsFuture::from(snapshot).await else {
+        return;
+    };
+    let Ok(held) = js_sys::Reflect::get(&snapshot, &"held".into()) else {
+        return;
+    };
+    let prefix = announcement_prefix(tenant, old);
+    for lock in js_sys::Array::from(&held).iter() {
+        let name = js_sys::Reflect::get(&lock, &"name".into())
+            .ok()
+            .and_then(|name| name.as_string());
+        if let Some(sealed) = name.as_deref().and_then(|name| name.strip_prefix(&prefix)) {
+            record(old.to_owned(), sealed.to_owned());
+        }
+    }
+}
+
 /// Runs `work` while holding the Web Lock `name`; without the Web Locks API
 /// (an old browser) it runs unguarded.
 async fn with_web_lock(name: &str, work: Work) -> Result<Session, Refusal> {
-    let locks = web_sys::window()
-        .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"locks".into()).ok())
-        .filter(|locks| locks.is_object());
-    let request = locks
-        .as_ref()
-        .and_then(|locks| js_sys::Reflect::get(locks, &"request".into()).ok())
-        .and_then(|request| request.dyn_into::<js_sys::Function>().ok());
-    let (Some(locks), Some(request)) = (locks, request) else {
+    let Some((locks, request)) = lock_method("request") else {
         return work.await;
     };
     let outcome: Rc<RefCell<Option<Result<Session, Refusal>>>> = Rc::default();
@@ -276,6 +374,7 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
             MADE_HERE.with_borrow_mut(|made| made.insert(old, session.clone()));
             return Ok(session);
         };
+        read_held_announcements(&tenant, &old).await;
         if let Some(session) = adoptable(&tenant, &old, &current).await {
             return Ok(session);
         }
@@ -294,6 +393,9 @@ pub async fn refresh(renewal: &Renewal) -> Result<Session, Refusal> {
             token_endpoint::rotate(&token_endpoint, &client_id, &parameters, &current).await?;
         MADE_HERE.with_borrow_mut(|made| made.insert(old.clone(), session.clone()));
         if let Some(sealed) = seal::seal(&tenant, &token, &old, &shareable(session.clone())).await {
+            // Held before the refresh lock is released: the next holder
+            // sees it.
+            hold_announcement(&format!("{}{sealed}", announcement_prefix(&tenant, &old))).await;
             record(old.clone(), sealed.clone());
             post(
                 &channel,
