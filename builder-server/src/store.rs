@@ -1,15 +1,23 @@
 //! Storage: the only module that knows SQL.
 //!
-//! SQLite through sqlx, with migrations embedded in the binary, WAL journaling
-//! and foreign keys on. Every write runs in one `BEGIN IMMEDIATE` transaction
-//! together with its audit row: it takes the write lock before it reads, so
-//! concurrent writers queue (up to the busy timeout) instead of failing when
-//! another write committed between their read and their write. A write runs
+//! SQLite (the embedded default) or PostgreSQL (several replicas), chosen by
+//! the database URL, both through sqlx's `Any` driver: one SQL text serves
+//! both (`$1` placeholders, which SQLite binds by number too, and only
+//! syntax both accept), and each has its own migrations embedded in the
+//! binary (`migrations/` and `migrations/postgres/`, the same tables and
+//! columns). SQLite runs with WAL journaling and foreign keys on.
+//!
+//! Every write runs in one transaction together with its audit row, and
+//! takes the write lock before it reads: `BEGIN IMMEDIATE` on SQLite, a
+//! transaction-scoped advisory lock on PostgreSQL (so every replica's
+//! writes queue behind each other exactly as one process's do). Concurrent
+//! writers queue (up to the busy timeout) instead of failing when another
+//! write committed between their read and their write. A write runs
 //! to its end on its own task even when the request that asked for it is
 //! gone, so its cache invalidation never goes missing. Versioned resources
 //! use optimistic concurrency: a write names the version it read and fails
-//! with a conflict when the row moved on, so no update is lost. Keeping SQL
-//! here means a Postgres store can follow by reimplementing this module alone.
+//! with a conflict when the row moved on, so no update is lost. No SQL
+//! lives outside this module.
 //!
 //! Failures are [`StoreError`]s; this module knows nothing of HTTP.
 
@@ -28,13 +36,14 @@ pub use fonts::FontFile;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr as _;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use serde::{Serialize, de::DeserializeOwned};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::AnyPool;
+use sqlx::Row as _;
+use sqlx::any::AnyPoolOptions;
 use tokio::sync::oneshot;
 
 use crate::i18n::Messages;
@@ -43,6 +52,86 @@ use crate::theme::Theme;
 
 /// How long a write waits for another connection's write lock by default.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The advisory lock every PostgreSQL write takes for its transaction: the
+/// replicas' single writer lock (any fixed number; this one spells `tsra`).
+const POSTGRES_WRITE_LOCK: i64 = 0x7473_7261;
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one process: `tessera dev` and small sites.
+    Sqlite,
+    /// One server, any number of replicas.
+    Postgres,
+}
+
+/// How to reach the database and how much of it to use.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// `sqlite://<path>` or `postgres://user@host/database?sslmode=...`.
+    pub url: String,
+    /// The most connections this process holds.
+    pub max_connections: u32,
+    /// How long connecting (and waiting for a free connection) may take.
+    pub connect_timeout: Duration,
+    /// How long a write waits for another write's lock.
+    pub busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish()
+    }
+}
+
+impl DatabaseSettings {
+    /// The SQLite file at `path`, created when missing.
+    pub fn sqlite_file(path: &Path) -> anyhow::Result<DatabaseSettings> {
+        let path = std::path::absolute(path)
+            .with_context(|| format!("{} is not a usable path", path.display()))?;
+        let url = url::Url::from_file_path(&path)
+            .map_err(|()| anyhow::anyhow!("{} is not a usable path", path.display()))?;
+        Ok(DatabaseSettings {
+            // The path as the URL spells it: percent-encoded, which
+            // sqlx decodes.
+            url: format!("sqlite://{}?mode=rwc", url.path()),
+            max_connections: 4,
+            connect_timeout: Duration::from_secs(10),
+            busy_timeout: BUSY_TIMEOUT,
+        })
+    }
+
+    /// The backend the URL names, or why it names none.
+    pub fn backend(&self) -> anyhow::Result<Backend> {
+        let scheme = self.url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            _ => anyhow::bail!(
+                "the database URL must start with sqlite:// or postgres://, not `{}`",
+                redacted(&self.url)
+            ),
+        }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -109,8 +198,18 @@ impl From<sqlx::Error> for StoreError {
         // Extended result codes: the primary code is the low byte.
         const SQLITE_BUSY: i64 = 5;
         const SQLITE_LOCKED: i64 = 6;
+        // PostgreSQL's SQLSTATEs for a lock not granted in time, a
+        // serialization failure and a deadlock: all mean "try again".
+        const POSTGRES_BUSY: [&str; 3] = ["55P03", "40001", "40P01"];
         match &error {
             sqlx::Error::PoolTimedOut => StoreError::Busy(error),
+            sqlx::Error::Database(database)
+                if database
+                    .code()
+                    .is_some_and(|code| POSTGRES_BUSY.contains(&code.as_ref())) =>
+            {
+                StoreError::Busy(error)
+            }
             sqlx::Error::Database(database) => {
                 let code = database
                     .code()
@@ -264,7 +363,9 @@ type PausePoint = (oneshot::Sender<()>, oneshot::Receiver<()>);
 /// texts) do not touch SQLite per request. One process owns a database file.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    busy_timeout: Duration,
     cache: Arc<RwLock<Cache>>,
     pause: Arc<Mutex<Option<PausePoint>>>,
 }
@@ -290,7 +391,7 @@ fn no_tenant(slug: &str) -> StoreError {
     StoreError::NotFound(format!("no tenant `{slug}`"))
 }
 
-fn audit_entry(row: &sqlx::sqlite::SqliteRow) -> AuditEntry {
+fn audit_entry(row: &sqlx::any::AnyRow) -> AuditEntry {
     AuditEntry {
         at: row.get("at"),
         actor: row.get("actor"),
@@ -302,7 +403,7 @@ fn audit_entry(row: &sqlx::sqlite::SqliteRow) -> AuditEntry {
     }
 }
 
-fn admin_token_from(row: &sqlx::sqlite::SqliteRow) -> AdminToken {
+fn admin_token_from(row: &sqlx::any::AnyRow) -> AdminToken {
     AdminToken {
         id: row.get("id"),
         tenant: row.get("slug"),
@@ -328,10 +429,10 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    async fn write(self, transaction: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    async fn write(self, transaction: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, tenant_id, tenant, resource, before, after) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(now())
         .bind(self.actor)
@@ -360,34 +461,95 @@ impl Store {
         path: &Path,
         busy_timeout: Duration,
     ) -> anyhow::Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(busy_timeout);
-        Self::connect(options, 4).await
+        Self::connect(&DatabaseSettings {
+            busy_timeout,
+            ..DatabaseSettings::sqlite_file(path)?
+        })
+        .await
     }
 
-    /// An in-memory database, for tests.
+    /// An in-memory SQLite database, for tests.
     pub async fn in_memory() -> anyhow::Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        // One connection: every in-memory connection would be its own database.
-        Self::connect(options, 1).await
+        Self::connect(&DatabaseSettings {
+            url: "sqlite::memory:".to_owned(),
+            // One connection: every in-memory connection would be its own
+            // database.
+            max_connections: 1,
+            connect_timeout: Duration::from_secs(10),
+            busy_timeout: BUSY_TIMEOUT,
+        })
+        .await
     }
 
-    async fn connect(options: SqliteConnectOptions, connections: u32) -> anyhow::Result<Store> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(connections)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+    /// Connects to the database `settings` name and brings its schema up
+    /// to this binary's; refuses, saying why, a database that cannot be
+    /// reached or whose schema is newer than this binary.
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = settings.backend()?;
+        let busy_milliseconds = settings.busy_timeout.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.connect_timeout)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL".to_owned(),
+                            "PRAGMA synchronous = NORMAL".to_owned(),
+                            "PRAGMA foreign_keys = ON".to_owned(),
+                            format!("PRAGMA busy_timeout = {busy_milliseconds}"),
+                        ] {
+                            sqlx::query(&pragma).execute(&mut *connection).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&settings.url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach the database at {} (within {} s)",
+                    redacted(&settings.url),
+                    settings.connect_timeout.as_secs()
+                )
+            })?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        // Replicas starting together: sqlx takes the database's lock while
+        // it migrates, so the schema is brought up once.
+        migrator.run(&pool).await.map_err(|error| match error {
+            sqlx::migrate::MigrateError::VersionMissing(version) => anyhow::anyhow!(
+                "the database at {} has migration {version}, which this binary does not know \
+                 (it knows up to {}): its schema is newer than this tessera; run the newer \
+                 release, or restore the backup taken before the upgrade",
+                redacted(&settings.url),
+                migrator
+                    .iter()
+                    .map(|migration| migration.version)
+                    .max()
+                    .unwrap_or(0)
+            ),
+            other => anyhow::Error::new(other).context(format!(
+                "cannot bring the database at {} up to this binary's schema",
+                redacted(&settings.url)
+            )),
+        })?;
         Ok(Store {
             pool,
+            backend,
+            busy_timeout: settings.busy_timeout,
             cache: Arc::default(),
             pause: Arc::default(),
         })
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Test support: the next cache miss stops after it read the database
@@ -445,8 +607,27 @@ impl Store {
         .await?
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut transaction = self.pool.begin().await?;
+                // Whole milliseconds: PostgreSQL reads a bare number so.
+                sqlx::query(&format!(
+                    "SET LOCAL lock_timeout = {}",
+                    self.busy_timeout.as_millis().max(1)
+                ))
+                .execute(&mut *transaction)
+                .await?;
+                // In FROM: the function returns `void`, a type the `Any`
+                // driver does not read.
+                sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)")
+                    .bind(POSTGRES_WRITE_LOCK)
+                    .execute(&mut *transaction)
+                    .await?;
+                Ok(transaction)
+            }
+        }
     }
 
     /// Whether the database answers.
@@ -456,10 +637,10 @@ impl Store {
 
     /// The id of the tenant `slug` within a write.
     async fn tenant_id(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         slug: &str,
     ) -> Result<TenantId, StoreError> {
-        let row = sqlx::query("SELECT id FROM tenants WHERE slug = ?")
+        let row = sqlx::query("SELECT id FROM tenants WHERE slug = $1")
             .bind(slug)
             .fetch_optional(transaction)
             .await?
@@ -469,17 +650,18 @@ impl Store {
 
     /// Refuses an audience another tenant (not `except`) uses on this issuer.
     async fn check_audience(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         config: &TenantConfig,
         except: Option<TenantId>,
     ) -> Result<(), StoreError> {
-        let taken =
-            sqlx::query("SELECT 1 FROM tenants WHERE issuer = ? AND audience = ? AND id IS NOT ?")
-                .bind(&config.issuer)
-                .bind(&config.audience)
-                .bind(except.map(|id| id.0))
-                .fetch_optional(transaction)
-                .await?;
+        let taken = sqlx::query(
+            "SELECT 1 FROM tenants WHERE issuer = $1 AND audience = $2 AND id IS NOT $3",
+        )
+        .bind(&config.issuer)
+        .bind(&config.audience)
+        .bind(except.map(|id| id.0))
+        .fetch_optional(transaction)
+        .await?;
         match taken {
             Some(_) => Err(StoreError::AudienceTaken(config.audience.clone())),
             None => Ok(()),
@@ -520,7 +702,7 @@ impl Store {
         theme: Theme,
     ) -> Result<TenantRecord, StoreError> {
         let mut transaction = self.begin_write().await?;
-        let exists = sqlx::query("SELECT 1 FROM tenants WHERE slug = ?")
+        let exists = sqlx::query("SELECT 1 FROM tenants WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&mut *transaction)
             .await?;
@@ -531,7 +713,7 @@ impl Store {
         let (config_json, theme_json) = (to_json(&config)?, to_json(&theme)?);
         let id = sqlx::query(
             "INSERT INTO tenants (slug, issuer, audience, config, config_version, theme, theme_version, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, 1, ?, 1, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, 1, $5, 1, $6, $7) RETURNING id",
         )
         .bind(slug)
         .bind(&config.issuer)
@@ -592,7 +774,7 @@ impl Store {
 
     async fn tenant_from_database(&self, slug: &str) -> Result<Option<TenantRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, slug, config, config_version, theme, theme_version FROM tenants WHERE slug = ?",
+            "SELECT id, slug, config, config_version, theme, theme_version FROM tenants WHERE slug = $1",
         )
         .bind(slug)
         .fetch_optional(&self.pool)
@@ -676,7 +858,7 @@ impl Store {
         let name = column.name();
         // `name` is one of two literals, never user input.
         let select = format!(
-            "SELECT id, {name} AS value, {name}_version AS version FROM tenants WHERE slug = ?"
+            "SELECT id, {name} AS value, {name}_version AS version FROM tenants WHERE slug = $1"
         );
         let mut transaction = self.begin_write().await?;
         let row = sqlx::query(&select)
@@ -693,17 +875,17 @@ impl Store {
             Column::Config(config) => {
                 Self::check_audience(&mut transaction, config, Some(id)).await?;
                 sqlx::query(
-                    "UPDATE tenants SET config = ?, issuer = ?, audience = ?, \
-                     config_version = config_version + 1, updated_at = ? \
-                     WHERE id = ? AND config_version = ?",
+                    "UPDATE tenants SET config = $1, issuer = $2, audience = $3, \
+                     config_version = config_version + 1, updated_at = $4 \
+                     WHERE id = $5 AND config_version = $6",
                 )
                 .bind(&value)
                 .bind(&config.issuer)
                 .bind(&config.audience)
             }
             Column::Theme => sqlx::query(
-                "UPDATE tenants SET theme = ?, theme_version = theme_version + 1, updated_at = ? \
-                 WHERE id = ? AND theme_version = ?",
+                "UPDATE tenants SET theme = $1, theme_version = theme_version + 1, updated_at = $2 \
+                 WHERE id = $3 AND theme_version = $4",
             )
             .bind(&value),
         }
@@ -756,7 +938,7 @@ impl Store {
         expected_version: i64,
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
-        let row = sqlx::query("SELECT id, config, config_version FROM tenants WHERE slug = ?")
+        let row = sqlx::query("SELECT id, config, config_version FROM tenants WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&mut *transaction)
             .await?
@@ -765,7 +947,7 @@ impl Store {
             return Err(StoreError::Stale("tenant"));
         }
         let id = TenantId(row.get("id"));
-        sqlx::query("DELETE FROM tenants WHERE id = ?")
+        sqlx::query("DELETE FROM tenants WHERE id = $1")
             .bind(id.0)
             .execute(&mut *transaction)
             .await?;
@@ -815,7 +997,7 @@ impl Store {
         locale: &str,
     ) -> Result<Versioned<Messages>, StoreError> {
         let row =
-            sqlx::query("SELECT messages, version FROM texts WHERE tenant_id = ? AND locale = ?")
+            sqlx::query("SELECT messages, version FROM texts WHERE tenant_id = $1 AND locale = $2")
                 .bind(tenant.0)
                 .bind(locale)
                 .fetch_optional(&self.pool)
@@ -862,7 +1044,7 @@ impl Store {
         let mut transaction = self.begin_write().await?;
         let id = Self::tenant_id(&mut transaction, slug).await?;
         let current =
-            sqlx::query("SELECT messages, version FROM texts WHERE tenant_id = ? AND locale = ?")
+            sqlx::query("SELECT messages, version FROM texts WHERE tenant_id = $1 AND locale = $2")
                 .bind(id.0)
                 .bind(locale)
                 .fetch_optional(&mut *transaction)
@@ -878,7 +1060,7 @@ impl Store {
             return Err(StoreError::Stale("texts"));
         }
         sqlx::query(
-            "INSERT INTO texts (tenant_id, locale, messages, version) VALUES (?, ?, ?, ?) \
+            "INSERT INTO texts (tenant_id, locale, messages, version) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, locale) DO UPDATE SET messages = excluded.messages, version = excluded.version",
         )
         .bind(id.0)
@@ -945,7 +1127,7 @@ impl Store {
         let created_at = now();
         sqlx::query(
             "INSERT INTO admin_tokens (id, token_hash, tenant_id, label, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token.id)
         .bind(token_hash)
@@ -980,7 +1162,7 @@ impl Store {
     /// The unexpired admin token with this hash, if any.
     pub async fn admin_token(&self, token_hash: &[u8]) -> Result<Option<AdminToken>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE admin_tokens.token_hash = ? AND admin_tokens.expires_at > ?"
+            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE admin_tokens.token_hash = $1 AND admin_tokens.expires_at > $2"
         ))
         .bind(token_hash)
         .bind(now())
@@ -994,8 +1176,8 @@ impl Store {
     /// minute. Not audited.
     pub async fn touch_admin_token(&self, id: &str, at: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE admin_tokens SET last_used_at = ?1 \
-             WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?1 - 60)",
+            "UPDATE admin_tokens SET last_used_at = $1 \
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $1 - 60)",
         )
         .bind(at)
         .bind(id)
@@ -1007,7 +1189,7 @@ impl Store {
     /// Moves a token's expiry (what keeps `tessera dev`'s session token
     /// alive while that process runs). Not audited.
     pub async fn renew_admin_token(&self, id: &str, expires_at: i64) -> Result<(), StoreError> {
-        let changed = sqlx::query("UPDATE admin_tokens SET expires_at = ? WHERE id = ?")
+        let changed = sqlx::query("UPDATE admin_tokens SET expires_at = $1 WHERE id = $2")
             .bind(expires_at)
             .bind(id)
             .execute(&self.pool)
@@ -1023,7 +1205,7 @@ impl Store {
     /// those of one tenant.
     pub async fn admin_tokens(&self, tenant: Option<&str>) -> Result<Vec<AdminToken>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE ?1 IS NULL OR tenants.slug = ?1 \
+            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE $1 IS NULL OR tenants.slug = $1 \
              ORDER BY admin_tokens.created_at, admin_tokens.id"
         ))
         .bind(tenant)
@@ -1058,8 +1240,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE admin_tokens.id = ?1 \
-             AND (?2 IS NULL OR tenants.slug = ?2)"
+            "SELECT {ADMIN_TOKEN_COLUMNS} WHERE admin_tokens.id = $1 \
+             AND ($2 IS NULL OR tenants.slug = $2)"
         ))
         .bind(id)
         .bind(of_tenant)
@@ -1067,12 +1249,12 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no admin token `{id}`")))?;
         let tenant_id: Option<i64> =
-            sqlx::query_scalar("SELECT tenant_id FROM admin_tokens WHERE id = ?")
+            sqlx::query_scalar("SELECT tenant_id FROM admin_tokens WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *transaction)
                 .await?;
         let token = admin_token_from(&row);
-        sqlx::query("DELETE FROM admin_tokens WHERE id = ?")
+        sqlx::query("DELETE FROM admin_tokens WHERE id = $1")
             .bind(id)
             .execute(&mut *transaction)
             .await?;
@@ -1101,7 +1283,7 @@ impl Store {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT at, actor, action, tenant, resource, before, after FROM audit_log \
-             WHERE tenant_id = ? ORDER BY id DESC LIMIT ?",
+             WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(tenant.0)
         .bind(limit)
@@ -1116,7 +1298,7 @@ impl Store {
     pub async fn instance_audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT at, actor, action, tenant, resource, before, after FROM audit_log \
-             ORDER BY id DESC LIMIT ?",
+             ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)

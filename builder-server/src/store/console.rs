@@ -53,12 +53,12 @@ impl Store {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
-        sqlx::query("DELETE FROM console_links WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM console_links WHERE expires_at <= $1")
             .bind(now())
             .execute(&mut *transaction)
             .await?;
         sqlx::query(
-            "INSERT INTO console_links (token_hash, created_at, expires_at) VALUES (?, ?, ?)",
+            "INSERT INTO console_links (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(token_hash)
         .bind(now())
@@ -89,7 +89,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut transaction = self.begin_write().await?;
         let spent =
-            sqlx::query("DELETE FROM console_links WHERE token_hash = ? AND expires_at > ?")
+            sqlx::query("DELETE FROM console_links WHERE token_hash = $1 AND expires_at > $2")
                 .bind(token_hash)
                 .bind(now())
                 .execute(&mut *transaction)
@@ -115,14 +115,14 @@ impl Store {
     }
 
     async fn insert_console_session(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         session: &NewConsoleSession<'_>,
     ) -> Result<(), StoreError> {
         let at = now();
         sqlx::query(
             "INSERT INTO console_sessions \
              (id_hash, csrf, subject, display_name, role, created_at, last_seen_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(session.id_hash)
         .bind(session.csrf)
@@ -148,7 +148,7 @@ impl Store {
     ) -> Result<Option<ConsoleSession>, StoreError> {
         let row = sqlx::query(
             "SELECT csrf, subject, display_name, role, created_at, last_seen_at \
-             FROM console_sessions WHERE id_hash = ?",
+             FROM console_sessions WHERE id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
@@ -168,7 +168,7 @@ impl Store {
         }
         let at = now();
         if session.last_seen_at <= at.saturating_sub(60) {
-            sqlx::query("UPDATE console_sessions SET last_seen_at = ? WHERE id_hash = ?")
+            sqlx::query("UPDATE console_sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(at)
                 .bind(id_hash)
                 .execute(&self.pool)
@@ -179,7 +179,7 @@ impl Store {
 
     /// Ends the session with this hash (signing out).
     pub async fn end_console_session(&self, id_hash: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM console_sessions WHERE id_hash = ?")
+        sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
             .await?;
@@ -189,13 +189,13 @@ impl Store {
     /// Keeps a console sign-in in flight until `expires_at`.
     pub async fn start_console_flow(&self, flow: &ConsoleFlow) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
-        sqlx::query("DELETE FROM console_flows WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM console_flows WHERE expires_at <= $1")
             .bind(now())
             .execute(&mut *transaction)
             .await?;
         sqlx::query(
             "INSERT INTO console_flows (state_hash, browser_hash, verifier, nonce, expires_at) \
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&flow.state_hash)
         .bind(&flow.browser_hash)
@@ -215,7 +215,7 @@ impl Store {
     ) -> Result<Option<ConsoleFlow>, StoreError> {
         let mut transaction = self.begin_write().await?;
         let row = sqlx::query(
-            "DELETE FROM console_flows WHERE state_hash = ? AND expires_at > ? \
+            "DELETE FROM console_flows WHERE state_hash = $1 AND expires_at > $2 \
              RETURNING state_hash, browser_hash, verifier, nonce, expires_at",
         )
         .bind(state_hash)

@@ -79,22 +79,27 @@ const HISTORY_LIMIT: i64 = 500;
 impl Store {
     /// The tenant's current text overrides as one JSON object by locale.
     pub(super) async fn texts_document(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         id: TenantId,
     ) -> Result<String, StoreError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(json_group_object(locale, json(messages)), '{}') AS texts \
-             FROM texts WHERE tenant_id = ?",
-        )
-        .bind(id.0)
-        .fetch_one(transaction)
-        .await?;
-        Ok(row.get("texts"))
+        // Built here, not with a JSON function, so that one SQL text serves
+        // both databases; in locale order, one line.
+        let rows =
+            sqlx::query("SELECT locale, messages FROM texts WHERE tenant_id = $1 ORDER BY locale")
+                .bind(id.0)
+                .fetch_all(transaction)
+                .await?;
+        let mut texts = serde_json::Map::new();
+        for row in rows {
+            let messages: String = row.get("messages");
+            texts.insert(row.get("locale"), serde_json::from_str(&messages)?);
+        }
+        Ok(serde_json::Value::Object(texts).to_string())
     }
 
     /// Appends a revision and returns its number.
     pub(super) async fn append_revision(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         id: TenantId,
         actor: &str,
         note: &str,
@@ -103,8 +108,8 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO design_revisions (tenant_id, number, theme, texts, author, note, created_at) \
-             SELECT ?, COALESCE(MAX(number), 0) + 1, ?, ?, ?, ?, ? \
-             FROM design_revisions WHERE tenant_id = ? RETURNING number",
+             SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3, $4, $5, $6 \
+             FROM design_revisions WHERE tenant_id = $7 RETURNING number",
         )
         .bind(id.0)
         .bind(theme)
@@ -121,12 +126,12 @@ impl Store {
     /// Saves and publishes the tenant's current theme and texts as a new
     /// revision: for the writes that change the published design directly.
     pub(super) async fn record_published(
-        transaction: &mut sqlx::SqliteConnection,
+        transaction: &mut sqlx::AnyConnection,
         id: TenantId,
         actor: &str,
         note: &str,
     ) -> Result<i64, StoreError> {
-        let theme: String = sqlx::query("SELECT theme FROM tenants WHERE id = ?")
+        let theme: String = sqlx::query("SELECT theme FROM tenants WHERE id = $1")
             .bind(id.0)
             .fetch_one(&mut *transaction)
             .await?
@@ -134,7 +139,7 @@ impl Store {
         let texts = Self::texts_document(&mut *transaction, id).await?;
         let number =
             Self::append_revision(&mut *transaction, id, actor, note, &theme, &texts).await?;
-        sqlx::query("UPDATE tenants SET published_revision = ? WHERE id = ?")
+        sqlx::query("UPDATE tenants SET published_revision = $1 WHERE id = $2")
             .bind(number)
             .bind(id.0)
             .execute(&mut *transaction)
@@ -144,14 +149,14 @@ impl Store {
 
     /// The tenant's design history.
     pub async fn design_history(&self, slug: &str) -> Result<DesignHistory, StoreError> {
-        let tenant = sqlx::query("SELECT id, published_revision FROM tenants WHERE slug = ?")
+        let tenant = sqlx::query("SELECT id, published_revision FROM tenants WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| no_tenant(slug))?;
         let rows = sqlx::query(
             "SELECT number, author, note, created_at FROM design_revisions \
-             WHERE tenant_id = ? ORDER BY number DESC LIMIT ?",
+             WHERE tenant_id = $1 ORDER BY number DESC LIMIT $2",
         )
         .bind(tenant.get::<i64, _>("id"))
         .bind(HISTORY_LIMIT)
@@ -179,7 +184,7 @@ impl Store {
             "SELECT design_revisions.number, design_revisions.author, design_revisions.note, \
              design_revisions.created_at, design_revisions.theme, design_revisions.texts \
              FROM design_revisions JOIN tenants ON tenants.id = design_revisions.tenant_id \
-             WHERE tenants.slug = ? AND design_revisions.number = ?",
+             WHERE tenants.slug = $1 AND design_revisions.number = $2",
         )
         .bind(slug)
         .bind(number)
@@ -223,7 +228,7 @@ impl Store {
             let mut transaction = store.begin_write().await?;
             let id = Self::tenant_id(&mut transaction, &slug_owned).await?;
             let newest = sqlx::query(
-                "SELECT number, author FROM design_revisions WHERE tenant_id = ? \
+                "SELECT number, author FROM design_revisions WHERE tenant_id = $1 \
                  ORDER BY number DESC LIMIT 1",
             )
             .bind(id.0)
@@ -269,7 +274,7 @@ impl Store {
         let (store, actor, slug_owned) = (self.clone(), actor.to_owned(), slug.to_owned());
         self.detached(Some(slug.to_owned()), async move {
             let mut transaction = store.begin_write().await?;
-            let tenant = sqlx::query("SELECT id, published_revision FROM tenants WHERE slug = ?")
+            let tenant = sqlx::query("SELECT id, published_revision FROM tenants WHERE slug = $1")
                 .bind(&slug_owned)
                 .fetch_optional(&mut *transaction)
                 .await?
@@ -277,7 +282,7 @@ impl Store {
             let id = TenantId(tenant.get("id"));
             let published: i64 = tenant.get("published_revision");
             let revision = sqlx::query(
-                "SELECT theme, texts FROM design_revisions WHERE tenant_id = ? AND number = ?",
+                "SELECT theme, texts FROM design_revisions WHERE tenant_id = $1 AND number = $2",
             )
             .bind(id.0)
             .bind(number)
@@ -291,8 +296,8 @@ impl Store {
             let theme: String = revision.get("theme");
             let texts: BTreeMap<String, Messages> = from_json(revision.get::<&str, _>("texts"))?;
             sqlx::query(
-                "UPDATE tenants SET theme = ?, theme_version = theme_version + 1, \
-                 published_revision = ?, updated_at = ? WHERE id = ?",
+                "UPDATE tenants SET theme = $1, theme_version = theme_version + 1, \
+                 published_revision = $2, updated_at = $3 WHERE id = $4",
             )
             .bind(&theme)
             .bind(number)
@@ -303,14 +308,21 @@ impl Store {
             // Locales the revision has no overrides for lose theirs; the
             // others are replaced, each a version further (so an editor of
             // one locale's texts sees the change).
-            sqlx::query("DELETE FROM texts WHERE tenant_id = ? AND locale NOT IN (SELECT value FROM json_each(?))")
-                .bind(id.0)
-                .bind(to_json(&texts.keys().collect::<Vec<_>>())?)
-                .execute(&mut *transaction)
-                .await?;
+            let stored: Vec<String> =
+                sqlx::query_scalar("SELECT locale FROM texts WHERE tenant_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&mut *transaction)
+                    .await?;
+            for locale in stored.iter().filter(|locale| !texts.contains_key(*locale)) {
+                sqlx::query("DELETE FROM texts WHERE tenant_id = $1 AND locale = $2")
+                    .bind(id.0)
+                    .bind(locale)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             for (locale, messages) in &texts {
                 sqlx::query(
-                    "INSERT INTO texts (tenant_id, locale, messages, version) VALUES (?, ?, ?, 1) \
+                    "INSERT INTO texts (tenant_id, locale, messages, version) VALUES ($1, $2, $3, 1) \
                      ON CONFLICT (tenant_id, locale) DO UPDATE SET messages = excluded.messages, \
                      version = texts.version + 1",
                 )

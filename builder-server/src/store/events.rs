@@ -210,7 +210,7 @@ pub enum Receipt {
     Duplicate,
 }
 
-fn source_of(row: &sqlx::sqlite::SqliteRow) -> EventSource {
+fn source_of(row: &sqlx::any::AnyRow) -> EventSource {
     EventSource {
         id: row.get("id"),
         label: row.get("label"),
@@ -232,7 +232,7 @@ fn source_of(row: &sqlx::sqlite::SqliteRow) -> EventSource {
     }
 }
 
-fn delivery_of(row: &sqlx::sqlite::SqliteRow) -> EventDelivery {
+fn delivery_of(row: &sqlx::any::AnyRow) -> EventDelivery {
     EventDelivery {
         id: row.get("id"),
         endpoint_id: row.get("endpoint_id"),
@@ -273,7 +273,7 @@ impl Store {
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             sqlx::query(
                 "INSERT INTO event_sources (id, tenant_id, label, format, secret, issuer, audience, \
-                 subjects, pairwise_secret, sector, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 subjects, pairwise_secret, sector, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&id)
             .bind(tenant.0)
@@ -301,7 +301,7 @@ impl Store {
             .write(&mut transaction)
             .await?;
             let row = sqlx::query(&format!(
-                "SELECT {SOURCE_COLUMNS} FROM event_sources WHERE id = ?"
+                "SELECT {SOURCE_COLUMNS} FROM event_sources WHERE id = $1"
             ))
             .bind(&id)
             .fetch_one(&mut *transaction)
@@ -317,7 +317,7 @@ impl Store {
         let mut connection = self.pool.acquire().await?;
         let tenant = Self::tenant_id(&mut connection, slug).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {SOURCE_COLUMNS} FROM event_sources WHERE tenant_id = ? ORDER BY created_at, id"
+            "SELECT {SOURCE_COLUMNS} FROM event_sources WHERE tenant_id = $1 ORDER BY created_at, id"
         ))
         .bind(tenant.0)
         .fetch_all(&mut *connection)
@@ -330,7 +330,7 @@ impl Store {
         let Some(row) = sqlx::query(&format!(
             "SELECT {SOURCE_COLUMNS}, event_sources.secret, pairwise_secret, tenants.id AS tenant_id, \
              tenants.slug FROM event_sources JOIN tenants ON tenants.id = event_sources.tenant_id \
-             WHERE event_sources.id = ?"
+             WHERE event_sources.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -381,7 +381,7 @@ impl Store {
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             // `table` is one of two literals, never input.
             let deleted = sqlx::query(&format!(
-                "DELETE FROM {table} WHERE id = ? AND tenant_id = ?"
+                "DELETE FROM {table} WHERE id = $1 AND tenant_id = $2"
             ))
             .bind(&id)
             .bind(tenant.0)
@@ -415,7 +415,7 @@ impl Store {
         let (store, id, code) = (self.clone(), id.to_owned(), code.to_owned());
         self.detached(None, async move {
             sqlx::query(
-                "UPDATE event_sources SET refused = refused + 1, last_refusal = ? WHERE id = ?",
+                "UPDATE event_sources SET refused = refused + 1, last_refusal = $1 WHERE id = $2",
             )
             .bind(&code)
             .bind(&id)
@@ -450,7 +450,7 @@ impl Store {
             let at = now();
             let mut transaction = store.begin_write().await?;
             let fresh = sqlx::query(
-                "INSERT INTO event_receipts (source_id, key, received_at) VALUES (?, ?, ?) \
+                "INSERT INTO event_receipts (source_id, key, received_at) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(&source_id)
@@ -461,7 +461,7 @@ impl Store {
             .rows_affected()
                 > 0;
             if !fresh {
-                sqlx::query("UPDATE event_sources SET duplicates = duplicates + 1 WHERE id = ?")
+                sqlx::query("UPDATE event_sources SET duplicates = duplicates + 1 WHERE id = $1")
                     .bind(&source_id)
                     .execute(&mut *transaction)
                     .await?;
@@ -471,7 +471,7 @@ impl Store {
             let mut queued = 0;
             if let Some((kind, subject, body)) = &delivery {
                 let endpoints: Vec<String> =
-                    sqlx::query("SELECT id FROM event_endpoints WHERE tenant_id = ? ORDER BY id")
+                    sqlx::query("SELECT id FROM event_endpoints WHERE tenant_id = $1 ORDER BY id")
                         .bind(tenant.0.0)
                         .fetch_all(&mut *transaction)
                         .await?
@@ -488,7 +488,7 @@ impl Store {
                     let id = format!("msg_{}", crate::http::hex(&digest.as_ref()[..12]));
                     sqlx::query(
                         "INSERT INTO event_deliveries (id, endpoint_id, tenant_id, subject, type, payload, \
-                         state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                         state, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
                     )
                     .bind(&id)
                     .bind(endpoint)
@@ -504,7 +504,7 @@ impl Store {
                 queued = endpoints.len();
             }
             sqlx::query(
-                "UPDATE event_sources SET received = received + 1, last_received_at = ? WHERE id = ?",
+                "UPDATE event_sources SET received = received + 1, last_received_at = $1 WHERE id = $2",
             )
             .bind(at)
             .bind(&source_id)
@@ -552,7 +552,7 @@ impl Store {
             let mut transaction = store.begin_write().await?;
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             sqlx::query(
-                "INSERT INTO event_endpoints (id, tenant_id, url, secret, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO event_endpoints (id, tenant_id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&id)
             .bind(tenant.0)
@@ -595,7 +595,7 @@ impl Store {
               ORDER BY COALESCE(d.delivered_at, d.next_attempt_at) DESC LIMIT 1) AS last_status, \
              (SELECT d.last_error FROM event_deliveries d WHERE d.endpoint_id = e.id AND d.attempts > 0 \
               ORDER BY COALESCE(d.delivered_at, d.next_attempt_at) DESC LIMIT 1) AS last_error \
-             FROM event_endpoints e WHERE e.tenant_id = ? ORDER BY e.created_at, e.id",
+             FROM event_endpoints e WHERE e.tenant_id = $1 ORDER BY e.created_at, e.id",
         )
         .bind(tenant.0)
         .fetch_all(&mut *connection)
@@ -640,8 +640,8 @@ impl Store {
             let mut transaction = store.begin_write().await?;
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             let changed = sqlx::query(
-                "UPDATE event_endpoints SET previous_secret = secret, previous_until = ?, secret = ? \
-                 WHERE id = ? AND tenant_id = ?",
+                "UPDATE event_endpoints SET previous_secret = secret, previous_until = $1, secret = $2 \
+                 WHERE id = $3 AND tenant_id = $4",
             )
             .bind(overlap_until)
             .bind(&secret)
@@ -696,7 +696,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, endpoint_id, subject, type, state, attempts, next_attempt_at, last_status, \
              last_error, created_at, delivered_at FROM event_deliveries \
-             WHERE tenant_id = ? AND (? IS NULL OR state = ?) ORDER BY seq DESC LIMIT ?",
+             WHERE tenant_id = $1 AND ($2 IS NULL OR state = $3) ORDER BY seq DESC LIMIT $4",
         )
         .bind(tenant.0)
         .bind(state)
@@ -718,11 +718,11 @@ impl Store {
             "SELECT d.seq, d.id, d.payload, d.attempts, d.created_at, e.url, e.secret, \
              e.previous_secret, e.previous_until \
              FROM event_deliveries d JOIN event_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.state = 'pending' AND d.next_attempt_at <= ? \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
              AND NOT EXISTS (SELECT 1 FROM event_deliveries earlier \
                  WHERE earlier.endpoint_id = d.endpoint_id AND earlier.subject = d.subject \
                  AND earlier.state = 'pending' AND earlier.seq < d.seq) \
-             ORDER BY d.seq LIMIT ?",
+             ORDER BY d.seq LIMIT $2",
         )
         .bind(at)
         .bind(limit)
@@ -771,7 +771,7 @@ impl Store {
                 Attempt::Delivered { status } => {
                     sqlx::query(
                         "UPDATE event_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                         last_status = ?, last_error = NULL, delivered_at = ? WHERE seq = ?",
+                         last_status = $1, last_error = NULL, delivered_at = $2 WHERE seq = $3",
                     )
                     .bind(i64::from(status))
                     .bind(at)
@@ -785,8 +785,8 @@ impl Store {
                     retry_at,
                 } => {
                     sqlx::query(
-                        "UPDATE event_deliveries SET state = ?, attempts = attempts + 1, \
-                         last_status = ?, last_error = ?, next_attempt_at = ? WHERE seq = ?",
+                        "UPDATE event_deliveries SET state = $1, attempts = attempts + 1, \
+                         last_status = $2, last_error = $3, next_attempt_at = $4 WHERE seq = $5",
                     )
                     .bind(if retry_at.is_some() {
                         "pending"
@@ -818,8 +818,8 @@ impl Store {
             let mut transaction = store.begin_write().await?;
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             let changed = sqlx::query(
-                "UPDATE event_deliveries SET state = 'pending', next_attempt_at = ? \
-                 WHERE id = ? AND tenant_id = ?",
+                "UPDATE event_deliveries SET state = 'pending', next_attempt_at = $1 \
+                 WHERE id = $2 AND tenant_id = $3",
             )
             .bind(now())
             .bind(&id)

@@ -39,7 +39,7 @@ impl Store {
             let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
             let inserted = sqlx::query(
                 "INSERT INTO font_files (tenant_id, digest, bytes, author, created_at) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
             .bind(id.0)
             .bind(&file)
@@ -63,7 +63,7 @@ impl Store {
             }
             let row = sqlx::query(
                 "SELECT length(bytes) AS size, created_at FROM font_files \
-                 WHERE tenant_id = ? AND digest = ?",
+                 WHERE tenant_id = $1 AND digest = $2",
             )
             .bind(id.0)
             .bind(&file)
@@ -85,7 +85,7 @@ impl Store {
         let id = Self::tenant_id(&mut connection, slug).await?;
         let rows = sqlx::query(
             "SELECT digest, length(bytes) AS size, created_at FROM font_files \
-             WHERE tenant_id = ? ORDER BY created_at, digest",
+             WHERE tenant_id = $1 ORDER BY created_at, digest",
         )
         .bind(id.0)
         .fetch_all(&mut *connection)
@@ -105,7 +105,7 @@ impl Store {
         Ok(sqlx::query(
             "SELECT font_files.bytes FROM font_files \
              JOIN tenants ON tenants.id = font_files.tenant_id \
-             WHERE tenants.slug = ? AND font_files.digest = ?",
+             WHERE tenants.slug = $1 AND font_files.digest = $2",
         )
         .bind(slug)
         .bind(file)
