@@ -6,9 +6,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
+
+use crate::store::{DATABASE_FILE, DatabaseSettings};
 
 /// Request limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -56,6 +59,84 @@ struct File {
     #[serde(default)]
     limits: Limits,
     console: Option<ConsoleFile>,
+    #[serde(default)]
+    database: DatabaseFile,
+}
+
+/// `[database]`: where the store lives. Without `url`, SQLite in
+/// `data_dir`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DatabaseFile {
+    url: Option<String>,
+    /// A file holding the PostgreSQL password, kept out of the URL.
+    password_file: Option<PathBuf>,
+    max_connections: u32,
+    connect_timeout_seconds: u64,
+    busy_timeout_seconds: u64,
+}
+
+impl Default for DatabaseFile {
+    fn default() -> Self {
+        DatabaseFile {
+            url: None,
+            password_file: None,
+            max_connections: 10,
+            connect_timeout_seconds: 10,
+            busy_timeout_seconds: crate::store::BUSY_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+/// The checked database URL: a PostgreSQL URL gets the password from
+/// `password_file`, and TLS with the server's certificate verified
+/// (`sslmode=verify-full`) unless it names an `sslmode` or a loopback host.
+fn database_url(database: &DatabaseFile) -> Result<Option<String>, String> {
+    let Some(text) = &database.url else {
+        return Ok(None);
+    };
+    let mut url =
+        url::Url::parse(text).map_err(|why| format!("`database.url` is not a URL ({why})"))?;
+    match url.scheme() {
+        "sqlite" => return Ok(Some(text.clone())),
+        "postgres" | "postgresql" => {}
+        other => {
+            return Err(format!(
+                "`database.url` must be sqlite://... or postgres://..., not {other}://"
+            ));
+        }
+    }
+    if let Some(file) = &database.password_file {
+        let password = std::fs::read_to_string(file)
+            .ok()
+            .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
+            .filter(|password| !password.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "`database.password_file` {} cannot be read or is empty",
+                    file.display()
+                )
+            })?;
+        url.set_password(Some(&password))
+            .map_err(|()| "`database.url` cannot carry a password".to_owned())?;
+    }
+    // A postgres:// URL is not a special scheme, so its host comes as text
+    // even when it is an address.
+    let loopback = match url.host_str() {
+        None => true,
+        Some(host) => {
+            host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
+    };
+    if !loopback && !url.query_pairs().any(|(key, _)| key == "sslmode") {
+        url.query_pairs_mut().append_pair("sslmode", "verify-full");
+    }
+    Ok(Some(url.into()))
 }
 
 /// `[console]`: the OpenID provider console admins sign in at.
@@ -92,6 +173,9 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// The IdP console admins sign in at, when set.
     pub console_idp: Option<crate::console::oidc::ConsoleIdp>,
+    /// The database: SQLite in `data_dir` unless `[database] url` says
+    /// otherwise.
+    pub database: DatabaseSettings,
 }
 
 /// Reads `path`, applies `TESSERA_*` environment overrides from `environment`,
@@ -112,6 +196,9 @@ pub fn load(
     }
     if let Some(value) = environment("TESSERA_DATA_DIR") {
         file.data_dir = Some(value.into());
+    }
+    if let Some(value) = environment("TESSERA_DATABASE_URL") {
+        file.database.url = Some(value);
     }
     if let Some(value) = environment("TESSERA_DIST_DIR") {
         file.dist_dir = Some(value.into());
@@ -161,6 +248,20 @@ pub fn load(
             "`limits.body_bytes` and `limits.request_timeout_seconds` must be above 0".to_owned(),
         );
     }
+    if file.database.max_connections == 0
+        || file.database.connect_timeout_seconds == 0
+        || file.database.busy_timeout_seconds == 0
+    {
+        problems.push(
+            "`database.max_connections`, `database.connect_timeout_seconds` and \
+             `database.busy_timeout_seconds` must be above 0"
+                .to_owned(),
+        );
+    }
+    let database_url = database_url(&file.database).unwrap_or_else(|problem| {
+        problems.push(problem);
+        None
+    });
     let mut console_idp = None;
     if let Some(console) = file.console {
         if let Err(why) = crate::urls::IssuerUrl::parse(&console.issuer) {
@@ -199,12 +300,28 @@ pub fn load(
             problems.join("\n  - ")
         );
     }
+    let data_dir = file.data_dir.unwrap_or_default();
+    let database = match database_url {
+        Some(url) => DatabaseSettings {
+            url,
+            max_connections: file.database.max_connections,
+            connect_timeout: Duration::from_secs(file.database.connect_timeout_seconds),
+            busy_timeout: Duration::from_secs(file.database.busy_timeout_seconds),
+        },
+        None => DatabaseSettings {
+            max_connections: file.database.max_connections,
+            connect_timeout: Duration::from_secs(file.database.connect_timeout_seconds),
+            busy_timeout: Duration::from_secs(file.database.busy_timeout_seconds),
+            ..DatabaseSettings::sqlite_file(&data_dir.join(DATABASE_FILE))?
+        },
+    };
     Ok(ServeConfig {
+        database,
         listen: listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
         public_url: public_url
             .map(|origin| origin.to_string())
             .unwrap_or_default(),
-        data_dir: file.data_dir.unwrap_or_default(),
+        data_dir,
         dist_dir: file.dist_dir.unwrap_or_else(|| PathBuf::from("dist")),
         log_format: file.log_format.unwrap_or_default(),
         limits: file.limits,

@@ -13,7 +13,7 @@ use tessera_server::assets::Assets;
 use tessera_server::config::{self, LogFormat};
 use tessera_server::issuer::DevIssuer;
 use tessera_server::model::TenantConfig;
-use tessera_server::store::Store;
+use tessera_server::store::{Backend, DATABASE_FILE, DatabaseSettings, Store};
 use tessera_server::{AppState, app, i18n};
 
 /// Tessera's builder server: tenant themes and texts, self-hosted widget
@@ -49,7 +49,9 @@ enum Command {
     },
     /// Run in production from a settings file (see `config.example.toml`);
     /// environment variables TESSERA_LISTEN, TESSERA_PUBLIC_URL,
-    /// TESSERA_DATA_DIR, TESSERA_DIST_DIR and TESSERA_LOG_FORMAT override it.
+    /// TESSERA_DATA_DIR, TESSERA_DIST_DIR, TESSERA_LOG_FORMAT and
+    /// TESSERA_DATABASE_URL override it. SQLite in the data folder unless
+    /// `[database] url` names PostgreSQL.
     Serve {
         /// The TOML settings file.
         #[arg(long, value_name = "FILE")]
@@ -66,6 +68,16 @@ enum Command {
         /// Folder holding the database.
         #[arg(long, global = true, default_value = ".tessera-data")]
         data_dir: PathBuf,
+        /// The database when it is not SQLite in the data folder: a
+        /// postgres:// URL, the one `tessera serve` uses.
+        #[arg(
+            long,
+            global = true,
+            env = "TESSERA_DATABASE_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        database_url: Option<String>,
     },
     /// A tenant's design (theme and texts) as revisions: history, export,
     /// save a draft, publish or roll back.
@@ -75,6 +87,16 @@ enum Command {
         /// Folder holding the database.
         #[arg(long, global = true, default_value = ".tessera-data")]
         data_dir: PathBuf,
+        /// The database when it is not SQLite in the data folder: a
+        /// postgres:// URL, the one `tessera serve` uses.
+        #[arg(
+            long,
+            global = true,
+            env = "TESSERA_DATABASE_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        database_url: Option<String>,
     },
     /// Manage admin API tokens.
     Admin {
@@ -83,6 +105,16 @@ enum Command {
         /// Folder holding the database.
         #[arg(long, global = true, default_value = ".tessera-data")]
         data_dir: PathBuf,
+        /// The database when it is not SQLite in the data folder: a
+        /// postgres:// URL, the one `tessera serve` uses.
+        #[arg(
+            long,
+            global = true,
+            env = "TESSERA_DATABASE_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        database_url: Option<String>,
     },
 }
 
@@ -219,7 +251,7 @@ fn init_tracing(format: LogFormat) {
 async fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
-    Store::open(&data_dir.join("tessera.sqlite3")).await
+    Store::open(&data_dir.join(DATABASE_FILE)).await
 }
 
 #[tokio::main]
@@ -237,9 +269,21 @@ async fn main() -> anyhow::Result<()> {
             config,
             dangerous_dev_issuer,
         } => serve(&config, dangerous_dev_issuer).await,
-        Command::Tenant { command, data_dir } => tenant(command, &data_dir).await,
-        Command::Admin { command, data_dir } => admin(command, &data_dir).await,
-        Command::Design { command, data_dir } => design(command, &data_dir).await,
+        Command::Tenant {
+            command,
+            data_dir,
+            database_url,
+        } => tenant(command, &data_dir, database_url).await,
+        Command::Admin {
+            command,
+            data_dir,
+            database_url,
+        } => admin(command, &data_dir, database_url).await,
+        Command::Design {
+            command,
+            data_dir,
+            database_url,
+        } => design(command, &data_dir, database_url).await,
     }
 }
 
@@ -399,7 +443,15 @@ async fn renew_while_running(store: Store, id: String) {
 async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
     let settings = config::load(path, &|name| std::env::var(name).ok())?;
     init_tracing(settings.log_format);
-    let store = open_store(&settings.data_dir).await?;
+    if settings.database.backend()? == Backend::Sqlite {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let store = Store::connect(&settings.database).await?;
     let issuer = if dangerous_dev_issuer {
         tracing::warn!("the development issuer is running: never do this in production");
         Some(DevIssuer::open(
@@ -484,14 +536,30 @@ enum Database {
     MayCreate,
 }
 
-async fn cli_state(data_dir: &Path, database: Database) -> anyhow::Result<AppState> {
-    if database == Database::MustExist && !data_dir.join("tessera.sqlite3").exists() {
-        bail!(
-            "no database in {} (run `tessera dev` or `tessera serve` once, or pass --data-dir)",
-            data_dir.display()
-        );
-    }
-    let store = open_store(data_dir).await?;
+async fn cli_state(
+    data_dir: &Path,
+    database_url: Option<String>,
+    database: Database,
+) -> anyhow::Result<AppState> {
+    let store = match database_url {
+        Some(url) => {
+            Store::connect(&DatabaseSettings {
+                url,
+                ..DatabaseSettings::sqlite_file(&data_dir.join(DATABASE_FILE))?
+            })
+            .await?
+        }
+        None => {
+            if database == Database::MustExist && !data_dir.join(DATABASE_FILE).exists() {
+                bail!(
+                    "no database in {} (run `tessera dev` or `tessera serve` once, or pass --data-dir \
+                     or --database-url)",
+                    data_dir.display()
+                );
+            }
+            open_store(data_dir).await?
+        }
+    };
     Ok(AppState::new(
         store,
         String::new(),
@@ -501,12 +569,16 @@ async fn cli_state(data_dir: &Path, database: Database) -> anyhow::Result<AppSta
     ))
 }
 
-async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
+async fn tenant(
+    command: TenantCommand,
+    data_dir: &Path,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let database = match command {
         TenantCommand::Create { .. } => Database::MayCreate,
         TenantCommand::List | TenantCommand::Show { .. } => Database::MustExist,
     };
-    let state = cli_state(data_dir, database).await?;
+    let state = cli_state(data_dir, database_url, database).await?;
     match command {
         TenantCommand::Create { from } => {
             let text = std::fs::read_to_string(&from)
@@ -540,8 +612,12 @@ async fn tenant(command: TenantCommand, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn design(command: DesignCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let state = cli_state(data_dir, Database::MustExist).await?;
+async fn design(
+    command: DesignCommand,
+    data_dir: &Path,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let state = cli_state(data_dir, database_url, Database::MustExist).await?;
     let store = state.store();
     let failed = |error: tessera_server::store::StoreError| anyhow::anyhow!("{error}");
     match command {
@@ -616,12 +692,16 @@ async fn design(command: DesignCommand, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
+async fn admin(
+    command: AdminCommand,
+    data_dir: &Path,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let database = match command {
         AdminCommand::CreateToken { .. } | AdminCommand::LoginLink { .. } => Database::MayCreate,
         AdminCommand::ListTokens | AdminCommand::RevokeToken { .. } => Database::MustExist,
     };
-    let state = cli_state(data_dir, database).await?;
+    let state = cli_state(data_dir, database_url, database).await?;
     let done = admin_command(command, &state).await;
     state.store().close().await;
     done

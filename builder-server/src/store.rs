@@ -50,6 +50,9 @@ use crate::i18n::Messages;
 use crate::model::TenantConfig;
 use crate::theme::Theme;
 
+/// The SQLite database's file name in the data folder.
+pub const DATABASE_FILE: &str = "tessera.sqlite3";
+
 /// How long a write waits for another connection's write lock by default.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -109,10 +112,10 @@ impl DatabaseSettings {
 
     /// The backend the URL names, or why it names none.
     pub fn backend(&self) -> anyhow::Result<Backend> {
-        let scheme = self.url.split_once(':').map(|(scheme, _)| scheme);
-        match scheme {
-            Some("sqlite") => Ok(Backend::Sqlite),
-            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+        let url = url::Url::parse(&self.url);
+        match url.as_ref().map(url::Url::scheme) {
+            Ok("sqlite") => Ok(Backend::Sqlite),
+            Ok("postgres" | "postgresql") => Ok(Backend::Postgres),
             _ => anyhow::bail!(
                 "the database URL must start with sqlite:// or postgres://, not `{}`",
                 redacted(&self.url)
@@ -655,7 +658,7 @@ impl Store {
         except: Option<TenantId>,
     ) -> Result<(), StoreError> {
         let taken = sqlx::query(
-            "SELECT 1 FROM tenants WHERE issuer = $1 AND audience = $2 AND id IS NOT $3",
+            "SELECT 1 FROM tenants WHERE issuer = $1 AND audience = $2 AND id IS DISTINCT FROM $3",
         )
         .bind(&config.issuer)
         .bind(&config.audience)

@@ -163,6 +163,15 @@ fn test() -> anyhow::Result<()> {
     )?;
     // `--all-features` above checks signatures with aws-lc; the default
     // build uses ring, so the verifier's suite runs again with ring.
+    util::step(
+        "the builder server's tests again on PostgreSQL (in a throwaway cluster the tests start)",
+    );
+    util::run_counting_command(
+        std::process::Command::new("cargo")
+            .args(["test", "--package", "tessera-server", "--test", "server"])
+            .env("TESSERA_TEST_DATABASE", "postgres"),
+        &mut counts,
+    )?;
     util::step("the verifier's tests again with ring's arithmetic (the default backend)");
     let ring_only = [
         "--package",

@@ -660,11 +660,7 @@ fn sign_as_issuer(data_dir: &std::path::Path, typ: &str, claims: &Value) -> Stri
 #[tokio::test]
 async fn end_session_follows_rp_initiated_logout() {
     let data_dir = crate::support::temp_dir("data");
-    let server = Server::with_store(
-        tessera_server::store::Store::in_memory().await.unwrap(),
-        &data_dir,
-    )
-    .await;
+    let server = Server::with_store(crate::support::test_store().await, &data_dir).await;
     let code = consent(&server, "acme", "ada").await;
     let (_, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
     let hint = tokens["id_token"].as_str().unwrap().to_owned();

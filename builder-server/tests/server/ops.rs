@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use tessera_server::config;
-use tessera_server::store::Store;
+use tessera_server::store::{Backend, Store};
 
 use crate::support::{Server, get, request, temp_dir};
 
@@ -118,6 +118,65 @@ fn serve_settings_are_checked() {
         settings.public_url, "https://other.example",
         "the environment overrides the file"
     );
+    // The database: SQLite in the data folder by default; a PostgreSQL URL
+    // elsewhere gets verified TLS and the password from its file.
+    assert_eq!(settings.database.backend().unwrap(), Backend::Sqlite);
+    assert!(
+        settings
+            .database
+            .url
+            .ends_with("/tmp/x/tessera.sqlite3?mode=rwc"),
+        "{}",
+        settings.database.url
+    );
+    let secret = dir.join("db-password");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let base = "listen = \"127.0.0.1:0\"\npublic_url = \"https://auth.shop.example\"\ndata_dir = \"/tmp/x\"\n";
+    std::fs::write(
+        &path,
+        format!(
+            "{base}[database]\nurl = \"postgres://tessera@db.internal/tessera\"\npassword_file = \"{}\"\nmax_connections = 3\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let settings = config::load(&path, &|_| None).unwrap();
+    assert_eq!(
+        settings.database.url,
+        "postgres://tessera:s3cret@db.internal/tessera?sslmode=verify-full"
+    );
+    assert_eq!(settings.database.max_connections, 3);
+    assert!(
+        !format!("{:?}", settings.database).contains("s3cret"),
+        "the password is not printed"
+    );
+    // A loopback server, or an sslmode the operator chose, is left alone;
+    // the environment overrides the file.
+    let settings = config::load(&path, &|name| {
+        (name == "TESSERA_DATABASE_URL")
+            .then(|| "postgres://tessera@127.0.0.1:5432/tessera".to_owned())
+    })
+    .unwrap();
+    assert_eq!(
+        settings.database.url,
+        "postgres://tessera:s3cret@127.0.0.1:5432/tessera"
+    );
+    for (database, expected) in [
+        (
+            "url = \"mysql://db/x\"",
+            "must be sqlite://... or postgres://",
+        ),
+        ("url = \"not a url\"", "`database.url` is not a URL"),
+        (
+            "url = \"postgres://db/x\"\npassword_file = \"/nonexistent\"",
+            "`database.password_file` /nonexistent cannot be read",
+        ),
+        ("max_connections = 0", "`database.max_connections`"),
+    ] {
+        std::fs::write(&path, format!("{base}[database]\n{database}\n")).unwrap();
+        let error = format!("{:#}", config::load(&path, &|_| None).unwrap_err());
+        assert!(error.contains(expected), "{database}: {error}");
+    }
     std::fs::write(&path, "listen = \"127.0.0.1:0\"\ncolour = 1\n").unwrap();
     assert!(
         config::load(&path, &|_| None)

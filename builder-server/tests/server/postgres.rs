@@ -54,3 +54,75 @@ async fn postgres_migrations_apply_once_and_match_the_sqlite_schema() {
     }
     assert_eq!(postgres, expected);
 }
+
+#[tokio::test]
+async fn the_suite_runs_on_the_store_it_was_asked_for() {
+    let expected = if on_postgres() {
+        tessera_server::store::Backend::Postgres
+    } else {
+        tessera_server::store::Backend::Sqlite
+    };
+    assert_eq!(test_store().await.backend(), expected);
+}
+
+fn settings(url: String) -> tessera_server::store::DatabaseSettings {
+    tessera_server::store::DatabaseSettings {
+        url,
+        max_connections: 2,
+        connect_timeout: std::time::Duration::from_secs(2),
+        busy_timeout: tessera_server::store::BUSY_TIMEOUT,
+    }
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_or_is_newer_is_refused_with_the_reason() {
+    // Nobody listens on this port: refused within the connect timeout, with
+    // the URL's password replaced.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = tessera_server::store::Store::connect(&settings(format!(
+        "postgres://tessera:s3cret@127.0.0.1:{port}/tessera"
+    )))
+    .await
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(&format!(
+            "cannot reach the database at postgres://tessera:***@127.0.0.1:{port}/tessera"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("s3cret"), "{message}");
+
+    // A schema a newer release migrated: this binary does not touch it.
+    let cluster = Postgres::start();
+    let url = cluster.new_database().await;
+    let store = tessera_server::store::Store::connect(&settings(url.clone()))
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), tessera_server::store::Backend::Postgres);
+    store.close().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, '\\x00', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let message = format!(
+        "{:#}",
+        tessera_server::store::Store::connect(&settings(url))
+            .await
+            .unwrap_err()
+    );
+    assert!(
+        message.contains("has migration 99990101000000, which this binary does not know")
+            && message.contains("newer than this tessera"),
+        "{message}"
+    );
+}

@@ -1,8 +1,12 @@
-//! A server on an in-memory database with a development issuer, fixture
-//! widget assets, and helpers to call it.
+//! A server on a fresh database with a development issuer, fixture widget
+//! assets, and helpers to call it. The database is in-memory SQLite, or a
+//! fresh PostgreSQL database with `TESSERA_TEST_DATABASE=postgres` (see
+//! [`test_store`]).
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -12,7 +16,7 @@ use tessera_server::assets::Assets;
 use tessera_server::config::Limits;
 use tessera_server::issuer::DevIssuer;
 use tessera_server::model::TenantConfig;
-use tessera_server::store::Store;
+use tessera_server::store::{DatabaseSettings, Store};
 use tessera_server::{AppState, app};
 use tower::ServiceExt as _;
 
@@ -68,7 +72,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
-        Self::with_store(Store::in_memory().await.unwrap(), &temp_dir("data")).await
+        Self::with_store(test_store().await, &temp_dir("data")).await
     }
 
     pub async fn with_store(store: Store, data_dir: &std::path::Path) -> Server {
@@ -321,7 +325,8 @@ impl Postgres {
             String::from_utf8_lossy(&init.stderr)
         );
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+             -c max_connections=300",
             cluster.dir.display()
         );
         let log = cluster.dir.join("log");
@@ -347,8 +352,27 @@ impl Postgres {
     }
 }
 
-impl Drop for Postgres {
-    fn drop(&mut self) {
+impl Postgres {
+    /// The URL of the database `name` in this cluster.
+    pub fn database_url(&self, name: &str) -> String {
+        let server = self.url.strip_suffix("/postgres").unwrap_or(&self.url);
+        format!("{server}/{name}")
+    }
+
+    /// A new, empty database in this cluster; returns its URL.
+    pub async fn new_database(&self) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let admin = sqlx::PgPool::connect(&self.url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        self.database_url(&name)
+    }
+
+    fn stop(&self) {
         let data = self.dir.join("data");
         let _ = self.run(
             "pg_ctl",
@@ -363,4 +387,88 @@ impl Drop for Postgres {
         );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The cluster this test process shares between its tests on PostgreSQL:
+/// started by the first that asks. A static is never dropped, so a small
+/// shell watches this process and stops the cluster once it is gone,
+/// however it ended (even killed).
+fn shared_cluster() -> &'static Postgres {
+    static CLUSTER: OnceLock<Postgres> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let cluster = Postgres::start();
+        let data = cluster.dir.join("data");
+        let mut stop = vec![
+            Postgres::tool("pg_ctl").display().to_string(),
+            "-D".to_owned(),
+            data.display().to_string(),
+            "-m".to_owned(),
+            "immediate".to_owned(),
+            "-w".to_owned(),
+            "stop".to_owned(),
+        ];
+        if let Some(owner) = &cluster.owner {
+            stop.splice(
+                0..0,
+                [
+                    "runuser".to_owned(),
+                    "-u".to_owned(),
+                    owner.clone(),
+                    "--".to_owned(),
+                ],
+            );
+        }
+        let quoted = |words: &[String]| {
+            words
+                .iter()
+                .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // In the background of a shell that exits at once: the watchdog is
+        // nobody's child here, so nothing waits on it.
+        let watchdog = format!(
+            "(while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop}; rm -rf {dir}) \
+             </dev/null >/dev/null 2>&1 &",
+            pid = std::process::id(),
+            stop = quoted(&stop),
+            dir = quoted(&[cluster.dir.display().to_string()]),
+        );
+        let started = std::process::Command::new("sh")
+            .args(["-c", &watchdog])
+            .status()
+            .expect("cannot start the cluster's watchdog");
+        assert!(started.success(), "the cluster's watchdog did not start");
+        cluster
+    })
+}
+
+/// Which store the suite runs on: `TESSERA_TEST_DATABASE=postgres` for
+/// PostgreSQL (`cargo xtask test` runs the suite a second time so),
+/// anything else for SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("TESSERA_TEST_DATABASE").as_deref() == Ok("postgres")
+}
+
+/// A fresh store: in-memory SQLite, or with [`on_postgres`] a new database
+/// in this process's PostgreSQL cluster.
+pub async fn test_store() -> Store {
+    if !on_postgres() {
+        return Store::in_memory().await.unwrap();
+    }
+    let url = shared_cluster().new_database().await;
+    Store::connect(&DatabaseSettings {
+        url,
+        max_connections: 4,
+        connect_timeout: Duration::from_secs(10),
+        busy_timeout: tessera_server::store::BUSY_TIMEOUT,
+    })
+    .await
+    .unwrap()
 }
