@@ -65,57 +65,42 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
-        /// Folder holding the database.
-        #[arg(long, global = true, default_value = ".tessera-data")]
-        data_dir: PathBuf,
-        /// The database when it is not SQLite in the data folder: a
-        /// postgres:// URL, the one `tessera serve` uses.
-        #[arg(
-            long,
-            global = true,
-            env = "TESSERA_DATABASE_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        database_url: Option<String>,
+        #[command(flatten)]
+        database: DatabasePlace,
     },
     /// A tenant's design (theme and texts) as revisions: history, export,
     /// save a draft, publish or roll back.
     Design {
         #[command(subcommand)]
         command: DesignCommand,
-        /// Folder holding the database.
-        #[arg(long, global = true, default_value = ".tessera-data")]
-        data_dir: PathBuf,
-        /// The database when it is not SQLite in the data folder: a
-        /// postgres:// URL, the one `tessera serve` uses.
-        #[arg(
-            long,
-            global = true,
-            env = "TESSERA_DATABASE_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        database_url: Option<String>,
+        #[command(flatten)]
+        database: DatabasePlace,
     },
     /// Manage admin API tokens.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
-        /// Folder holding the database.
-        #[arg(long, global = true, default_value = ".tessera-data")]
-        data_dir: PathBuf,
-        /// The database when it is not SQLite in the data folder: a
-        /// postgres:// URL, the one `tessera serve` uses.
-        #[arg(
-            long,
-            global = true,
-            env = "TESSERA_DATABASE_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        database_url: Option<String>,
+        #[command(flatten)]
+        database: DatabasePlace,
     },
+}
+
+/// Where the offline commands find the database.
+#[derive(Debug, clap::Args)]
+struct DatabasePlace {
+    /// Folder holding the database.
+    #[arg(long, global = true, default_value = ".tessera-data")]
+    data_dir: PathBuf,
+    /// The database when it is not SQLite in the data folder: a
+    /// postgres:// URL, the one `tessera serve` uses.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,21 +254,9 @@ async fn main() -> anyhow::Result<()> {
             config,
             dangerous_dev_issuer,
         } => serve(&config, dangerous_dev_issuer).await,
-        Command::Tenant {
-            command,
-            data_dir,
-            database_url,
-        } => tenant(command, &data_dir, database_url).await,
-        Command::Admin {
-            command,
-            data_dir,
-            database_url,
-        } => admin(command, &data_dir, database_url).await,
-        Command::Design {
-            command,
-            data_dir,
-            database_url,
-        } => design(command, &data_dir, database_url).await,
+        Command::Tenant { command, database } => tenant(command, database).await,
+        Command::Admin { command, database } => admin(command, database).await,
+        Command::Design { command, database } => design(command, database).await,
     }
 }
 
@@ -536,12 +509,9 @@ enum Database {
     MayCreate,
 }
 
-async fn cli_state(
-    data_dir: &Path,
-    database_url: Option<String>,
-    database: Database,
-) -> anyhow::Result<AppState> {
-    let store = match database_url {
+async fn cli_state(place: DatabasePlace, database: Database) -> anyhow::Result<AppState> {
+    let data_dir = place.data_dir.as_path();
+    let store = match place.database_url {
         Some(url) => {
             Store::connect(&DatabaseSettings {
                 url,
@@ -569,16 +539,12 @@ async fn cli_state(
     ))
 }
 
-async fn tenant(
-    command: TenantCommand,
-    data_dir: &Path,
-    database_url: Option<String>,
-) -> anyhow::Result<()> {
+async fn tenant(command: TenantCommand, place: DatabasePlace) -> anyhow::Result<()> {
     let database = match command {
         TenantCommand::Create { .. } => Database::MayCreate,
         TenantCommand::List | TenantCommand::Show { .. } => Database::MustExist,
     };
-    let state = cli_state(data_dir, database_url, database).await?;
+    let state = cli_state(place, database).await?;
     match command {
         TenantCommand::Create { from } => {
             let text = std::fs::read_to_string(&from)
@@ -612,12 +578,8 @@ async fn tenant(
     Ok(())
 }
 
-async fn design(
-    command: DesignCommand,
-    data_dir: &Path,
-    database_url: Option<String>,
-) -> anyhow::Result<()> {
-    let state = cli_state(data_dir, database_url, Database::MustExist).await?;
+async fn design(command: DesignCommand, place: DatabasePlace) -> anyhow::Result<()> {
+    let state = cli_state(place, Database::MustExist).await?;
     let store = state.store();
     let failed = |error: tessera_server::store::StoreError| anyhow::anyhow!("{error}");
     match command {
@@ -692,16 +654,12 @@ async fn design(
     Ok(())
 }
 
-async fn admin(
-    command: AdminCommand,
-    data_dir: &Path,
-    database_url: Option<String>,
-) -> anyhow::Result<()> {
+async fn admin(command: AdminCommand, place: DatabasePlace) -> anyhow::Result<()> {
     let database = match command {
         AdminCommand::CreateToken { .. } | AdminCommand::LoginLink { .. } => Database::MayCreate,
         AdminCommand::ListTokens | AdminCommand::RevokeToken { .. } => Database::MustExist,
     };
-    let state = cli_state(data_dir, database_url, database).await?;
+    let state = cli_state(place, database).await?;
     let done = admin_command(command, &state).await;
     state.store().close().await;
     done
