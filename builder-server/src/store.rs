@@ -25,6 +25,7 @@ mod console;
 mod design;
 mod events;
 mod fonts;
+mod replicas;
 
 pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
 pub use design::{Design, DesignHistory, Revision, RevisionSummary};
@@ -541,13 +542,18 @@ impl Store {
                 redacted(&settings.url)
             )),
         })?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             busy_timeout: settings.busy_timeout,
             cache: Arc::default(),
             pause: Arc::default(),
-        })
+        };
+        if backend == Backend::Postgres {
+            // Ends by itself once the store is closed.
+            drop(replicas::follow(store.clone(), settings.url.clone()));
+        }
+        Ok(store)
     }
 
     /// The database this store runs on.
@@ -581,6 +587,33 @@ impl Store {
         if cache.generation == generation {
             fill(&mut cache);
         }
+    }
+
+    /// Forgets what the caches hold about the tenant `id` (another
+    /// replica changed it).
+    fn forget_tenant(&self, id: TenantId) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.generation = cache.generation.wrapping_add(1);
+        cache.tenants.retain(|_, record| record.id != id);
+        cache.texts.retain(|(tenant, _), _| *tenant != id);
+    }
+
+    /// Forgets everything the caches hold.
+    fn forget_everything(&self) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.generation = cache.generation.wrapping_add(1);
+        cache.tenants.clear();
+        cache.texts.clear();
+    }
+
+    /// The generation of the cached tables (PostgreSQL's `cache_generation`
+    /// sequence; see `replicas`).
+    async fn cache_generation(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cache_generation",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Forgets what the caches hold about a tenant; called by every write

@@ -1,8 +1,9 @@
 //! Delivers the outbox to the shops' endpoints as Standard Webhooks.
 //!
-//! One task takes due deliveries oldest first (the store skips any whose
-//! endpoint still owes an earlier delivery for the same subject, so a shop
-//! sees a subject's events in order), POSTs each signed with the
+//! One task per replica takes due deliveries oldest first, leased to it
+//! for a while so that no other replica sends them at the same time (the
+//! store skips any whose endpoint still owes an earlier delivery for the
+//! same subject, so a shop sees a subject's events in order), POSTs each signed with the
 //! endpoint's secret (and, while a rotation's overlap lasts, the previous
 //! one too: `webhook-signature` lists both), and records the outcome: a
 //! 2xx is delivered; anything else is tried again after a growing delay
@@ -87,9 +88,22 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Sends every delivery due now, at most 64; answers how many it tried.
+/// How many deliveries the relay takes at once.
+const BATCH: i64 = 16;
+
+/// How long the relay holds what it took: every attempt of a batch timing
+/// out, and a margin. A replica that dies holding a batch delays it by at
+/// most this long; the deliveries are then taken by another.
+const LEASE_SECONDS: i64 = BATCH * ATTEMPT_TIMEOUT.as_secs() as i64 + 30;
+
+/// Sends the deliveries due now that no other relay holds, at most
+/// [`BATCH`]; answers how many it tried.
 pub async fn deliver_due(state: &AppState) -> usize {
-    let due = match state.store().due_deliveries(now(), 64).await {
+    let due = match state
+        .store()
+        .claim_due_deliveries(now(), BATCH, LEASE_SECONDS)
+        .await
+    {
         Ok(due) => due,
         Err(error) => {
             tracing::warn!(%error, "the event outbox could not be read");

@@ -707,30 +707,45 @@ impl Store {
         Ok(rows.iter().map(delivery_of).collect())
     }
 
-    /// Deliveries due at `now`, oldest first, at most `limit`, skipping
-    /// any whose endpoint still owes an earlier one for the same subject.
-    pub async fn due_deliveries(
+    /// Takes up to `limit` deliveries due at `at`, oldest first, for
+    /// `lease_seconds`: another relay (another replica) skips them until
+    /// the attempt is recorded or the lease runs out (its holder died), so
+    /// no delivery is sent twice at the same time. The taking runs under
+    /// the write lock, which makes it one step on every replica. A delivery
+    /// waits while its endpoint owes an earlier one for the same subject,
+    /// leased or not, so a shop sees a subject's events in order.
+    pub async fn claim_due_deliveries(
         &self,
         at: i64,
         limit: i64,
+        lease_seconds: i64,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.seq, d.id, d.payload, d.attempts, d.created_at, e.url, e.secret, \
-             e.previous_secret, e.previous_until \
-             FROM event_deliveries d JOIN event_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM event_deliveries earlier \
-                 WHERE earlier.endpoint_id = d.endpoint_id AND earlier.subject = d.subject \
-                 AND earlier.state = 'pending' AND earlier.seq < d.seq) \
-             ORDER BY d.seq LIMIT $2",
-        )
-        .bind(at)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
+        let store = self.clone();
+        self.detached(None, async move {
+            let mut transaction = store.begin_write().await?;
+            let rows = sqlx::query(
+                "SELECT d.seq, d.id, d.payload, d.attempts, d.created_at, e.url, e.secret, \
+                 e.previous_secret, e.previous_until \
+                 FROM event_deliveries d JOIN event_endpoints e ON e.id = d.endpoint_id \
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+                 AND (d.leased_until IS NULL OR d.leased_until <= $1) \
+                 AND NOT EXISTS (SELECT 1 FROM event_deliveries earlier \
+                     WHERE earlier.endpoint_id = d.endpoint_id AND earlier.subject = d.subject \
+                     AND earlier.state = 'pending' AND earlier.seq < d.seq) \
+                 ORDER BY d.seq LIMIT $2",
+            )
+            .bind(at)
+            .bind(limit)
+            .fetch_all(&mut *transaction)
+            .await?;
+            let mut due = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i64 = row.get("seq");
+                sqlx::query("UPDATE event_deliveries SET leased_until = $1 WHERE seq = $2")
+                    .bind(at.saturating_add(lease_seconds))
+                    .bind(seq)
+                    .execute(&mut *transaction)
+                    .await?;
                 let mut secrets = vec![row.get::<String, _>("secret")];
                 if let (Some(previous), Some(until)) = (
                     row.get::<Option<String>, _>("previous_secret"),
@@ -739,17 +754,20 @@ impl Store {
                 {
                     secrets.push(previous);
                 }
-                DueDelivery {
-                    seq: row.get("seq"),
+                due.push(DueDelivery {
+                    seq,
                     id: row.get("id"),
                     url: row.get("url"),
                     secrets,
                     payload: row.get("payload"),
                     attempts: row.get("attempts"),
                     created_at: row.get("created_at"),
-                }
-            })
-            .collect())
+                });
+            }
+            transaction.commit().await?;
+            Ok(due)
+        })
+        .await
     }
 
     /// When the earliest pending delivery is due, if any.
@@ -771,7 +789,8 @@ impl Store {
                 Attempt::Delivered { status } => {
                     sqlx::query(
                         "UPDATE event_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                         last_status = $1, last_error = NULL, delivered_at = $2 WHERE seq = $3",
+                         last_status = $1, last_error = NULL, delivered_at = $2, leased_until = NULL \
+                         WHERE seq = $3",
                     )
                     .bind(i64::from(status))
                     .bind(at)
@@ -786,7 +805,8 @@ impl Store {
                 } => {
                     sqlx::query(
                         "UPDATE event_deliveries SET state = $1, attempts = attempts + 1, \
-                         last_status = $2, last_error = $3, next_attempt_at = $4 WHERE seq = $5",
+                         last_status = $2, last_error = $3, next_attempt_at = $4, leased_until = NULL \
+                         WHERE seq = $5",
                     )
                     .bind(if retry_at.is_some() {
                         "pending"
@@ -818,6 +838,8 @@ impl Store {
             let mut transaction = store.begin_write().await?;
             let tenant = Self::tenant_id(&mut transaction, &slug).await?;
             let changed = sqlx::query(
+                // A lease still held (an attempt in flight) is left to run
+                // out, so the delivery is never sent twice at once.
                 "UPDATE event_deliveries SET state = 'pending', next_attempt_at = $1 \
                  WHERE id = $2 AND tenant_id = $3",
             )

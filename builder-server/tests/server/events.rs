@@ -326,7 +326,7 @@ async fn a_dead_letter_is_kept_and_delivered_when_an_admin_asks() {
     let due = server
         .state
         .store()
-        .due_deliveries(tessera_server::store::now(), 10)
+        .claim_due_deliveries(tessera_server::store::now(), 10, 60)
         .await
         .unwrap();
     server
@@ -865,4 +865,73 @@ async fn shared_signals_events_are_verified_with_the_issuers_keys() {
         (json!("user.disabled"), json!("user-42"))
     );
     assert_eq!(bodies[0]["data"]["source_type"], "account-disabled");
+}
+
+/// Runs `server`'s relay until nothing is left for it; answers how many it
+/// sent.
+async fn drain(server: &Server) -> usize {
+    let mut sent = 0;
+    loop {
+        match relay::deliver_due(&server.state).await {
+            0 => return sent,
+            count => sent += count,
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_deliver_each_event_once() {
+    let url = postgres_database().await;
+    let a = Server::with_store(replica(&url).await, &temp_dir("relay-a")).await;
+    let b = Server::with_store(replica(&url).await, &temp_dir("relay-b")).await;
+    let shop = Shop::start().await;
+    endpoint(&a, &shop).await;
+    let path = logto_source(&a, json!({})).await;
+    // Events arrive at either replica.
+    for user in 0..6 {
+        let (body, signature) = logto("User.Deleted", &format!("u-{user}"), LOGTO_KEY);
+        let replica = if user % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            send_logto(replica, &path, &body, &signature).await.status,
+            StatusCode::OK
+        );
+    }
+    // Both relays run at once: what one took, the other leaves.
+    let (by_a, by_b) = tokio::join!(drain(&a), drain(&b));
+    assert_eq!(by_a + by_b, 6);
+    let mut subjects: Vec<String> = shop
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, event)| event["data"]["sub"].as_str().unwrap().to_owned())
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["u-0", "u-1", "u-2", "u-3", "u-4", "u-5"]);
+}
+
+#[tokio::test]
+async fn a_delivery_held_by_a_relay_that_died_is_taken_when_its_lease_runs_out() {
+    let server = Server::start().await;
+    let shop = Shop::start().await;
+    endpoint(&server, &shop).await;
+    let path = logto_source(&server, json!({})).await;
+    let (body, signature) = logto("User.Deleted", "u-held", LOGTO_KEY);
+    send_logto(&server, &path, &body, &signature).await;
+    let store = server.state.store();
+    let now = tessera_server::store::now();
+    let taken = store.claim_due_deliveries(now, 10, 60).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    // Its relay died without recording anything: the delivery stays held
+    // for the lease, then another relay takes it.
+    assert!(
+        store
+            .claim_due_deliveries(now + 59, 10, 60)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_due_deliveries(now + 60, 10, 60).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, taken[0].id);
 }

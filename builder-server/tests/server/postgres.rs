@@ -126,3 +126,74 @@ async fn a_database_that_cannot_be_reached_or_is_newer_is_refused_with_the_reaso
         "{message}"
     );
 }
+
+/// How long replica `b` took to serve `path` differently from `before`;
+/// panics after five seconds.
+async fn changed_within(b: &Server, path: &str, before: &str) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let now = b.call(get(path)).await;
+        assert_eq!(now.status, axum::http::StatusCode::OK);
+        if now.text() != before {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path} is still stale on the other replica"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_write_on_one_replica_is_served_by_the_other_within_a_second() {
+    let url = postgres_database().await;
+    let a = Server::with_store(replica(&url).await, &temp_dir("replica-a")).await;
+    let b = Server::with_store(replica(&url).await, &temp_dir("replica-b")).await;
+    // B has the published theme and texts in its caches.
+    let theme_before = b.call(get("/t/acme/theme.css")).await.text();
+    let texts_before = b.call(get("/t/acme/i18n/de.json")).await.text();
+    assert_eq!(b.call(get("/t/acme/theme.css")).await.text(), theme_before);
+
+    // A changes the theme through the admin API.
+    let theme = a.call(get("/api/tenants/acme/theme").token(&a.acme)).await;
+    let etag = theme.header("etag").unwrap().to_owned();
+    let mut changed = theme.json();
+    changed["radius"] = serde_json::json!("13px");
+    let put = a
+        .call(
+            request(axum::http::Method::PUT, "/api/tenants/acme/theme")
+                .token(&a.acme)
+                .header("if-match", &etag)
+                .json(&changed),
+        )
+        .await;
+    assert_eq!(put.status, axum::http::StatusCode::OK, "{}", put.text());
+    let took = changed_within(&b, "/t/acme/theme.css", &theme_before).await;
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    assert!(
+        b.call(get("/t/acme/theme.css"))
+            .await
+            .text()
+            .contains("13px")
+    );
+
+    // And the texts.
+    let put = a
+        .call(
+            request(axum::http::Method::PUT, "/api/tenants/acme/texts/de")
+                .token(&a.acme)
+                .header("if-match", "\"x0\"")
+                .json(&serde_json::json!({"sign-in": "Jetzt anmelden"})),
+        )
+        .await;
+    assert_eq!(put.status, axum::http::StatusCode::OK, "{}", put.text());
+    let took = changed_within(&b, "/t/acme/i18n/de.json", &texts_before).await;
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    assert!(
+        b.call(get("/t/acme/i18n/de.json"))
+            .await
+            .text()
+            .contains("Jetzt anmelden")
+    );
+}

@@ -449,6 +449,25 @@ fn shared_cluster() -> &'static Postgres {
     })
 }
 
+/// A new, empty database in this test process's PostgreSQL cluster (the
+/// one [`test_store`] uses on PostgreSQL), whichever store the suite runs
+/// on: for tests of several replicas, which only PostgreSQL has.
+pub async fn postgres_database() -> String {
+    shared_cluster().new_database().await
+}
+
+/// A replica on the PostgreSQL database `url`.
+pub async fn replica(url: &str) -> Store {
+    Store::connect(&DatabaseSettings {
+        url: url.to_owned(),
+        max_connections: 4,
+        connect_timeout: Duration::from_secs(10),
+        busy_timeout: tessera_server::store::BUSY_TIMEOUT,
+    })
+    .await
+    .unwrap()
+}
+
 /// Which store the suite runs on: `TESSERA_TEST_DATABASE=postgres` for
 /// PostgreSQL (`cargo xtask test` runs the suite a second time so),
 /// anything else for SQLite.
@@ -462,13 +481,5 @@ pub async fn test_store() -> Store {
     if !on_postgres() {
         return Store::in_memory().await.unwrap();
     }
-    let url = shared_cluster().new_database().await;
-    Store::connect(&DatabaseSettings {
-        url,
-        max_connections: 4,
-        connect_timeout: Duration::from_secs(10),
-        busy_timeout: tessera_server::store::BUSY_TIMEOUT,
-    })
-    .await
-    .unwrap()
+    replica(&postgres_database().await).await
 }
