@@ -273,8 +273,14 @@ async fn dev(
     let limits = config::Limits::default();
     // The development issuer signs the demo's customers in, and the
     // console's admins too (every demo user is an owner).
-    let issuer = DevIssuer::open(data_dir, &public_url, limits.token_requests_per_minute)?
-        .with_console_client(&public_url)?;
+    let issuer = DevIssuer::open(
+        &store,
+        data_dir,
+        &public_url,
+        limits.token_requests_per_minute,
+    )
+    .await?
+    .with_console_client(&public_url)?;
     let assets = Assets::load(widget_dir)?;
     let state = AppState::new(
         store,
@@ -427,11 +433,15 @@ async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
     let store = Store::connect(&settings.database).await?;
     let issuer = if dangerous_dev_issuer {
         tracing::warn!("the development issuer is running: never do this in production");
-        Some(DevIssuer::open(
-            &settings.data_dir,
-            &settings.public_url,
-            settings.limits.token_requests_per_minute,
-        )?)
+        Some(
+            DevIssuer::open(
+                &store,
+                &settings.data_dir,
+                &settings.public_url,
+                settings.limits.token_requests_per_minute,
+            )
+            .await?,
+        )
     } else {
         None
     };

@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,11 +16,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::ledger::PendingCode;
 use super::{DevIssuer, IssuerError, pages, random_token, redirect_with, unix_now};
 use crate::AppState;
 use crate::extract::{Form, Query};
 use crate::store::TenantRecord;
+use crate::store::{AddCode, PendingCode};
 
 /// A demo user of the development issuer: the personal data stays here.
 #[derive(Debug, Clone)]
@@ -188,7 +187,10 @@ pub(super) async fn authorize_decision(
     Form(form): Form<Decision>,
 ) -> Result<Response, IssuerError> {
     // Unauthenticated and each allowed one stores a code: limited per address.
-    if !issuer.inner.consents.allow(connection.map(|c| c.0.0.ip())) {
+    if !issuer
+        .allow(&state, "consent", connection.map(|c| c.0.0.ip()))
+        .await?
+    {
         state.metrics().record_rate_limited();
         return Err(IssuerError::SlowDown(
             "too many sign-in decisions from this address",
@@ -230,9 +232,16 @@ pub(super) async fn authorize_decision(
             nonce: form.request.nonce.clone(),
             scope: valid.scope.clone(),
             auth_time: unix_now(),
-            issued: Instant::now(),
+            issued_at: unix_now(),
         };
-        issuer.ledger().add_code(code.clone(), pending)?;
+        state
+            .store()
+            .dev_add_code(&code, pending)
+            .await
+            .map_err(|error| match error {
+                AddCode::Full(full) => IssuerError::CodesFull(full),
+                AddCode::Store(error) => IssuerError::Store(error),
+            })?;
         parameters.push(("code", code));
     }
     if let Some(client_state) = &form.request.state {

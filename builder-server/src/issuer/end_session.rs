@@ -47,7 +47,7 @@ pub(super) async fn end_session(
         (None, None) => None,
     };
     if let Some(sid) = hint.as_ref().and_then(|hint| hint.sid.as_deref()) {
-        issuer.ledger().end_session(sid);
+        state.store().dev_end_session(sid).await?;
     }
     // Only a URI registered for the client is followed.
     if let (Some(uri), Some(client_id)) = (&request.post_logout_redirect_uri, client_id)

@@ -8,16 +8,14 @@
 //! user before that. Only a broken random source or signer becomes an
 //! [`ApiError`] (500, details in the log).
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::ledger::CodesFull;
 use super::{RandomUnavailable, pages, redirect_with};
 use crate::error::ApiError;
+use crate::store::CodesFull;
 
 /// A refused or failed request to the development issuer.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +56,9 @@ pub enum IssuerError {
     /// A token could not be signed.
     #[error("cannot sign a token: {0}")]
     Signing(#[source] jsonwebtoken::errors::Error),
+    /// The database that keeps codes and sessions failed (or is busy).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// OAuth's error answer (RFC 6749 5.2), never cached.
@@ -116,17 +117,14 @@ impl IntoResponse for IssuerError {
                     "temporarily_unavailable",
                     &description,
                 );
-                let seconds = full
-                    .retry_after
-                    .saturating_add(Duration::from_millis(999))
-                    .as_secs()
-                    .max(1);
+                let seconds = full.retry_after_seconds.max(1);
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
                 response
             }
             IssuerError::Random(error) => ApiError::Internal(error.into()).into_response(),
+            IssuerError::Store(error) => ApiError::from(error).into_response(),
             IssuerError::Signing(error) => {
                 ApiError::Internal(anyhow::anyhow!("cannot sign a token: {error}")).into_response()
             }

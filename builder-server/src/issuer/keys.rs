@@ -1,6 +1,6 @@
 //! The development issuer's keys: an ES256 signing key and the pairwise
-//! secret, both kept in the data folder (created on first use, mode 0600),
-//! so tokens and subjects survive a restart.
+//! secret, both kept in the database (created on first use), so tokens
+//! and subjects survive a restart and every replica signs with one key.
 //!
 //! What it is not: a key store for production. There is one key, never
 //! rotated.
@@ -15,6 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::IssuerError;
+use crate::store::Store;
 
 /// The signing key, its public half, and the pairwise secret.
 pub(super) struct Keys {
@@ -25,42 +26,36 @@ pub(super) struct Keys {
     pairwise_secret: [u8; 32],
 }
 
-fn read_or_create(
-    path: &Path,
-    create: impl FnOnce() -> anyhow::Result<Vec<u8>>,
-) -> anyhow::Result<Vec<u8>> {
-    if let Ok(bytes) = std::fs::read(path) {
-        return Ok(bytes);
-    }
-    let bytes = create()?;
-    std::fs::write(path, &bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(bytes)
-}
-
 impl Keys {
-    /// Loads the key and the pairwise secret from `data_dir`, creating them
-    /// on first use.
-    pub(super) fn open(data_dir: &Path) -> anyhow::Result<Keys> {
+    /// Loads the key and the pairwise secret from the database, creating
+    /// them on first use: from the files an older release kept in
+    /// `data_dir` when they are there (so its tokens and subjects stay
+    /// valid), else new ones. Every replica on one database gets the same.
+    pub(super) async fn load(store: &Store, data_dir: &Path) -> anyhow::Result<Keys> {
         tessera_verifier::install_ring_provider();
         let random = ring::rand::SystemRandom::new();
-        let pkcs8 = read_or_create(&data_dir.join("dev-issuer-es256.p8"), || {
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
-                .map(|document| document.as_ref().to_vec())
-                .map_err(|_| anyhow::anyhow!("cannot generate the development issuer's key"))
-        })?;
-        let secret = read_or_create(&data_dir.join("dev-issuer-pairwise.secret"), || {
-            let mut bytes = vec![0u8; 32];
-            ring::rand::SecureRandom::fill(&random, &mut bytes)
-                .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
-            Ok(bytes)
+        let (key_file, secret_file) = (
+            std::fs::read(data_dir.join("dev-issuer-es256.p8")).ok(),
+            std::fs::read(data_dir.join("dev-issuer-pairwise.secret")).ok(),
+        );
+        let candidate = match (key_file, secret_file) {
+            (Some(key), Some(secret)) => (key, secret),
+            _ => {
+                let key = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
+                    .map_err(|_| anyhow::anyhow!("cannot generate the development issuer's key"))?
+                    .as_ref()
+                    .to_vec();
+                let mut secret = vec![0u8; 32];
+                ring::rand::SecureRandom::fill(&random, &mut secret)
+                    .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+                (key, secret)
+            }
+        };
+        let (pkcs8, secret) = store.dev_issuer_keys(candidate).await.map_err(|error| {
+            anyhow::anyhow!("cannot read the development issuer's key: {error}")
         })?;
         let key_pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &random)
-            .map_err(|_| anyhow::anyhow!("the development issuer's key file is damaged"))?;
+            .map_err(|_| anyhow::anyhow!("the development issuer's stored key is damaged"))?;
         let point = key_pair.public_key().as_ref();
         let (x, y) = (
             URL_SAFE_NO_PAD.encode(&point[1..33]),
@@ -70,12 +65,12 @@ impl Keys {
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let key_id = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
         let verification_key = jsonwebtoken::DecodingKey::from_ec_components(&x, &y)
-            .map_err(|_| anyhow::anyhow!("the development issuer's key file is damaged"))?;
+            .map_err(|_| anyhow::anyhow!("the development issuer's stored key is damaged"))?;
         let public_jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": key_id,
                                 "use": "sig", "alg": "ES256"});
         let mut pairwise_secret = [0u8; 32];
         if secret.len() != 32 {
-            anyhow::bail!("the development issuer's pairwise secret file is damaged");
+            anyhow::bail!("the development issuer's stored pairwise secret is damaged");
         }
         pairwise_secret.copy_from_slice(&secret);
         Ok(Keys {

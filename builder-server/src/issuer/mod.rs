@@ -19,23 +19,23 @@
 //! JWTs checked offline, so they stay valid until they expire (10 minutes).
 //! Everything in flight is bounded: at most `PENDING_CODE_CAPACITY` codes
 //! wait (then consent answers 503), and consent has its own per-address
-//! limit.
+//! limit. All of it (the key, codes, sessions, refresh families, rate
+//! limits) lives in the database (`store/dev_issuer.rs`), so replicas of
+//! one site act as one issuer: a code issued by one is redeemed at
+//! another, and a refresh token spent at one is known spent at all.
 //!
 //! It is not for production: it runs only in `tessera dev` or behind
 //! `--dangerous-dev-issuer`, and has no passwords.
 //!
 //! Protocol, HTTP and HTML live apart: `authorize.rs` checks authorization
 //! requests and takes consent, `token.rs` grants tokens, `end_session.rs`
-//! signs out; `keys.rs` holds the signing key, `ledger.rs` the codes and
-//! refresh families in flight, `limits.rs` the per-address limits,
-//! `cors.rs` which origins may read a token response, `pages.rs` the HTML,
+//! signs out; `keys.rs` holds the signing key, `cors.rs` which origins may read a token response, `pages.rs` the HTML,
 //! and `error.rs` every refusal ([`IssuerError`]) with the answer it gets.
 //! [`routes`] is mounted only when the issuer runs, with the issuer as its
 //! state, so no handler asks whether it is enabled.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -54,8 +54,6 @@ mod end_session;
 mod error;
 mod keys;
 pub use keys::pairwise_subject;
-mod ledger;
-mod limits;
 mod pages;
 mod token;
 
@@ -68,19 +66,13 @@ pub const CONSOLE_CLIENT_ID: &str = "tessera-console";
 pub const CONSOLE_ROLES_CLAIM: &str = "tessera_roles";
 
 use crate::model::{AudienceRequest, TenantConfig, TokenStorage};
+pub use crate::store::PENDING_CODE_CAPACITY;
 use crate::store::{TenantId, TenantRecord, Versioned};
-pub use ledger::PENDING_CODE_CAPACITY;
 
 use keys::Keys;
-use ledger::Ledger;
-use limits::RateLimit;
 
-/// How long an authorization code lives.
-pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// How long issued tokens live, in seconds.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 600;
-/// How long a refresh token may wait to be used.
-pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
 /// The development issuer's keys and in-flight state.
 #[derive(Clone)]
@@ -93,30 +85,31 @@ struct Inner {
     /// The console's own client, when this issuer signs admins in too.
     console_client: Option<Arc<TenantRecord>>,
     keys: Keys,
-    ledger: Mutex<Ledger>,
-    token_requests: RateLimit,
-    consents: RateLimit,
+    /// Token requests, and as many consent decisions, a minute per client
+    /// address.
+    per_minute: u32,
 }
 
 impl DevIssuer {
-    /// Loads the issuer's key and pairwise secret from `data_dir`, creating
-    /// them on first use, for an issuer at `{public_url}/dev/oidc`. Each
-    /// client address may make `token_requests_per_minute` token requests
-    /// and as many consent decisions a minute.
-    pub fn open(
+    /// Loads the issuer's key and pairwise secret from the database
+    /// (creating them on first use, from the files an older release kept in
+    /// `data_dir` when they are there), for an issuer at
+    /// `{public_url}/dev/oidc`. Each client address may make
+    /// `token_requests_per_minute` token requests and as many consent
+    /// decisions a minute.
+    pub async fn open(
+        store: &crate::store::Store,
         data_dir: &Path,
         public_url: &str,
         token_requests_per_minute: u32,
     ) -> anyhow::Result<DevIssuer> {
-        let keys = Keys::open(data_dir)?;
+        let keys = Keys::load(store, data_dir).await?;
         Ok(DevIssuer {
             inner: Arc::new(Inner {
                 issuer: format!("{}/dev/oidc", public_url.trim_end_matches('/')),
                 console_client: None,
                 keys,
-                ledger: Mutex::new(Ledger::new()),
-                token_requests: RateLimit::new(token_requests_per_minute),
-                consents: RateLimit::new(token_requests_per_minute),
+                per_minute: token_requests_per_minute,
             }),
         })
     }
@@ -192,8 +185,27 @@ impl DevIssuer {
         &self.inner.keys
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.inner.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    /// Counts a request of kind `bucket` from `address` (none: a caller
+    /// without a socket, such as an in-process test) and says whether it is
+    /// within the per-minute limit.
+    async fn allow(
+        &self,
+        state: &AppState,
+        bucket: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<bool, IssuerError> {
+        let Some(address) = address else {
+            return Ok(true);
+        };
+        Ok(state
+            .store()
+            .dev_rate_allow(
+                bucket,
+                &address.to_string(),
+                self.inner.per_minute,
+                crate::store::now(),
+            )
+            .await?)
     }
 }
 

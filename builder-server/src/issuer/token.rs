@@ -4,7 +4,6 @@
 //! per address, with CORS for the calling client's shop origins.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,13 +15,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::cors::{allowed_origin, preflight_origin, with_cors};
-use super::ledger::Session;
-use super::{
-    CODE_LIFETIME, DevIssuer, IssuerError, TOKEN_LIFETIME_SECONDS, random_token, unix_now,
-};
+use super::{DevIssuer, IssuerError, TOKEN_LIFETIME_SECONDS, random_token, unix_now};
 use crate::AppState;
 use crate::extract::OAuthForm;
-use crate::store::TenantRecord;
+use crate::store::{CODE_LIFETIME_SECONDS, DevSession, Spend, TenantRecord};
 
 /// The token request's form fields.
 #[derive(Debug, Deserialize)]
@@ -61,7 +57,7 @@ async fn token_response(
     address: Option<IpAddr>,
     request: TokenRequest,
 ) -> Result<Response, IssuerError> {
-    if !issuer.inner.token_requests.allow(address) {
+    if !issuer.allow(state, "token", address).await? {
         state.metrics().record_rate_limited();
         return Err(IssuerError::SlowDown("too many token requests"));
     }
@@ -83,20 +79,23 @@ async fn authorization_code_grant(
 ) -> Result<Response, IssuerError> {
     let code = request.code.unwrap_or_default();
     // Single use: the code is removed whether or not the rest checks out.
-    let pending = issuer.ledger().take_code(&code);
-    let Some(pending) = pending else {
-        // RFC 6749 4.1.2: a code used twice revokes the tokens issued from
-        // it. Its refresh tokens are revoked here; its access and ID tokens
-        // are self-contained JWTs checked offline and expire on their own.
-        if issuer.ledger().replayed(&code) {
-            tracing::warn!("a redeemed code was presented again: its session is revoked");
-            return Err(invalid_grant(
-                "the code was already used; the tokens issued from it are revoked",
-            ));
+    // RFC 6749 4.1.2: a code used twice revokes the tokens issued from it.
+    // Its refresh tokens are revoked by the store; its access and ID tokens
+    // are self-contained JWTs checked offline and expire on their own.
+    let taken = state.store().dev_take_code(&code, unix_now()).await?;
+    let pending = match taken {
+        Ok(pending) => pending,
+        Err(replayed) => {
+            if replayed {
+                tracing::warn!("a redeemed code was presented again: its session is revoked");
+                return Err(invalid_grant(
+                    "the code was already used; the tokens issued from it are revoked",
+                ));
+            }
+            return Err(invalid_grant("the code is unknown or already used"));
         }
-        return Err(invalid_grant("the code is unknown or already used"));
     };
-    if pending.issued.elapsed() >= CODE_LIFETIME {
+    if unix_now().saturating_sub(pending.issued_at) >= CODE_LIFETIME_SECONDS {
         return Err(invalid_grant("the code expired"));
     }
     if request.client_id.as_deref() != Some(pending.tenant.as_str()) {
@@ -123,17 +122,16 @@ async fn authorization_code_grant(
     };
     let sid = random_token()?;
     if offline_access(&pending.scope) {
-        let now = Instant::now();
-        let mut ledger = issuer.ledger();
-        let session = Session {
+        let session = DevSession {
             tenant: pending.tenant.clone(),
             user_id: pending.user_id.clone(),
             scope: pending.scope.clone(),
             auth_time: pending.auth_time,
-            refreshed: now,
         };
-        ledger.start_session(sid.clone(), session);
-        ledger.redeemed(code, &sid, now);
+        state
+            .store()
+            .dev_start_session(&sid, &code, session, unix_now())
+            .await?;
     }
     let authentication = Authentication {
         user_id: &pending.user_id,
@@ -141,7 +139,14 @@ async fn authorization_code_grant(
         auth_time: pending.auth_time,
         sid: &sid,
     };
-    issue_tokens(issuer, &tenant, &authentication, pending.nonce.as_deref())
+    issue_tokens(
+        state,
+        issuer,
+        &tenant,
+        &authentication,
+        pending.nonce.as_deref(),
+    )
+    .await
 }
 
 fn offline_access(scope: &str) -> bool {
@@ -156,12 +161,14 @@ async fn refresh_token_grant(
     request: TokenRequest,
 ) -> Result<Response, IssuerError> {
     let presented = request.refresh_token.unwrap_or_default();
-    let spent = issuer.ledger().spend_refresh_token(
-        &presented,
-        request.client_id.as_deref(),
-        Instant::now(),
-    );
-    let (sid, session) = spent.map_err(|refused| invalid_grant(&refused.to_string()))?;
+    let spent = state
+        .store()
+        .dev_spend_refresh_token(&presented, request.client_id.as_deref(), unix_now())
+        .await;
+    let (sid, session) = spent.map_err(|error| match error {
+        Spend::Refused(refused) => invalid_grant(&refused.to_string()),
+        Spend::Store(error) => IssuerError::Store(error),
+    })?;
     let Ok(tenant) = issuer.client(state, &session.tenant).await else {
         return Err(invalid_grant("the client no longer exists"));
     };
@@ -171,7 +178,7 @@ async fn refresh_token_grant(
         auth_time: session.auth_time,
         sid: &sid,
     };
-    issue_tokens(issuer, &tenant, &authentication, None)
+    issue_tokens(state, issuer, &tenant, &authentication, None).await
 }
 
 /// The sign-in that tokens are issued for: the same for every token of a
@@ -187,13 +194,14 @@ struct Authentication<'a> {
 
 /// Signs an ID token and an access token (and, with `offline_access`, a
 /// refresh token of the session) for a sign-in at `tenant`.
-fn issue_tokens(
+async fn issue_tokens(
+    state: &AppState,
     issuer: &DevIssuer,
     tenant: &TenantRecord,
     authentication: &Authentication<'_>,
     nonce_claim: Option<&str>,
 ) -> Result<Response, IssuerError> {
-    let body = signed_tokens(issuer, tenant, authentication, nonce_claim)?;
+    let body = signed_tokens(state, issuer, tenant, authentication, nonce_claim).await?;
     let mut response = axum::Json(body).into_response();
     response
         .headers_mut()
@@ -201,7 +209,8 @@ fn issue_tokens(
     Ok(response)
 }
 
-fn signed_tokens(
+async fn signed_tokens(
+    state: &AppState,
     issuer: &DevIssuer,
     tenant: &TenantRecord,
     authentication: &Authentication<'_>,
@@ -242,11 +251,10 @@ fn signed_tokens(
     });
     if offline_access(authentication.scope) {
         let refresh_token = random_token()?;
-        issuer.ledger().add_refresh_token(
-            refresh_token.clone(),
-            authentication.sid,
-            Instant::now(),
-        );
+        state
+            .store()
+            .dev_add_refresh_token(&refresh_token, authentication.sid, unix_now())
+            .await?;
         body["refresh_token"] = json!(refresh_token);
     }
     Ok(body)

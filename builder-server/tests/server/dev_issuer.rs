@@ -643,8 +643,9 @@ async fn cors_allows_only_the_origins_of_the_clients_tenant() {
     .await;
 }
 
-/// Signs `claims` with the development issuer's own key, read from its data
-/// folder (to make hints the issuer would never mint itself, expired ones).
+/// Signs `claims` with the development issuer's own key, read from the
+/// data folder it was adopted from (see [`issuer_key_files`]), to make
+/// hints the issuer would never mint itself, expired ones.
 fn sign_as_issuer(data_dir: &std::path::Path, typ: &str, claims: &Value) -> String {
     let pkcs8 = std::fs::read(data_dir.join("dev-issuer-es256.p8")).unwrap();
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
@@ -657,9 +658,23 @@ fn sign_as_issuer(data_dir: &std::path::Path, typ: &str, claims: &Value) -> Stri
     .unwrap()
 }
 
+/// A data folder holding an issuer key and pairwise secret as an older
+/// release kept them: the issuer adopts them, and the test knows the key.
+fn issuer_key_files() -> std::path::PathBuf {
+    let data_dir = crate::support::temp_dir("data");
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    std::fs::write(data_dir.join("dev-issuer-es256.p8"), pkcs8.as_ref()).unwrap();
+    std::fs::write(data_dir.join("dev-issuer-pairwise.secret"), [9u8; 32]).unwrap();
+    data_dir
+}
+
 #[tokio::test]
 async fn end_session_follows_rp_initiated_logout() {
-    let data_dir = crate::support::temp_dir("data");
+    let data_dir = issuer_key_files();
     let server = Server::with_store(crate::support::test_store().await, &data_dir).await;
     let code = consent(&server, "acme", "ada").await;
     let (_, tokens) = exchange(&server, "acme", &code, VERIFIER, REDIRECT).await;
@@ -809,4 +824,73 @@ async fn end_session_revokes_the_sessions_refresh_family() {
     // Another sign-in of the same user is another session.
     let (status, kept) = refresh(&server, "acme", other["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{kept}");
+}
+
+#[tokio::test]
+async fn two_replicas_act_as_one_issuer() {
+    let url = crate::support::postgres_database().await;
+    let a = Server::with_store(
+        crate::support::replica(&url).await,
+        &crate::support::temp_dir("issuer-a"),
+    )
+    .await;
+    let b = Server::with_store(
+        crate::support::replica(&url).await,
+        &crate::support::temp_dir("issuer-b"),
+    )
+    .await;
+    // One key for both.
+    assert_eq!(
+        a.state.dev_issuer().unwrap().jwks(),
+        b.state.dev_issuer().unwrap().jwks()
+    );
+    // A code issued by A is redeemed at B, once.
+    let code = consent_with_scope(&a, "acme", "ada", "openid offline_access").await;
+    let (status, tokens) = exchange(&b, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let (status, _) = exchange(&a, "acme", &code, VERIFIER, REDIRECT).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a code is single use across replicas"
+    );
+    // A fresh sign-in: a refresh at A, then the spent token again at B is a
+    // reuse that revokes the family everywhere.
+    let code = consent_with_scope(&a, "acme", "ada", "openid offline_access").await;
+    let (_, first) = exchange(&a, "acme", &code, VERIFIER, REDIRECT).await;
+    let first_refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = refresh(&a, "acme", &first_refresh).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let (status, reused) = refresh(&b, "acme", &first_refresh).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        reused["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used"),
+        "{reused}"
+    );
+    let (status, _) = refresh(&a, "acme", second["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the family is revoked at A too"
+    );
+    // The rate limit counts both replicas' requests from one address.
+    let attempt = || {
+        request(Method::POST, "/dev/oidc/token")
+            .peer("10.9.9.9:5000")
+            .form(&[("grant_type", "authorization_code"), ("code", "nope")])
+    };
+    for round in 0..30 {
+        let replica = if round % 2 == 0 { &a } else { &b };
+        assert_eq!(
+            replica.call(attempt()).await.status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        b.call(attempt()).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use tessera_server::config;
 use tessera_server::store::{Backend, Store};
 
-use crate::support::{Server, get, request, temp_dir};
+use crate::support::{Server, get, request, temp_dir, test_store};
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
@@ -51,6 +51,7 @@ async fn security_headers() {
 async fn restart_loses_nothing() {
     let dir = temp_dir("restart");
     let database = dir.join("tessera.sqlite3");
+    let first_keys;
     {
         let server = Server::with_store(Store::open(&database).await.unwrap(), &dir).await;
         let acme = server.acme.clone();
@@ -78,6 +79,7 @@ async fn restart_loses_nothing() {
             )
             .await;
         assert_eq!(texts.status, StatusCode::OK);
+        first_keys = server.state.dev_issuer().unwrap().jwks();
         server.state.store().close().await;
     }
     let server = Server::with_store(Store::open(&database).await.unwrap(), &dir).await;
@@ -93,8 +95,45 @@ async fn restart_loses_nothing() {
         "Rein"
     );
     // The issuer's key survived too: the same kid.
-    let first = tessera_server::issuer::DevIssuer::open(&dir, "http://x", 5).unwrap();
-    assert_eq!(first.jwks(), server.state.dev_issuer().unwrap().jwks());
+    assert_eq!(first_keys, server.state.dev_issuer().unwrap().jwks());
+}
+
+#[tokio::test]
+async fn the_issuer_key_an_older_release_kept_in_files_is_adopted() {
+    use ring::signature::KeyPair as _;
+    let dir = temp_dir("key-files");
+    let random = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &random,
+    )
+    .unwrap();
+    std::fs::write(dir.join("dev-issuer-es256.p8"), pkcs8.as_ref()).unwrap();
+    std::fs::write(dir.join("dev-issuer-pairwise.secret"), [7u8; 32]).unwrap();
+    let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8.as_ref(),
+        &random,
+    )
+    .unwrap();
+    let store = test_store().await;
+    let issuer = tessera_server::issuer::DevIssuer::open(&store, &dir, "http://x", 5)
+        .await
+        .unwrap();
+    use base64::Engine as _;
+    let x =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&key.public_key().as_ref()[1..33]);
+    assert_eq!(issuer.jwks()["keys"][0]["x"], x.as_str());
+    assert_eq!(
+        issuer.pairwise_subject("acme", "ada"),
+        tessera_server::issuer::pairwise_subject(&[7u8; 32], "acme", "ada")
+    );
+    // Kept in the database: without the files, the same key.
+    let again =
+        tessera_server::issuer::DevIssuer::open(&store, &temp_dir("no-files"), "http://x", 5)
+            .await
+            .unwrap();
+    assert_eq!(again.jwks(), issuer.jwks());
 }
 
 #[test]

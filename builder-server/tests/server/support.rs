@@ -81,8 +81,14 @@ impl Server {
             request_timeout_seconds: 5,
             token_requests_per_minute: 30,
         };
-        let issuer =
-            DevIssuer::open(data_dir, PUBLIC_URL, limits.token_requests_per_minute).unwrap();
+        let issuer = DevIssuer::open(
+            &store,
+            data_dir,
+            PUBLIC_URL,
+            limits.token_requests_per_minute,
+        )
+        .await
+        .unwrap();
         let assets = Assets::load(&fixture_assets()).unwrap();
         let issuer_url = issuer.issuer().to_owned();
         let state = AppState::new(store, PUBLIC_URL.into(), assets, Some(issuer), limits);
