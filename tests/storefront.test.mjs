@@ -6,8 +6,8 @@
 // searched for the demo user's name and email: they must not be there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
@@ -20,6 +20,12 @@ let shop;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'tessera-storefront-'));
+  // The development issuer's key, as an older release kept it in the data
+  // folder: the issuer adopts it (into its database), and this test can
+  // sign passports the issuer would never mint.
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(dataDir, 'dev-issuer-es256.p8'), privateKey.export({ type: 'pkcs8', format: 'der' }));
+  writeFileSync(join(dataDir, 'dev-issuer-pairwise.secret'), randomBytes(32));
   // Debug logging for the server's own crates: even then nothing personal.
   tessera = await startTessera({ dataDir, environment: { RUST_LOG: 'debug,sqlx=warn,hyper=info,h2=info' } });
   shop = `${tessera.server}/demo`;
@@ -114,9 +120,9 @@ test('dev issuer: sign in, order, find it under My orders, sign out', async () =
   assert.deepEqual(errors, []);
 });
 
-/** A passport signed with the development issuer's own key (from its data
- * folder), so only the header's `typ` and the claims decide whether the shop
- * accepts it. */
+/** A passport signed with the development issuer's own key (the one this
+ * test put in its data folder), so only the header's `typ` and the claims
+ * decide whether the shop accepts it. */
 async function devIssuerToken(claims, typ = 'at+jwt') {
   const der = readFileSync(join(dataDir, 'dev-issuer-es256.p8'));
   const pem = `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END PRIVATE KEY-----\n`;

@@ -1,7 +1,8 @@
 //! Delivers the outbox to the shops' endpoints as Standard Webhooks.
 //!
 //! One task per replica takes due deliveries oldest first, leased to it
-//! for a while so that no other replica sends them at the same time (the
+//! for a while so that no other replica sends them at the same time, and
+//! sends a batch side by side (the
 //! store skips any whose endpoint still owes an earlier delivery for the
 //! same subject, so a shop sees a subject's events in order), POSTs each signed with the
 //! endpoint's secret (and, while a rotation's overlap lasts, the previous
@@ -91,10 +92,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 /// How many deliveries the relay takes at once.
 const BATCH: i64 = 16;
 
-/// How long the relay holds what it took: every attempt of a batch timing
-/// out, and a margin. A replica that dies holding a batch delays it by at
-/// most this long; the deliveries are then taken by another.
-const LEASE_SECONDS: i64 = BATCH * ATTEMPT_TIMEOUT.as_secs() as i64 + 30;
+/// How long the relay holds what it took: a batch's attempts run side by
+/// side, so one attempt's timeout, and a margin for recording the outcome
+/// (a write may wait up to the busy timeout). A replica that dies holding
+/// a batch delays it by at most this long; the deliveries are then taken by
+/// another (or by itself, restarted).
+const LEASE_SECONDS: i64 = ATTEMPT_TIMEOUT.as_secs() as i64 + 10;
 
 /// Sends the deliveries due now that no other relay holds, at most
 /// [`BATCH`]; answers how many it tried.
@@ -111,22 +114,33 @@ pub async fn deliver_due(state: &AppState) -> usize {
         }
     };
     let count = due.len();
+    // Side by side: a batch holds at most one delivery per endpoint and
+    // subject (the store holds back a subject's later events while an
+    // earlier one is pending), so no subject's order depends on this.
+    let mut attempts = tokio::task::JoinSet::new();
     for delivery in due {
-        let attempt = send(state, &delivery).await;
-        let outcome = match &attempt {
-            Attempt::Delivered { .. } => "delivered",
-            Attempt::Failed {
-                retry_at: Some(_), ..
-            } => "retrying",
-            Attempt::Failed { retry_at: None, .. } => "dead",
-        };
-        state.metrics().record_delivery(outcome);
-        if let Err(error) = state.store().record_attempt(delivery.seq, attempt).await {
-            // Not recorded: it stays due and is sent again.
-            tracing::warn!(%error, delivery = %delivery.id, "a delivery's outcome was not recorded");
-        }
+        let state = state.clone();
+        attempts.spawn(async move { deliver(&state, &delivery).await });
     }
+    while attempts.join_next().await.is_some() {}
     count
+}
+
+/// One attempt at `delivery`, and its outcome recorded.
+async fn deliver(state: &AppState, delivery: &DueDelivery) {
+    let attempt = send(state, delivery).await;
+    let outcome = match &attempt {
+        Attempt::Delivered { .. } => "delivered",
+        Attempt::Failed {
+            retry_at: Some(_), ..
+        } => "retrying",
+        Attempt::Failed { retry_at: None, .. } => "dead",
+    };
+    state.metrics().record_delivery(outcome);
+    if let Err(error) = state.store().record_attempt(delivery.seq, attempt).await {
+        // Not recorded: it stays due and is sent again.
+        tracing::warn!(%error, delivery = %delivery.id, "a delivery's outcome was not recorded");
+    }
 }
 
 async fn send(state: &AppState, delivery: &DueDelivery) -> Attempt {
