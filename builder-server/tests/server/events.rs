@@ -17,18 +17,18 @@ use tessera_server::events::relay;
 
 use super::support::*;
 
-const LOGTO_KEY: &str = "logto-hook-signing-key";
+pub(crate) const LOGTO_KEY: &str = "logto-hook-signing-key";
 
 /// A shop's event endpoint on loopback: records every delivery and
 /// answers `status`.
-struct Shop {
-    url: String,
+pub(crate) struct Shop {
+    pub(crate) url: String,
     status: Arc<AtomicU16>,
-    received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    pub(crate) received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
 }
 
 impl Shop {
-    async fn start() -> Shop {
+    pub(crate) async fn start() -> Shop {
         let status = Arc::new(AtomicU16::new(200));
         let received = Arc::new(Mutex::new(Vec::new()));
         let (answer, log) = (status.clone(), received.clone());
@@ -114,7 +114,7 @@ async fn endpoint(server: &Server, shop: &Shop) -> (String, WebhookSecret) {
 
 /// A Logto webhook as `packages/core/src/libraries/hook/utils.ts` sends
 /// it, signed per `packages/core/src/utils/sign.ts`.
-fn logto(event: &str, user: &str, key: &str) -> (Vec<u8>, String) {
+pub(crate) fn logto(event: &str, user: &str, key: &str) -> (Vec<u8>, String) {
     let created_at = tessera_server::http::rfc3339(tessera_server::store::now());
     let body = json!({
         "event": event, "createdAt": created_at, "userAgent": "admin-console", "ip": "203.0.113.7",

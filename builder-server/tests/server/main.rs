@@ -15,6 +15,7 @@ mod events;
 mod i18n;
 mod ops;
 mod postgres;
+mod replicas;
 mod store;
 mod themes;
 mod tokens;

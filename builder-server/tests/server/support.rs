@@ -38,13 +38,26 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// A widget folder as `cargo xtask dist` would write it.
 pub fn fixture_assets() -> PathBuf {
     let dir = temp_dir("widget");
+    write_widget(&dir);
+    dir
+}
+
+/// A `dist/` folder holding [`fixture_assets`]' files in `widget/`, as
+/// `tessera serve` reads it.
+pub fn fixture_dist() -> PathBuf {
+    let dist = temp_dir("dist");
+    std::fs::create_dir_all(dist.join("widget")).unwrap();
+    write_widget(&dist.join("widget"));
+    dist
+}
+
+fn write_widget(dir: &std::path::Path) {
     let loader = b"/* loader */ import('./tessera-0123abcd.js');".to_vec();
     std::fs::write(dir.join("tessera.js"), &loader).unwrap();
     std::fs::write(dir.join("tessera.js.br"), b"BROTLI-LOADER").unwrap();
     std::fs::write(dir.join("tessera.js.gz"), b"GZIP-LOADER").unwrap();
     std::fs::write(dir.join("tessera-0123abcd.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("tessera-0123abcd.wasm.br"), b"BROTLI-WASM").unwrap();
-    dir
 }
 
 pub fn demo_config(slug: &str, issuer: &str) -> TenantConfig {
