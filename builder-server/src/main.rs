@@ -46,6 +46,11 @@ enum Command {
         /// folder's demo tenant is first created.
         #[arg(long, value_name = "URL")]
         demo_issuer: Option<String>,
+        /// Keep the demo shop's orders in this database (a postgres:// URL:
+        /// the shop's own database, not tessera's) instead of a SQLite file
+        /// in the data folder.
+        #[arg(long, value_name = "URL")]
+        demo_database_url: Option<String>,
     },
     /// Run in production from a settings file (see `config.example.toml`);
     /// environment variables TESSERA_LISTEN, TESSERA_PUBLIC_URL,
@@ -249,7 +254,8 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
             widget_dir,
             demo_issuer,
-        } => dev(port, &data_dir, &widget_dir, demo_issuer).await,
+            demo_database_url,
+        } => dev(port, &data_dir, &widget_dir, demo_issuer, demo_database_url).await,
         Command::Serve {
             config,
             dangerous_dev_issuer,
@@ -265,6 +271,7 @@ async fn dev(
     data_dir: &Path,
     widget_dir: &Path,
     demo_issuer: Option<String>,
+    demo_database_url: Option<String>,
 ) -> anyhow::Result<()> {
     init_tracing(LogFormat::Text);
     let started = std::time::Instant::now();
@@ -338,7 +345,7 @@ async fn dev(
             demo.config.value.issuer
         );
     }
-    let storefront = storefront::open(&state, data_dir, &demo, &issuer).await?;
+    let storefront = storefront::open(&state, data_dir, demo_database_url, &demo, &issuer).await?;
     let state = state.with_storefront(storefront.router());
     // The session's token lives while this process runs: it expires soon
     // after the last renewal, and is revoked when the server stops.

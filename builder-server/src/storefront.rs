@@ -12,7 +12,8 @@ use tessera_server::admin::{SignInMode, snippet_for};
 use tessera_server::issuer::DevIssuer;
 use tessera_server::store::TenantRecord;
 use tessera_storefront::{
-    Authentication, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets, api_verifier_rules,
+    Authentication, Database, Storefront, StorefrontConfig, WebhookSecret, WidgetSnippets,
+    api_verifier_rules,
 };
 use tessera_verifier::axum::TokenVerifier;
 use tessera_verifier::remote::{KeyLocation, RemoteVerifier};
@@ -68,10 +69,13 @@ fn verifier(demo: &TenantRecord, built_in: &DevIssuer) -> anyhow::Result<Arc<dyn
     Ok(Arc::new(remote))
 }
 
-/// Opens the storefront for `tessera dev`.
+/// Opens the storefront for `tessera dev`: its orders in `database_url`
+/// when given (a PostgreSQL database of its own), else in a SQLite file in
+/// `data_dir`.
 pub async fn open(
     state: &AppState,
     data_dir: &Path,
+    database_url: Option<String>,
     demo: &TenantRecord,
     built_in: &DevIssuer,
 ) -> anyhow::Result<Storefront> {
@@ -112,7 +116,10 @@ pub async fn open(
             .await?;
     }
     Storefront::open(StorefrontConfig {
-        database: data_dir.join("demo-storefront.sqlite3"),
+        database: match database_url {
+            Some(url) => Database::Url(url),
+            None => Database::File(data_dir.join("demo-storefront.sqlite3")),
+        },
         // The widget asks the issuer for tokens as the tenant's client, so
         // the shop takes only access tokens issued to that client.
         authentication: Authentication::Passport {

@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
     let mut servers = Vec::new();
     for (name, authentication) in variants {
         let storefront = Storefront::open(StorefrontConfig {
-            database: directory.join(format!("{name}.sqlite3")),
+            database: tessera_storefront::Database::File(directory.join(format!("{name}.sqlite3"))),
             authentication,
             webhook_secret: WebhookSecret::generate()
                 .map_err(|reason| anyhow::anyhow!(reason))?

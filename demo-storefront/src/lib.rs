@@ -93,10 +93,20 @@ pub enum Authentication {
     DangerousUnverifiedSubjectHeader,
 }
 
+/// Where the storefront keeps its orders.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// A SQLite file, created when absent.
+    File(PathBuf),
+    /// A database URL: `postgres://...` (the shop's own database) or
+    /// `sqlite://...`.
+    Url(String),
+}
+
 /// Everything the storefront needs.
 pub struct StorefrontConfig {
-    /// The SQLite file for orders (created when absent).
-    pub database: PathBuf,
+    /// Where orders are kept.
+    pub database: Database,
     /// How API callers are authenticated.
     pub authentication: Authentication,
     /// The secret the IdP signs its webhooks with.
@@ -200,15 +210,22 @@ fn now_seconds() -> i64 {
 impl Storefront {
     /// Opens the database and prepares the pages.
     pub async fn open(config: StorefrontConfig) -> anyhow::Result<Storefront> {
-        if let Some(parent) = config.database.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let orders = Orders::open(&config.database).await.map_err(|error| {
-            anyhow::anyhow!(
-                "cannot open the storefront database {}: {error}",
-                config.database.display()
-            )
-        })?;
+        let orders = match &config.database {
+            Database::File(path) => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                Orders::open(path).await.map_err(|error| {
+                    anyhow::anyhow!(
+                        "cannot open the storefront database {}: {error}",
+                        path.display()
+                    )
+                })?
+            }
+            Database::Url(url) => Orders::connect(url).await.map_err(|error| {
+                anyhow::anyhow!("cannot open the storefront's database: {error}")
+            })?,
+        };
         Ok(Storefront {
             inner: Arc::new(Inner {
                 orders,

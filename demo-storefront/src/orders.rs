@@ -2,16 +2,16 @@
 //! webhook ids seen within the replay window. The only module here that
 //! knows SQL.
 //!
-//! SQLite through sqlx, migrations embedded, WAL journaling. Nothing here can
-//! hold personal data: the schema has no column for it, and the only
-//! identifier is the passport's `sub`.
+//! SQLite (a file, WAL journaling) or PostgreSQL (its own database),
+//! through sqlx's `Any` driver with one SQL text for both, each with its
+//! migrations embedded. Nothing here can hold personal data: the schema has
+//! no column for it, and the only identifier is the passport's `sub`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Row as _};
 
 /// One line of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,23 +42,51 @@ pub struct Order {
 /// The storefront's database.
 #[derive(Debug, Clone)]
 pub struct Orders {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 impl Orders {
-    /// Opens (creating when absent) the database at `path` and migrates it.
+    /// Opens (creating when absent) the SQLite file at `path` and migrates
+    /// it.
     pub async fn open(path: &Path) -> Result<Orders, sqlx::Error> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+        let path = std::path::absolute(path)?;
+        let url = url::Url::from_file_path(&path).map_err(|()| {
+            sqlx::Error::Configuration(format!("{} is not a usable path", path.display()).into())
+        })?;
+        // The path as the URL spells it: percent-encoded, which sqlx decodes.
+        Self::connect(&format!("sqlite://{}?mode=rwc", url.path())).await
+    }
+
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) and migrates
+    /// the database.
+    pub async fn connect(url: &str) -> Result<Orders, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let postgres = url::Url::parse(url)
+            .map_err(|error| sqlx::Error::Configuration(error.into()))
+            .map(|parsed| matches!(parsed.scheme(), "postgres" | "postgresql"))?;
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if !postgres {
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 5000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *connection).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        if postgres {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations").run(&pool).await?;
+        }
         Ok(Orders { pool })
     }
 
@@ -82,8 +110,8 @@ impl Orders {
         let text =
             serde_json::to_string(&items).map_err(|error| sqlx::Error::Encode(error.into()))?;
         let Some(row) = sqlx::query(
-            "INSERT INTO orders (subject, placed_at, items, total_cents) SELECT ?, ?, ?, ? \
-             WHERE NOT EXISTS (SELECT 1 FROM subject_standing WHERE subject = ? AND standing = 'erased') \
+            "INSERT INTO orders (subject, placed_at, items, total_cents) SELECT $1, $2, $3, $4 \
+             WHERE NOT EXISTS (SELECT 1 FROM subject_standing WHERE subject = $5 AND standing = 'erased') \
              RETURNING id",
         )
         .bind(subject)
@@ -113,9 +141,9 @@ impl Orders {
         issued_at: Option<i64>,
     ) -> Result<Standing, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT (SELECT standing FROM subject_standing WHERE subject = ?) AS standing, \
-             (SELECT ended_at FROM ended_sessions WHERE kind = 'sub' AND value = ?) AS subject_ended, \
-             (SELECT 1 FROM ended_sessions WHERE kind = 'sid' AND value = ?) AS session_ended",
+            "SELECT (SELECT standing FROM subject_standing WHERE subject = $1) AS standing, \
+             (SELECT ended_at FROM ended_sessions WHERE kind = 'sub' AND value = $2) AS subject_ended, \
+             (SELECT 1 FROM ended_sessions WHERE kind = 'sid' AND value = $3) AS session_ended",
         )
         .bind(subject)
         .bind(subject)
@@ -140,7 +168,7 @@ impl Orders {
     /// Every order of `subject`, newest first.
     pub async fn of(&self, subject: &str) -> Result<Vec<Order>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT id, placed_at, items, total_cents FROM orders WHERE subject = ? ORDER BY id DESC",
+            "SELECT id, placed_at, items, total_cents FROM orders WHERE subject = $1 ORDER BY id DESC",
         )
         .bind(subject)
         .fetch_all(&self.pool)
@@ -173,12 +201,12 @@ impl Orders {
         keep_seconds: i64,
     ) -> Result<DeliveryOutcome, sqlx::Error> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < ?")
+        sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
             .bind(now.saturating_sub(keep_seconds))
             .execute(&mut *transaction)
             .await?;
         let inserted =
-            sqlx::query("INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)")
+            sqlx::query("INSERT INTO webhook_deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(delivery_id)
                 .bind(now)
                 .execute(&mut *transaction)
@@ -190,13 +218,13 @@ impl Orders {
         let mut erased_orders = 0;
         match action {
             ShopAction::Erase { subject } => {
-                erased_orders = sqlx::query("DELETE FROM orders WHERE subject = ?")
+                erased_orders = sqlx::query("DELETE FROM orders WHERE subject = $1")
                     .bind(subject)
                     .execute(&mut *transaction)
                     .await?
                     .rows_affected();
                 sqlx::query(
-                    "INSERT INTO subject_standing (subject, standing, since) VALUES (?, 'erased', ?) \
+                    "INSERT INTO subject_standing (subject, standing, since) VALUES ($1, 'erased', $2) \
                      ON CONFLICT (subject) DO UPDATE SET standing = 'erased', since = excluded.since",
                 )
                 .bind(subject)
@@ -207,7 +235,7 @@ impl Orders {
             // An erasure is final: disabling or enabling leaves it.
             ShopAction::Disable { subject } => {
                 sqlx::query(
-                    "INSERT INTO subject_standing (subject, standing, since) VALUES (?, 'disabled', ?) \
+                    "INSERT INTO subject_standing (subject, standing, since) VALUES ($1, 'disabled', $2) \
                      ON CONFLICT (subject) DO NOTHING",
                 )
                 .bind(subject)
@@ -217,7 +245,7 @@ impl Orders {
             }
             ShopAction::Enable { subject } => {
                 sqlx::query(
-                    "DELETE FROM subject_standing WHERE subject = ? AND standing = 'disabled'",
+                    "DELETE FROM subject_standing WHERE subject = $1 AND standing = 'disabled'",
                 )
                 .bind(subject)
                 .execute(&mut *transaction)
@@ -231,8 +259,10 @@ impl Orders {
                 for (kind, value) in [("sub", subject), ("sid", session)] {
                     let Some(value) = value else { continue };
                     sqlx::query(
-                        "INSERT INTO ended_sessions (kind, value, ended_at) VALUES (?, ?, ?) \
-                         ON CONFLICT (kind, value) DO UPDATE SET ended_at = MAX(ended_at, excluded.ended_at)",
+                        "INSERT INTO ended_sessions (kind, value, ended_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (kind, value) DO UPDATE SET ended_at = CASE \
+                         WHEN excluded.ended_at > ended_sessions.ended_at THEN excluded.ended_at \
+                         ELSE ended_sessions.ended_at END",
                     )
                     .bind(kind)
                     .bind(value)

@@ -26,21 +26,35 @@ async fn postgres_migrations_apply_once_and_match_the_sqlite_schema() {
         .unwrap();
     assert_eq!(applied, i64::try_from(migrator.iter().count()).unwrap());
 
-    // Every table and column of the SQLite schema, and nothing else.
-    let mut postgres: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    assert_eq!(
+        postgres_columns(&replicas[0]).await,
+        sqlite_columns(sqlx::migrate!("./migrations")).await
+    );
+}
+
+/// Every table and its columns in `pool`'s public schema (sqlx's own table
+/// aside).
+async fn postgres_columns(pool: &sqlx::PgPool) -> BTreeMap<String, Vec<String>> {
+    let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in sqlx::query(
         "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
          WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY t, c",
     )
-    .fetch_all(&replicas[0])
+    .fetch_all(pool)
     .await
     .unwrap()
     {
-        postgres.entry(row.get("t")).or_default().push(row.get("c"));
+        columns.entry(row.get("t")).or_default().push(row.get("c"));
     }
+    columns
+}
+
+/// Every table and its columns that `migrator` leaves in a SQLite
+/// database.
+async fn sqlite_columns(migrator: sqlx::migrate::Migrator) -> BTreeMap<String, Vec<String>> {
     let sqlite = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
-    sqlx::migrate!("./migrations").run(&sqlite).await.unwrap();
-    let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    migrator.run(&sqlite).await.unwrap();
+    let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in sqlx::query(
         "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
@@ -50,9 +64,119 @@ async fn postgres_migrations_apply_once_and_match_the_sqlite_schema() {
     .await
     .unwrap()
     {
-        expected.entry(row.get("t")).or_default().push(row.get("c"));
+        columns.entry(row.get("t")).or_default().push(row.get("c"));
     }
-    assert_eq!(postgres, expected);
+    columns
+}
+
+#[tokio::test]
+async fn the_demo_storefront_keeps_its_orders_in_postgresql() {
+    use tessera_storefront::{DeliveryOutcome, OrderLine, Orders, ShopAction, Standing};
+    let url = postgres_database().await;
+    let orders = Orders::connect(&url).await.unwrap();
+    // The same tables and columns as on SQLite.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    assert_eq!(
+        postgres_columns(&pool).await,
+        sqlite_columns(sqlx::migrate!("../demo-storefront/migrations")).await
+    );
+    let line = OrderLine {
+        sku: "tile".into(),
+        name: "Cobalt tile".into(),
+        quantity: 2,
+        unit_price_cents: 450,
+    };
+    let placed = orders
+        .place("sub-1", vec![line.clone()], 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(placed.total_cents, 900);
+    assert_eq!(orders.of("sub-1").await.unwrap(), [placed]);
+    assert_eq!(
+        orders.standing("sub-1", None, Some(100)).await.unwrap(),
+        Standing::Good
+    );
+    // Sessions ended at the IdP: the later time wins, a replay is refused.
+    let end = |at| ShopAction::EndSessions {
+        subject: Some("sub-1".into()),
+        session: None,
+        at,
+    };
+    assert!(matches!(
+        orders
+            .apply_delivery("msg_1", &end(200), 300, 600)
+            .await
+            .unwrap(),
+        DeliveryOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        orders
+            .apply_delivery("msg_1", &end(200), 300, 600)
+            .await
+            .unwrap(),
+        DeliveryOutcome::Replayed
+    );
+    orders
+        .apply_delivery("msg_2", &end(150), 300, 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        orders.standing("sub-1", None, Some(199)).await.unwrap(),
+        Standing::SessionEnded
+    );
+    assert_eq!(
+        orders.standing("sub-1", None, Some(201)).await.unwrap(),
+        Standing::Good
+    );
+    // Disabled, enabled, erased with a tombstone that refuses new orders.
+    let subject = || "sub-1".to_owned();
+    orders
+        .apply_delivery(
+            "msg_3",
+            &ShopAction::Disable { subject: subject() },
+            300,
+            600,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        orders.standing("sub-1", None, Some(400)).await.unwrap(),
+        Standing::Disabled
+    );
+    orders
+        .apply_delivery(
+            "msg_4",
+            &ShopAction::Enable { subject: subject() },
+            300,
+            600,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        orders.standing("sub-1", None, Some(400)).await.unwrap(),
+        Standing::Good
+    );
+    assert_eq!(
+        orders
+            .apply_delivery("msg_5", &ShopAction::Erase { subject: subject() }, 300, 600)
+            .await
+            .unwrap(),
+        DeliveryOutcome::Applied { erased_orders: 1 }
+    );
+    assert!(orders.of("sub-1").await.unwrap().is_empty());
+    assert!(
+        orders
+            .place("sub-1", vec![line], 400)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        orders.standing("sub-1", None, Some(400)).await.unwrap(),
+        Standing::Erased
+    );
+    orders.close().await;
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ async fn shop_with(widget: Option<WidgetSnippets>) -> Shop {
     let (secret, text) = WebhookSecret::generate().unwrap();
     let database = temp_dir().join("shop.sqlite3");
     let storefront = Storefront::open(StorefrontConfig {
-        database: database.clone(),
+        database: tessera_storefront::Database::File(database.clone()),
         authentication: Authentication::Passport {
             verifier: Arc::new(verifier),
             client_id: CLIENT_ID.into(),
