@@ -9,7 +9,7 @@ use super::support::*;
 
 #[tokio::test]
 async fn postgres_migrations_apply_once_and_match_the_sqlite_schema() {
-    let cluster = Postgres::start();
+    let cluster = Postgres::start().unwrap();
     let replicas = [
         sqlx::PgPool::connect(&cluster.url).await.unwrap(),
         sqlx::PgPool::connect(&cluster.url).await.unwrap(),
@@ -222,8 +222,8 @@ async fn a_database_that_cannot_be_reached_or_is_newer_is_refused_with_the_reaso
     assert!(!message.contains("s3cret"), "{message}");
 
     // A schema a newer release migrated: this binary does not touch it.
-    let cluster = Postgres::start();
-    let url = cluster.new_database().await;
+    let cluster = Postgres::start().unwrap();
+    let url = new_database(&cluster);
     let store = tessera_server::store::Store::connect(&settings(url.clone()))
         .await
         .unwrap();

@@ -261,209 +261,23 @@ impl Resp {
     }
 }
 
-/// A throwaway PostgreSQL cluster for a test: `initdb` in a temporary
-/// folder, started on a free loopback port with trust authentication for
-/// the user `tessera`, stopped at once (and its folder removed) on drop.
-/// PostgreSQL refuses to run as root, so as root it runs as the
-/// `postgres` user. Needs Debian's `postgresql` (`cargo xtask setup`).
-pub struct Postgres {
-    dir: PathBuf,
-    /// `postgres://tessera@127.0.0.1:<port>/postgres`.
-    pub url: String,
-    owner: Option<String>,
-}
+pub use tessera_testkit::Postgres;
 
-impl Postgres {
-    fn tool(name: &str) -> PathBuf {
-        let installed = std::fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|version| version.path().join("bin").join(name))
-            .find(|path| path.exists());
-        installed.unwrap_or_else(|| PathBuf::from(name))
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) -> std::process::Output {
-        let mut command = match &self.owner {
-            Some(owner) => {
-                let mut command = std::process::Command::new("runuser");
-                command.args(["-u", owner, "--"]).arg(Self::tool(tool));
-                command
-            }
-            None => std::process::Command::new(Self::tool(tool)),
-        };
-        command.args(args).output().unwrap_or_else(|error| {
-            panic!("cannot run {tool} (cargo xtask setup installs PostgreSQL): {error}")
-        })
-    }
-
-    pub fn start() -> Postgres {
-        let dir = temp_dir("postgres");
-        let root = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|output| output.stdout.starts_with(b"0\n"));
-        let owner = root.then(|| "postgres".to_owned());
-        if let Some(owner) = &owner {
-            let chown = std::process::Command::new("chown")
-                .arg(format!("{owner}:"))
-                .arg(&dir)
-                .status()
-                .unwrap();
-            assert!(chown.success());
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cluster = Postgres {
-            url: format!("postgres://tessera@127.0.0.1:{port}/postgres"),
-            dir,
-            owner,
-        };
-        let data = cluster.dir.join("data");
-        let data = data.to_str().unwrap().to_owned();
-        let init = cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "tessera",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-instructions",
-            ],
-        );
-        assert!(
-            init.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&init.stderr)
-        );
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c max_connections=300",
-            cluster.dir.display()
-        );
-        let log = cluster.dir.join("log");
-        let started = cluster.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &data,
-                "-o",
-                &options,
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        assert!(
-            started.status.success(),
-            "pg_ctl start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        cluster
-    }
-}
-
-impl Postgres {
-    /// The URL of the database `name` in this cluster.
-    pub fn database_url(&self, name: &str) -> String {
-        let server = self.url.strip_suffix("/postgres").unwrap_or(&self.url);
-        format!("{server}/{name}")
-    }
-
-    /// A new, empty database in this cluster; returns its URL.
-    pub async fn new_database(&self) -> String {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
-        let admin = sqlx::PgPool::connect(&self.url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        self.database_url(&name)
-    }
-
-    fn stop(&self) {
-        let data = self.dir.join("data");
-        let _ = self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap_or_default(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A new, empty database in `cluster`; answers its URL.
+pub fn new_database(cluster: &Postgres) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    cluster.create_database(&name).unwrap()
 }
 
 /// The cluster this test process shares between its tests on PostgreSQL:
-/// started by the first that asks. A static is never dropped, so a small
-/// shell watches this process and stops the cluster once it is gone,
-/// however it ended (even killed).
+/// started by the first that asks, stopped once the process is gone
+/// (however it ended; a static is never dropped).
 fn shared_cluster() -> &'static Postgres {
     static CLUSTER: OnceLock<Postgres> = OnceLock::new();
     CLUSTER.get_or_init(|| {
-        let cluster = Postgres::start();
-        let data = cluster.dir.join("data");
-        let mut stop = vec![
-            Postgres::tool("pg_ctl").display().to_string(),
-            "-D".to_owned(),
-            data.display().to_string(),
-            "-m".to_owned(),
-            "immediate".to_owned(),
-            "-w".to_owned(),
-            "stop".to_owned(),
-        ];
-        if let Some(owner) = &cluster.owner {
-            stop.splice(
-                0..0,
-                [
-                    "runuser".to_owned(),
-                    "-u".to_owned(),
-                    owner.clone(),
-                    "--".to_owned(),
-                ],
-            );
-        }
-        let quoted = |words: &[String]| {
-            words
-                .iter()
-                .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        // In the background of a shell that exits at once: the watchdog is
-        // nobody's child here, so nothing waits on it.
-        let watchdog = format!(
-            "(while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop}; rm -rf {dir}) \
-             </dev/null >/dev/null 2>&1 &",
-            pid = std::process::id(),
-            stop = quoted(&stop),
-            dir = quoted(&[cluster.dir.display().to_string()]),
-        );
-        let started = std::process::Command::new("sh")
-            .args(["-c", &watchdog])
-            .status()
-            .expect("cannot start the cluster's watchdog");
-        assert!(started.success(), "the cluster's watchdog did not start");
+        let cluster = Postgres::start().unwrap();
+        cluster.stop_when_process_ends(std::process::id()).unwrap();
         cluster
     })
 }
@@ -472,7 +286,7 @@ fn shared_cluster() -> &'static Postgres {
 /// one [`test_store`] uses on PostgreSQL), whichever store the suite runs
 /// on: for tests of several replicas, which only PostgreSQL has.
 pub async fn postgres_database() -> String {
-    shared_cluster().new_database().await
+    new_database(shared_cluster())
 }
 
 /// A replica on the PostgreSQL database `url`.
