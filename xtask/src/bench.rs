@@ -238,9 +238,15 @@ fn wrk(url: &str) -> anyhow::Result<Load> {
 
 /// One `wrk` run sending `header` with every request.
 fn wrk_with_header(url: &str, header: &str) -> anyhow::Result<Load> {
+    wrk_with(url, header, 64)
+}
+
+/// One `wrk` run over `connections` connections (two threads, 8 s).
+fn wrk_with(url: &str, header: &str, connections: u32) -> anyhow::Result<Load> {
+    let connections = format!("-c{connections}");
     let text = output(
         "wrk",
-        &["-t2", "-c64", "-d8s", "--latency", "-H", header, url],
+        &["-t2", &connections, "-d8s", "--latency", "-H", header, url],
     )?;
     let number = |line: &str| -> Option<f64> {
         let token = line.split_whitespace().nth(1)?;
@@ -488,7 +494,18 @@ pub fn server() -> anyhow::Result<()> {
     }
     let loaded_kilobytes = resident_kilobytes(server.0.id())?;
     drop(nginx);
+    let mut on_sqlite = Vec::new();
+    for path in STORE_PATHS {
+        step(&format!(
+            "wrk {path} on SQLite (one replica, 8 s, 64 connections)"
+        ));
+        on_sqlite.push(wrk(&format!("http://127.0.0.1:{tessera_port}{path}"))?);
+    }
+    let token = admin_token(&tessera, &["--data-dir", &data_text])?;
+    step("admin writes on SQLite (4 writers, 4 s)");
+    let sqlite_writes = admin_writes(&[tessera_port], &token, "sqlite")?;
     drop(server);
+    let (on_postgres, postgres_writes) = postgres_replicas(&tessera, &root, &tenant)?;
 
     println!(
         "\nbuilder server vs nginx 1.22, same bytes and headers, same run (wrk -t2 -c64 -d8s)"
@@ -534,12 +551,178 @@ pub fn server() -> anyhow::Result<()> {
     if idle_kilobytes >= 30 * 1024 {
         missed.push("idle RSS".into());
     }
+    println!(
+        "\npublic endpoints: two replicas on PostgreSQL vs one on SQLite, same run (64 connections in all)"
+    );
+    println!(
+        "{:<26} {:>14} {:>14} {:>8} {:>12} {:>12}",
+        "path", "SQLite req/s", "Postgres req/s", "ratio", "SQLite p99", "Postgres p99"
+    );
+    for ((path, sqlite), postgres) in STORE_PATHS.iter().zip(&on_sqlite).zip(&on_postgres) {
+        let rate = postgres.requests_per_second / sqlite.requests_per_second;
+        println!(
+            "{path:<26} {:>14.0} {:>14.0} {:>7.2}x {:>10.2}ms {:>10.2}ms",
+            sqlite.requests_per_second,
+            postgres.requests_per_second,
+            rate,
+            sqlite.p99_milliseconds,
+            postgres.p99_milliseconds
+        );
+        if rate < 0.9 {
+            missed.push(format!(
+                "{path}: PostgreSQL {rate:.2}x SQLite's rate (target >= 0.9x)"
+            ));
+        }
+    }
+    println!(
+        "admin writes (tenant creations, 4 writers): SQLite {sqlite_writes:.0}/s, PostgreSQL (two replicas) {postgres_writes:.0}/s"
+    );
     if missed.is_empty() {
         println!("every target met in this run");
     } else {
         println!("targets missed in this run:\n  {}", missed.join("\n  "));
     }
     Ok(())
+}
+
+/// The public endpoints compared between the stores.
+const STORE_PATHS: [&str; 2] = ["/t/bench/theme.css", "/t/bench/config.json"];
+
+/// An all-tenants admin token from the CLI, on the database `place` names.
+fn admin_token(tessera: &Path, place: &[&str]) -> anyhow::Result<String> {
+    let printed = output(
+        &tessera.to_string_lossy(),
+        &[&["admin", "create-token", "--all-tenants"][..], place].concat(),
+    )?;
+    printed
+        .split_whitespace()
+        .find(|word| word.starts_with("tsa_"))
+        .map(str::to_owned)
+        .context("the CLI printed no token")
+}
+
+/// Tenant creations per second by four writers for four seconds, spread
+/// over `ports`; slugs start with `prefix`.
+fn admin_writes(ports: &[u16], token: &str, prefix: &str) -> anyhow::Result<f64> {
+    use std::io::{Read as _, Write as _};
+    let duration = std::time::Duration::from_secs(4);
+    let started = std::time::Instant::now();
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (port, token, prefix) = (ports[writer % ports.len()], token.to_owned(), prefix.to_owned());
+            std::thread::spawn(move || -> anyhow::Result<u32> {
+                let mut written = 0u32;
+                while started.elapsed() < duration {
+                    let slug = format!("{prefix}-{writer}-{written}");
+                    let body = serde_json::json!({"slug": slug, "theme_preset": "light", "config": {
+                        "display_name": "Bench", "issuer": "https://id.bench.example", "client_id": slug,
+                        "audience": format!("{slug}-api"), "allowed_origins": ["https://shop.bench.example"],
+                        "redirect_uris": ["https://shop.bench.example/callback"],
+                        "default_locale": "en", "enabled_locales": ["en"]}})
+                    .to_string();
+                    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+                    write!(
+                        stream,
+                        "POST /api/tenants HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+                         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )?;
+                    let mut answer = String::new();
+                    stream.read_to_string(&mut answer)?;
+                    if !answer.starts_with("HTTP/1.1 201") {
+                        bail!("a tenant creation failed: {}", answer.lines().next().unwrap_or(""));
+                    }
+                    written += 1;
+                }
+                Ok(written)
+            })
+        })
+        .collect();
+    let mut total = 0u32;
+    for writer in writers {
+        total += writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("a writer panicked"))??;
+    }
+    Ok(f64::from(total) / started.elapsed().as_secs_f64())
+}
+
+/// Two `tessera serve` replicas on a throwaway PostgreSQL cluster: the
+/// public endpoints under load spread over both (32 connections each, at
+/// once), and admin writes spread over both.
+fn postgres_replicas(
+    tessera: &Path,
+    root: &Path,
+    tenant: &Path,
+) -> anyhow::Result<(Vec<Load>, f64)> {
+    step("starting a throwaway PostgreSQL cluster and two tessera serve replicas on it");
+    let cluster = tessera_testkit::Postgres::start().map_err(anyhow::Error::msg)?;
+    let url = cluster
+        .create_database("bench")
+        .map_err(anyhow::Error::msg)?;
+    output(
+        &tessera.to_string_lossy(),
+        &[
+            "tenant",
+            "create",
+            "--from",
+            &tenant.to_string_lossy(),
+            "--database-url",
+            &url,
+        ],
+    )?;
+    let ports = [18_789u16, 18_790u16];
+    let mut replicas = Vec::new();
+    for port in ports {
+        let settings = root.join(format!("replica-{port}.toml"));
+        std::fs::write(
+            &settings,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
+                 data_dir = \"{}\"\ndist_dir = \"{}\"\n[database]\nurl = \"{url}\"\n",
+                root.join(format!("data-{port}")).to_string_lossy(),
+                root.join("dist").to_string_lossy()
+            ),
+        )?;
+        replicas.push(Running(
+            std::process::Command::new(tessera)
+                .args(["serve", "--config", &settings.to_string_lossy()])
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .spawn()?,
+        ));
+        wait_until_serving(port, "/readyz").context("a PostgreSQL replica did not become ready")?;
+    }
+    let mut loads = Vec::new();
+    for path in STORE_PATHS {
+        step(&format!(
+            "wrk {path} on two PostgreSQL replicas at once (8 s, 32 connections each)"
+        ));
+        let runs: Vec<_> = ports
+            .iter()
+            .map(|port| {
+                let url = format!("http://127.0.0.1:{port}{path}");
+                std::thread::spawn(move || wrk_with(&url, "Accept-Encoding: gzip", 32))
+            })
+            .collect();
+        let mut both = Vec::new();
+        for run in runs {
+            both.push(run.join().map_err(|_| anyhow::anyhow!("wrk panicked"))??);
+        }
+        loads.push(Load {
+            requests_per_second: both.iter().map(|load| load.requests_per_second).sum(),
+            p99_milliseconds: both
+                .iter()
+                .map(|load| load.p99_milliseconds)
+                .fold(0.0, f64::max),
+        });
+    }
+    let token = admin_token(tessera, &["--database-url", &url])?;
+    step("admin writes on PostgreSQL (4 writers over two replicas, 4 s)");
+    let writes = admin_writes(&ports, &token, "postgres")?;
+    drop(replicas);
+    drop(cluster);
+    Ok((loads, writes))
 }
 
 /// The storefront benchmark: `GET /demo/api/orders` with a valid passport
