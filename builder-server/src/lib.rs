@@ -61,8 +61,9 @@ struct Inner {
     limits: config::Limits,
     discovery: discovery::DiscoveryClient,
     console_idp: Option<console::oidc::ConsoleIdp>,
-    /// Signs the studio's preview addresses of draft revisions. Random per
-    /// process: a preview address lasts as long as the server runs.
+    /// Signs the studio's preview addresses of draft revisions: the
+    /// database's `preview` secret (see [`AppState::with_stored_preview_key`]),
+    /// so every replica checks what another signed.
     preview_key: ring::hmac::Key,
     /// The outbox's relay, woken when an IdP event is queued.
     relay: events::relay::Relay,
@@ -112,6 +113,24 @@ impl AppState {
             inner.storefront = Some(storefront);
         }
         self
+    }
+
+    /// Signs preview addresses with the database's `preview` secret
+    /// (created on first use) instead of this process's random key, so
+    /// that replicas accept each other's. Call before the state is shared.
+    pub async fn with_stored_preview_key(mut self) -> anyhow::Result<Self> {
+        let candidate = admin::random_bytes::<32>()
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+            .to_vec();
+        let secret = self
+            .store()
+            .instance_secret("preview", candidate)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot read the preview key: {error}"))?;
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.preview_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
+        }
+        Ok(self)
     }
 
     /// Signs console admins in at `idp`. Call before the state is shared.

@@ -301,7 +301,9 @@ async fn dev(
         client_id: tessera_server::issuer::CONSOLE_CLIENT_ID.to_owned(),
         client_secret: None,
         roles_claim: tessera_server::issuer::CONSOLE_ROLES_CLAIM.to_owned(),
-    });
+    })
+    .with_stored_preview_key()
+    .await?;
     if state.store().tenant("demo").await?.is_none() {
         let config = TenantConfig {
             display_name: "Tessera demo shop".into(),
@@ -459,7 +461,9 @@ async fn serve(path: &Path, dangerous_dev_issuer: bool) -> anyhow::Result<()> {
         assets,
         issuer,
         settings.limits,
-    );
+    )
+    .with_stored_preview_key()
+    .await?;
     if let Some(idp) = settings.console_idp.clone() {
         state = state.with_console_idp(idp);
     }

@@ -152,6 +152,34 @@ impl Store {
         .await
     }
 
+    /// The instance secret `name`: the stored one, or `candidate` stored
+    /// now when there is none, so that every replica holds the same.
+    pub async fn instance_secret(
+        &self,
+        name: &str,
+        candidate: Vec<u8>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let (store, name) = (self.clone(), name.to_owned());
+        self.detached(None, async move {
+            sqlx::query(
+                "INSERT INTO instance_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&name)
+            .bind(candidate)
+            .bind(super::now())
+            .execute(&store.pool)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
+                    .bind(&name)
+                    .fetch_one(&store.pool)
+                    .await?,
+            )
+        })
+        .await
+    }
+
     /// Records a consent's `code`, unless [`PENDING_CODE_CAPACITY`]
     /// unexpired codes are waiting.
     pub async fn dev_add_code(&self, code: &str, pending: PendingCode) -> Result<(), AddCode> {

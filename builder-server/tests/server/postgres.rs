@@ -302,6 +302,19 @@ async fn an_admin_write_on_one_replica_is_served_by_the_other_within_a_second() 
             .contains("13px")
     );
 
+    // A preview address the console on A signed is served by B.
+    let tenant = a.state.tenant("acme").await.unwrap();
+    let signature = tessera_server::public::preview_signature(&a.state, &tenant, 1);
+    let preview = b
+        .call(get(&format!("/preview/1/{signature}/t/acme/theme.css")))
+        .await;
+    assert_eq!(
+        preview.status,
+        axum::http::StatusCode::OK,
+        "{}",
+        preview.text()
+    );
+
     // And the texts.
     let put = a
         .call(

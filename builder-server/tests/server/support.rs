@@ -104,7 +104,10 @@ impl Server {
         .unwrap();
         let assets = Assets::load(&fixture_assets()).unwrap();
         let issuer_url = issuer.issuer().to_owned();
-        let state = AppState::new(store, PUBLIC_URL.into(), assets, Some(issuer), limits);
+        let state = AppState::new(store, PUBLIC_URL.into(), assets, Some(issuer), limits)
+            .with_stored_preview_key()
+            .await
+            .unwrap();
         for slug in ["acme", "globex"] {
             if state.store().tenant(slug).await.unwrap().is_none() {
                 let request = NewTenant {
