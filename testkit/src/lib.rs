@@ -80,6 +80,17 @@ impl Postgres {
 
     /// Initializes and starts a cluster.
     pub fn start() -> Result<Postgres, String> {
+        Self::start_with(None)
+    }
+
+    /// Like [`Postgres::start`], with TLS on: the server presents the
+    /// certificate `certificate_pem` (its key `key_pem`), and clients may
+    /// connect with TLS or without.
+    pub fn start_with_tls(certificate_pem: &str, key_pem: &str) -> Result<Postgres, String> {
+        Self::start_with(Some((certificate_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Result<Postgres, String> {
         let dir = fresh_dir()?;
         let root = Command::new("id")
             .arg("-u")
@@ -123,11 +134,42 @@ impl Postgres {
         if !init.status.success() {
             return Err(format!("initdb: {}", String::from_utf8_lossy(&init.stderr)));
         }
-        let options = format!(
+        let mut options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
              -c max_connections=300",
             cluster.dir.display()
         );
+        if let Some((certificate, key)) = tls {
+            let (certificate_file, key_file) = (
+                cluster.data().join("server.crt"),
+                cluster.data().join("server.key"),
+            );
+            for (file, text) in [(&certificate_file, certificate), (&key_file, key)] {
+                std::fs::write(file, text)
+                    .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
+            }
+            // PostgreSQL reads a key only its owner can read.
+            let mut restrict = Command::new("chmod");
+            restrict.arg("600").arg(&key_file);
+            let mut give = Command::new("chown");
+            give.arg(format!("{}:", cluster.owner.as_deref().unwrap_or("")))
+                .args([&certificate_file, &key_file]);
+            let commands = if cluster.owner.is_some() {
+                vec![restrict, give]
+            } else {
+                vec![restrict]
+            };
+            for mut command in commands {
+                if !command.status().is_ok_and(|status| status.success()) {
+                    return Err(format!("cannot prepare {}", key_file.display()));
+                }
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                certificate_file.display(),
+                key_file.display()
+            ));
+        }
         let log = cluster.dir.join("log");
         let started = cluster.run(
             "pg_ctl",

@@ -334,3 +334,46 @@ async fn an_admin_write_on_one_replica_is_served_by_the_other_within_a_second() 
             .contains("Jetzt anmelden")
     );
 }
+
+#[tokio::test]
+async fn the_database_is_reached_over_tls_with_its_certificate_verified() {
+    let server =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cluster =
+        Postgres::start_with_tls(&server.cert.pem(), &server.key_pair.serialize_pem()).unwrap();
+    let database = new_database(&cluster);
+    let dir = temp_dir("tls");
+    let (trusted, stranger) = (dir.join("server.pem"), dir.join("stranger.pem"));
+    std::fs::write(&trusted, server.cert.pem()).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(&stranger, other.cert.pem()).unwrap();
+    let with = |root: &std::path::Path| {
+        format!(
+            "{database}?sslmode=verify-full&sslrootcert={}",
+            root.display()
+        )
+    };
+
+    // The server's certificate checks out: connected, and over TLS.
+    let store = tessera_server::store::Store::connect(&settings(with(&trusted)))
+        .await
+        .unwrap();
+    store.close().await;
+    let pool = sqlx::PgPool::connect(&with(&trusted)).await.unwrap();
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(encrypted);
+    pool.close().await;
+
+    // A certificate nobody vouched for is refused, and said so.
+    let message = format!(
+        "{:#}",
+        tessera_server::store::Store::connect(&settings(with(&stranger)))
+            .await
+            .unwrap_err()
+    );
+    assert!(message.contains("cannot reach the database"), "{message}");
+}
