@@ -648,6 +648,28 @@ impl Store {
         .await?
     }
 
+    /// Runs `work` in one write transaction (the writer lock taken first)
+    /// on its own task, as [`Store::detached`] does, and commits it when
+    /// `work` succeeds.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl for<'c> FnOnce(
+            &'c mut sqlx::AnyConnection,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>,
+        > + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        self.detached(None, async move {
+            let mut transaction = store.begin_write().await?;
+            let value = work(&mut transaction).await?;
+            transaction.commit().await?;
+            Ok(value)
+        })
+        .await
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         match self.backend {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),

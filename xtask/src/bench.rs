@@ -400,17 +400,7 @@ pub fn server() -> anyhow::Result<()> {
         .to_string(),
     )?;
     let data_text = data.to_string_lossy().into_owned();
-    output(
-        &tessera.to_string_lossy(),
-        &[
-            "tenant",
-            "create",
-            "--from",
-            &tenant.to_string_lossy(),
-            "--data-dir",
-            &data_text,
-        ],
-    )?;
+    create_tenant(&tessera, &tenant, &["--data-dir", &data_text])?;
     let (tessera_port, nginx_port) = (18_787u16, 18_788u16);
     let settings = root.join("tessera.toml");
     std::fs::write(
@@ -588,6 +578,17 @@ pub fn server() -> anyhow::Result<()> {
 /// The public endpoints compared between the stores.
 const STORE_PATHS: [&str; 2] = ["/t/bench/theme.css", "/t/bench/config.json"];
 
+/// Creates the tenant the file `tenant` describes with the CLI, on the
+/// database `place` names.
+fn create_tenant(tessera: &Path, tenant: &Path, place: &[&str]) -> anyhow::Result<()> {
+    let from = tenant.to_string_lossy();
+    output(
+        &tessera.to_string_lossy(),
+        &[&["tenant", "create", "--from", &from][..], place].concat(),
+    )?;
+    Ok(())
+}
+
 /// An all-tenants admin token from the CLI, on the database `place` names.
 fn admin_token(tessera: &Path, place: &[&str]) -> anyhow::Result<String> {
     let printed = output(
@@ -660,17 +661,7 @@ fn postgres_replicas(
     let url = cluster
         .create_database("bench")
         .map_err(anyhow::Error::msg)?;
-    output(
-        &tessera.to_string_lossy(),
-        &[
-            "tenant",
-            "create",
-            "--from",
-            &tenant.to_string_lossy(),
-            "--database-url",
-            &url,
-        ],
-    )?;
+    create_tenant(tessera, tenant, &["--database-url", &url])?;
     let ports = [18_789u16, 18_790u16];
     let mut replicas = Vec::new();
     for port in ports {

@@ -183,45 +183,46 @@ impl Store {
     /// Records a consent's `code`, unless [`PENDING_CODE_CAPACITY`]
     /// unexpired codes are waiting.
     pub async fn dev_add_code(&self, code: &str, pending: PendingCode) -> Result<(), AddCode> {
-        let (store, code_hash) = (self.clone(), hashed(code));
+        let code_hash = hashed(code);
         let outcome = self
-            .detached(None, async move {
-                let now = pending.issued_at;
-                let mut transaction = store.begin_write().await?;
-                sqlx::query("DELETE FROM dev_codes WHERE issued_at <= $1")
-                    .bind(now.saturating_sub(CODE_LIFETIME_SECONDS))
-                    .execute(&mut *transaction)
+            .write(move |transaction| {
+                Box::pin(async move {
+                    let now = pending.issued_at;
+                    sqlx::query("DELETE FROM dev_codes WHERE issued_at <= $1")
+                        .bind(now.saturating_sub(CODE_LIFETIME_SECONDS))
+                        .execute(&mut *transaction)
+                        .await?;
+                    let row = sqlx::query(
+                        "SELECT COUNT(*) AS waiting, MIN(issued_at) AS oldest FROM dev_codes",
+                    )
+                    .fetch_one(&mut *transaction)
                     .await?;
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS waiting, MIN(issued_at) AS oldest FROM dev_codes",
-                )
-                .fetch_one(&mut *transaction)
-                .await?;
-                let (waiting, oldest): (i64, Option<i64>) = (row.get("waiting"), row.get("oldest"));
-                if waiting >= PENDING_CODE_CAPACITY {
-                    let age = now.saturating_sub(oldest.unwrap_or(now));
-                    return Ok(Err(CodesFull {
-                        retry_after_seconds: CODE_LIFETIME_SECONDS.saturating_sub(age).max(1),
-                    }));
-                }
-                sqlx::query(
-                    "INSERT INTO dev_codes (code_hash, tenant, user_id, redirect_uri, \
+                    let (waiting, oldest): (i64, Option<i64>) =
+                        (row.get("waiting"), row.get("oldest"));
+                    if waiting >= PENDING_CODE_CAPACITY {
+                        let age = now.saturating_sub(oldest.unwrap_or(now));
+                        return Ok(Err(CodesFull {
+                            retry_after_seconds: CODE_LIFETIME_SECONDS.saturating_sub(age).max(1),
+                        }));
+                    }
+                    sqlx::query(
+                        "INSERT INTO dev_codes (code_hash, tenant, user_id, redirect_uri, \
                      code_challenge, nonce, scope, auth_time, issued_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&code_hash)
-                .bind(&pending.tenant)
-                .bind(&pending.user_id)
-                .bind(&pending.redirect_uri)
-                .bind(&pending.code_challenge)
-                .bind(&pending.nonce)
-                .bind(&pending.scope)
-                .bind(pending.auth_time)
-                .bind(pending.issued_at)
-                .execute(&mut *transaction)
-                .await?;
-                transaction.commit().await?;
-                Ok(Ok(()))
+                    )
+                    .bind(&code_hash)
+                    .bind(&pending.tenant)
+                    .bind(&pending.user_id)
+                    .bind(&pending.redirect_uri)
+                    .bind(&pending.code_challenge)
+                    .bind(&pending.nonce)
+                    .bind(&pending.scope)
+                    .bind(pending.auth_time)
+                    .bind(pending.issued_at)
+                    .execute(&mut *transaction)
+                    .await?;
+                    Ok(Ok(()))
+                })
             })
             .await?;
         Ok(outcome?)
@@ -237,45 +238,44 @@ impl Store {
         code: &str,
         now: i64,
     ) -> Result<Result<PendingCode, bool>, StoreError> {
-        let (store, code_hash) = (self.clone(), hashed(code));
-        self.detached(None, async move {
-            let mut transaction = store.begin_write().await?;
-            let row = sqlx::query(
-                "DELETE FROM dev_codes WHERE code_hash = $1 RETURNING tenant, user_id, \
+        let code_hash = hashed(code);
+        self.write(move |transaction| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "DELETE FROM dev_codes WHERE code_hash = $1 RETURNING tenant, user_id, \
                  redirect_uri, code_challenge, nonce, scope, auth_time, issued_at",
-            )
-            .bind(&code_hash)
-            .fetch_optional(&mut *transaction)
-            .await?;
-            if let Some(row) = row {
-                transaction.commit().await?;
-                let pending = PendingCode {
-                    tenant: row.get("tenant"),
-                    user_id: row.get("user_id"),
-                    redirect_uri: row.get("redirect_uri"),
-                    code_challenge: row.get("code_challenge"),
-                    nonce: row.get("nonce"),
-                    scope: row.get("scope"),
-                    auth_time: row.get("auth_time"),
-                    issued_at: row.get("issued_at"),
-                };
-                return Ok(Ok(pending));
-            }
-            // RFC 6749 4.1.2: a code used twice revokes the tokens issued
-            // from it (its refresh tokens; its JWTs expire on their own).
-            let redeemed: Option<String> = sqlx::query_scalar(
-                "DELETE FROM dev_redeemed_codes WHERE code_hash = $1 AND redeemed_at > $2 \
+                )
+                .bind(&code_hash)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                if let Some(row) = row {
+                    let pending = PendingCode {
+                        tenant: row.get("tenant"),
+                        user_id: row.get("user_id"),
+                        redirect_uri: row.get("redirect_uri"),
+                        code_challenge: row.get("code_challenge"),
+                        nonce: row.get("nonce"),
+                        scope: row.get("scope"),
+                        auth_time: row.get("auth_time"),
+                        issued_at: row.get("issued_at"),
+                    };
+                    return Ok(Ok(pending));
+                }
+                // RFC 6749 4.1.2: a code used twice revokes the tokens issued
+                // from it (its refresh tokens; its JWTs expire on their own).
+                let redeemed: Option<String> = sqlx::query_scalar(
+                    "DELETE FROM dev_redeemed_codes WHERE code_hash = $1 AND redeemed_at > $2 \
                  RETURNING session",
-            )
-            .bind(&code_hash)
-            .bind(now.saturating_sub(REDEEMED_CODE_MEMORY_SECONDS))
-            .fetch_optional(&mut *transaction)
-            .await?;
-            if let Some(session) = &redeemed {
-                Self::dev_end_session_in(&mut transaction, session).await?;
-            }
-            transaction.commit().await?;
-            Ok(Err(redeemed.is_some()))
+                )
+                .bind(&code_hash)
+                .bind(now.saturating_sub(REDEEMED_CODE_MEMORY_SECONDS))
+                .fetch_optional(&mut *transaction)
+                .await?;
+                if let Some(session) = &redeemed {
+                    Self::dev_end_session_in(&mut *transaction, session).await?;
+                }
+                Ok(Err(redeemed.is_some()))
+            })
         })
         .await
     }
@@ -289,9 +289,8 @@ impl Store {
         session: DevSession,
         now: i64,
     ) -> Result<(), StoreError> {
-        let (store, sid, code_hash) = (self.clone(), sid.to_owned(), hashed(code));
-        self.detached(None, async move {
-            let mut transaction = store.begin_write().await?;
+        let (sid, code_hash) = (sid.to_owned(), hashed(code));
+        self.write(move |transaction| Box::pin(async move {
             sqlx::query("DELETE FROM dev_sessions WHERE refreshed_at <= $1")
                 .bind(now.saturating_sub(REFRESH_LIFETIME_SECONDS))
                 .execute(&mut *transaction)
@@ -320,9 +319,8 @@ impl Store {
             .bind(now)
             .execute(&mut *transaction)
             .await?;
-            transaction.commit().await?;
             Ok(())
-        })
+        }))
         .await
     }
 
@@ -343,12 +341,12 @@ impl Store {
 
     /// Ends session `sid`: its refresh tokens are refused from now on.
     pub async fn dev_end_session(&self, sid: &str) -> Result<(), StoreError> {
-        let (store, sid) = (self.clone(), sid.to_owned());
-        self.detached(None, async move {
-            let mut transaction = store.begin_write().await?;
-            Self::dev_end_session_in(&mut transaction, &sid).await?;
-            transaction.commit().await?;
-            Ok(())
+        let sid = sid.to_owned();
+        self.write(move |transaction| {
+            Box::pin(async move {
+                Self::dev_end_session_in(&mut *transaction, &sid).await?;
+                Ok(())
+            })
         })
         .await
     }
@@ -360,29 +358,29 @@ impl Store {
         sid: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let (store, token_hash, sid) = (self.clone(), hashed(token), sid.to_owned());
-        self.detached(None, async move {
-            let mut transaction = store.begin_write().await?;
-            sqlx::query("DELETE FROM dev_refresh_tokens WHERE issued_at <= $1")
-                .bind(now.saturating_sub(REFRESH_LIFETIME_SECONDS))
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::query("UPDATE dev_sessions SET refreshed_at = $1 WHERE sid = $2")
-                .bind(now)
-                .bind(&sid)
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::query(
-                "INSERT INTO dev_refresh_tokens (token_hash, session, issued_at, used) \
+        let (token_hash, sid) = (hashed(token), sid.to_owned());
+        self.write(move |transaction| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM dev_refresh_tokens WHERE issued_at <= $1")
+                    .bind(now.saturating_sub(REFRESH_LIFETIME_SECONDS))
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query("UPDATE dev_sessions SET refreshed_at = $1 WHERE sid = $2")
+                    .bind(now)
+                    .bind(&sid)
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO dev_refresh_tokens (token_hash, session, issued_at, used) \
                  VALUES ($1, $2, $3, 0)",
-            )
-            .bind(&token_hash)
-            .bind(&sid)
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
-            transaction.commit().await?;
-            Ok(())
+                )
+                .bind(&token_hash)
+                .bind(&sid)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+                Ok(())
+            })
         })
         .await
     }
@@ -395,49 +393,48 @@ impl Store {
         client_id: Option<&str>,
         now: i64,
     ) -> Result<(String, DevSession), Spend> {
-        let (store, token_hash) = (self.clone(), hashed(token));
+        let token_hash = hashed(token);
         let client_id = client_id.map(str::to_owned);
         let outcome = self
-            .detached(None, async move {
-                let live_since = now.saturating_sub(REFRESH_LIFETIME_SECONDS);
-                let mut transaction = store.begin_write().await?;
-                let row = sqlx::query(
-                    "SELECT t.used, s.sid, s.tenant, s.user_id, s.scope, s.auth_time \
+            .write(move |transaction| {
+                Box::pin(async move {
+                    let live_since = now.saturating_sub(REFRESH_LIFETIME_SECONDS);
+                    let row = sqlx::query(
+                        "SELECT t.used, s.sid, s.tenant, s.user_id, s.scope, s.auth_time \
                      FROM dev_refresh_tokens t JOIN dev_sessions s ON s.sid = t.session \
                      WHERE t.token_hash = $1 AND t.issued_at > $2 AND s.refreshed_at > $2",
-                )
-                .bind(&token_hash)
-                .bind(live_since)
-                .fetch_optional(&mut *transaction)
-                .await?;
-                let Some(row) = row else {
-                    return Ok(Err(RefreshRefused::Unknown));
-                };
-                let sid: String = row.get("sid");
-                let session = DevSession {
-                    tenant: row.get("tenant"),
-                    user_id: row.get("user_id"),
-                    scope: row.get("scope"),
-                    auth_time: row.get("auth_time"),
-                };
-                if client_id.as_deref() != Some(session.tenant.as_str()) {
-                    // Another client's token: refused without spending it.
-                    return Ok(Err(RefreshRefused::OtherClient));
-                }
-                if row.get::<i64, _>("used") != 0 {
-                    Self::dev_end_session_in(&mut transaction, &sid).await?;
-                    transaction.commit().await?;
-                    tracing::warn!(
-                        "a spent refresh token was presented again: its family is revoked"
-                    );
-                    return Ok(Err(RefreshRefused::Reused));
-                }
-                sqlx::query("UPDATE dev_refresh_tokens SET used = 1 WHERE token_hash = $1")
+                    )
                     .bind(&token_hash)
-                    .execute(&mut *transaction)
+                    .bind(live_since)
+                    .fetch_optional(&mut *transaction)
                     .await?;
-                transaction.commit().await?;
-                Ok(Ok((sid, session)))
+                    let Some(row) = row else {
+                        return Ok(Err(RefreshRefused::Unknown));
+                    };
+                    let sid: String = row.get("sid");
+                    let session = DevSession {
+                        tenant: row.get("tenant"),
+                        user_id: row.get("user_id"),
+                        scope: row.get("scope"),
+                        auth_time: row.get("auth_time"),
+                    };
+                    if client_id.as_deref() != Some(session.tenant.as_str()) {
+                        // Another client's token: refused without spending it.
+                        return Ok(Err(RefreshRefused::OtherClient));
+                    }
+                    if row.get::<i64, _>("used") != 0 {
+                        Self::dev_end_session_in(&mut *transaction, &sid).await?;
+                        tracing::warn!(
+                            "a spent refresh token was presented again: its family is revoked"
+                        );
+                        return Ok(Err(RefreshRefused::Reused));
+                    }
+                    sqlx::query("UPDATE dev_refresh_tokens SET used = 1 WHERE token_hash = $1")
+                        .bind(&token_hash)
+                        .execute(&mut *transaction)
+                        .await?;
+                    Ok(Ok((sid, session)))
+                })
             })
             .await?;
         Ok(outcome?)
@@ -453,27 +450,27 @@ impl Store {
         per_minute: u32,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let (store, bucket, address) = (self.clone(), bucket.to_owned(), address.to_owned());
-        self.detached(None, async move {
-            let expired = now.saturating_sub(RATE_WINDOW_SECONDS);
-            let mut transaction = store.begin_write().await?;
-            sqlx::query("DELETE FROM dev_rate_limits WHERE bucket = $1 AND window_start <= $2")
-                .bind(&bucket)
-                .bind(expired)
-                .execute(&mut *transaction)
-                .await?;
-            let count: i64 = sqlx::query_scalar(
-                "INSERT INTO dev_rate_limits (bucket, address, window_start, count) \
+        let (bucket, address) = (bucket.to_owned(), address.to_owned());
+        self.write(move |transaction| {
+            Box::pin(async move {
+                let expired = now.saturating_sub(RATE_WINDOW_SECONDS);
+                sqlx::query("DELETE FROM dev_rate_limits WHERE bucket = $1 AND window_start <= $2")
+                    .bind(&bucket)
+                    .bind(expired)
+                    .execute(&mut *transaction)
+                    .await?;
+                let count: i64 = sqlx::query_scalar(
+                    "INSERT INTO dev_rate_limits (bucket, address, window_start, count) \
                  VALUES ($1, $2, $3, 1) ON CONFLICT (bucket, address) \
                  DO UPDATE SET count = dev_rate_limits.count + 1 RETURNING count",
-            )
-            .bind(&bucket)
-            .bind(&address)
-            .bind(now)
-            .fetch_one(&mut *transaction)
-            .await?;
-            transaction.commit().await?;
-            Ok(count <= i64::from(per_minute))
+                )
+                .bind(&bucket)
+                .bind(&address)
+                .bind(now)
+                .fetch_one(&mut *transaction)
+                .await?;
+                Ok(count <= i64::from(per_minute))
+            })
         })
         .await
     }

@@ -131,32 +131,24 @@ async fn the_demo_storefront_keeps_its_orders_in_postgresql() {
     );
     // Disabled, enabled, erased with a tombstone that refuses new orders.
     let subject = || "sub-1".to_owned();
-    orders
-        .apply_delivery(
+    for (id, action, standing) in [
+        (
             "msg_3",
-            &ShopAction::Disable { subject: subject() },
-            300,
-            600,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        orders.standing("sub-1", None, Some(400)).await.unwrap(),
-        Standing::Disabled
-    );
-    orders
-        .apply_delivery(
+            ShopAction::Disable { subject: subject() },
+            Standing::Disabled,
+        ),
+        (
             "msg_4",
-            &ShopAction::Enable { subject: subject() },
-            300,
-            600,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        orders.standing("sub-1", None, Some(400)).await.unwrap(),
-        Standing::Good
-    );
+            ShopAction::Enable { subject: subject() },
+            Standing::Good,
+        ),
+    ] {
+        orders.apply_delivery(id, &action, 300, 600).await.unwrap();
+        assert_eq!(
+            orders.standing("sub-1", None, Some(400)).await.unwrap(),
+            standing
+        );
+    }
     assert_eq!(
         orders
             .apply_delivery("msg_5", &ShopAction::Erase { subject: subject() }, 300, 600)
