@@ -31,8 +31,8 @@ mod replicas;
 pub use console::{ConsoleFlow, ConsoleSession, NewConsoleSession};
 pub use design::{Design, DesignHistory, Revision, RevisionSummary};
 pub use dev_issuer::{
-    AddCode, CODE_LIFETIME_SECONDS, CodesFull, DevSession, PENDING_CODE_CAPACITY, PendingCode,
-    REFRESH_LIFETIME_SECONDS, RefreshRefused, Spend,
+    CODE_LIFETIME_SECONDS, CodesFull, DevSession, PENDING_CODE_CAPACITY, PendingCode,
+    REFRESH_LIFETIME_SECONDS, RefreshRefused,
 };
 pub use events::{
     Attempt, DueDelivery, EventDelivery, EventEndpoint, EventSource, NewEventSource, Receipt,

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use super::{DevIssuer, IssuerError, pages, random_token, redirect_with, unix_now};
 use crate::AppState;
 use crate::extract::{Form, Query};
+use crate::store::PendingCode;
 use crate::store::TenantRecord;
-use crate::store::{AddCode, PendingCode};
 
 /// A demo user of the development issuer: the personal data stays here.
 #[derive(Debug, Clone)]
@@ -234,14 +234,7 @@ pub(super) async fn authorize_decision(
             auth_time: unix_now(),
             issued_at: unix_now(),
         };
-        state
-            .store()
-            .dev_add_code(&code, pending)
-            .await
-            .map_err(|error| match error {
-                AddCode::Full(full) => IssuerError::CodesFull(full),
-                AddCode::Store(error) => IssuerError::Store(error),
-            })?;
+        state.store().dev_add_code(&code, pending).await??;
         parameters.push(("code", code));
     }
     if let Some(client_state) = &form.request.state {

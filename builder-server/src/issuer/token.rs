@@ -18,7 +18,7 @@ use super::cors::{allowed_origin, preflight_origin, with_cors};
 use super::{DevIssuer, IssuerError, TOKEN_LIFETIME_SECONDS, random_token, unix_now};
 use crate::AppState;
 use crate::extract::OAuthForm;
-use crate::store::{CODE_LIFETIME_SECONDS, DevSession, Spend, TenantRecord};
+use crate::store::{CODE_LIFETIME_SECONDS, DevSession, TenantRecord};
 
 /// The token request's form fields.
 #[derive(Debug, Deserialize)]
@@ -164,11 +164,8 @@ async fn refresh_token_grant(
     let spent = state
         .store()
         .dev_spend_refresh_token(&presented, request.client_id.as_deref(), unix_now())
-        .await;
-    let (sid, session) = spent.map_err(|error| match error {
-        Spend::Refused(refused) => invalid_grant(&refused.to_string()),
-        Spend::Store(error) => IssuerError::Store(error),
-    })?;
+        .await?;
+    let (sid, session) = spent.map_err(|refused| invalid_grant(&refused.to_string()))?;
     let Ok(tenant) = issuer.client(state, &session.tenant).await else {
         return Err(invalid_grant("the client no longer exists"));
     };

@@ -97,28 +97,6 @@ pub enum RefreshRefused {
     Reused,
 }
 
-/// What adding a code can end in.
-#[derive(Debug, thiserror::Error)]
-pub enum AddCode {
-    /// The ledger is full.
-    #[error(transparent)]
-    Full(#[from] CodesFull),
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What spending a refresh token can end in.
-#[derive(Debug, thiserror::Error)]
-pub enum Spend {
-    /// Refused, for the reason given.
-    #[error(transparent)]
-    Refused(#[from] RefreshRefused),
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 fn hashed(secret: &str) -> String {
     crate::http::hex(&Sha256::digest(secret.as_bytes()))
 }
@@ -182,50 +160,51 @@ impl Store {
 
     /// Records a consent's `code`, unless [`PENDING_CODE_CAPACITY`]
     /// unexpired codes are waiting.
-    pub async fn dev_add_code(&self, code: &str, pending: PendingCode) -> Result<(), AddCode> {
+    pub async fn dev_add_code(
+        &self,
+        code: &str,
+        pending: PendingCode,
+    ) -> Result<Result<(), CodesFull>, StoreError> {
         let code_hash = hashed(code);
-        let outcome = self
-            .write(move |transaction| {
-                Box::pin(async move {
-                    let now = pending.issued_at;
-                    sqlx::query("DELETE FROM dev_codes WHERE issued_at <= $1")
-                        .bind(now.saturating_sub(CODE_LIFETIME_SECONDS))
-                        .execute(&mut *transaction)
-                        .await?;
-                    let row = sqlx::query(
-                        "SELECT COUNT(*) AS waiting, MIN(issued_at) AS oldest FROM dev_codes",
-                    )
-                    .fetch_one(&mut *transaction)
-                    .await?;
-                    let (waiting, oldest): (i64, Option<i64>) =
-                        (row.get("waiting"), row.get("oldest"));
-                    if waiting >= PENDING_CODE_CAPACITY {
-                        let age = now.saturating_sub(oldest.unwrap_or(now));
-                        return Ok(Err(CodesFull {
-                            retry_after_seconds: CODE_LIFETIME_SECONDS.saturating_sub(age).max(1),
-                        }));
-                    }
-                    sqlx::query(
-                        "INSERT INTO dev_codes (code_hash, tenant, user_id, redirect_uri, \
-                     code_challenge, nonce, scope, auth_time, issued_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(&code_hash)
-                    .bind(&pending.tenant)
-                    .bind(&pending.user_id)
-                    .bind(&pending.redirect_uri)
-                    .bind(&pending.code_challenge)
-                    .bind(&pending.nonce)
-                    .bind(&pending.scope)
-                    .bind(pending.auth_time)
-                    .bind(pending.issued_at)
+        self.write(move |transaction| {
+            Box::pin(async move {
+                let now = pending.issued_at;
+                sqlx::query("DELETE FROM dev_codes WHERE issued_at <= $1")
+                    .bind(now.saturating_sub(CODE_LIFETIME_SECONDS))
                     .execute(&mut *transaction)
                     .await?;
-                    Ok(Ok(()))
-                })
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS waiting, MIN(issued_at) AS oldest FROM dev_codes",
+                )
+                .fetch_one(&mut *transaction)
+                .await?;
+                let (waiting, oldest): (i64, Option<i64>) = (row.get("waiting"), row.get("oldest"));
+                if waiting >= PENDING_CODE_CAPACITY {
+                    let age = now.saturating_sub(oldest.unwrap_or(now));
+                    return Ok(Err(CodesFull {
+                        retry_after_seconds: CODE_LIFETIME_SECONDS.saturating_sub(age).max(1),
+                    }));
+                }
+                sqlx::query(
+                    "INSERT INTO dev_codes (code_hash, tenant, user_id, redirect_uri, \
+                     code_challenge, nonce, scope, auth_time, issued_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&code_hash)
+                .bind(&pending.tenant)
+                .bind(&pending.user_id)
+                .bind(&pending.redirect_uri)
+                .bind(&pending.code_challenge)
+                .bind(&pending.nonce)
+                .bind(&pending.scope)
+                .bind(pending.auth_time)
+                .bind(pending.issued_at)
+                .execute(&mut *transaction)
+                .await?;
+                Ok(Ok(()))
             })
-            .await?;
-        Ok(outcome?)
+        })
+        .await
     }
 
     /// Takes `code` out (single use, whether or not the rest checks out,
@@ -392,52 +371,50 @@ impl Store {
         token: &str,
         client_id: Option<&str>,
         now: i64,
-    ) -> Result<(String, DevSession), Spend> {
+    ) -> Result<Result<(String, DevSession), RefreshRefused>, StoreError> {
         let token_hash = hashed(token);
         let client_id = client_id.map(str::to_owned);
-        let outcome = self
-            .write(move |transaction| {
-                Box::pin(async move {
-                    let live_since = now.saturating_sub(REFRESH_LIFETIME_SECONDS);
-                    let row = sqlx::query(
-                        "SELECT t.used, s.sid, s.tenant, s.user_id, s.scope, s.auth_time \
+        self.write(move |transaction| {
+            Box::pin(async move {
+                let live_since = now.saturating_sub(REFRESH_LIFETIME_SECONDS);
+                let row = sqlx::query(
+                    "SELECT t.used, s.sid, s.tenant, s.user_id, s.scope, s.auth_time \
                      FROM dev_refresh_tokens t JOIN dev_sessions s ON s.sid = t.session \
                      WHERE t.token_hash = $1 AND t.issued_at > $2 AND s.refreshed_at > $2",
-                    )
+                )
+                .bind(&token_hash)
+                .bind(live_since)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(Err(RefreshRefused::Unknown));
+                };
+                let sid: String = row.get("sid");
+                let session = DevSession {
+                    tenant: row.get("tenant"),
+                    user_id: row.get("user_id"),
+                    scope: row.get("scope"),
+                    auth_time: row.get("auth_time"),
+                };
+                if client_id.as_deref() != Some(session.tenant.as_str()) {
+                    // Another client's token: refused without spending it.
+                    return Ok(Err(RefreshRefused::OtherClient));
+                }
+                if row.get::<i64, _>("used") != 0 {
+                    Self::dev_end_session_in(&mut *transaction, &sid).await?;
+                    tracing::warn!(
+                        "a spent refresh token was presented again: its family is revoked"
+                    );
+                    return Ok(Err(RefreshRefused::Reused));
+                }
+                sqlx::query("UPDATE dev_refresh_tokens SET used = 1 WHERE token_hash = $1")
                     .bind(&token_hash)
-                    .bind(live_since)
-                    .fetch_optional(&mut *transaction)
+                    .execute(&mut *transaction)
                     .await?;
-                    let Some(row) = row else {
-                        return Ok(Err(RefreshRefused::Unknown));
-                    };
-                    let sid: String = row.get("sid");
-                    let session = DevSession {
-                        tenant: row.get("tenant"),
-                        user_id: row.get("user_id"),
-                        scope: row.get("scope"),
-                        auth_time: row.get("auth_time"),
-                    };
-                    if client_id.as_deref() != Some(session.tenant.as_str()) {
-                        // Another client's token: refused without spending it.
-                        return Ok(Err(RefreshRefused::OtherClient));
-                    }
-                    if row.get::<i64, _>("used") != 0 {
-                        Self::dev_end_session_in(&mut *transaction, &sid).await?;
-                        tracing::warn!(
-                            "a spent refresh token was presented again: its family is revoked"
-                        );
-                        return Ok(Err(RefreshRefused::Reused));
-                    }
-                    sqlx::query("UPDATE dev_refresh_tokens SET used = 1 WHERE token_hash = $1")
-                        .bind(&token_hash)
-                        .execute(&mut *transaction)
-                        .await?;
-                    Ok(Ok((sid, session)))
-                })
+                Ok(Ok((sid, session)))
             })
-            .await?;
-        Ok(outcome?)
+        })
+        .await
     }
 
     /// Counts a request of kind `bucket` from `address` and says whether it
