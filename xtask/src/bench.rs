@@ -207,7 +207,7 @@ pub fn verifier() -> anyhow::Result<()> {
     }
     println!("{line}");
     println!(
-        "\n@tessera/verifier shipped size (index.js + glue + wasm, brotli): {brotli} bytes \
+        "\n@tessera/verifier shipped size (browser.js + core.js + glue + wasm, brotli): {brotli} bytes \
          (target <= 100 KB = 102400 bytes, stretch 50 KB)"
     );
     if brotli > 102_400 {

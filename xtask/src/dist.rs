@@ -308,13 +308,24 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
         .context("wasm-bindgen failed")?;
 
     let sources = Path::new("verifier/wasm/js");
-    for file in ["index.js", "index.d.ts", "package.json", "README.md"] {
+    for file in [
+        "core.js",
+        "node.js",
+        "browser.js",
+        "workerd.js",
+        "edge-light.js",
+        "index.d.ts",
+        "package.json",
+        "README.md",
+    ] {
         std::fs::copy(sources.join(file), package.join(file))
             .with_context(|| format!("cannot copy {file}"))?;
     }
     // The generated glue's own .d.ts is kept for the types it names.
+    // What a browser loads: one entry, the core, the glue and the wasm.
     let shipped = [
-        "index.js",
+        "browser.js",
+        "core.js",
         "tessera_verifier.js",
         "tessera_verifier_bg.wasm",
     ];

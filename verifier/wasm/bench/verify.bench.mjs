@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import crypto from 'node:crypto';
 import * as jose from 'jose';
 import { createVerifier as fastJwtVerifier } from 'fast-jwt';
-import { createVerifier } from '../../../dist/npm/verifier/index.js';
+import { createVerifier } from '../../../dist/npm/verifier/node.js';
 
 const outDir = process.argv[2] ?? 'target/bench';
 mkdirSync(outDir, { recursive: true });

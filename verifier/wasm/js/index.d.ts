@@ -26,7 +26,9 @@ export interface VerifierOptions {
   /** Keep up to this many verified tokens in an LRU cache (off by default). */
   cacheSize?: number;
   /** Signature engine: "auto" (default) uses node:crypto synchronously in
-   * Node and Bun and WebCrypto elsewhere; "webcrypto" forces WebCrypto. */
+   * Node, Deno and Bun, and WebCrypto elsewhere (browsers, Workers,
+   * Cloudflare Workers, Vercel's edge runtime); "webcrypto" forces
+   * WebCrypto. */
   engine?: 'auto' | 'webcrypto';
   /** Fixed Unix time in seconds, for tests. */
   now?: number;
@@ -96,5 +98,30 @@ export class Verifier {
 
 export function createVerifier(options: VerifierOptions): Promise<Verifier>;
 
-/** Loads the WebAssembly module ahead of time, or from a given module/bytes. */
+/** Loads the WebAssembly module ahead of time, or from a given module,
+ * bytes, URL or response (createVerifier loads it when init was not called). */
 export function init(source?: WebAssembly.Module | BufferSource | URL | Response): Promise<void>;
+
+/** What authenticate() answers: the passport, or the response to send. */
+export type Authentication =
+  | { ok: true; passport: VerifiedPassport }
+  | {
+      ok: false;
+      /** 401 (no token, or a token that did not verify) or 503 (the keys
+       * cannot be had: the client should keep its session and retry). */
+      status: 401 | 503;
+      /** `www-authenticate` (401) or `retry-after` (503), and
+       * `cache-control: no-store`. */
+      headers: Record<string, string>;
+      /** Why, for the server's own logs; never send it. Absent when no
+       * token was sent. */
+      error?: VerifyError;
+    };
+
+/** Checks an Authorization header value the way the native axum layer does
+ * (RFC 6750 section 3.1). Rejects only for errors that are not VerifyErrors. */
+export function authenticate(
+  verifier: Verifier,
+  authorization: string | string[] | null | undefined,
+  options?: { retryAfterSeconds?: number },
+): Promise<Authentication>;

@@ -26,7 +26,7 @@ const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>
 
 // The page's script: every case, then a remote fetch, results on window.
 const run = `
-import { createVerifier } from '/pkg/index.js';
+import { createVerifier } from '/pkg/browser.js';
 const violations = [];
 document.addEventListener('securitypolicyviolation', (event) => violations.push(event.violatedDirective));
 const fixture = await (await fetch('/fixture.json')).json();

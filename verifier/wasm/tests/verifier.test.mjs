@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as jose from 'jose';
-import { createVerifier, VerifyError } from '../../../dist/npm/verifier/index.js';
+import { createVerifier, VerifyError } from '../../../dist/npm/verifier/node.js';
 import { NOW, b64, jwks, signRaw, suite } from './fixture.mjs';
 
 const base = { issuer: suite.issuer, audience: suite.audience, now: NOW, jwks };

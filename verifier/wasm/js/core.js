@@ -1,0 +1,137 @@
+// The runtime-neutral part of @tessera/verifier: the promise-based API with
+// typed errors around the WebAssembly verifier. Each entry point (node.js,
+// browser.js, workerd.js, edge-light.js) binds it to how its runtime loads
+// the wasm module and which signature engine it offers; package.json's
+// `exports` conditions pick the entry. Nothing here imports a `node:` module,
+// so browsers, Workers and Service Workers load it unbundled.
+import initWasm, { WasmVerifier } from './tessera_verifier.js';
+
+/** A rejected token, key set or configuration. `code` is stable. */
+export class VerifyError extends Error {
+  constructor(message, code, claim) {
+    super(message);
+    this.name = 'VerifyError';
+    this.code = code;
+    if (claim !== undefined) this.claim = claim;
+  }
+}
+
+function rethrow(error) {
+  if (error && typeof error.code === 'string') {
+    throw new VerifyError(error.message, error.code, error.claim);
+  }
+  throw error;
+}
+
+/** Verifies tokens for one issuer and audience. Build with createVerifier. */
+export class Verifier {
+  #inner;
+
+  constructor(inner) {
+    this.#inner = inner;
+  }
+
+  /** Resolves to { header, claims } or rejects with a VerifyError. */
+  async verify(token) {
+    const text = String(token);
+    let json;
+    try {
+      json = this.#inner.verifySync(text) ?? (await this.#inner.verify(text));
+    } catch (error) {
+      rethrow(error);
+    }
+    return JSON.parse(json);
+  }
+
+  /** Fetches the remote key set now. */
+  async refresh() {
+    try {
+      await this.#inner.refresh();
+    } catch (error) {
+      rethrow(error);
+    }
+  }
+
+  /** The cached remote key set as a snapshot object, or undefined. */
+  snapshot() {
+    const text = this.#inner.snapshot();
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+}
+
+/**
+ * Binds the API to a runtime. `locate()` gives what the wasm is loaded from
+ * when init() is given nothing (a URL, bytes or a WebAssembly.Module);
+ * `engine(choice)` gives a synchronous signature engine for `engine: "auto"`,
+ * or undefined for WebCrypto.
+ */
+export function bind({ locate, engine: hostEngine }) {
+  let ready;
+  const load = (source) => {
+    ready ??= (async () => initWasm({ module_or_path: source ?? (await locate()) }))().catch((error) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+  return {
+    async init(source) {
+      await load(source);
+    },
+    async createVerifier(options) {
+      await load();
+      const { engine, ...settings } = options ?? {};
+      if (engine !== undefined && engine !== 'auto' && engine !== 'webcrypto') {
+        throw new VerifyError(`engine must be "auto" or "webcrypto", not ${engine}`, 'ERR_CONFIGURATION_INVALID');
+      }
+      const host = engine === 'webcrypto' ? undefined : await hostEngine();
+      let inner;
+      try {
+        inner = new WasmVerifier(JSON.stringify(settings), host);
+      } catch (error) {
+        rethrow(error);
+      }
+      return new Verifier(inner);
+    },
+  };
+}
+
+// The codes that say nothing about the token, only that its keys cannot be
+// had: the server answers 503 and the client keeps its session.
+const KEY_SOURCE_FAILURES = new Set(['ERR_JWKS_UNAVAILABLE', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
+/**
+ * Checks a request's Authorization header the way the native axum layer does
+ * (RFC 6750): resolves to `{ ok: true, passport }`, or to `{ ok: false,
+ * status, headers, error }` to send as it is: 401 with `WWW-Authenticate:
+ * Bearer` when no token was sent, 401 with `Bearer error="invalid_token"`
+ * when one was sent and did not verify, 503 with `Retry-After` when the keys
+ * cannot be had. Why a token failed is in `error`, for the server's logs; it
+ * is never put in the answer.
+ */
+export async function authenticate(verifier, authorization, { retryAfterSeconds = 30 } = {}) {
+  const refuse = (challenge, error) => ({
+    ok: false,
+    status: 401,
+    headers: { 'www-authenticate': challenge, 'cache-control': 'no-store' },
+    error,
+  });
+  if (authorization === undefined || authorization === null) return refuse('Bearer');
+  const value = Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
+  const match = typeof value === 'string' ? /^bearer ([^ ]+)$/i.exec(value) : null;
+  if (!match) return refuse('Bearer error="invalid_token"', new VerifyError('the Authorization header is not one bearer token', 'ERR_JWS_INVALID'));
+  try {
+    return { ok: true, passport: await verifier.verify(match[1]) };
+  } catch (error) {
+    if (!(error instanceof VerifyError)) throw error;
+    if (KEY_SOURCE_FAILURES.has(error.code)) {
+      return {
+        ok: false,
+        status: 503,
+        headers: { 'retry-after': String(retryAfterSeconds), 'cache-control': 'no-store' },
+        error,
+      };
+    }
+    return refuse('Bearer error="invalid_token"', error);
+  }
+}
