@@ -1,0 +1,357 @@
+// @tessera/verifier as users install it, in every runtime it is for. The
+// package built by `cargo xtask dist` is packed with `npm pack` and installed
+// from that tarball into a fresh project outside the workspace (no links);
+// each runtime then runs the same checks (runtimes/conformance.mjs) against
+// that install: Node, Deno and Bun unbundled, workerd (Cloudflare's runtime)
+// through an esbuild bundle as wrangler makes it, Vercel's edge runtime
+// through an esbuild bundle as Vercel's builder makes it, and Chromium on a
+// page built by esbuild, a page built by Vite, a Web Worker and a Service
+// Worker loading the package unbundled. Then the shipped .d.ts under
+// `tsc --strict`, and the Express, Hono and Worker examples.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as jose from 'jose';
+import * as esbuild from 'esbuild';
+import { EdgeRuntime } from 'edge-runtime';
+import { freePort, launchChromium } from '../../../tests/support.mjs';
+import { NOW, jwks, signRaw, suite } from './fixture.mjs';
+
+const run = promisify(execFile);
+const workspace = fileURLToPath(new URL('../../../', import.meta.url));
+const tool = (name) => join(workspace, 'node_modules', '.bin', name);
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'";
+const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
+
+let project; // the fresh project's folder
+let origin; // the loopback server: fixture, issuer, and the project's files
+let server;
+let fixture;
+
+/** The verdict line of a conformance run, with the failures before it. */
+function verdict(t, output) {
+  const match = /conformance: (\d+) passed, (\d+) failed/.exec(output);
+  assert.ok(match, `no verdict in:\n${output}`);
+  t.diagnostic(match[0]);
+  assert.equal(Number(match[2]), 0, output);
+  return Number(match[1]);
+}
+
+async function signedByJose() {
+  const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+  const set = { keys: [] };
+  const tokens = [];
+  for (const alg of algorithms) {
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    set.keys.push({ ...(await jose.exportJWK(publicKey)), kid: `jose-${alg}`, alg });
+    tokens.push([alg, await new jose.SignJWT({ scope: 'orders' })
+      .setProtectedHeader({ alg, kid: `jose-${alg}`, typ: 'at+jwt' })
+      .setIssuer(suite.issuer)
+      .setAudience([suite.audience, 'other'])
+      .setSubject(`sub-${alg}`)
+      .setIssuedAt(NOW - 5)
+      .setExpirationTime(NOW + 60)
+      .sign(privateKey)]);
+  }
+  return { jwks: set, tokens };
+}
+
+function serve() {
+  return createServer(async (request, response) => {
+    const url = new URL(request.url, 'http://localhost');
+    const send = (type, body, status = 200) => {
+      response.writeHead(status, { 'content-type': type, 'content-security-policy': CSP, 'cache-control': 'no-store' });
+      response.end(body);
+    };
+    if (url.pathname === '/fixture.json') return send('application/json', JSON.stringify(fixture));
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return send('application/json', JSON.stringify({ issuer: origin, jwks_uri: `${origin}/jwks` }));
+    }
+    if (url.pathname === '/jwks') return send('application/json', JSON.stringify(jwks));
+    if (url.pathname === '/down') return send('text/plain', 'down', 503);
+    // The project's files, and nothing outside it.
+    const file = resolve(project, `.${decodeURIComponent(url.pathname)}`);
+    if (!file.startsWith(project + sep)) return send('text/plain', 'no', 404);
+    try {
+      return send(TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file));
+    } catch {
+      return send('text/plain', 'not found', 404);
+    }
+  });
+}
+
+/** Runs a program to its end; resolves to its standard output. */
+async function runIn(program, args, options = {}) {
+  const { stdout } = await run(program, args, { cwd: project, timeout: 120_000, maxBuffer: 1 << 24, ...options });
+  return stdout;
+}
+
+before(async () => {
+  project = await mkdtemp(join(tmpdir(), 'tessera-fresh-shop-'));
+  const packed = await runIn('npm', ['pack', join(workspace, 'dist/npm/verifier'), '--pack-destination', project, '--silent']);
+  const tarball = join(project, packed.trim().split('\n').pop());
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'fresh-shop', private: true, type: 'module' }));
+  // The package under test comes from the tarball alone, offline.
+  await runIn('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball]);
+  // The examples' frameworks are not under test: they are the workspace's
+  // own installs, linked in after npm is done.
+  for (const name of ['hono', 'express']) {
+    await symlink(join(workspace, 'node_modules', name), join(project, 'node_modules', name), 'dir');
+  }
+  for (const file of ['conformance.mjs']) {
+    await copyFile(new URL(`./runtimes/${file}`, import.meta.url), join(project, file));
+  }
+  for (const file of ['express.mjs', 'hono.mjs', 'worker.mjs']) {
+    await copyFile(new URL(`../examples/${file}`, import.meta.url), join(project, file));
+  }
+
+  server = serve();
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  fixture = {
+    suite,
+    jwks,
+    origin,
+    tokens: suite.cases.map((c) => signRaw(c.alg, c.header, c.claims)),
+    jose: await signedByJose(),
+    remoteToken: signRaw('ES256', { alg: 'ES256', kid: 'p256' }, { iss: origin, aud: suite.audience, sub: 'remote', exp: NOW + 600 }),
+  };
+  // The script the unbundled runtimes run, and the entry they resolved.
+  await writeFile(join(project, 'main.mjs'), `
+import * as api from '@tessera/verifier';
+import { conformance } from './conformance.mjs';
+console.log('entry: ' + import.meta.resolve('@tessera/verifier').split('/').pop());
+console.log(await conformance(api, ${JSON.stringify(`${origin}/fixture.json`)}));
+`);
+});
+
+after(async () => {
+  server?.closeAllConnections();
+  server?.close();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+test('the tarball holds the files the exports name, and nothing from the workspace', async () => {
+  const manifest = JSON.parse(await readFile(join(project, 'node_modules/@tessera/verifier/package.json'), 'utf8'));
+  const named = new Set();
+  const walk = (value) => (typeof value === 'string' ? named.add(value) : Object.values(value).forEach(walk));
+  walk(manifest.exports);
+  for (const file of named) await readFile(join(project, 'node_modules/@tessera/verifier', file));
+  const lock = JSON.parse(await readFile(join(project, 'package-lock.json'), 'utf8'));
+  const entry = lock.packages['node_modules/@tessera/verifier'];
+  assert.match(entry.resolved, /^file:tessera-verifier-.*\.tgz$/, 'installed from the packed file');
+  assert.equal(entry.link, undefined);
+});
+
+for (const [runtime, program, args] of [
+  ['Node', process.execPath, ['main.mjs']],
+  ['Deno', tool('deno'), ['run', '--quiet', '--allow-net=127.0.0.1', '--allow-read=.', '--node-modules-dir=manual', 'main.mjs']],
+  ['Bun', tool('bun'), ['main.mjs']],
+]) {
+  test(`${runtime}: the installed package passes every check, unbundled, through node:crypto`, async (t) => {
+    const output = await runIn(program, args, { env: { ...process.env, DENO_DIR: join(project, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    assert.match(output, /^entry: node\.js$/m);
+    assert.ok(verdict(t, output) >= suite.cases.length + 9 + 1 + 5);
+  });
+}
+
+/** Bundles `entry` from the project with esbuild; returns the output's path. */
+async function bundle(entry, outfile, options) {
+  const result = await esbuild.build({
+    absWorkingDir: project,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    metafile: true,
+    logLevel: 'silent',
+    ...options,
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => file.includes('@tessera/verifier/'));
+  return { outfile: join(project, outfile), inputs: inputs.map((file) => basename(file)) };
+}
+
+/** Starts workerd on a config, resolves once it answers, to its origin and a stop. */
+async function startWorkerd(name, modules, bindings = []) {
+  const port = await freePort();
+  const text = (value) => JSON.stringify(value);
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = ${text(`127.0.0.1:${port}`)}, http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [${modules.map(([module, kind, file]) => `(name = ${text(module)}, ${kind} = embed ${text(file)})`).join(', ')}],
+  bindings = [${bindings.map(([binding, value]) => `(name = ${text(binding)}, text = ${text(value)})`).join(', ')}],
+  compatibilityDate = "2026-11-01",
+  compatibilityFlags = ["nodejs_compat"],
+);
+`;
+  await writeFile(join(project, `${name}.capnp`), config);
+  const child = spawn(tool('workerd'), ['serve', `${name}.capnp`, '--verbose'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (chunk) => { log += chunk; });
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const workerOrigin = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`workerd stopped:\n${log}`);
+    try {
+      await fetch(`${workerOrigin}/ready`);
+      break;
+    } catch {
+      if (attempt > 200) throw new Error(`workerd did not answer:\n${log}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  return { origin: workerOrigin, log: () => log, stop: () => child.kill() };
+}
+
+test('workerd: an esbuild bundle as wrangler makes it passes every check, through WebCrypto', async (t) => {
+  await writeFile(join(project, 'workerd-main.mjs'), `
+import * as api from '@tessera/verifier';
+import { conformance } from './conformance.mjs';
+export default {
+  async fetch(request) {
+    if (new URL(request.url).pathname === '/ready') return new Response('ready');
+    return new Response(await conformance(api, ${JSON.stringify(`${origin}/fixture.json`)}));
+  },
+};
+`);
+  // wrangler's build: the workerd condition, and .wasm files left to the
+  // runtime as compiled modules.
+  const { inputs } = await bundle('workerd-main.mjs', 'out/workerd.js', {
+    format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['*.wasm'],
+  });
+  assert.ok(inputs.includes('workerd.js'), inputs.join());
+  const worker = await startWorkerd('conformance', [
+    ['workerd.js', 'esModule', 'out/workerd.js'],
+    ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
+  ]);
+  try {
+    const output = await (await fetch(`${worker.origin}/`)).text();
+    assert.ok(verdict(t, output) >= suite.cases.length + 15, worker.log());
+  } finally {
+    worker.stop();
+  }
+});
+
+test("Vercel's edge runtime: an esbuild bundle as Vercel's builder makes it passes every check, through WebCrypto", async (t) => {
+  await writeFile(join(project, 'edge-main.mjs'), `
+import * as api from '@tessera/verifier';
+import { conformance } from './conformance.mjs';
+globalThis.conformanceResult = conformance(api, ${JSON.stringify(`${origin}/fixture.json`)});
+`);
+  // Vercel's builder takes the edge-light condition and turns each
+  // `.wasm?module` import into a binding the runtime provides as a compiled
+  // WebAssembly.Module: the runtime itself refuses to compile wasm bytes.
+  const wasmBinding = {
+    name: 'wasm-binding',
+    setup(build) {
+      build.onResolve({ filter: /\.wasm\?module$/ }, (args) => ({ path: args.path, namespace: 'wasm-binding' }));
+      build.onLoad({ filter: /.*/, namespace: 'wasm-binding' }, () => ({ contents: 'export default globalThis.TESSERA_WASM;' }));
+    },
+  };
+  const { outfile, inputs } = await bundle('edge-main.mjs', 'out/edge.js', {
+    format: 'iife', platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], mainFields: ['module', 'main'], plugins: [wasmBinding],
+  });
+  assert.ok(inputs.includes('edge-light.js'), inputs.join());
+  const compiled = await WebAssembly.compile(await readFile(join(project, 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm')));
+  const runtime = new EdgeRuntime({ extend: (context) => Object.assign(context, { TESSERA_WASM: compiled }) });
+  runtime.evaluate(await readFile(outfile, 'utf8'));
+  const output = await runtime.evaluate('globalThis.conformanceResult');
+  assert.ok(verdict(t, output) >= suite.cases.length + 15);
+});
+
+/** Opens `path` on the loopback server; resolves to what the page reports. */
+async function inChromium(browser, path) {
+  const tab = await browser.newPage();
+  const errors = [];
+  tab.on('pageerror', (error) => errors.push(String(error)));
+  // The console's errors are left out: the checks' /down fetch logs a 503.
+  try {
+    await tab.goto(`${origin}${path}`);
+    await tab.waitForFunction(() => typeof window.conformance === 'string', null, { timeout: 60_000 });
+    return { output: await tab.evaluate(() => window.conformance), errors };
+  } finally {
+    await tab.close();
+  }
+}
+
+test('Chromium: pages built by esbuild and by Vite, a Web Worker and a Service Worker pass every check, through WebCrypto', async (t) => {
+  const fixtureUrl = JSON.stringify('/fixture.json');
+  const report = `.then((text) => { window.conformance = text; }, (error) => { window.conformance = 'conformance: 0 passed, 1 failed ' + error; })`;
+  await mkdir(join(project, 'web'), { recursive: true });
+  await writeFile(join(project, 'web/page.mjs'), `
+import * as api from '@tessera/verifier';
+import { conformance } from '../conformance.mjs';
+conformance(api, ${fixtureUrl})${report};
+`);
+  await writeFile(join(project, 'web/index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title><script type="module" src="./page.mjs"></script></head><body></body></html>');
+  // A Web Worker bundled by esbuild, started by a page.
+  await writeFile(join(project, 'web/worker.mjs'), `
+import * as api from '@tessera/verifier';
+import { conformance } from '../conformance.mjs';
+conformance(api, ${fixtureUrl}).then((text) => postMessage(text), (error) => postMessage('conformance: 0 passed, 1 failed ' + error));
+`);
+  // A Service Worker loading the package unbundled, by path: a Service
+  // Worker allows no dynamic import and has no import map.
+  await writeFile(join(project, 'sw.mjs'), `
+import * as api from './node_modules/@tessera/verifier/browser.js';
+import { conformance } from './conformance.mjs';
+self.addEventListener('message', (event) => {
+  event.waitUntil(conformance(api, ${fixtureUrl}).then((text) => event.source.postMessage(text), (error) => event.source.postMessage('conformance: 0 passed, 1 failed ' + error)));
+});
+`);
+  await writeFile(join(project, 'workers.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>workers</title><script type="module" src="/workers.mjs"></script></head><body></body></html>');
+  await writeFile(join(project, 'workers.mjs'), `
+const kind = new URL(location.href).searchParams.get('kind');
+const answer = new Promise((resolve) => {
+  if (kind === 'web') {
+    new Worker('/out/esbuild/worker.js', { type: 'module' }).onmessage = (event) => resolve(event.data);
+  } else {
+    navigator.serviceWorker.onmessage = (event) => resolve(event.data);
+    navigator.serviceWorker.register('/sw.mjs', { type: 'module', scope: '/' })
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => registration.active.postMessage('run'));
+  }
+});
+answer${report};
+`);
+
+  // esbuild: the browser condition; the wasm is copied beside the bundle,
+  // where the package's new URL(..., import.meta.url) finds it.
+  const page = await bundle('web/page.mjs', 'out/esbuild/page.js', { format: 'esm', platform: 'browser' });
+  assert.ok(page.inputs.includes('browser.js'), page.inputs.join());
+  await bundle('web/worker.mjs', 'out/esbuild/worker.js', { format: 'esm', platform: 'browser' });
+  await copyFile(join(project, 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'), join(project, 'out/esbuild/tessera_verifier_bg.wasm'));
+  await writeFile(join(project, 'out/esbuild/index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title><script type="module" src="./page.js"></script></head><body></body></html>');
+  // Vite: its own build, which copies the wasm as an asset by itself.
+  await runIn(tool('vite'), ['build', '--logLevel', 'error', '--base', '/out/vite/', '--outDir', '../out/vite', '--emptyOutDir'], { cwd: join(project, 'web') });
+  const assets = await runIn('ls', ['out/vite/assets']);
+  assert.match(assets, /tessera_verifier_bg-.*\.wasm/, 'Vite emitted the wasm');
+
+  const browser = await launchChromium();
+  try {
+    for (const [name, path] of [
+      ['esbuild page', '/out/esbuild/index.html'],
+      ['Vite page', '/out/vite/index.html'],
+      ['Web Worker', '/workers.html?kind=web'],
+      ['Service Worker', '/workers.html?kind=service'],
+    ]) {
+      const { output, errors } = await inChromium(browser, path);
+      t.diagnostic(name);
+      assert.ok(verdict(t, output) >= suite.cases.length + 15, name);
+      assert.deepEqual(errors, [], name);
+    }
+  } finally {
+    await browser.close();
+  }
+});
