@@ -22,14 +22,20 @@ export function shop(options) {
   // Created on first use: a Worker may not fetch or wait at start-up.
   let verifier;
   const app = new Hono();
-  app.use('/orders/*', async (context, next) => {
+  app.use('/orders', async (context, next) => {
     verifier ??= createVerifier({ remote: {}, rejectPii: true, ...options });
     return requirePassport(await verifier)(context, next);
   });
-  app.get('/orders/', (context) => context.json({ customer: context.get('passport').claims.sub, orders: [] }));
+  app.get('/orders', (context) => context.json({ customer: context.get('passport').claims.sub, orders: [] }));
   return app;
 }
 
-// Node: serve(shop(...).fetch) from @hono/node-server. Deno:
-// Deno.serve(shop(...).fetch). Bun: export default shop(...). Workers:
-// export default { fetch: (request, env) => shop({ issuer: env.ISSUER, ... }).fetch(request) }.
+// Serving it, once per process or isolate (the verifier's key cache lives in
+// the app): Node, serve(shop(options)) from @hono/node-server; Deno,
+// Deno.serve(shop(options).fetch); Bun, export default shop(options); a
+// Cloudflare Worker, whose options come from its bindings:
+//
+//   let app;
+//   export default {
+//     fetch: (request, env) => (app ??= shop({ issuer: env.ISSUER, audience: env.AUDIENCE })).fetch(request),
+//   };

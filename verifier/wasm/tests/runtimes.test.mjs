@@ -355,3 +355,204 @@ answer${report};
     await browser.close();
   }
 });
+
+/** The options and error codes the Rust side knows, read from its source. */
+async function rustSurface() {
+  const lib = await readFile(join(workspace, 'verifier/wasm/src/lib.rs'), 'utf8');
+  const camel = (name) => name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
+  const fields = (struct) => {
+    const body = new RegExp(`struct ${struct} \\{([^}]*)\\}`).exec(lib)[1];
+    return [...body.matchAll(/^\s+([a-z_]+):/gm)].map((match) => camel(match[1]));
+  };
+  const errors = await readFile(join(workspace, 'verifier/src/error.rs'), 'utf8');
+  return {
+    options: fields('Options'),
+    remote: fields('RemoteOptions'),
+    codes: [...new Set([...errors.matchAll(/=> "(ERR_[A-Z_]+)"/g)].map((match) => match[1]))],
+  };
+}
+
+test('TypeScript: the shipped types compile in a --strict project that uses every option and error code', async (t) => {
+  const { options, remote, codes } = await rustSurface();
+  // A value of the declared type for each option the Rust side reads.
+  const values = {
+    issuer: "['https://id.shop.example']", audience: "'shop-api'", dangerouslyAcceptAnyIssuer: 'false',
+    dangerouslyAcceptAnyAudience: 'false', algorithms: "['ES256']", clockTolerance: '5', maxTokenAge: '3600',
+    typ: "'at+jwt'", subject: "'pairwise-1'", requiredClaims: "['scope']", rejectPii: 'true', maxTokenBytes: '8192',
+    cacheSize: '1000', now: '1800000000', jwks: '{ keys: [] }', remote: '{ REMOTE }',
+  };
+  const remoteValues = {
+    jwksUri: "'https://id.shop.example/jwks'", timeoutMs: '2000', cooldownSeconds: '30', defaultMaxAgeSeconds: '600',
+    staleIfErrorSeconds: '86400', dangerouslyAllowHttp: 'false',
+  };
+  assert.deepEqual(Object.keys(values).sort(), [...options].sort(), 'every option of the Rust side has a value here');
+  assert.deepEqual(Object.keys(remoteValues).sort(), [...remote].sort());
+  assert.ok(codes.length >= 15);
+  const source = `import { authenticate, createVerifier, init, Verifier, VerifyError, type Authentication, type VerifierOptions, type VerifyErrorCode } from '@tessera/verifier';
+
+const options: VerifierOptions = {
+  ${Object.entries(values).map(([name, value]) => `${name}: ${value}`).join(',\n  ')},
+  engine: 'auto',
+};
+const forced: VerifierOptions = { ...options, engine: 'webcrypto' };
+// @ts-expect-error: an option that does not exist
+const misspelt: VerifierOptions = { issuers: 'https://id.shop.example' };
+// @ts-expect-error: an engine that does not exist
+const unknownEngine: VerifierOptions = { engine: 'openssl' };
+
+function explain(code: VerifyErrorCode): string {
+  switch (code) {
+${codes.map((code) => `    case '${code}': return '${code}';`).join('\n')}
+    default: {
+      const unhandled: never = code;
+      return unhandled;
+    }
+  }
+}
+
+export async function main(token: string, module: WebAssembly.Module): Promise<string> {
+  await init(module);
+  const verifier: Verifier = await createVerifier(options);
+  const answer: Authentication = await authenticate(verifier, 'Bearer ' + token, { retryAfterSeconds: 10 });
+  if (!answer.ok) return answer.status + ' ' + (answer.headers['www-authenticate'] ?? '') + ' ' + (answer.error?.code ?? '');
+  try {
+    const { header, claims } = await verifier.verify(token);
+    await verifier.refresh();
+    const snapshot: object | undefined = verifier.snapshot();
+    return String(header.alg) + claims.sub + claims.exp.toFixed(0) + String(snapshot) + String(misspelt) + String(unknownEngine) + String(forced);
+  } catch (error) {
+    if (error instanceof VerifyError) return explain(error.code) + (error.claim ?? '');
+    throw error;
+  }
+}
+`.replaceAll('{ REMOTE }', `{ ${Object.entries(remoteValues).map(([name, value]) => `${name}: ${value}`).join(', ')} }`);
+  await writeFile(join(project, 'check.ts'), source);
+  for (const resolution of [['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['--module', 'esnext', '--moduleResolution', 'bundler']]) {
+    try {
+      await runIn(tool('tsc'), ['--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--noEmit',
+        '--target', 'es2022', '--lib', 'es2022,dom', '--skipLibCheck', 'false', ...resolution, 'check.ts']);
+    } catch (error) {
+      assert.fail(`tsc ${resolution.join(' ')}:\n${error.stdout}${error.stderr}`);
+    }
+    t.diagnostic(`tsc --strict ${resolution.join(' ')}: no errors`);
+  }
+});
+
+/** The requests every example answers, with tokens signed now. */
+async function exampleRequests() {
+  const now = Math.floor(Date.now() / 1000);
+  const token = (exp) => signRaw('ES256', { alg: 'ES256', kid: 'p256' }, { iss: origin, aud: suite.audience, sub: 'shopper', exp });
+  return {
+    audience: suite.audience,
+    dead: `http://127.0.0.1:${await freePort()}`,
+    requests: [
+      ['no token', 'live', undefined, { status: 401, challenge: 'Bearer' }],
+      ['a Basic header', 'live', 'Basic Zm9vOmJhcg==', { status: 401, challenge: 'Bearer error="invalid_token"' }],
+      ['an expired token', 'live', `Bearer ${token(now - 600)}`, { status: 401, challenge: 'Bearer error="invalid_token"' }],
+      ['a good token', 'live', `Bearer ${token(now + 600)}`, { status: 200, customer: 'shopper' }],
+      ['an issuer that is down', 'dead', `Bearer ${token(now + 600)}`, { status: 503, retryAfter: '30' }],
+    ],
+  };
+}
+
+/** What a response says, in the shape of exampleRequests' expectations. */
+const ANSWER_JS = `async function answer(response) {
+  const body = await response.text();
+  const got = { status: response.status };
+  if (response.headers.get('www-authenticate')) got.challenge = response.headers.get('www-authenticate');
+  if (response.headers.get('retry-after')) got.retryAfter = response.headers.get('retry-after');
+  if (response.status === 200) got.customer = JSON.parse(body).customer;
+  if (response.status !== 200 && body !== '') got.body = body;
+  if (response.status !== 200 && response.headers.get('cache-control') !== 'no-store') got.cache = response.headers.get('cache-control');
+  return got;
+}`;
+
+function assertAnswers(t, label, requests, answers) {
+  assert.equal(answers.length, requests.length, label);
+  for (const [index, [name, , , expected]] of requests.entries()) {
+    assert.deepEqual(answers[index], expected, `${label}: ${name}`);
+  }
+  t.diagnostic(`${label}: ${requests.length} answers as RFC 6750 says`);
+}
+
+test('examples: the Hono middleware answers as RFC 6750 says in Node, Deno and Bun', async (t) => {
+  const { audience, dead, requests } = await exampleRequests();
+  await writeFile(join(project, 'hono-main.mjs'), `
+import { shop } from './hono.mjs';
+${ANSWER_JS}
+const apps = { live: shop({ issuer: ${JSON.stringify(origin)}, audience: ${JSON.stringify(audience)} }), dead: shop({ issuer: ${JSON.stringify(dead)}, audience: ${JSON.stringify(audience)} }) };
+const answers = [];
+for (const [, app, authorization] of ${JSON.stringify(requests)}) {
+  answers.push(await answer(await apps[app].request('/orders', { headers: authorization ? { authorization } : {} })));
+}
+console.log(JSON.stringify(answers));
+`);
+  for (const [runtime, program, args] of [
+    ['Node', process.execPath, ['hono-main.mjs']],
+    ['Deno', tool('deno'), ['run', '--quiet', '--allow-net=127.0.0.1', '--allow-read=.', '--allow-env', '--node-modules-dir=manual', 'hono-main.mjs']],
+    ['Bun', tool('bun'), ['hono-main.mjs']],
+  ]) {
+    const output = await runIn(program, args, { env: { ...process.env, DENO_DIR: join(project, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    assertAnswers(t, `Hono on ${runtime}`, requests, JSON.parse(output.trim().split('\n').pop()));
+  }
+});
+
+test('examples: Express in Node, and Hono and a plain Worker in workerd, answer as RFC 6750 says over HTTP', async (t) => {
+  const { audience, dead, requests } = await exampleRequests();
+  const ask = async (origins, label) => {
+    const answer = new Function(`return (${ANSWER_JS.replace('async function answer', 'async function')})`)();
+    const answers = [];
+    for (const [, app, authorization] of requests) {
+      answers.push(await answer(await fetch(`${origins[app]}/orders`, { headers: authorization ? { authorization } : {} })));
+    }
+    assertAnswers(t, label, requests, answers);
+  };
+
+  // Express: the example's shop on two ports, one per issuer.
+  const ports = { live: await freePort(), dead: await freePort() };
+  await writeFile(join(project, 'express-main.mjs'), `
+import { shop } from './express.mjs';
+(await shop({ issuer: ${JSON.stringify(origin)}, audience: ${JSON.stringify(audience)} })).listen(${ports.live}, '127.0.0.1');
+(await shop({ issuer: ${JSON.stringify(dead)}, audience: ${JSON.stringify(audience)} })).listen(${ports.dead}, '127.0.0.1', () => console.log('listening'));
+`);
+  const express = spawn(process.execPath, ['express-main.mjs'], { cwd: project, stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await new Promise((done, fail) => {
+      express.stdout.on('data', (chunk) => String(chunk).includes('listening') && done());
+      express.on('exit', (code) => fail(new Error(`express exited with ${code}`)));
+    });
+    await ask({ live: `http://127.0.0.1:${ports.live}`, dead: `http://127.0.0.1:${ports.dead}` }, 'Express on Node');
+  } finally {
+    express.kill();
+  }
+
+  // workerd: the Hono app and the plain Worker, bundled as wrangler would,
+  // each twice (one per issuer), with the issuer in the Worker's bindings.
+  await writeFile(join(project, 'hono-worker.mjs'), `
+import { shop } from './hono.mjs';
+let app;
+export default {
+  fetch: (request, env) => new URL(request.url).pathname === '/ready' ? new Response('ready') : (app ??= shop({ issuer: env.ISSUER, audience: env.AUDIENCE })).fetch(request),
+};
+`);
+  await writeFile(join(project, 'plain-worker.mjs'), `
+import worker from './worker.mjs';
+export default { fetch: (request, env) => new URL(request.url).pathname === '/ready' ? new Response('ready') : worker.fetch(request, env) };
+`);
+  for (const [label, entry] of [['Hono on workerd', 'hono-worker.mjs'], ['the Worker example on workerd', 'plain-worker.mjs']]) {
+    const out = `out/${entry.replace('.mjs', '.js')}`;
+    await bundle(entry, out, { format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['*.wasm'] });
+    const workers = {};
+    try {
+      for (const [app, issuer] of [['live', origin], ['dead', dead]]) {
+        workers[app] = await startWorkerd(`${entry}-${app}`, [
+          ['worker.js', 'esModule', out],
+          ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
+        ], [['ISSUER', issuer], ['AUDIENCE', audience]]);
+      }
+      await ask({ live: workers.live.origin, dead: workers.dead.origin }, label);
+    } finally {
+      for (const worker of Object.values(workers)) worker.stop();
+    }
+  }
+});
