@@ -82,30 +82,73 @@ pub(crate) struct TimeRules {
     pub without_expiry: bool,
 }
 
+/// The time claims of a verified token (`exp`, `nbf`, `iat`), kept apart
+/// from the rest so that a cache outside this crate (the npm package's) can
+/// keep them beside a passport and have the rules re-checked on a hit
+/// ([`Verifier::still_valid`](crate::Verifier::still_valid)).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimeClaims {
+    /// `exp`, when the token has one.
+    pub expires_at: Option<f64>,
+    /// `nbf`, when the token has one.
+    pub not_before: Option<f64>,
+    /// `iat`, when the token has one.
+    pub issued_at: Option<f64>,
+}
+
+impl TimeClaims {
+    /// Reads the time claims of a claim set (a claim that is not a number is
+    /// taken as absent: the type rules refuse such tokens before this).
+    pub fn of(claims: &Map<String, Value>) -> TimeClaims {
+        let number = |name: &str| claims.get(name).and_then(Value::as_f64);
+        TimeClaims {
+            expires_at: number("exp"),
+            not_before: number("nbf"),
+            issued_at: number("iat"),
+        }
+    }
+}
+
 pub(crate) fn check_time(
     claims: &Map<String, Value>,
     now: i64,
     rules: TimeRules,
 ) -> Result<(), VerifyError> {
+    if rules.without_expiry && claims.contains_key("exp") {
+        return Err(VerifyError::claim_invalid(
+            "exp",
+            "must be absent from this type of token",
+        ));
+    }
+    check_time_claims(TimeClaims::of(claims), now, rules)
+}
+
+/// The time rules, on the time claims alone: every time-based verdict of
+/// this crate, first or from a cache, comes from here.
+pub(crate) fn check_time_claims(
+    times: TimeClaims,
+    now: i64,
+    rules: TimeRules,
+) -> Result<(), VerifyError> {
     let now = now as f64;
     let tolerance = rules.clock_tolerance as f64;
-    let number = |name: &str| claims.get(name).and_then(Value::as_f64);
 
     if rules.without_expiry {
-        if claims.contains_key("exp") {
+        if times.expires_at.is_some() {
             return Err(VerifyError::claim_invalid(
                 "exp",
                 "must be absent from this type of token",
             ));
         }
     } else {
-        let expires_at =
-            number("exp").ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
+        let expires_at = times
+            .expires_at
+            .ok_or_else(|| VerifyError::claim_invalid("exp", "is missing"))?;
         if now - tolerance >= expires_at {
             return Err(VerifyError::Expired { claim: "exp" });
         }
     }
-    if let Some(not_before) = number("nbf")
+    if let Some(not_before) = times.not_before
         && not_before > now + tolerance
     {
         return Err(VerifyError::claim_invalid(
@@ -114,7 +157,7 @@ pub(crate) fn check_time(
         ));
     }
     if let Some(max_age) = rules.max_token_age {
-        let issued_at = number("iat").ok_or_else(|| {
+        let issued_at = times.issued_at.ok_or_else(|| {
             VerifyError::claim_invalid("iat", "is missing and a maximum token age is set")
         })?;
         if issued_at > now + tolerance {

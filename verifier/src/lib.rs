@@ -50,7 +50,7 @@ pub mod remote;
 #[cfg(feature = "webcrypto")]
 pub mod webcrypto;
 
-pub use claims::PERSONAL_DATA_CLAIMS;
+pub use claims::{PERSONAL_DATA_CLAIMS, TimeClaims};
 pub use compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken};
 pub use error::VerifyError;
 pub use jsonwebtoken::Algorithm;

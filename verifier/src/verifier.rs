@@ -16,7 +16,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::claims::{self, TimeRules};
+use crate::claims::{self, TimeClaims, TimeRules};
 use crate::compact::{self, DEFAULT_MAX_TOKEN_BYTES};
 use crate::error::VerifyError;
 use crate::jws::{self, JwsRules, SelectedKey, VerifiedJws};
@@ -562,6 +562,23 @@ impl Verifier {
             (_, Some(outcome)) => Some(outcome),
             (_, None) => None,
         }
+    }
+
+    /// The generation of the current key set: it changes whenever the set is
+    /// replaced. A cache kept outside the verifier stamps what it stores with
+    /// the generation read *before* the verification began.
+    pub fn key_set_generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Whether a passport verified under key set `generation`, with these
+    /// time claims, would still be answered from the cache now: the key set
+    /// has not been replaced since, and the time rules pass at this moment.
+    /// The npm package's own cache asks this on every hit, so its time rules
+    /// are this crate's.
+    pub fn still_valid(&self, times: TimeClaims, generation: u64) -> bool {
+        generation == self.key_set_generation()
+            && claims::check_time_claims(times, self.clock.now(), self.rules.time).is_ok()
     }
 
     /// The cache key of `token` and, on a hit, the re-checked passport.

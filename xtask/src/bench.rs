@@ -176,8 +176,8 @@ pub fn verifier() -> anyhow::Result<()> {
         (
             "tessera wasm cached",
             "fast-jwt cached",
-            "WASM cached vs fast-jwt cached (reported)",
-            0.0,
+            "WASM cached vs fast-jwt cached, token as a new string per call (target >= 1x)",
+            1.0,
         ),
     ];
     let mut missed = Vec::new();

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde_json::json;
-use tessera_verifier::{Clock, KeySet};
+use tessera_verifier::{Clock, KeySet, TimeClaims};
 
 use crate::support::{NOW, b64, builder, good_claims, token};
 
@@ -117,4 +117,56 @@ async fn a_verification_in_flight_during_a_key_change_is_not_cached() {
         verifier.verify(&jwt).unwrap_err().code(),
         "ERR_JWKS_NO_MATCHING_KEY"
     );
+}
+
+static OTHER_NOW: AtomicI64 = AtomicI64::new(NOW);
+
+fn other_clock() -> i64 {
+    OTHER_NOW.load(Ordering::SeqCst)
+}
+
+#[test]
+fn still_valid_follows_the_clock_and_the_key_set() {
+    // What the npm package's cache asks on every hit.
+    let verifier = builder()
+        .clock(Clock::Function(other_clock))
+        .clock_tolerance_seconds(5)
+        .max_token_age_seconds(100)
+        .build()
+        .unwrap();
+    let mut claims = good_claims();
+    claims["exp"] = json!(NOW + 10);
+    claims["nbf"] = json!(NOW - 1);
+    claims["iat"] = json!(NOW - 1);
+    let jwt = token("ES256", &claims);
+    let generation = verifier.key_set_generation();
+    OTHER_NOW.store(NOW, Ordering::SeqCst);
+    verifier.verify(&jwt).unwrap();
+    let times = TimeClaims {
+        expires_at: Some((NOW + 10) as f64),
+        not_before: Some((NOW - 1) as f64),
+        issued_at: Some((NOW - 1) as f64),
+    };
+    assert!(verifier.still_valid(times, generation));
+    // The tolerance counts, as on the first verification.
+    OTHER_NOW.store(NOW + 14, Ordering::SeqCst);
+    assert!(verifier.still_valid(times, generation));
+    OTHER_NOW.store(NOW + 15, Ordering::SeqCst);
+    assert!(!verifier.still_valid(times, generation), "exp + tolerance");
+    OTHER_NOW.store(NOW - 7, Ordering::SeqCst);
+    assert!(!verifier.still_valid(times, generation), "nbf - tolerance");
+    OTHER_NOW.store(NOW, Ordering::SeqCst);
+    let no_exp = TimeClaims {
+        expires_at: None,
+        ..times
+    };
+    assert!(!verifier.still_valid(no_exp, generation), "exp is required");
+    let old = TimeClaims {
+        issued_at: Some((NOW - 200) as f64),
+        ..times
+    };
+    assert!(!verifier.still_valid(old, generation), "max token age");
+    verifier.replace_key_set(KeySet::from_json(r#"{"keys":[]}"#).unwrap());
+    assert!(!verifier.still_valid(times, generation), "key set replaced");
+    assert!(verifier.still_valid(times, verifier.key_set_generation()));
 }

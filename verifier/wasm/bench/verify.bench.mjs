@@ -68,18 +68,26 @@ for (const [alg, token] of Object.entries(tokens)) {
   check((await jose.jwtVerify(token, key, joseOptions)).payload);
   results.push({ library: 'jose', alg, ops: await measure(async () => jose.jwtVerify(token, key, joseOptions)) });
 
+  // A cache hit is cheap enough that where the token comes from matters: a
+  // server reads it from each request's header as a new string (whose hash
+  // no engine has seen), so both caches are given one per call.
+  const bytes = Buffer.from(token, 'latin1');
+  const arriving = () => bytes.toString('latin1');
+
   const pem = pairs[alg].publicKey.export({ format: 'pem', type: 'spki' });
   for (const cache of [false, true]) {
     const verify = fastJwtVerifier({ key: pem, algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE, cache });
     check(verify(token));
-    results.push({ library: cache ? 'fast-jwt cached' : 'fast-jwt', alg, ops: await measureSync(() => verify(token)) });
+    const run = cache ? () => verify(arriving()) : () => verify(token);
+    results.push({ library: cache ? 'fast-jwt cached' : 'fast-jwt', alg, ops: await measureSync(run) });
   }
 
   for (const cacheSize of [undefined, 1000]) {
     const verifier = await createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, algorithms: [alg], cacheSize });
     check((await verifier.verify(token)).claims);
     const library = cacheSize ? 'tessera wasm cached' : 'tessera wasm';
-    results.push({ library, alg, ops: await measure(() => verifier.verify(token)) });
+    const run = cacheSize ? () => verifier.verify(arriving()) : () => verifier.verify(token);
+    results.push({ library, alg, ops: await measure(run) });
   }
 }
 console.log(JSON.stringify({ node: process.version, results }));

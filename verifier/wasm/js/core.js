@@ -23,24 +23,71 @@ function rethrow(error) {
   throw error;
 }
 
+function freeze(value) {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) freeze(member);
+  }
+  return value;
+}
+
+const number = (value) => (typeof value === 'number' ? value : NaN);
+
 /** Verifies tokens for one issuer and audience. Build with createVerifier. */
 export class Verifier {
   #inner;
+  // With cacheSize: token text -> { passport, generation, exp, nbf, iat },
+  // least recently used first. A hit asks the wasm side (stillValid) whether
+  // the key set and the time rules still admit the passport, so the rules are
+  // written once, in Rust; what this saves is the token's copy into wasm, its
+  // digest, and the passport's JSON on the way back.
+  #cache;
+  #capacity;
 
-  constructor(inner) {
+  constructor(inner, capacity) {
     this.#inner = inner;
+    if (capacity > 0) {
+      this.#cache = new Map();
+      this.#capacity = capacity;
+    }
   }
 
-  /** Resolves to { header, claims } or rejects with a VerifyError. */
+  /** Resolves to { header, claims } or rejects with a VerifyError. With
+   * cacheSize, passports are frozen and shared between hits. */
   async verify(token) {
     const text = String(token);
-    let json;
-    try {
-      json = this.#inner.verifySync(text) ?? (await this.#inner.verify(text));
-    } catch (error) {
-      rethrow(error);
+    const cache = this.#cache;
+    if (cache === undefined) return JSON.parse(this.#check(text) ?? (await this.#checkAsync(text)));
+    const hit = cache.get(text);
+    if (hit !== undefined) {
+      cache.delete(text);
+      if (this.#inner.stillValid(hit.generation, hit.exp, hit.nbf, hit.iat)) {
+        cache.set(text, hit);
+        return hit.passport;
+      }
     }
-    return JSON.parse(json);
+    const generation = this.#inner.keySetGeneration();
+    const passport = freeze(JSON.parse(this.#check(text) ?? (await this.#checkAsync(text))));
+    const { exp, nbf, iat } = passport.claims;
+    cache.set(text, { passport, generation, exp: number(exp), nbf: number(nbf), iat: number(iat) });
+    if (cache.size > this.#capacity) cache.delete(cache.keys().next().value);
+    return passport;
+  }
+
+  #check(text) {
+    try {
+      return this.#inner.verifySync(text);
+    } catch (error) {
+      return rethrow(error);
+    }
+  }
+
+  async #checkAsync(text) {
+    try {
+      return await this.#inner.verify(text);
+    } catch (error) {
+      return rethrow(error);
+    }
   }
 
   /** Fetches the remote key set now. */
@@ -91,7 +138,7 @@ export function bind({ locate, engine: hostEngine }) {
       } catch (error) {
         rethrow(error);
       }
-      return new Verifier(inner);
+      return new Verifier(inner, settings.cacheSize);
     },
   };
 }

@@ -23,7 +23,9 @@ export interface VerifierOptions {
   rejectPii?: boolean;
   /** Largest token accepted in bytes (default 16384). */
   maxTokenBytes?: number;
-  /** Keep up to this many verified tokens in an LRU cache (off by default). */
+  /** Keep up to this many verified tokens in an LRU cache (off by default).
+   * A hit re-checks the time rules and that the key set was not replaced;
+   * cached passports are frozen and shared between hits. */
   cacheSize?: number;
   /** Signature engine: "auto" (default) uses node:crypto synchronously in
    * Node, Deno and Bun, and WebCrypto elsewhere (browsers, Workers,

@@ -33,8 +33,8 @@ use tessera_verifier::location::{
 };
 use tessera_verifier::webcrypto::WebCrypto;
 use tessera_verifier::{
-    Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, VerificationKey, Verifier,
-    VerifyError,
+    Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, TimeClaims, VerificationKey,
+    Verifier, VerifyError,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -451,16 +451,8 @@ impl WasmVerifier {
     #[wasm_bindgen(js_name = verifySync)]
     pub fn verify_sync(&self, token: &str) -> Result<Option<String>, JsValue> {
         let inner = &self.inner;
-        if let Some(remote) = &inner.remote {
-            let plan = remote
-                .state
-                .borrow()
-                .plan(inner.verifier.now(), &remote.policy);
-            match plan {
-                Plan::Use => {}
-                Plan::UseAndRefresh => refresh_in_background(inner),
-                Plan::Fetch | Plan::Wait | Plan::Unavailable => return Ok(None),
-            }
+        if !keys_usable_now(inner) {
+            return Ok(None);
         }
         let outcome = match &inner.engine {
             Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine)),
@@ -472,6 +464,35 @@ impl WasmVerifier {
             Some(Ok(passport)) => Ok(Some(passport.to_json_text().to_owned())),
             Some(Err(error)) => Err(to_js_error(&error)),
         }
+    }
+
+    /// The generation of the current key set, for the JS wrapper's cache to
+    /// stamp an entry with before it verifies.
+    #[wasm_bindgen(js_name = keySetGeneration)]
+    pub fn key_set_generation(&self) -> f64 {
+        // Generations count key-set replacements from 1: far below 2^53.
+        self.inner.verifier.key_set_generation() as f64
+    }
+
+    /// Whether the JS wrapper's cache may answer with a passport verified
+    /// under key set `generation` with these time claims (NaN for an absent
+    /// one): the same checks as a hit in the verifier's own cache, after the
+    /// same look at the remote key set as `verifySync`. The time rules stay
+    /// in Rust; the wrapper keeps only the parsed passports, so a hit costs
+    /// no token copy, no digest and no JSON.
+    #[wasm_bindgen(js_name = stillValid)]
+    pub fn still_valid(&self, generation: f64, exp: f64, nbf: f64, iat: f64) -> bool {
+        let inner = &self.inner;
+        if !keys_usable_now(inner) {
+            return false;
+        }
+        let number = |value: f64| (!value.is_nan()).then_some(value);
+        let times = TimeClaims {
+            expires_at: number(exp),
+            not_before: number(nbf),
+            issued_at: number(iat),
+        };
+        generation >= 0.0 && inner.verifier.still_valid(times, generation as u64)
     }
 
     /// Verifies a token; resolves to the JSON text `{"header":..,"claims":..}`
@@ -514,6 +535,27 @@ impl WasmVerifier {
             )
             .to_json(),
         )
+    }
+}
+
+/// Whether the key set may be used at once, without waiting for a fetch:
+/// always for given keys; for remote keys, while fresh, or while stale with a
+/// refresh started in the background.
+fn keys_usable_now(inner: &Rc<Inner>) -> bool {
+    let Some(remote) = &inner.remote else {
+        return true;
+    };
+    let plan = remote
+        .state
+        .borrow()
+        .plan(inner.verifier.now(), &remote.policy);
+    match plan {
+        Plan::Use => true,
+        Plan::UseAndRefresh => {
+            refresh_in_background(inner);
+            true
+        }
+        Plan::Fetch | Plan::Wait | Plan::Unavailable => false,
     }
 }
 

@@ -76,6 +76,45 @@ for (const engine of ['auto', 'webcrypto']) test(`the cache keys on the whole to
   await assert.rejects(verifier.verify(forged), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
 });
 
+for (const engine of ['auto', 'webcrypto']) test(`a cached passport is refused once its time is up, and is frozen (engine: ${engine})`, async () => {
+  // The real clock: exp one to two seconds away.
+  const exp = Math.floor(Date.now() / 1000) + 2;
+  const verifier = await createVerifier({ issuer: suite.issuer, audience: suite.audience, jwks, cacheSize: 8, engine });
+  const token = signRaw('ES256', { alg: 'ES256', kid: 'p256' }, { iss: suite.issuer, aud: suite.audience, sub: 's', exp, roles: ['a'] });
+  const first = await verifier.verify(token);
+  const hit = await verifier.verify(token);
+  assert.equal(hit, first, 'a hit answers the cached passport');
+  assert.ok(Object.isFrozen(hit) && Object.isFrozen(hit.claims) && Object.isFrozen(hit.claims.roles));
+  assert.throws(() => { 'use strict'; hit.claims.sub = 'someone else'; }, TypeError);
+  while (Math.floor(Date.now() / 1000) < exp) await new Promise((resolve) => setTimeout(resolve, 100));
+  await assert.rejects(verifier.verify(token), { code: 'ERR_JWT_EXPIRED', claim: 'exp' });
+});
+
+test('a cached passport is refused once its key set is replaced without its key', async () => {
+  const issuer = await startIssuer({ cacheControl: 'no-cache' });
+  try {
+    const verifier = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, remote: {}, cacheSize: 8 });
+    const token = tokenFor(issuer.origin);
+    assert.equal((await verifier.verify(token)).claims.sub, 'remote');
+    assert.equal((await verifier.verify(token)).claims.sub, 'remote');
+    issuer.jwks = { keys: jwks.keys.filter((key) => key.kid !== 'p256') };
+    await verifier.refresh();
+    await assert.rejects(verifier.verify(token), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  } finally {
+    await issuer.close();
+  }
+});
+
+test('the cache holds at most cacheSize tokens, dropping the least recently used', async () => {
+  const verifier = await createVerifier({ ...base, cacheSize: 2 });
+  const tokens = ['a', 'b', 'c'].map((sub) => signRaw('ES256', { alg: 'ES256', kid: 'p256' }, { iss: suite.issuer, aud: suite.audience, sub, exp: NOW + 60 }));
+  const [a, b, c] = await Promise.all(tokens.map((token) => verifier.verify(token)));
+  assert.equal(await verifier.verify(tokens[2]), c);
+  assert.equal(await verifier.verify(tokens[1]), b);
+  assert.notEqual(await verifier.verify(tokens[0]), a, 'a was dropped: verified again into a new object');
+  assert.equal(await verifier.verify(tokens[1]), b, 'b was used after c: kept');
+});
+
 // A local issuer for the remote tests.
 async function startIssuer({ delayMs = 0, cacheControl = 'max-age=300' } = {}) {
   const state = { jwksFetches: 0, fail: false, jwks };
