@@ -10,26 +10,21 @@
 // `tsc --strict`, and the Express, Hono and Worker examples.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
 import * as jose from 'jose';
-import * as esbuild from 'esbuild';
 import { EdgeRuntime } from 'edge-runtime';
 import { freePort, launchChromium } from '../../../tests/support.mjs';
 import { NOW, jwks, signRaw, suite } from './fixture.mjs';
+import { FreshProject, TARGETS, denoEnvironment, tool, workspace } from './runtimes/fresh.mjs';
 
-const run = promisify(execFile);
-const workspace = fileURLToPath(new URL('../../../', import.meta.url));
-const tool = (name) => join(workspace, 'node_modules', '.bin', name);
 const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'";
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
-let project; // the fresh project's folder
+let fresh; // the fresh project
+let project; // its folder
 let origin; // the loopback server: fixture, issuer, and the project's files
 let server;
 let fixture;
@@ -86,24 +81,10 @@ function serve() {
   });
 }
 
-/** Runs a program to its end; resolves to its standard output. */
-async function runIn(program, args, options = {}) {
-  const { stdout } = await run(program, args, { cwd: project, timeout: 120_000, maxBuffer: 1 << 24, ...options });
-  return stdout;
-}
-
 before(async () => {
-  project = await mkdtemp(join(tmpdir(), 'tessera-fresh-shop-'));
-  const packed = await runIn('npm', ['pack', join(workspace, 'dist/npm/verifier'), '--pack-destination', project, '--silent']);
-  const tarball = join(project, packed.trim().split('\n').pop());
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'fresh-shop', private: true, type: 'module' }));
-  // The package under test comes from the tarball alone, offline.
-  await runIn('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball]);
-  // The examples' frameworks are not under test: they are the workspace's
-  // own installs, linked in after npm is done.
-  for (const name of ['hono', 'express']) {
-    await symlink(join(workspace, 'node_modules', name), join(project, 'node_modules', name), 'dir');
-  }
+  // The examples' frameworks are not under test: they are linked in.
+  fresh = await FreshProject.create(['hono', 'express']);
+  project = fresh.dir;
   for (const file of ['conformance.mjs']) {
     await copyFile(new URL(`./runtimes/${file}`, import.meta.url), join(project, file));
   }
@@ -134,7 +115,7 @@ console.log(await conformance(api, ${JSON.stringify(`${origin}/fixture.json`)}))
 after(async () => {
   server?.closeAllConnections();
   server?.close();
-  if (project) await rm(project, { recursive: true, force: true });
+  await fresh?.remove();
 });
 
 test('the tarball holds the files the exports name, and nothing from the workspace', async () => {
@@ -155,63 +136,10 @@ for (const [runtime, program, args] of [
   ['Bun', tool('bun'), ['main.mjs']],
 ]) {
   test(`${runtime}: the installed package passes every check, unbundled, through node:crypto`, async (t) => {
-    const output = await runIn(program, args, { env: { ...process.env, DENO_DIR: join(project, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    const output = await fresh.run(program, args, { env: denoEnvironment(project) });
     assert.match(output, /^entry: node\.js$/m);
     assert.ok(verdict(t, output) >= suite.cases.length + 9 + 1 + 5);
   });
-}
-
-/** Bundles `entry` from the project with esbuild; returns the output's path. */
-async function bundle(entry, outfile, options) {
-  const result = await esbuild.build({
-    absWorkingDir: project,
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    metafile: true,
-    logLevel: 'silent',
-    ...options,
-  });
-  const inputs = Object.keys(result.metafile.inputs).filter((file) => file.includes('@tessera/verifier/'));
-  return { outfile: join(project, outfile), inputs: inputs.map((file) => basename(file)) };
-}
-
-/** Starts workerd on a config, resolves once it answers, to its origin and a stop. */
-async function startWorkerd(name, modules, bindings = []) {
-  const port = await freePort();
-  const text = (value) => JSON.stringify(value);
-  const config = `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [(name = "http", address = ${text(`127.0.0.1:${port}`)}, http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [${modules.map(([module, kind, file]) => `(name = ${text(module)}, ${kind} = embed ${text(file)})`).join(', ')}],
-  bindings = [${bindings.map(([binding, value]) => `(name = ${text(binding)}, text = ${text(value)})`).join(', ')}],
-  compatibilityDate = "2026-11-01",
-  compatibilityFlags = ["nodejs_compat"],
-);
-`;
-  await writeFile(join(project, `${name}.capnp`), config);
-  const child = spawn(tool('workerd'), ['serve', `${name}.capnp`, '--verbose'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (chunk) => { log += chunk; });
-  child.stderr.on('data', (chunk) => { log += chunk; });
-  const workerOrigin = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`workerd stopped:\n${log}`);
-    try {
-      await fetch(`${workerOrigin}/ready`);
-      break;
-    } catch {
-      if (attempt > 200) throw new Error(`workerd did not answer:\n${log}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-  }
-  return { origin: workerOrigin, log: () => log, stop: () => child.kill() };
 }
 
 test('workerd: an esbuild bundle as wrangler makes it passes every check, through WebCrypto', async (t) => {
@@ -227,11 +155,11 @@ export default {
 `);
   // wrangler's build: the workerd condition, and .wasm files left to the
   // runtime as compiled modules.
-  const { inputs } = await bundle('workerd-main.mjs', 'out/workerd.js', {
-    format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['*.wasm'],
+  const { inputs } = await fresh.bundle('workerd-main.mjs', 'out/workerd.js', {
+    ...TARGETS.workerd,
   });
   assert.ok(inputs.includes('workerd.js'), inputs.join());
-  const worker = await startWorkerd('conformance', [
+  const worker = await fresh.startWorkerd('conformance', [
     ['workerd.js', 'esModule', 'out/workerd.js'],
     ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
   ]);
@@ -259,7 +187,7 @@ globalThis.conformanceResult = conformance(api, ${JSON.stringify(`${origin}/fixt
       build.onLoad({ filter: /.*/, namespace: 'wasm-binding' }, () => ({ contents: 'export default globalThis.TESSERA_WASM;' }));
     },
   };
-  const { outfile, inputs } = await bundle('edge-main.mjs', 'out/edge.js', {
+  const { outfile, inputs } = await fresh.bundle('edge-main.mjs', 'out/edge.js', {
     format: 'iife', platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], mainFields: ['module', 'main'], plugins: [wasmBinding],
   });
   assert.ok(inputs.includes('edge-light.js'), inputs.join());
@@ -328,14 +256,14 @@ answer${report};
 
   // esbuild: the browser condition; the wasm is copied beside the bundle,
   // where the package's new URL(..., import.meta.url) finds it.
-  const page = await bundle('web/page.mjs', 'out/esbuild/page.js', { format: 'esm', platform: 'browser' });
+  const page = await fresh.bundle('web/page.mjs', 'out/esbuild/page.js', TARGETS.browser);
   assert.ok(page.inputs.includes('browser.js'), page.inputs.join());
-  await bundle('web/worker.mjs', 'out/esbuild/worker.js', { format: 'esm', platform: 'browser' });
+  await fresh.bundle('web/worker.mjs', 'out/esbuild/worker.js', TARGETS.browser);
   await copyFile(join(project, 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'), join(project, 'out/esbuild/tessera_verifier_bg.wasm'));
   await writeFile(join(project, 'out/esbuild/index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title><script type="module" src="./page.js"></script></head><body></body></html>');
   // Vite: its own build, which copies the wasm as an asset by itself.
-  await runIn(tool('vite'), ['build', '--logLevel', 'error', '--base', '/out/vite/', '--outDir', '../out/vite', '--emptyOutDir'], { cwd: join(project, 'web') });
-  const assets = await runIn('ls', ['out/vite/assets']);
+  await fresh.run(tool('vite'), ['build', '--logLevel', 'error', '--base', '/out/vite/', '--outDir', '../out/vite', '--emptyOutDir'], { cwd: join(project, 'web') });
+  const assets = await fresh.run('ls', ['out/vite/assets']);
   assert.match(assets, /tessera_verifier_bg-.*\.wasm/, 'Vite emitted the wasm');
 
   const browser = await launchChromium();
@@ -429,7 +357,7 @@ export async function main(token: string, module: WebAssembly.Module): Promise<s
   await writeFile(join(project, 'check.ts'), source);
   for (const resolution of [['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['--module', 'esnext', '--moduleResolution', 'bundler']]) {
     try {
-      await runIn(tool('tsc'), ['--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--noEmit',
+      await fresh.run(tool('tsc'), ['--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--noEmit',
         '--target', 'es2022', '--lib', 'es2022,dom', '--skipLibCheck', 'false', ...resolution, 'check.ts']);
     } catch (error) {
       assert.fail(`tsc ${resolution.join(' ')}:\n${error.stdout}${error.stderr}`);
@@ -492,7 +420,7 @@ console.log(JSON.stringify(answers));
     ['Deno', tool('deno'), ['run', '--quiet', '--allow-net=127.0.0.1', '--allow-read=.', '--allow-env', '--node-modules-dir=manual', 'hono-main.mjs']],
     ['Bun', tool('bun'), ['hono-main.mjs']],
   ]) {
-    const output = await runIn(program, args, { env: { ...process.env, DENO_DIR: join(project, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    const output = await fresh.run(program, args, { env: denoEnvironment(project) });
     assertAnswers(t, `Hono on ${runtime}`, requests, JSON.parse(output.trim().split('\n').pop()));
   }
 });
@@ -541,11 +469,11 @@ export default { fetch: (request, env) => new URL(request.url).pathname === '/re
 `);
   for (const [label, entry] of [['Hono on workerd', 'hono-worker.mjs'], ['the Worker example on workerd', 'plain-worker.mjs']]) {
     const out = `out/${entry.replace('.mjs', '.js')}`;
-    await bundle(entry, out, { format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['*.wasm'] });
+    await fresh.bundle(entry, out, TARGETS.workerd);
     const workers = {};
     try {
       for (const [app, issuer] of [['live', origin], ['dead', dead]]) {
-        workers[app] = await startWorkerd(`${entry}-${app}`, [
+        workers[app] = await fresh.startWorkerd(`${entry}-${app}`, [
           ['worker.js', 'esModule', out],
           ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
         ], [['ISSUER', issuer], ['AUDIENCE', audience]]);
