@@ -2,9 +2,11 @@
 //!
 //! `tessera-verifier` turns an untrusted compact JWS into a [`Passport`] (the
 //! verified claims) or a [`VerifyError`] with a stable code. The same code runs
-//! natively, where signatures are checked by a `ring`-backed
-//! [`jsonwebtoken::crypto::CryptoProvider`] ([`RING_PROVIDER`]), and in
-//! WebAssembly, where the host's WebCrypto checks them through
+//! natively, where signatures are checked by aws-lc-rs on keys parsed once
+//! (the default feature `aws-lc`) or by a `ring`-backed
+//! [`jsonwebtoken::crypto::CryptoProvider`] ([`RING_PROVIDER`]) alone
+//! (`default-features = false, features = ["ring"]`), and in WebAssembly,
+//! where the host's WebCrypto or `node:crypto` checks them through
 //! [`SignatureEngine`].
 //!
 //! Its defaults are strict: issuer and audience are required, `exp` is
