@@ -5,7 +5,6 @@
 //! cached per key set. It is compute, not I/O: nothing leaves the host.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Object, Reflect, Uint8Array};
 use serde_json::{Value, json};
@@ -40,12 +39,55 @@ fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
     Ok(subtle.unchecked_into())
 }
 
+/// Keys a host imported, by key set generation, key index and algorithm:
+/// the keys of one key set, so a handful, looked up by a scan. A `Vec`
+/// rather than a `HashMap`, whose hashing would be most of the cost here and
+/// adds kilobytes to the npm package.
+pub struct ImportedKeys<V> {
+    entries: RefCell<Vec<(KeyId, V)>>,
+}
+
+/// Which key was imported: key set generation, key index, algorithm.
+pub type KeyId = (u64, usize, Algorithm);
+
+impl<V: Clone> ImportedKeys<V> {
+    /// An empty cache.
+    pub fn new() -> ImportedKeys<V> {
+        ImportedKeys {
+            entries: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The key imported for `id`, if any.
+    pub fn get(&self, id: KeyId) -> Option<V> {
+        self.entries
+            .borrow()
+            .iter()
+            .find(|(key, _)| *key == id)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value` for `id`, and forgets the keys of older key sets: they
+    /// are never asked for again.
+    pub fn insert(&self, id: KeyId, value: V) {
+        let mut entries = self.entries.borrow_mut();
+        entries.retain(|((generation, _, _), _)| *generation == id.0);
+        entries.push((id, value));
+    }
+}
+
+impl<V: Clone> Default for ImportedKeys<V> {
+    fn default() -> Self {
+        ImportedKeys::new()
+    }
+}
+
 /// WebCrypto as a [`SignatureEngine`], with imported keys cached.
 pub struct WebCrypto {
     subtle: SubtleCrypto,
-    imported: RefCell<HashMap<(u64, usize, Algorithm), CryptoKey>>,
+    imported: ImportedKeys<CryptoKey>,
     // The verify parameter objects, built once per algorithm.
-    verify_parameters: RefCell<HashMap<Algorithm, Object>>,
+    verify_parameters: RefCell<Vec<(Algorithm, Object)>>,
 }
 
 fn hash_name(algorithm: Algorithm) -> &'static str {
@@ -93,8 +135,8 @@ impl WebCrypto {
     pub fn new() -> Result<WebCrypto, VerifyError> {
         Ok(WebCrypto {
             subtle: subtle_crypto()?,
-            imported: RefCell::new(HashMap::new()),
-            verify_parameters: RefCell::new(HashMap::new()),
+            imported: ImportedKeys::new(),
+            verify_parameters: RefCell::new(Vec::new()),
         })
     }
 
@@ -103,8 +145,8 @@ impl WebCrypto {
         key: &VerificationKey,
         cache_key: (u64, usize, Algorithm),
     ) -> Result<CryptoKey, VerifyError> {
-        if let Some(imported) = self.imported.borrow().get(&cache_key) {
-            return Ok(imported.clone());
+        if let Some(imported) = self.imported.get(cache_key) {
+            return Ok(imported);
         }
         let (import_parameters, _) = webcrypto_parameters(cache_key.2);
         let usages = js_sys::Array::of1(&"verify".into());
@@ -124,10 +166,7 @@ impl WebCrypto {
                 configuration_error("this runtime's WebCrypto cannot import the key (Ed25519 needs a recent runtime)")
             })?
             .unchecked_into();
-        let mut cache = self.imported.borrow_mut();
-        // Keys of an older key set are never asked for again.
-        cache.retain(|(generation, _, _), _| *generation == cache_key.0);
-        cache.insert(cache_key, imported.clone());
+        self.imported.insert(cache_key, imported.clone());
         Ok(imported)
     }
 }
@@ -145,12 +184,23 @@ impl SignatureEngine for WebCrypto {
         let imported = self
             .import(key, (key_set_generation, key_index, algorithm))
             .await?;
-        let parameters = self
+        let known = self
             .verify_parameters
-            .borrow_mut()
-            .entry(algorithm)
-            .or_insert_with(|| js_object(&webcrypto_parameters(algorithm).1).unchecked_into())
-            .clone();
+            .borrow()
+            .iter()
+            .find(|(known, _)| *known == algorithm)
+            .map(|(_, parameters)| parameters.clone());
+        let parameters = match known {
+            Some(parameters) => parameters,
+            None => {
+                let parameters: Object =
+                    js_object(&webcrypto_parameters(algorithm).1).unchecked_into();
+                self.verify_parameters
+                    .borrow_mut()
+                    .push((algorithm, parameters.clone()));
+                parameters
+            }
+        };
         let promise = self
             .subtle
             .verify_with_object_and_buffer_source_and_buffer_source(

@@ -303,6 +303,7 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
         .out_name("tessera_verifier")
         .web(true)?
         .typescript(true)
+        .remove_name_section(true)
         .remove_producers_section(true)
         .generate(package)
         .context("wasm-bindgen failed")?;
@@ -322,6 +323,18 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
             .with_context(|| format!("cannot copy {file}"))?;
     }
     // The generated glue's own .d.ts is kept for the types it names.
+    // Minified like the widget's scripts: a page that imports the package
+    // unbundled downloads them as they are. index.d.ts keeps the docs.
+    for file in [
+        "core.js",
+        "node.js",
+        "browser.js",
+        "workerd.js",
+        "edge-light.js",
+        "tessera_verifier.js",
+    ] {
+        minify(&package.join(file))?;
+    }
     // What a browser loads: one entry, the core, the glue and the wasm.
     let shipped = [
         "browser.js",

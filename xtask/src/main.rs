@@ -67,7 +67,8 @@ enum Command {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BenchTarget {
     /// The verifier natively, in WASM under Node, and cached, beside OpenSSL,
-    /// jose and fast-jwt.
+    /// jose and fast-jwt; the packed npm package beside jose in Node, Deno,
+    /// Bun, workerd, Vercel's edge runtime and Chromium; the package's size.
     Verifier,
     /// The builder server's assets and theme.css under wrk, beside nginx.
     Server,

@@ -18,7 +18,6 @@
 //! import.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -31,7 +30,7 @@ use tessera_verifier::jwks_cache::{
 use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
 };
-use tessera_verifier::webcrypto::WebCrypto;
+use tessera_verifier::webcrypto::{ImportedKeys, WebCrypto};
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, TimeClaims, VerificationKey,
     Verifier, VerifyError,
@@ -134,29 +133,26 @@ fn configuration_error(reason: impl Into<String>) -> VerifyError {
 /// A host's synchronous engine, with imported keys cached.
 struct SyncHost {
     host: HostCrypto,
-    imported: RefCell<HashMap<(u64, usize), JsValue>>,
+    imported: ImportedKeys<JsValue>,
 }
 
 impl SyncHost {
     fn verify_now(
         &self,
         key: &VerificationKey,
-        cache_key: (u64, usize),
-        algorithm: Algorithm,
+        cache_key: (u64, usize, Algorithm),
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, VerifyError> {
-        let cached = self.imported.borrow().get(&cache_key).cloned();
-        let imported = match cached {
+        let algorithm = cache_key.2;
+        let imported = match self.imported.get(cache_key) {
             Some(imported) => imported,
             None => {
                 let imported = self
                     .host
                     .import_key(&js_object(key.public_jwk()))
                     .map_err(|_| configuration_error("the host cannot import the key"))?;
-                let mut cache = self.imported.borrow_mut();
-                cache.retain(|(generation, _), _| *generation == cache_key.0);
-                cache.insert(cache_key, imported.clone());
+                self.imported.insert(cache_key, imported.clone());
                 imported
             }
         };
@@ -188,8 +184,7 @@ impl SignatureEngine for Engine {
         match self {
             Engine::Sync(host) => host.verify_now(
                 key,
-                (key_set_generation, key_index),
-                algorithm,
+                (key_set_generation, key_index, algorithm),
                 message,
                 signature,
             ),
@@ -307,7 +302,7 @@ impl WasmVerifier {
     }
 
     fn build(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, VerifyError> {
-        let options: Options = serde_json::from_str(options_json)
+        let options: Options = serde_json::from_slice(options_json.as_bytes())
             .map_err(|error| configuration_error(format!("invalid options: {error}")))?;
         let issuers = options.issuer.map(OneOrMany::into_vec).unwrap_or_default();
         let mut builder = Verifier::builder()
@@ -432,7 +427,7 @@ impl WasmVerifier {
         let engine = match host {
             Some(host) => Engine::Sync(SyncHost {
                 host,
-                imported: RefCell::new(HashMap::new()),
+                imported: ImportedKeys::new(),
             }),
             None => Engine::WebCrypto(WebCrypto::new()?),
         };
