@@ -308,31 +308,27 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
         .generate(package)
         .context("wasm-bindgen failed")?;
 
-    let sources = Path::new("verifier/wasm/js");
-    for file in [
+    // The wrapper's core and its entry per runtime (see package.json's
+    // exports), beside the generated glue.
+    let scripts = [
         "core.js",
         "node.js",
         "browser.js",
         "workerd.js",
         "edge-light.js",
-        "index.d.ts",
-        "package.json",
-        "README.md",
-    ] {
+    ];
+    let sources = Path::new("verifier/wasm/js");
+    for file in scripts
+        .iter()
+        .chain(&["index.d.ts", "package.json", "README.md"])
+    {
         std::fs::copy(sources.join(file), package.join(file))
             .with_context(|| format!("cannot copy {file}"))?;
     }
     // The generated glue's own .d.ts is kept for the types it names.
     // Minified like the widget's scripts: a page that imports the package
     // unbundled downloads them as they are. index.d.ts keeps the docs.
-    for file in [
-        "core.js",
-        "node.js",
-        "browser.js",
-        "workerd.js",
-        "edge-light.js",
-        "tessera_verifier.js",
-    ] {
+    for file in scripts.iter().chain(&["tessera_verifier.js"]) {
         minify(&package.join(file))?;
     }
     // What a browser loads: one entry, the core, the glue and the wasm.

@@ -12,7 +12,6 @@
 // the difference in count over the difference in time.
 import { readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgeRuntime } from 'edge-runtime';
 import { FreshProject, TARGETS, denoEnvironment, tool } from '../tests/runtimes/fresh.mjs';
 import { launchChromium } from '../../../tests/support.mjs';
 
@@ -91,25 +90,11 @@ export default {
   }
   runtimes.workerd = `${(await fresh.run(tool('workerd'), ['--version'])).trim()}, WebCrypto`;
 
-  // Vercel's edge runtime: bundled as Vercel's builder does, the wasm given
-  // as a compiled module (see the runtime tests).
+  // Vercel's edge runtime: bundled as Vercel's builder does.
   await writeFile(join(fresh.dir, 'bench-edge.mjs'), `${header}
 globalThis.benchResult = prepare({ tessera, jose }, input).then((runs) => measureAll(runs, seconds, () => Date.now()));
 `);
-  const wasmBinding = {
-    name: 'wasm-binding',
-    setup(build) {
-      build.onResolve({ filter: /\.wasm\?module$/ }, (args) => ({ path: args.path, namespace: 'wasm-binding' }));
-      build.onLoad({ filter: /.*/, namespace: 'wasm-binding' }, () => ({ contents: 'export default globalThis.TESSERA_WASM;' }));
-    },
-  };
-  const edge = await fresh.bundle('bench-edge.mjs', 'out/bench-edge.js', {
-    format: 'iife', platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], mainFields: ['module', 'main'], plugins: [wasmBinding],
-  });
-  const compiled = await WebAssembly.compile(await readFile(fresh.wasm));
-  const runtime = new EdgeRuntime({ extend: (context) => Object.assign(context, { TESSERA_WASM: compiled }) });
-  runtime.evaluate(await readFile(edge.outfile, 'utf8'));
-  record('edge-runtime', await runtime.evaluate('globalThis.benchResult'));
+  record('edge-runtime', (await fresh.runOnEdgeRuntime('bench-edge.mjs', 'out/bench-edge.js', 'globalThis.benchResult')).value);
   const edgeVersion = JSON.parse(await readFile(join(tool('edge-runtime'), '../../edge-runtime/package.json'), 'utf8')).version;
   runtimes['edge-runtime'] = `${edgeVersion}, WebCrypto`;
 

@@ -2,6 +2,7 @@
 // hold the package to the behavioural cases of verifier/tests/cases.json.
 import { readFileSync } from 'node:fs';
 import crypto from 'node:crypto';
+import * as jose from 'jose';
 
 export const suite = JSON.parse(readFileSync(new URL('../../tests/cases.json', import.meta.url), 'utf8'));
 export const NOW = suite.now;
@@ -38,4 +39,24 @@ export function signRaw(alg, header, claims) {
   else if (alg.startsWith('ES')) signature = crypto.sign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   else signature = crypto.sign(null, Buffer.from(input), privateKey);
   return `${input}.${b64(signature)}`;
+}
+
+/** A key set and one token per algorithm, made by npm jose, for interop. */
+export async function signedByJose() {
+  const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+  const set = { keys: [] };
+  const tokens = [];
+  for (const alg of algorithms) {
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    set.keys.push({ ...(await jose.exportJWK(publicKey)), kid: `jose-${alg}`, alg });
+    tokens.push([alg, await new jose.SignJWT({ scope: 'orders' })
+      .setProtectedHeader({ alg, kid: `jose-${alg}`, typ: 'at+jwt' })
+      .setIssuer(suite.issuer)
+      .setAudience([suite.audience, 'other'])
+      .setSubject(`sub-${alg}`)
+      .setIssuedAt(NOW - 5)
+      .setExpirationTime(NOW + 60)
+      .sign(privateKey)]);
+  }
+  return { jwks: set, tokens };
 }

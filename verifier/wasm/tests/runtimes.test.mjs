@@ -14,10 +14,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
-import * as jose from 'jose';
-import { EdgeRuntime } from 'edge-runtime';
 import { freePort, launchChromium } from '../../../tests/support.mjs';
-import { NOW, jwks, signRaw, suite } from './fixture.mjs';
+import { NOW, jwks, signRaw, signedByJose, suite } from './fixture.mjs';
 import { FreshProject, TARGETS, denoEnvironment, tool, workspace } from './runtimes/fresh.mjs';
 
 const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'";
@@ -36,25 +34,6 @@ function verdict(t, output) {
   t.diagnostic(match[0]);
   assert.equal(Number(match[2]), 0, output);
   return Number(match[1]);
-}
-
-async function signedByJose() {
-  const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
-  const set = { keys: [] };
-  const tokens = [];
-  for (const alg of algorithms) {
-    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
-    set.keys.push({ ...(await jose.exportJWK(publicKey)), kid: `jose-${alg}`, alg });
-    tokens.push([alg, await new jose.SignJWT({ scope: 'orders' })
-      .setProtectedHeader({ alg, kid: `jose-${alg}`, typ: 'at+jwt' })
-      .setIssuer(suite.issuer)
-      .setAudience([suite.audience, 'other'])
-      .setSubject(`sub-${alg}`)
-      .setIssuedAt(NOW - 5)
-      .setExpirationTime(NOW + 60)
-      .sign(privateKey)]);
-  }
-  return { jwks: set, tokens };
 }
 
 function serve() {
@@ -177,24 +156,8 @@ import * as api from '@tessera/verifier';
 import { conformance } from './conformance.mjs';
 globalThis.conformanceResult = conformance(api, ${JSON.stringify(`${origin}/fixture.json`)});
 `);
-  // Vercel's builder takes the edge-light condition and turns each
-  // `.wasm?module` import into a binding the runtime provides as a compiled
-  // WebAssembly.Module: the runtime itself refuses to compile wasm bytes.
-  const wasmBinding = {
-    name: 'wasm-binding',
-    setup(build) {
-      build.onResolve({ filter: /\.wasm\?module$/ }, (args) => ({ path: args.path, namespace: 'wasm-binding' }));
-      build.onLoad({ filter: /.*/, namespace: 'wasm-binding' }, () => ({ contents: 'export default globalThis.TESSERA_WASM;' }));
-    },
-  };
-  const { outfile, inputs } = await fresh.bundle('edge-main.mjs', 'out/edge.js', {
-    format: 'iife', platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], mainFields: ['module', 'main'], plugins: [wasmBinding],
-  });
+  const { value: output, inputs } = await fresh.runOnEdgeRuntime('edge-main.mjs', 'out/edge.js', 'globalThis.conformanceResult');
   assert.ok(inputs.includes('edge-light.js'), inputs.join());
-  const compiled = await WebAssembly.compile(await readFile(join(project, 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm')));
-  const runtime = new EdgeRuntime({ extend: (context) => Object.assign(context, { TESSERA_WASM: compiled }) });
-  runtime.evaluate(await readFile(outfile, 'utf8'));
-  const output = await runtime.evaluate('globalThis.conformanceResult');
   assert.ok(verdict(t, output) >= suite.cases.length + 15);
 });
 

@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
+import { EdgeRuntime } from 'edge-runtime';
 
 const execute = promisify(execFile);
 export const workspace = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -121,6 +122,29 @@ const worker :Workerd.Worker = (
       }
     }
     return { origin, log: () => log, stop: () => child.kill() };
+  }
+
+  /** Bundles `entry` as Vercel's builder does and runs it in Vercel's edge
+   * runtime; resolves to what `expression` (a promise) settles to there,
+   * and the package's files that went in. The builder takes the edge-light
+   * condition and turns each `.wasm?module` import into a binding the
+   * runtime provides as a compiled WebAssembly.Module: the runtime itself
+   * refuses to compile wasm bytes. */
+  async runOnEdgeRuntime(entry, outfile, expression) {
+    const wasmBinding = {
+      name: 'wasm-binding',
+      setup(build) {
+        build.onResolve({ filter: /\.wasm\?module$/ }, (args) => ({ path: args.path, namespace: 'wasm-binding' }));
+        build.onLoad({ filter: /.*/, namespace: 'wasm-binding' }, () => ({ contents: 'export default globalThis.TESSERA_WASM;' }));
+      },
+    };
+    const bundled = await this.bundle(entry, outfile, {
+      format: 'iife', platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], mainFields: ['module', 'main'], plugins: [wasmBinding],
+    });
+    const compiled = await WebAssembly.compile(await readFile(this.wasm));
+    const runtime = new EdgeRuntime({ extend: (context) => Object.assign(context, { TESSERA_WASM: compiled }) });
+    runtime.evaluate(await readFile(bundled.outfile, 'utf8'));
+    return { value: await runtime.evaluate(expression), inputs: bundled.inputs };
   }
 
   async remove() {
