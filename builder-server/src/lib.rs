@@ -23,6 +23,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod first_view;
 pub mod http;
 pub mod i18n;
 pub mod issuer;

@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/t/{tenant}/theme.css", get(theme_css))
         .route("/t/{tenant}/logo", get(logo))
         .route("/t/{tenant}/i18n/{file}", get(texts))
+        .route("/t/{tenant}/start/{file}", get(start))
         .route("/t/{tenant}/fonts.css", get(fonts_css))
         .route("/t/{tenant}/fonts/{file}", get(font_file))
         .route(
@@ -49,6 +50,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/preview/{revision}/{signature}/t/{tenant}/i18n/{file}",
             get(preview_texts),
+        )
+        .route(
+            "/preview/{revision}/{signature}/t/{tenant}/start/{file}",
+            get(preview_start),
         )
         .route(
             "/preview/{revision}/{signature}/t/{tenant}/fonts.css",
@@ -174,6 +179,39 @@ async fn preview_logo(
     logo_response(&headers, logo, &slug).map(uncached)
 }
 
+async fn preview_start(
+    State(state): State<AppState>,
+    Path((revision, signature, slug, file)): Path<(i64, String, String, String)>,
+    Query(query): Query<TextsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let requested = requested_locale(&file)?;
+    let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
+    let locale = preview_locale(&tenant, requested, &query, &headers);
+    let texts = texts_document(&locale, revision.design.texts.get(&locale))?;
+    let body = start_document(&tenant, &revision.design.theme, texts);
+    Ok(uncached(conditional_response(
+        &headers,
+        "application/json",
+        "no-store",
+        body.to_string().into_bytes(),
+    )))
+}
+
+/// The locale of a preview: any base locale the studio asks for, enabled
+/// or not (the pseudo-locale, to find what overflows), else negotiated.
+fn preview_locale(
+    tenant: &TenantRecord,
+    requested: &str,
+    query: &TextsQuery,
+    headers: &HeaderMap,
+) -> String {
+    match i18n::BASE_LOCALES.iter().find(|known| **known == requested) {
+        Some(known) => (*known).to_owned(),
+        None => negotiated(tenant, requested, query, headers),
+    }
+}
+
 async fn preview_texts(
     State(state): State<AppState>,
     Path((revision, signature, slug, file)): Path<(i64, String, String, String)>,
@@ -182,12 +220,7 @@ async fn preview_texts(
 ) -> Result<Response, ApiError> {
     let requested = requested_locale(&file)?;
     let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
-    // Any base locale the studio asks for, enabled or not (the
-    // pseudo-locale, to find what overflows).
-    let locale = match i18n::BASE_LOCALES.iter().find(|known| **known == requested) {
-        Some(known) => (*known).to_owned(),
-        None => negotiated(&tenant, requested, &query, &headers),
-    };
+    let locale = preview_locale(&tenant, requested, &query, &headers);
     texts_response(&headers, &locale, revision.design.texts.get(&locale)).map(uncached)
 }
 
@@ -564,6 +597,55 @@ async fn texts(
     texts_response(&headers, &locale, Some(&overrides.value))
 }
 
+/// `GET /t/{tenant}/start/{locale}.json`: everything the widget's first
+/// paint needs in one request: the texts (negotiated as for `i18n/`), the
+/// configuration, and the signed-out view rendered from both
+/// ([`first_view`](crate::first_view)). The loader shows the view at once
+/// and hands texts and configuration to the WebAssembly when it arrives.
+async fn start(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    Query(query): Query<TextsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let requested = requested_locale(&file)?;
+    let tenant = state.tenant(&slug).await?;
+    let locale = negotiated(&tenant, requested, &query, &headers);
+    let overrides = state.store().texts(&tenant, &locale).await?;
+    let texts = texts_document(&locale, Some(&overrides.value))?;
+    let body = start_document(&tenant, &tenant.theme.value, texts);
+    let mut response = conditional_response(
+        &headers,
+        "application/json",
+        "public, max-age=60, must-revalidate",
+        body.to_string().into_bytes(),
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-language"));
+    Ok(response)
+}
+
+/// `{texts, config, view}`: see [`start`].
+fn start_document(
+    tenant: &TenantRecord,
+    theme: &theme::Theme,
+    texts: TextsDocument,
+) -> serde_json::Value {
+    let view = crate::first_view::signed_out(
+        &tenant.config.value,
+        theme.logo.is_some(),
+        &texts.locale,
+        texts.dir,
+        &texts.messages,
+    );
+    serde_json::json!({
+        "texts": texts,
+        "config": config_document(tenant, theme),
+        "view": view,
+    })
+}
+
 /// The locale `{locale}.json` names: a language tag, or `auto`.
 fn requested_locale(file: &str) -> Result<&str, ApiError> {
     let requested = file
@@ -605,24 +687,45 @@ fn negotiated(
     )
 }
 
-/// The texts of `locale` with `overrides` applied, as the widget reads them.
+/// The texts of one locale, as the widget reads them.
+#[derive(serde::Serialize)]
+struct TextsDocument {
+    locale: String,
+    dir: &'static str,
+    messages: i18n::Messages,
+}
+
+/// The texts of `locale` with `overrides` applied.
+fn texts_document(
+    locale: &str,
+    overrides: Option<&i18n::Messages>,
+) -> Result<TextsDocument, ApiError> {
+    let messages = i18n::messages_for(locale, overrides)
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
+    Ok(TextsDocument {
+        locale: locale.to_owned(),
+        dir: if i18n::is_right_to_left(locale) {
+            "rtl"
+        } else {
+            "ltr"
+        },
+        messages,
+    })
+}
+
+/// The texts of `locale` with `overrides` applied, as a response.
 fn texts_response(
     headers: &HeaderMap,
     locale: &str,
     overrides: Option<&i18n::Messages>,
 ) -> Result<Response, ApiError> {
-    let messages = i18n::messages_for(locale, overrides)
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!(error)))?;
-    let body = serde_json::json!({
-        "locale": locale,
-        "dir": if i18n::is_right_to_left(locale) { "rtl" } else { "ltr" },
-        "messages": messages,
-    });
+    let body = serde_json::to_vec(&texts_document(locale, overrides)?)
+        .map_err(|error| ApiError::Internal(error.into()))?;
     let mut response = conditional_response(
         headers,
         "application/json",
         "public, max-age=60, must-revalidate",
-        body.to_string().into_bytes(),
+        body,
     );
     response
         .headers_mut()

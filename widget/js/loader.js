@@ -22,9 +22,11 @@ const TESSERA_INLINE_CSS = __TESSERA_INLINE_CSS__;
 let tesseraInlineSheet;
 
 let tesseraReady;
+let tesseraLoaded = false;
 function tesseraLoad() {
   if (!tesseraReady) {
     tesseraReady = __wbg_init({ module_or_path: tesseraWasmSource(TESSERA_INLINE_WASM, TESSERA_WASM, TESSERA_WASM_INTEGRITY) });
+    tesseraReady.then(() => { tesseraLoaded = true; }, () => {});
   }
   return tesseraReady;
 }
@@ -66,6 +68,35 @@ try {
   }
 } catch {
   // Storage blocked: the module is fetched when the code is exchanged.
+}
+
+// Builds the server's first view (`/t/{tenant}/start/...`, data of the form
+// [tag, {attribute: value}, child...]) with createElement and textContent:
+// nothing is parsed as markup, so a tenant's texts stay text, and pages that
+// enforce Trusted Types accept it.
+function tesseraBuild(node) {
+  if (typeof node === 'string') return document.createTextNode(node);
+  const [tag, attributes, ...children] = node;
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children.map(tesseraBuild));
+  return element;
+}
+
+// Whether this page view starts signed out, as far as the loader can tell
+// without the wasm: not a sign-in returning (a code or an error with a
+// state), no session the tab remembers, no session a removed element of this
+// page parked in the wasm (which is then loaded). Otherwise the first view
+// waits for the wasm, which knows.
+function tesseraStartsSignedOut(tenant) {
+  if (tesseraLoaded) return false;
+  try {
+    const query = new URLSearchParams(location.search);
+    if (query.has('state') && (query.has('code') || query.has('error'))) return false;
+    return sessionStorage.getItem(`tessera.session.${tenant}`) === null;
+  } catch {
+    return true;
+  }
 }
 
 // Links a tenant's fonts.css from the page's <head>, once per address.
@@ -111,28 +142,47 @@ class TesseraLogin extends HTMLElement {
     // The builder's previews show a state without asking the IdP.
     const preview = this.getAttribute('preview');
     if (preview) options.preview = preview;
-    // The tenant's texts and configuration are fetched now, side by side with
-    // the wasm, so the first render waits for one round trip instead of two.
-    // The locale asked for is the element's `locale` attribute, else the
-    // browser's preferences; the server negotiates against the tenant's list.
+    // One request brings the tenant's texts, its configuration and the
+    // signed-out view the server rendered from both. The locale asked for is
+    // the element's `locale` attribute, else the browser's preferences; the
+    // server negotiates against the tenant's list.
     const base = `${server}/t/${encodeURIComponent(tenant)}`;
     const locale = this.getAttribute('locale');
     const preferred = (navigator.languages || []).filter((tag) => /^[A-Za-z0-9-]+$/.test(tag)).join('%20');
-    const texts = fetch(locale
-      ? `${base}/i18n/${encodeURIComponent(locale)}.json`
-      : `${base}/i18n/auto.json?ui_locales=${preferred}`);
-    const config = fetch(`${base}/config.json`);
-    // Failures are read, and explained, by the widget.
+    const started = fetch(locale
+      ? `${base}/start/${encodeURIComponent(locale)}.json`
+      : `${base}/start/auto.json?ui_locales=${preferred}`)
+      .then(async (response) => (response.ok ? { document: await response.json() } : { failed: response }));
+    // The widget reads texts and configuration as responses, and explains a
+    // failed one itself.
+    const part = (name) => started.then(({ document, failed }) => (document
+      ? new Response(JSON.stringify(document[name]), { headers: { 'content-type': 'application/json' } })
+      : failed.clone()));
+    const texts = part('texts');
+    const config = part('config');
     texts.catch(() => {});
     config.catch(() => {});
-    // A theme with its own font: its @font-face rules go in the page's
-    // document, since a shadow root's stylesheets cannot declare fonts.
-    // Read from a copy of the configuration, which the widget reads too.
-    config
-      .then((response) => (response.ok ? response.clone().json() : {}))
-      .then((settings) => { if (settings.fonts === true) tesseraLinkFonts(`${base}/fonts.css`); })
-      .catch(() => {});
-    tesseraLoad()
+    // The first view goes in as soon as it arrives, unless this page view
+    // may not start signed out; the wasm is fetched after that first paint
+    // (or at once when there is no first view), and takes the view over.
+    // A click meanwhile is kept, shown busy, and given to the wasm's view.
+    const firstView = !preview || preview === 'signed-out';
+    let early;
+    let signingIn;
+    const keepClick = (event) => {
+      const button = event.target instanceof Element && event.target.closest('button');
+      if (!button || early !== undefined) return;
+      early = [...container.querySelectorAll('button')].indexOf(button);
+      button.setAttribute('aria-busy', 'true');
+      if (button.getAttribute('part') === 'button sign-in') button.textContent = signingIn;
+    };
+    // What this connection listens for ends with it: an element removed and
+    // added again starts afresh.
+    this.tesseraConnection?.abort();
+    const connection = new AbortController();
+    this.tesseraConnection = connection;
+    const { signal } = connection;
+    const load = () => tesseraLoad()
       .then(() => mount(this, container, options, texts, config))
       .catch((error) => {
         container.textContent = 'Sign-in is unavailable right now.';
@@ -141,12 +191,39 @@ class TesseraLogin extends HTMLElement {
           detail: { code: 'load_failed', message: String(error && error.message || error) },
         }));
       });
+    this.addEventListener('tessera:ready', () => {
+      container.removeEventListener('click', keepClick);
+      if (early !== undefined) container.querySelectorAll('button')[early]?.click();
+      early = undefined;
+    }, { once: true, signal });
+    started
+      .then(({ document }) => {
+        // A theme with its own font: its @font-face rules go in the page's
+        // document, since a shadow root's stylesheets cannot declare fonts.
+        if (document?.config?.fonts === true) tesseraLinkFonts(`${base}/fonts.css`);
+        if (!document || !firstView || signal.aborted || !tesseraStartsSignedOut(tenant) || container.hasChildNodes()) return false;
+        signingIn = document.texts.messages['signing-in'] ?? 'signing-in';
+        container.append(tesseraBuild(document.view));
+        container.addEventListener('click', keepClick, { signal });
+        return true;
+      })
+      .catch(() => false)
+      .then((shown) => {
+        if (!shown) return load();
+        // After the frame that paints the first view; a hidden tab paints
+        // no frames, so a timer stands in.
+        let loading = false;
+        const once = () => { if (!loading) { loading = true; load(); } };
+        requestAnimationFrame(() => setTimeout(once, 0));
+        setTimeout(once, 250);
+      });
   }
 
   // Removed from the page: the widget stops its timers and listeners, and
   // its session attaches to no request until an element of its tenant is
   // added again.
   disconnectedCallback() {
+    this.tesseraConnection?.abort();
     tesseraReady?.then(() => unmount(this)).catch(() => {});
   }
 }

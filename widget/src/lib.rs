@@ -199,6 +199,9 @@ pub fn mount(
             mode,
         }));
         let host = context.host.clone();
+        // The server's first view, when the loader showed one, is replaced
+        // in this same task: no frame shows the container empty.
+        container.set_text_content(None);
         let view = leptos::mount::mount_to(container.clone(), {
             let context = context.clone();
             let initial = initial.clone();
@@ -210,6 +213,8 @@ pub fn mount(
                 keeper.view = Some(view);
             }
         });
+        // The view is live: the loader hands it a click the first view kept.
+        dispatch(&host, "tessera:ready", &Object::new());
         match &initial {
             _ if previewing => {}
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),
