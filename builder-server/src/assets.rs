@@ -115,6 +115,15 @@ impl Assets {
         self.files.get(name).map(|asset| asset.integrity.as_str())
     }
 
+    /// The widget's content-hashed stylesheet (`tessera-<hash>.css`), which
+    /// the loader links.
+    pub fn stylesheet(&self) -> Option<&str> {
+        self.files
+            .keys()
+            .map(String::as_str)
+            .find(|name| name.ends_with(".css") && is_content_hashed(name))
+    }
+
     /// Every file's name and integrity value.
     pub fn manifest(&self) -> serde_json::Value {
         let mut files: Vec<_> = self.files.iter().collect();

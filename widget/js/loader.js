@@ -128,12 +128,15 @@ class TesseraLogin extends HTMLElement {
     } else {
       sheets.unshift(new URL(TESSERA_CSS, import.meta.url).href);
     }
-    for (const href of sheets) {
+    // The first view waits for the stylesheets (loaded or failed), so that
+    // it is never shown unstyled and then moved by them.
+    const styled = Promise.all(sheets.map((href) => {
       const link = document.createElement('link');
       link.rel = 'stylesheet';
       link.href = href;
       shadow.append(link);
-    }
+      return new Promise((settled) => { link.onload = link.onerror = settled; });
+    }));
     const container = document.createElement('div');
     container.setAttribute('part', 'container');
     shadow.append(container);
@@ -144,14 +147,12 @@ class TesseraLogin extends HTMLElement {
     if (preview) options.preview = preview;
     // One request brings the tenant's texts, its configuration and the
     // signed-out view the server rendered from both. The locale asked for is
-    // the element's `locale` attribute, else the browser's preferences; the
-    // server negotiates against the tenant's list.
+    // the element's `locale` attribute, else the browser's preferences (its
+    // Accept-Language); the server negotiates against the tenant's list.
+    // Without a `locale`, the address is the one the snippet preloads.
     const base = `${server}/t/${encodeURIComponent(tenant)}`;
     const locale = this.getAttribute('locale');
-    const preferred = (navigator.languages || []).filter((tag) => /^[A-Za-z0-9-]+$/.test(tag)).join('%20');
-    const started = fetch(locale
-      ? `${base}/start/${encodeURIComponent(locale)}.json`
-      : `${base}/start/auto.json?ui_locales=${preferred}`)
+    const started = fetch(`${base}/start/${locale ? encodeURIComponent(locale) : 'auto'}.json`)
       .then(async (response) => (response.ok ? { document: await response.json() } : { failed: response }));
     // The widget reads texts and configuration as responses, and explains a
     // failed one itself.
@@ -196,11 +197,13 @@ class TesseraLogin extends HTMLElement {
       if (early !== undefined) container.querySelectorAll('button')[early]?.click();
       early = undefined;
     }, { once: true, signal });
+    // A theme with its own font: its @font-face rules go in the page's
+    // document, since a shadow root's stylesheets cannot declare fonts.
     started
-      .then(({ document }) => {
-        // A theme with its own font: its @font-face rules go in the page's
-        // document, since a shadow root's stylesheets cannot declare fonts.
-        if (document?.config?.fonts === true) tesseraLinkFonts(`${base}/fonts.css`);
+      .then(({ document }) => { if (document?.config?.fonts === true) tesseraLinkFonts(`${base}/fonts.css`); })
+      .catch(() => {});
+    Promise.all([started, styled])
+      .then(([{ document }]) => {
         if (!document || !firstView || signal.aborted || !tesseraStartsSignedOut(tenant) || container.hasChildNodes()) return false;
         signingIn = document.texts.messages['signing-in'] ?? 'signing-in';
         container.append(tesseraBuild(document.view));

@@ -1,51 +1,75 @@
-// The widget's first render in headless Chromium, beside Hanko Elements
-// rendered the same way: each page is served from a local origin, opened in a
-// fresh browser context (cold cache) ten times, and timed from the moment the
-// browser starts fetching the widget's script to the first frame in which
-// the widget shows a usable sign-in control in its shadow root. For Tessera
-// that is the sign-in button (after the wasm, the tenant's texts and config);
-// for Hanko it is its login form's email field, after its flow API answered.
-// That API is a stand-in served here, on the page's origin, answering the
-// two requests Hanko makes before its form (the `login` flow's `preflight`
-// state, then `login_init`) at once, as a fast local server would. Hanko's
-// first content of any kind (its loading state) is timed too, and printed.
+// The widget's first paint in headless Chromium, beside Hanko Elements
+// painted the same way: each page is served from a local origin and opened
+// in a fresh browser context (cold cache), timed from the moment the browser
+// starts fetching the widget's script. For Tessera, first paint is the first
+// frame whose shadow root shows the sign-in button (the server's first view,
+// before the wasm), and interactive is the wasm's `tessera:ready`; for Hanko
+// both are its login form's email field, after its flow API answered. That
+// API is a stand-in served here, on the page's origin, answering the two
+// requests Hanko makes before its form (the `login` flow's `preflight` state,
+// then `login_init`) at once, as a fast local server would. Hanko's first
+// content of any kind (its loading state) is timed too.
+//
+// Each widget is loaded ten times on loopback and five times under Chromium's
+// network emulation (1.6 Mbit/s down, 750 kbit/s up, 150 ms round trip).
+// Also reported: the bytes (brotli, as each file compresses at quality 11)
+// of what the browser had fetched at first paint, and the cumulative layout
+// shift from first paint until a second after interactive.
 //
 // Usage: node first-render.mjs <tessera server origin> <hanko bundle file>
-// Prints one JSON line: {"tessera": [ms...], "hanko": [ms...], "hanko_first_content": [ms...]}.
+// Prints one JSON line: {"<widget>": {"loopback"|"throttled": {"paint": [ms],
+// "interactive": [ms], "first_content": [ms], "shift": [cls], "bytes": [n]}}}.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { freePort, launchChromium } from '../../tests/support.mjs';
 
 const [server, hankoBundle] = process.argv.slice(2);
-const integrity = JSON.parse(readFileSync(new URL('../../dist/widget/manifest.json', import.meta.url))).files['tessera.js'].integrity;
+const manifest = JSON.parse(readFileSync(new URL('../../dist/widget/manifest.json', import.meta.url))).files;
+const integrity = manifest['tessera.js'].integrity;
+const stylesheet = Object.keys(manifest).find((name) => /^tessera-[0-9a-f]+\.css$/.test(name));
 
 // Polls every animation frame, from before any script runs, for the first
 // frame in which the element's shadow root holds any content
-// (window.firstContent) and then the control that makes it usable
-// (window.firstRender).
-const probe = (selector, usable) => `
+// (window.firstContent), then the control that makes it usable
+// (window.firstPaint, with the resources fetched by then), then for its
+// being interactive (window.interactive: Tessera's tessera:ready, else the
+// same frame); layout shifts are summed from first paint on.
+const probe = (selector, usable, readyEvent) => `
 (() => {
-  const since = () => {
+  const start = () => {
     const entry = performance.getEntriesByType('resource').find((e) => e.initiatorType === 'script');
-    return performance.now() - (entry ? entry.startTime : 0);
+    return entry ? entry.startTime : 0;
   };
+  window.shift = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (window.firstPaint !== undefined && !entry.hadRecentInput) window.shift += entry.value;
+  }).observe({ type: 'layout-shift', buffered: true });
+  ${readyEvent ? `document.addEventListener('${readyEvent}', () => { window.readyAt = performance.now(); });` : ''}
   const tick = () => {
     const host = document.querySelector('${selector}');
     const root = host && host.shadowRoot;
-    if (root && window.firstContent === undefined && root.querySelector('*:not(link):not(style)')) window.firstContent = since();
-    if (root && root.querySelector('${usable}')) {
-      window.firstRender = since();
-      return;
+    const now = performance.now();
+    if (root && window.firstContent === undefined && root.querySelector('*:not(link):not(style)')) window.firstContent = now - start();
+    if (root && window.firstPaint === undefined && root.querySelector('${usable}')) {
+      window.firstPaint = now - start();
+      window.fetchedAtPaint = performance.getEntriesByType('resource').filter((e) => e.responseEnd > 0 && e.responseEnd <= now).map((e) => e.name);
+      ${readyEvent ? '' : 'window.interactive = window.firstPaint;'}
     }
-    requestAnimationFrame(tick);
+    ${readyEvent ? "if (window.firstPaint !== undefined && window.readyAt !== undefined && window.interactive === undefined) window.interactive = Math.max(window.readyAt - start(), window.firstPaint);" : ''}
+    if (window.interactive === undefined) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })();`;
 
 const pages = {
+  // The page as the snippet makes it (GET /api/tenants/demo/snippet).
   '/tessera.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>
 <script type="module" src="${server}/widget/v1/tessera.js" integrity="${integrity}" crossorigin="anonymous"></script>
-<tessera-login tenant="demo" server="${server}"></tessera-login></body></html>`,
+<tessera-login tenant="demo" server="${server}"></tessera-login>
+<link rel="preload" href="${server}/t/demo/start/auto.json" as="fetch" crossorigin="anonymous">
+<link rel="preload" href="${server}/t/demo/theme.css" as="style">
+<link rel="preload" href="${server}/widget/v1/${stylesheet}" as="style"></body></html>`,
   '/hanko.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>h</title></head><body>
 <script type="module" src="/hanko.js"></script><hanko-auth></hanko-auth></body></html>`,
 };
@@ -98,25 +122,59 @@ const local = createServer((request, response) => {
 });
 await new Promise((resolve) => local.listen(port, '127.0.0.1', resolve));
 
+// What a URL's body weighs as brotli at quality 11, fetched here once.
+const brotliSizes = new Map();
+async function brotliSize(url) {
+  if (!brotliSizes.has(url)) {
+    const body = Buffer.from(await (await fetch(url)).arrayBuffer());
+    brotliSizes.set(url, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length);
+  }
+  return brotliSizes.get(url);
+}
+
+const THROTTLED = { offline: false, latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8 };
 const browser = await launchChromium();
-const measure = async (path, selector, usable) => {
-  const times = { usable: [], firstContent: [] };
-  for (let run = 0; run < 10; run++) {
+const measure = async (path, selector, usable, readyEvent, network) => {
+  const runs = network ? 5 : 10;
+  const times = { paint: [], interactive: [], first_content: [], shift: [], bytes: [] };
+  for (let run = 0; run < runs; run++) {
     const context = await browser.newContext();
-    await context.addInitScript(probe(selector, usable));
+    await context.addInitScript(probe(selector, usable, readyEvent));
     const tab = await context.newPage();
+    if (network) {
+      const cdp = await context.newCDPSession(tab);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', network);
+    }
     await tab.goto(`http://127.0.0.1:${port}${path}`);
-    await tab.waitForFunction(() => window.firstRender !== undefined, null, { timeout: 20_000 });
-    const [usableAt, firstContentAt] = await tab.evaluate(() => [window.firstRender, window.firstContent]);
-    times.usable.push(usableAt);
-    times.firstContent.push(firstContentAt);
+    await tab.waitForFunction(() => window.interactive !== undefined, null, { timeout: 60_000 });
+    await tab.waitForTimeout(1000);
+    const seen = await tab.evaluate(() => ({
+      paint: window.firstPaint, interactive: window.interactive, firstContent: window.firstContent,
+      shift: window.shift, fetched: window.fetchedAtPaint,
+    }));
+    times.paint.push(seen.paint);
+    times.interactive.push(seen.interactive);
+    times.first_content.push(seen.firstContent);
+    times.shift.push(seen.shift);
+    // The widget's own files and documents, not the shop's page.
+    let bytes = 0;
+    for (const url of seen.fetched) if (!Object.keys(pages).some((page) => url.endsWith(page))) bytes += await brotliSize(url);
+    times.bytes.push(bytes);
     await context.close();
   }
   return times;
 };
-const tessera = await measure('/tessera.html', 'tessera-login', 'button');
-const hanko = await measure('/hanko.html', 'hanko-auth', 'input[type=email]');
-const result = { tessera: tessera.usable, hanko: hanko.usable, hanko_first_content: hanko.firstContent };
+const result = {};
+for (const [name, path, selector, usable, readyEvent] of [
+  ['tessera', '/tessera.html', 'tessera-login', 'section[part=root] button', 'tessera:ready'],
+  ['hanko', '/hanko.html', 'hanko-auth', 'input[type=email]', undefined],
+]) {
+  result[name] = {
+    loopback: await measure(path, selector, usable, readyEvent),
+    throttled: await measure(path, selector, usable, readyEvent, THROTTLED),
+  };
+}
 await browser.close();
 local.close();
 console.log(JSON.stringify(result));

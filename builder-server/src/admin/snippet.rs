@@ -73,16 +73,29 @@ pub async fn snippet_for(
         )
     })?;
     let server = state.public_url();
-    let html = format!(
+    // The preloads start what the widget's first view needs (its document:
+    // texts, configuration, signed-out markup, negotiated from
+    // Accept-Language; the two stylesheets) while the script is still
+    // loading: the loader's requests for the same addresses take those
+    // responses.
+    let tenant = html_attribute(slug);
+    let origin = html_attribute(server);
+    let mut html = format!(
         "<script type=\"module\" src=\"{server}/widget/v1/tessera.js\" integrity=\"{integrity}\" crossorigin=\"anonymous\"></script>\n\
-         <tessera-login tenant=\"{}\" server=\"{}\"{}></tessera-login>",
-        html_attribute(slug),
-        html_attribute(server),
+         <tessera-login tenant=\"{tenant}\" server=\"{origin}\"{}></tessera-login>\n\
+         <link rel=\"preload\" href=\"{origin}/t/{tenant}/start/auto.json\" as=\"fetch\" crossorigin=\"anonymous\">\n\
+         <link rel=\"preload\" href=\"{origin}/t/{tenant}/theme.css\" as=\"style\">",
         match mode {
             SignInMode::Redirect => "",
             SignInMode::Popup => " mode=\"popup\"",
-        }
+        },
     );
+    if let Some(stylesheet) = state.assets().stylesheet() {
+        html.push_str(&format!(
+            "\n<link rel=\"preload\" href=\"{origin}/widget/v1/{}\" as=\"style\">",
+            html_attribute(stylesheet)
+        ));
+    }
     // Stored before the URL rule tightened: the admin must fix it first.
     let issuer = IssuerUrl::parse(issuer).map_err(|why| {
         ApiError::invalid(

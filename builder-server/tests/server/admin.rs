@@ -528,6 +528,20 @@ async fn snippet_pins_integrity_and_prints_the_csp() {
             "<tessera-login tenant=\"acme\" server=\"http://127.0.0.1:9\"></tessera-login>"
         )
     );
+    // What the first view needs starts loading with the script.
+    assert!(
+        html.contains(
+            "\n<link rel=\"preload\" href=\"http://127.0.0.1:9/t/acme/start/auto.json\" as=\"fetch\" crossorigin=\"anonymous\">\n\
+             <link rel=\"preload\" href=\"http://127.0.0.1:9/t/acme/theme.css\" as=\"style\">"
+        ),
+        "{html}"
+    );
+    let stylesheet = server.state.assets().stylesheet();
+    if let Some(stylesheet) = stylesheet {
+        assert!(html.ends_with(&format!(
+            "\n<link rel=\"preload\" href=\"http://127.0.0.1:9/widget/v1/{stylesheet}\" as=\"style\">"
+        )));
+    }
     let csp = &snippet["content_security_policy"];
     assert_eq!(csp["script-src"], "http://127.0.0.1:9 'wasm-unsafe-eval'");
     assert_eq!(csp["style-src"], "http://127.0.0.1:9");
