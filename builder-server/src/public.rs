@@ -221,7 +221,11 @@ async fn preview_texts(
     let requested = requested_locale(&file)?;
     let (tenant, revision) = previewed(&state, revision, &signature, &slug).await?;
     let locale = preview_locale(&tenant, requested, &query, &headers);
-    texts_response(&headers, &locale, revision.design.texts.get(&locale)).map(uncached)
+    texts_response(
+        &headers,
+        &texts_document(&locale, revision.design.texts.get(&locale))?,
+    )
+    .map(uncached)
 }
 
 /// A rendered public document, kept until its source's version changes.
@@ -590,11 +594,33 @@ async fn texts(
     Query(query): Query<TextsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let requested = requested_locale(&file)?;
-    let tenant = state.tenant(&slug).await?;
-    let locale = negotiated(&tenant, requested, &query, &headers);
+    let (_, texts) = published_texts(&state, &slug, &file, &query, &headers).await?;
+    texts_response(&headers, &texts)
+}
+
+/// The published texts `{locale}.json` asks for, with the tenant's
+/// overrides, and the tenant.
+async fn published_texts(
+    state: &AppState,
+    slug: &str,
+    file: &str,
+    query: &TextsQuery,
+    headers: &HeaderMap,
+) -> Result<(std::sync::Arc<TenantRecord>, TextsDocument), ApiError> {
+    let requested = requested_locale(file)?;
+    let tenant = state.tenant(slug).await?;
+    let locale = negotiated(&tenant, requested, query, headers);
     let overrides = state.store().texts(&tenant, &locale).await?;
-    texts_response(&headers, &locale, Some(&overrides.value))
+    let texts = texts_document(&locale, Some(&overrides.value))?;
+    Ok((tenant, texts))
+}
+
+/// A response negotiated from `Accept-Language` says so to caches.
+fn varying_by_language(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-language"));
+    response
 }
 
 /// `GET /t/{tenant}/start/{locale}.json`: everything the widget's first
@@ -608,22 +634,14 @@ async fn start(
     Query(query): Query<TextsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let requested = requested_locale(&file)?;
-    let tenant = state.tenant(&slug).await?;
-    let locale = negotiated(&tenant, requested, &query, &headers);
-    let overrides = state.store().texts(&tenant, &locale).await?;
-    let texts = texts_document(&locale, Some(&overrides.value))?;
+    let (tenant, texts) = published_texts(&state, &slug, &file, &query, &headers).await?;
     let body = start_document(&tenant, &tenant.theme.value, texts);
-    let mut response = conditional_response(
+    Ok(varying_by_language(conditional_response(
         &headers,
         "application/json",
         "public, max-age=60, must-revalidate",
         body.to_string().into_bytes(),
-    );
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept-language"));
-    Ok(response)
+    )))
 }
 
 /// `{texts, config, view}`: see [`start`].
@@ -714,21 +732,12 @@ fn texts_document(
 }
 
 /// The texts of `locale` with `overrides` applied, as a response.
-fn texts_response(
-    headers: &HeaderMap,
-    locale: &str,
-    overrides: Option<&i18n::Messages>,
-) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(&texts_document(locale, overrides)?)
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    let mut response = conditional_response(
+fn texts_response(headers: &HeaderMap, texts: &TextsDocument) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(texts).map_err(|error| ApiError::Internal(error.into()))?;
+    Ok(varying_by_language(conditional_response(
         headers,
         "application/json",
         "public, max-age=60, must-revalidate",
         body,
-    );
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept-language"));
-    Ok(response)
+    )))
 }
