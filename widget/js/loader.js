@@ -202,9 +202,15 @@ class TesseraLogin extends HTMLElement {
     started
       .then(({ document }) => { if (document?.config?.fonts === true) tesseraLinkFonts(`${base}/fonts.css`); })
       .catch(() => {});
+    // A page view that may not start signed out fetches the wasm at once,
+    // waiting neither for the start document nor for the stylesheets.
+    if (!firstView || !tesseraStartsSignedOut(tenant)) {
+      load();
+      return;
+    }
     Promise.all([started, styled])
       .then(([{ document }]) => {
-        if (!document || !firstView || signal.aborted || !tesseraStartsSignedOut(tenant) || container.hasChildNodes()) return false;
+        if (!document || signal.aborted || container.hasChildNodes()) return false;
         signingIn = document.texts.messages['signing-in'] ?? 'signing-in';
         container.append(tesseraBuild(document.view));
         container.addEventListener('click', keepClick, { signal });
