@@ -266,6 +266,33 @@ test('ar renders right to left; popup mode signs in on My orders', async () => {
   await alert.waitFor({ state: 'visible', timeout: 15_000 });
   const events = await tab.evaluate(() => window.events.map((e) => e.detail?.code).filter(Boolean));
   assert.ok(events.includes('cancelled'), String(events));
+
+  // The popup posts its message and closes; the page may see it closed
+  // before the message arrives (they travel by different paths). Here the
+  // message is held back for 500 ms after the popup closed: still a
+  // sign-in, not a cancellation.
+  await tab.evaluate(() => {
+    window.addEventListener('message', (event) => {
+      if (event.data?.type !== 'tessera:callback' || event.tesseraHeld) return;
+      event.stopImmediatePropagation();
+      const { data, origin, source } = event;
+      setTimeout(() => {
+        const late = new MessageEvent('message', { data, origin, source });
+        late.tesseraHeld = true;
+        window.dispatchEvent(late);
+      }, 500);
+    }, { capture: true });
+  });
+  const late = context.waitForEvent('page');
+  await widget(tab).locator('button.primary').click({ timeout: 15_000 });
+  const latePopup = await late;
+  await latePopup.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  const lateClosed = latePopup.waitForEvent('close', { timeout: 15_000 });
+  await latePopup.locator('button.allow').click();
+  await lateClosed;
+  await widget(tab).locator('.status').waitFor({ state: 'visible', timeout: 15_000 });
+  const after = await tab.evaluate(() => window.events.map((e) => e.detail?.code).filter(Boolean));
+  assert.equal(after.filter((code) => code === 'cancelled').length, 1, String(after));
 });
 
 test('no name or email in the storefront database files or the logs', async () => {

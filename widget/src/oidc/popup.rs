@@ -21,6 +21,14 @@ use crate::json::Object;
 /// popup knows to hand the callback to its opener instead of completing it.
 pub(super) const POPUP_STATE_PREFIX: &str = "popup.";
 
+/// How often the page looks whether the popup is still open, in ms.
+const TICK_MS: i32 = 400;
+
+/// How many ticks in a row the popup must be seen closed before the sign-in
+/// counts as cancelled: 4 ticks, at least 1.2 s after it closed, leave its
+/// last message time to arrive.
+const CLOSED_TICKS_BEFORE_CANCEL: u32 = 4;
+
 /// The message type a popup relays its callback with.
 const POPUP_MESSAGE: &str = "tessera:callback";
 
@@ -69,8 +77,9 @@ pub fn open_popup() -> Result<web_sys::Window, Failure> {
 }
 
 /// In the page: waits for the popup's relayed callback. Only a message from
-/// this page's origin and from this very popup counts; closing the popup
-/// first is a cancellation.
+/// this page's origin and from this very popup counts; a popup closed
+/// without one (seen closed for [`CLOSED_TICKS_BEFORE_CANCEL`] ticks) is a
+/// cancellation.
 pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure> {
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -113,10 +122,20 @@ pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure
             }
         })
     };
+    // The popup posts its message and then closes itself, and the two reach
+    // this page by different paths: the popup can be seen closed before its
+    // message arrives. So a popup is a cancellation only once it has been
+    // seen closed at several ticks in a row.
     let on_tick = {
         let popup = popup.clone();
+        let mut closed_ticks = 0_u32;
         Closure::<dyn FnMut()>::new(move || {
-            if popup.closed().unwrap_or(true) {
+            if !popup.closed().unwrap_or(true) {
+                closed_ticks = 0;
+                return;
+            }
+            closed_ticks = closed_ticks.saturating_add(1);
+            if closed_ticks >= CLOSED_TICKS_BEFORE_CANCEL {
                 finish();
             }
         })
@@ -125,7 +144,7 @@ pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure
     let interval = window
         .set_interval_with_callback_and_timeout_and_arguments_0(
             on_tick.as_ref().unchecked_ref(),
-            400,
+            TICK_MS,
         )
         .unwrap_or_default();
     let _ = JsFuture::from(promise).await;
