@@ -274,11 +274,11 @@ test('an owner onboards a shop on a Logto-like IdP, tries sign-in, and the paste
     await closed;
     assert.equal(authorizations[0]?.searchParams.get('resource'), resource, 'the sign-in asks for the resource');
     // The passport's verdict, or the widget's own alert if the sign-in failed.
-    const alert = () => document.querySelector('tessera-login')?.shadowRoot?.querySelector('[role=alert]')?.textContent;
-    await page.waitForFunction(() => document.getElementById('passport-status')?.dataset.state
-      || document.querySelector('tessera-login')?.shadowRoot?.querySelector('[role=alert]'), null, { timeout: 15_000 });
+    const verdict = () => document.getElementById('passport-status')?.dataset.state
+      || document.querySelector('tessera-login')?.shadowRoot?.querySelector('[role=alert]')?.textContent;
+    await page.waitForFunction(verdict, null, { timeout: 15_000 });
     const status = page.locator('#passport-status');
-    assert.equal(await status.getAttribute('data-state'), 'ok', `${await status.textContent()} (widget: ${await page.evaluate(alert)})`);
+    assert.equal(await status.getAttribute('data-state'), 'ok', `${await status.textContent()} (${await page.evaluate(verdict)})`);
     assert.match(await status.textContent(), /Subject: ada-interop$/);
     const claims = Object.fromEntries(await page.locator('#passport tbody tr').evaluateAll((rows) => rows.map((row) => [row.cells[0].textContent, row.cells[1].textContent])));
     // The JWT the resource indicator got: its audience is the resource.

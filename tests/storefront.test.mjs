@@ -269,8 +269,8 @@ test('ar renders right to left; popup mode signs in on My orders', async () => {
 
   // The popup posts its message and closes; the page may see it closed
   // before the message arrives (they travel by different paths). Here the
-  // message is held back for 500 ms after the popup closed: still a
-  // sign-in, not a cancellation.
+  // page gets the message 500 ms late, after it has seen the popup closed:
+  // still a sign-in, not a cancellation.
   await tab.evaluate(() => {
     window.addEventListener('message', (event) => {
       if (event.data?.type !== 'tessera:callback' || event.tesseraHeld) return;

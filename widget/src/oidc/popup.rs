@@ -24,7 +24,7 @@ pub(super) const POPUP_STATE_PREFIX: &str = "popup.";
 /// How often the page looks whether the popup is still open, in ms.
 const TICK_MS: i32 = 400;
 
-/// How many ticks in a row the popup must be seen closed before the sign-in
+/// How many ticks the popup must be seen closed before the sign-in
 /// counts as cancelled: 4 ticks, at least 1.2 s after it closed, leave its
 /// last message time to arrive.
 const CLOSED_TICKS_BEFORE_CANCEL: u32 = 4;
@@ -125,18 +125,17 @@ pub async fn popup_callback(popup: &web_sys::Window) -> Result<Callback, Failure
     // The popup posts its message and then closes itself, and the two reach
     // this page by different paths: the popup can be seen closed before its
     // message arrives. So a popup is a cancellation only once it has been
-    // seen closed at several ticks in a row.
+    // seen closed at several ticks.
     let on_tick = {
         let popup = popup.clone();
         let mut closed_ticks = 0_u32;
         Closure::<dyn FnMut()>::new(move || {
-            if !popup.closed().unwrap_or(true) {
-                closed_ticks = 0;
-                return;
-            }
-            closed_ticks = closed_ticks.saturating_add(1);
-            if closed_ticks >= CLOSED_TICKS_BEFORE_CANCEL {
-                finish();
+            // A closed window never opens again, so the ticks only add up.
+            if popup.closed().unwrap_or(true) {
+                closed_ticks = closed_ticks.saturating_add(1);
+                if closed_ticks >= CLOSED_TICKS_BEFORE_CANCEL {
+                    finish();
+                }
             }
         })
     };
