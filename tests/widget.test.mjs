@@ -117,15 +117,16 @@ async function open(path, locale = 'en-US') {
   return { tab, errors, requested };
 }
 
-const sessionModule = (path) => /\/tessera-session-[0-9a-f]+\.wasm$/.test(path);
+// The session module's files: its glue (`.js`) and its wasm.
+const sessionModule = (path) => /\/tessera-session-[0-9a-f]+\.(js|wasm)$/.test(path);
 
 test('the loader pins the wasm with the integrity the manifest publishes', () => {
   const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
   const loader = readFileSync(join(widgetDir, 'tessera.js'), 'utf8');
-  const modules = Object.keys(manifest.files).filter((name) => name.endsWith('.wasm'));
-  assert.equal(modules.length, 2, 'the first module and the session module');
-  for (const wasm of modules) {
-    assert.ok(loader.includes(manifest.files[wasm].integrity), `the integrity of ${wasm} is in the loader`);
+  const modules = Object.keys(manifest.files).filter((name) => name.endsWith('.wasm') || /^tessera-session-.*\.js$/.test(name));
+  assert.equal(modules.length, 3, 'the first module, the session module and its glue');
+  for (const file of modules) {
+    assert.ok(loader.includes(manifest.files[file].integrity), `the integrity of ${file} is in the loader`);
   }
   assert.ok(snippet.html.includes(manifest.files['tessera.js'].integrity), 'the snippet pins the loader');
 });
@@ -248,7 +249,7 @@ test('signs in against the development issuer and hands the page a passport with
   await tab.locator('button.allow').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login'), null, { timeout: 15_000 });
-  assert.equal(requested.filter(sessionModule).length, 1, 'the return fetches the session module once');
+  assert.equal(requested.filter(sessionModule).length, 2, 'the return fetches the session module (glue and wasm) once');
   const login = (await tab.evaluate(() => window.events)).find((e) => e.name === 'tessera:login');
   assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
   assert.ok(login.detail.expiresAt > Date.now() / 1000);
@@ -278,6 +279,47 @@ test('signs in against the development issuer and hands the page a passport with
   await tab.locator('tessera-login >> button.secondary').click();
   await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
   await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
+});
+
+test('the session module\'s glue runs only as pinned: a changed file is refused, a checked one never fetched again', async () => {
+  await registerShop();
+  const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
+  const glue = Object.keys(manifest.files).find((name) => /^tessera-session-[0-9a-f]+\.js$/.test(name));
+  const built = readFileSync(join(widgetDir, glue), 'utf8');
+  const changed = `${built}\nglobalThis.tesseraChanged = true;`;
+  for (const firstChanged of [false, true]) {
+    const { tab, errors } = await open('/shop/');
+    // The first answer is the built file (or a changed one); any later
+    // answer for the same address is a changed file.
+    let served = 0;
+    await tab.route(`${server}/widget/v1/${glue}`, (route) => {
+      served += 1;
+      return route.fulfill({
+        status: 200,
+        body: firstChanged || served > 1 ? changed : built,
+        headers: { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' },
+      });
+    });
+    const signIn = tab.locator('tessera-login >> button.primary');
+    await signIn.waitFor({ state: 'visible', timeout: 15_000 });
+    await signIn.click();
+    await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+    await tab.locator('button.allow').click();
+    await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
+    await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login' || e.name === 'tessera:error'),
+      null, { timeout: 15_000 });
+    const names = (await tab.evaluate(() => window.events)).map((e) => e.name);
+    assert.equal(await tab.evaluate(() => globalThis.tesseraChanged), undefined, 'a changed glue never runs');
+    if (firstChanged) {
+      assert.ok(names.includes('tessera:error') && !names.includes('tessera:login'), names.join(' '));
+      assert.ok(errors.length === 0, errors.join(' '));
+    } else {
+      assert.ok(names.includes('tessera:login'), names.join(' '));
+      assert.equal(served, 1, 'the import took the checked module, not a second fetch');
+      assert.deepEqual(errors, []);
+    }
+    await tab.context().close();
+  }
 });
 
 test('an identity provider that cannot be reached is said at once, before any click', async () => {
@@ -633,7 +675,7 @@ test('a tab adopts the rotation of a duplicate that rotated and closed before it
   await second.waitForTimeout(1_000);
   assert.equal(await refuseOriginal(second), 200, 'the second tab renewed and was accepted');
   assert.equal(await bearer(second), renewedFirst, 'the second tab adopted what it heard');
-  assert.equal(secondSessionModuleRequests.length, 1, 'renewing fetched the session module once');
+  assert.equal(secondSessionModuleRequests.length, 2, 'renewing fetched the session module (glue and wasm) once');
   const names = await second.evaluate(() => window.events.map((e) => e.name + ':' + (e.detail?.code ?? '')));
   assert.ok(!names.some((name) => name.startsWith('tessera:error')), `the second tab lost its session: ${names}`);
   await context.close();

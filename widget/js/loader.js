@@ -6,15 +6,18 @@
 const TESSERA_WASM = '__TESSERA_WASM__';
 const TESSERA_WASM_INTEGRITY = '__TESSERA_WASM_INTEGRITY__';
 const TESSERA_CSS = '__TESSERA_CSS__';
-// The session module (code exchange, ID-token check, refresh rotation):
-// fetched only when a sign-in returns or a session must be renewed, so a
-// visitor who never signs in never downloads it, and a signed-in page view
-// only when it renews.
+// The session module (code exchange, ID-token check, refresh rotation), its
+// glue and its wasm: fetched only when a sign-in returns or a session must
+// be renewed, so a visitor who never signs in never downloads them, and a
+// signed-in page view only when it renews.
+const TESSERA_SESSION_GLUE = '__TESSERA_SESSION_GLUE__';
+const TESSERA_SESSION_GLUE_INTEGRITY = '__TESSERA_SESSION_GLUE_INTEGRITY__';
 const TESSERA_SESSION_WASM = '__TESSERA_SESSION_WASM__';
 const TESSERA_SESSION_WASM_INTEGRITY = '__TESSERA_SESSION_WASM_INTEGRITY__';
-// In the single-file variant (`tessera.single.js`) both wasm modules (base64)
-// and the widget's stylesheet are inlined here, so one file, pinned by one
-// integrity value, carries everything; in the standard build all three are
+// In the single-file variant (`tessera.single.js`) both wasm modules (base64),
+// the session module's glue (the binding `tesseraSessionModule`) and the
+// widget's stylesheet are inlined here, so one file, pinned by one integrity
+// value, carries everything; in the standard build the three constants are
 // empty strings.
 const TESSERA_INLINE_WASM = __TESSERA_INLINE_WASM__;
 const TESSERA_INLINE_SESSION_WASM = __TESSERA_INLINE_SESSION_WASM__;
@@ -37,16 +40,45 @@ function tesseraWasmSource(inline, name, integrity) {
     : fetch(new URL(name, import.meta.url), { integrity, credentials: 'omit', mode: 'cors' });
 }
 
-// The session module, loaded once. A failed load is retried on the next
-// request rather than remembered.
+// A module of our origin, imported with its integrity value: `import()`
+// takes no integrity, so a `modulepreload` link fetches and checks the
+// module first, and the import then finds it in the page's module map, where
+// a file that failed its check is an error, never fetched again unchecked.
+// A browser without `modulepreload` (before Firefox 115, Safari 17) cannot
+// pin it, and is refused rather than given an unchecked module.
+function tesseraImportPinned(name, integrity) {
+  const href = new URL(name, import.meta.url).href;
+  return new Promise((resolve, reject) => {
+    const link = document.createElement('link');
+    if (!link.relList.supports('modulepreload')) {
+      reject(new Error('this browser cannot load a module with an integrity value (modulepreload)'));
+      return;
+    }
+    link.rel = 'modulepreload';
+    link.crossOrigin = 'anonymous';
+    link.integrity = integrity;
+    link.href = href;
+    link.onload = () => resolve(import(href));
+    link.onerror = () => reject(new Error(`${name} could not be loaded or failed its integrity check`));
+    document.head.append(link);
+  });
+}
+
+// The session module, loaded once: its glue (inlined in the single-file
+// variant, imported pinned otherwise), then its wasm, fetched side by side.
+// A failed load is retried on the next request rather than remembered.
 let tesseraSessionReady;
 function tesseraSessionLoad() {
-  tesseraSessionReady ??= tesseraSessionModule({
-    module_or_path: tesseraWasmSource(TESSERA_INLINE_SESSION_WASM, TESSERA_SESSION_WASM, TESSERA_SESSION_WASM_INTEGRITY),
-  }).catch((error) => {
-    tesseraSessionReady = undefined;
-    throw error;
-  });
+  tesseraSessionReady ??= Promise.all([
+    TESSERA_INLINE_SESSION_WASM
+      ? { default: tesseraSessionModule, api: tesseraSessionModule }
+      : tesseraImportPinned(TESSERA_SESSION_GLUE, TESSERA_SESSION_GLUE_INTEGRITY).then((glue) => ({ default: glue.default, api: glue })),
+    tesseraWasmSource(TESSERA_INLINE_SESSION_WASM, TESSERA_SESSION_WASM, TESSERA_SESSION_WASM_INTEGRITY),
+  ]).then(([glue, wasm]) => glue.default({ module_or_path: wasm }).then(() => glue.api))
+    .catch((error) => {
+      tesseraSessionReady = undefined;
+      throw error;
+    });
   return tesseraSessionReady;
 }
 
@@ -54,7 +86,7 @@ function tesseraSessionLoad() {
 // (`completeSignIn` or `refreshSession`) and a JSON request; the answer is
 // JSON too.
 function tesseraSession(operation, request) {
-  return tesseraSessionLoad().then(() => tesseraSessionModule[operation](request));
+  return tesseraSessionLoad().then((session) => session[operation](request));
 }
 
 // A redirect sign-in returning to this page (a code, a state that is not a

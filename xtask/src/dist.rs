@@ -167,8 +167,9 @@ fn content_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The login widget: `dist/widget/tessera.js` (the wasm-bindgen glue of both
-/// modules and the loader in one module), `tessera-<hash>.wasm`,
+/// The login widget: `dist/widget/tessera.js` (the first module's
+/// wasm-bindgen glue and the loader in one module), `tessera-<hash>.wasm`,
+/// the session module's glue `tessera-session-<hash>.js` and its
 /// `tessera-session-<hash>.wasm`, `tessera-<hash>.css`, and
 /// `tessera.single.js` with all of them inlined.
 fn widget() -> anyhow::Result<Vec<Artifact>> {
@@ -188,10 +189,24 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .remove_producers_section(true)
         .generate(staging)
         .context("wasm-bindgen failed for the widget")?;
-    // The session module's glue is a script that assigns one binding,
-    // `tesseraSessionModule`, so that it can sit in the same file as the
-    // first module's glue without their top-level names meeting.
+    // The session module's glue is a module of its own, which the loader
+    // imports, pinned, only when a session needs it; every page view
+    // downloads only the first module's.
     step("wasm-bindgen tessera_widget_session");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&session_optimized)
+        .out_name("tessera_widget_session")
+        .web(true)?
+        .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(staging)
+        .context("wasm-bindgen failed for the session module")?;
+    // In the single-file variant the session glue sits in the same file as
+    // the first module's: a script that assigns one binding,
+    // `tesseraSessionModule`, so that their top-level names do not meet.
+    let single_staging = staging.join("single");
+    step("wasm-bindgen tessera_widget_session (single-file variant)");
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&session_optimized)
         .out_name("tessera_widget_session")
@@ -200,7 +215,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .typescript(false)
         .remove_name_section(true)
         .remove_producers_section(true)
-        .generate(staging)
+        .generate(&single_staging)
         .context("wasm-bindgen failed for the session module")?;
     let out = Path::new("dist/widget");
     if out.exists() {
@@ -211,13 +226,14 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     let wasm_name = write_content_hashed(out, "tessera", "wasm", &wasm)?;
     let session_wasm = std::fs::read(staging.join("tessera_widget_session_bg.wasm"))?;
     let session_wasm_name = write_content_hashed(out, "tessera-session", "wasm", &session_wasm)?;
+    let session_glue = staging.join("tessera_widget_session.js");
+    minify(&session_glue)?;
+    let session_glue_name =
+        write_content_hashed(out, "tessera-session", "js", &std::fs::read(&session_glue)?)?;
+    let single_session_wasm = std::fs::read(single_staging.join("tessera_widget_session_bg.wasm"))?;
     let css = std::fs::read("widget/js/widget.css")?;
     let css_name = write_content_hashed(out, "tessera", "css", &css)?;
-    let glue = format!(
-        "{}\n{}",
-        std::fs::read_to_string(staging.join("tessera_widget.js"))?,
-        std::fs::read_to_string(staging.join("tessera_widget_session.js"))?
-    );
+    let glue = std::fs::read_to_string(staging.join("tessera_widget.js"))?;
     let loader = std::fs::read_to_string("widget/js/loader.js")?
         .replace("__TESSERA_WASM__", &wasm_name)
         .replace(
@@ -228,6 +244,11 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .replace(
             "__TESSERA_SESSION_WASM_INTEGRITY__",
             &sha384_integrity(&out.join(&session_wasm_name))?,
+        )
+        .replace("__TESSERA_SESSION_GLUE__", &session_glue_name)
+        .replace(
+            "__TESSERA_SESSION_GLUE_INTEGRITY__",
+            &sha384_integrity(&out.join(&session_glue_name))?,
         )
         .replace("__TESSERA_CSS__", &css_name);
     let standard = loader
@@ -241,13 +262,18 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         .replace("__TESSERA_INLINE_WASM__", &base64_literal(&wasm)?)
         .replace(
             "__TESSERA_INLINE_SESSION_WASM__",
-            &base64_literal(&session_wasm)?,
+            &base64_literal(&single_session_wasm)?,
         )
         .replace(
             "__TESSERA_INLINE_CSS__",
             &serde_json::to_string(std::str::from_utf8(&css)?)?,
         );
-    std::fs::write(out.join("tessera.single.js"), format!("{glue}\n{single}"))?;
+    let single_session_glue =
+        std::fs::read_to_string(single_staging.join("tessera_widget_session.js"))?;
+    std::fs::write(
+        out.join("tessera.single.js"),
+        format!("{glue}\n{single_session_glue}\n{single}"),
+    )?;
     for script in ["tessera.js", "tessera.single.js"] {
         minify(&out.join(script))?;
     }
@@ -256,6 +282,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         "tessera.js".to_owned(),
         wasm_name,
         css_name,
+        session_glue_name,
         session_wasm_name,
     ] {
         artifacts.push(compress_beside(&out.join(file))?);
