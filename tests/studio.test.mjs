@@ -289,6 +289,19 @@ test('a font face uploaded as WOFF2 is served from our origin and drawn in every
   const { context, page } = await signedIn();
   const fontRequests = [];
   context.on('request', (request) => { if (request.url().endsWith('.woff2')) fontRequests.push(request.url()); });
+  // In every frame: at the first frame that shows the widget's sign-in
+  // button, whether a face of the tenant's own family had loaded.
+  await context.addInitScript(() => {
+    const look = () => {
+      const element = document.querySelector('tessera-login');
+      if (element?.shadowRoot?.querySelector('section[part=root] button')) {
+        window.fontAtFirstSight = [...document.fonts].some((face) => face.family.includes('Source Code Pro') && face.status === 'loaded');
+        return;
+      }
+      requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
   await page.goto(`${tessera.server}/console/tenants/demo/studio`);
   // Not a font: refused, nothing saved.
   await page.getByLabel('Family name').fill('Source Code Pro');
@@ -306,6 +319,7 @@ test('a font face uploaded as WOFF2 is served from our origin and drawn in every
   // Every frame: the widget's text asks for the family first, and the
   // page's document (where the loader linked fonts.css) has loaded it.
   const frames = page.locator('iframe[data-preview]');
+  let signedOutFrames = 0;
   for (let index = 0; index < await frames.count(); index++) {
     const frame = page.frameLocator('iframe[data-preview]').nth(index);
     await frame.locator('tessera-login button.primary').waitFor({ timeout: 15_000 });
@@ -314,12 +328,20 @@ test('a font face uploaded as WOFF2 is served from our origin and drawn in every
       const name = family.split(',')[0].trim().replace(/"/g, '');
       await document.fonts.load(`500 16px "${name}"`);
       const loaded = [...document.fonts].filter((face) => face.family.replace(/"/g, '') === name && face.status === 'loaded');
-      return { name, loaded: loaded.length, violations: window.violations ?? [] };
+      return { name, loaded: loaded.length, violations: window.violations ?? [],
+        preview: element.getAttribute('preview'), atFirstSight: window.fontAtFirstSight };
     });
     assert.match(drawn.name, /^Source Code Pro [0-9a-f]{8}$/, `frame ${index}`);
+    // A signed-out frame shows the server's first view, which waits for
+    // the face: never drawn in the fallback first.
+    if (drawn.preview === null || drawn.preview === 'signed-out') {
+      signedOutFrames += 1;
+      assert.equal(drawn.atFirstSight, true, `frame ${index}: the face had loaded when the view was first shown`);
+    }
     assert.equal(drawn.loaded, 1, `frame ${index}: the face loaded`);
     assert.deepEqual(drawn.violations, [], `frame ${index}: CSP violations`);
   }
+  assert.ok(signedOutFrames > 0, 'a signed-out frame, drawn from the first view');
   assert.ok(fontRequests.length > 0);
   for (const url of fontRequests) assert.ok(url.startsWith(`${tessera.server}/preview/`), url);
   // Removing the face saves a draft without the font.

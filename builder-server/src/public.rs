@@ -311,8 +311,10 @@ fn config_document(tenant: &TenantRecord, theme: &theme::Theme) -> serde_json::V
         // The logo's text alternative, and whether the theme has one.
         "display_name": config.display_name,
         "logo": theme.logo.is_some(),
-        // Whether the loader links `fonts.css` from the page's document.
+        // Whether the loader links `fonts.css` from the page's document,
+        // and the family it declares, whose faces the first view waits for.
         "fonts": theme.font.is_some(),
+        "font_family": theme.font.as_ref().map(theme::CustomFont::css_name),
     })
 }
 

@@ -131,17 +131,24 @@ function tesseraStartsSignedOut(tenant) {
   }
 }
 
-// Links a tenant's fonts.css from the page's <head>, once per address.
-const tesseraFontSheets = new Set();
+// Links a tenant's fonts.css from the page's <head>, once per address;
+// settles when it has loaded or failed.
+const tesseraFontSheets = new Map();
 function tesseraLinkFonts(href) {
-  if (tesseraFontSheets.has(href)) return;
-  tesseraFontSheets.add(href);
-  const link = document.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = href;
-  link.crossOrigin = 'anonymous';
-  document.head.append(link);
+  if (!tesseraFontSheets.has(href)) {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = href;
+    link.crossOrigin = 'anonymous';
+    tesseraFontSheets.set(href, new Promise((settled) => { link.onload = link.onerror = settled; }));
+    document.head.append(link);
+  }
+  return tesseraFontSheets.get(href);
 }
+
+// How long the first view waits for a tenant's own font before it shows in
+// the fallback stack (then swaps, as `font-display: swap` says).
+const TESSERA_FONT_WAIT_MS = 1000;
 
 class TesseraLogin extends HTMLElement {
   // Added to the page (again, in a single-page app): the shadow root is
@@ -230,17 +237,27 @@ class TesseraLogin extends HTMLElement {
       early = undefined;
     }, { once: true, signal });
     // A theme with its own font: its @font-face rules go in the page's
-    // document, since a shadow root's stylesheets cannot declare fonts.
-    started
-      .then(({ document }) => { if (document?.config?.fonts === true) tesseraLinkFonts(`${base}/fonts.css`); })
+    // document, since a shadow root's stylesheets cannot declare fonts. The
+    // first view waits (at most TESSERA_FONT_WAIT_MS) for the faces its
+    // text and heading use, so that it is drawn in the tenant's font
+    // rather than redrawn in it.
+    const fonts = started
+      .then(({ document: start }) => {
+        if (start?.config?.fonts !== true) return undefined;
+        const loaded = tesseraLinkFonts(`${base}/fonts.css`);
+        const family = start.config.font_family;
+        if (typeof family !== 'string') return loaded;
+        return loaded.then(() => Promise.all(['400', '700'].map((weight) => document.fonts.load(`${weight} 1em "${family}"`))));
+      })
       .catch(() => {});
+    const fontsOrLater = Promise.race([fonts, new Promise((later) => { setTimeout(later, TESSERA_FONT_WAIT_MS); })]);
     // A page view that may not start signed out fetches the wasm at once,
     // waiting neither for the start document nor for the stylesheets.
     if (!firstView || !tesseraStartsSignedOut(tenant)) {
       load();
       return;
     }
-    Promise.all([started, styled])
+    Promise.all([started, styled, fontsOrLater])
       .then(([{ document }]) => {
         if (!document || signal.aborted || container.hasChildNodes()) return false;
         signingIn = document.texts.messages['signing-in'] ?? 'signing-in';

@@ -16,18 +16,22 @@
 // of what the browser had fetched at first paint, and the cumulative layout
 // shift from first paint until a second after interactive.
 //
-// Usage: node first-render.mjs <tessera server origin> <hanko bundle file>
+// Tessera is measured once per loader given: the shipped one, and the
+// benchmark's variants of when the loader fetches the wasm, each served by
+// its own server from its own widget folder.
+//
+// Usage: node first-render.mjs <hanko bundle file> <name>=<tessera server origin>=<widget folder>...
 // Prints one JSON line: {"<widget>": {"loopback"|"throttled": {"paint": [ms],
-// "interactive": [ms], "first_content": [ms], "shift": [cls], "bytes": [n]}}}.
+// "interactive": [ms], "first_content": [ms], "shift": [cls], "bytes": [n]}}},
+// where <widget> is each tessera <name>, and "hanko".
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { freePort, launchChromium } from '../../tests/support.mjs';
 
-const [server, hankoBundle] = process.argv.slice(2);
-const manifest = JSON.parse(readFileSync(new URL('../../dist/widget/manifest.json', import.meta.url))).files;
-const integrity = manifest['tessera.js'].integrity;
-const stylesheet = Object.keys(manifest).find((name) => /^tessera-[0-9a-f]+\.css$/.test(name));
+const [hankoBundle, ...loaders] = process.argv.slice(2);
 
 // Polls every animation frame, from before any script runs, for the first
 // frame in which the element's shadow root holds any content
@@ -62,17 +66,27 @@ const probe = (selector, usable, readyEvent) => `
   requestAnimationFrame(tick);
 })();`;
 
-const pages = {
-  // The page as the snippet makes it (GET /api/tenants/demo/snippet).
-  '/tessera.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>
+// The page as the snippet makes it (GET /api/tenants/demo/snippet), for
+// the loader in `folder` served by `server`.
+const tesseraPage = (server, folder) => {
+  const integrity = `sha384-${createHash('sha384').update(readFileSync(join(folder, 'tessera.js'))).digest('base64')}`;
+  const stylesheet = readdirSync(folder).find((name) => /^tessera-[0-9a-f]+\.css$/.test(name));
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>
 <script type="module" src="${server}/widget/v1/tessera.js" integrity="${integrity}" crossorigin="anonymous"></script>
 <tessera-login tenant="demo" server="${server}"></tessera-login>
 <link rel="preload" href="${server}/t/demo/start/auto.json" as="fetch" crossorigin="anonymous">
 <link rel="preload" href="${server}/t/demo/theme.css" as="style">
-<link rel="preload" href="${server}/widget/v1/${stylesheet}" as="style"></body></html>`,
+<link rel="preload" href="${server}/widget/v1/${stylesheet}" as="style"></body></html>`;
+};
+const pages = {
   '/hanko.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>h</title></head><body>
 <script type="module" src="/hanko.js"></script><hanko-auth></hanko-auth></body></html>`,
 };
+const widgets = loaders.map((argument, index) => {
+  const [name, server, folder] = argument.split('=');
+  pages[`/tessera-${index}.html`] = tesseraPage(server, folder);
+  return [name, `/tessera-${index}.html`, 'tessera-login', 'section[part=root] button', 'tessera:ready'];
+});
 // The Hanko flow API stand-in: the states its SDK expects, with only the
 // actions the login form needs.
 const action = (name, inputs) => ({ action: name, href: `/login?action=${name}`, inputs, description: '' });
@@ -134,46 +148,45 @@ async function brotliSize(url) {
 
 const THROTTLED = { offline: false, latency: 150, downloadThroughput: 1_600_000 / 8, uploadThroughput: 750_000 / 8 };
 const browser = await launchChromium();
-const measure = async (path, selector, usable, readyEvent, network) => {
-  const runs = network ? 5 : 10;
-  const times = { paint: [], interactive: [], first_content: [], shift: [], bytes: [] };
-  for (let run = 0; run < runs; run++) {
-    const context = await browser.newContext();
-    await context.addInitScript(probe(selector, usable, readyEvent));
-    const tab = await context.newPage();
-    if (network) {
-      const cdp = await context.newCDPSession(tab);
-      await cdp.send('Network.enable');
-      await cdp.send('Network.emulateNetworkConditions', network);
-    }
-    await tab.goto(`http://127.0.0.1:${port}${path}`);
-    await tab.waitForFunction(() => window.interactive !== undefined, null, { timeout: 60_000 });
-    await tab.waitForTimeout(1000);
-    const seen = await tab.evaluate(() => ({
-      paint: window.firstPaint, interactive: window.interactive, firstContent: window.firstContent,
-      shift: window.shift, fetched: window.fetchedAtPaint,
-    }));
-    times.paint.push(seen.paint);
-    times.interactive.push(seen.interactive);
-    times.first_content.push(seen.firstContent);
-    times.shift.push(seen.shift);
-    // The widget's own files and documents, not the shop's page.
-    let bytes = 0;
-    for (const url of seen.fetched) if (!Object.keys(pages).some((page) => url.endsWith(page))) bytes += await brotliSize(url);
-    times.bytes.push(bytes);
-    await context.close();
+// One cold load of one widget's page; its figures are added to `times`.
+const measureOnce = async ([, path, selector, usable, readyEvent], network, times) => {
+  const context = await browser.newContext();
+  await context.addInitScript(probe(selector, usable, readyEvent));
+  const tab = await context.newPage();
+  if (network) {
+    const cdp = await context.newCDPSession(tab);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', network);
   }
-  return times;
+  await tab.goto(`http://127.0.0.1:${port}${path}`);
+  await tab.waitForFunction(() => window.interactive !== undefined, null, { timeout: 60_000 });
+  await tab.waitForTimeout(1000);
+  const seen = await tab.evaluate(() => ({
+    paint: window.firstPaint, interactive: window.interactive, firstContent: window.firstContent,
+    shift: window.shift, fetched: window.fetchedAtPaint,
+  }));
+  times.paint.push(seen.paint);
+  times.interactive.push(seen.interactive);
+  times.first_content.push(seen.firstContent);
+  times.shift.push(seen.shift);
+  // The widget's own files and documents, not the shop's page.
+  let bytes = 0;
+  for (const url of seen.fetched) if (!Object.keys(pages).some((page) => url.endsWith(page))) bytes += await brotliSize(url);
+  times.bytes.push(bytes);
+  await context.close();
 };
+// The widgets take turns, load by load, so that a slower moment of the
+// machine falls on all of them alike.
 const result = {};
-for (const [name, path, selector, usable, readyEvent] of [
-  ['tessera', '/tessera.html', 'tessera-login', 'section[part=root] button', 'tessera:ready'],
-  ['hanko', '/hanko.html', 'hanko-auth', 'input[type=email]', undefined],
-]) {
-  result[name] = {
-    loopback: await measure(path, selector, usable, readyEvent),
-    throttled: await measure(path, selector, usable, readyEvent, THROTTLED),
-  };
+const everyWidget = [...widgets, ['hanko', '/hanko.html', 'hanko-auth', 'input[type=email]', undefined]];
+for (const [network, conditions, runs] of [['loopback', undefined, 10], ['throttled', THROTTLED, 5]]) {
+  for (let run = 0; run < runs; run++) {
+    for (const widget of everyWidget) {
+      result[widget[0]] ??= {};
+      result[widget[0]][network] ??= { paint: [], interactive: [], first_content: [], shift: [], bytes: [] };
+      await measureOnce(widget, conditions, result[widget[0]][network]);
+    }
+  }
 }
 await browser.close();
 local.close();

@@ -10,7 +10,7 @@
 //! same tokens.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use serde_json::Value;
@@ -808,6 +808,24 @@ pub fn storefront() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The benchmark's variants of when the loader fetches the wasm, each a
+/// change of widget/js/loader.js (`from` becomes `to`): at once, beside the
+/// first view's start document and stylesheets, or when the browser is
+/// idle after the first view. The shipped loader fetches it after the frame
+/// that paints the first view.
+const WASM_FETCH_VARIANTS: [(&str, &str, &str); 2] = [
+    (
+        "at once",
+        "    Promise.all([started, ",
+        "    tesseraLoad().catch(() => {});\n    Promise.all([started, ",
+    ),
+    (
+        "when idle",
+        "requestAnimationFrame(() => setTimeout(once, 0));",
+        "requestIdleCallback(once);",
+    ),
+];
+
 /// The widget benchmark: its size beside Hanko Elements, the Okta Sign-In
 /// Widget and Auth0 Lock bundled by esbuild --minify, and its first render
 /// in headless Chromium beside Hanko's, all in one run.
@@ -873,36 +891,55 @@ pub fn widget() -> anyhow::Result<()> {
     let with_session = first_load + brotli(&|name| session_module(name));
     let single = brotli(&|name| name == "tessera.single.js");
 
-    step("first render in headless Chromium: tessera, then Hanko Elements (10 cold loads each)");
-    build_release("tessera-server", &[])?;
-    let data = out.join("data");
-    if data.exists() {
-        std::fs::remove_dir_all(&data)?;
+    // The shipped loader, and the variants of when it fetches the wasm.
+    let shipped_loader = std::fs::read_to_string("widget/js/loader.js")?;
+    let mut loaders = vec![("tessera".to_owned(), PathBuf::from("dist/widget"))];
+    for (name, from, to) in WASM_FETCH_VARIANTS {
+        anyhow::ensure!(
+            shipped_loader.matches(from).count() == 1,
+            "widget/js/loader.js no longer has `{from}` once: update the benchmark's variant `{name}`"
+        );
+        let folder = out.join(format!("loader-{}", name.replace(' ', "-")));
+        dist::widget_with_loader(&folder, &shipped_loader.replacen(from, to, 1))?;
+        loaders.push((format!("tessera, wasm {name}"), folder));
     }
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-        probe.local_addr()?.port()
-    };
-    let server = Running(
-        std::process::Command::new("target/release/tessera")
-            .args(["dev", "--port", &port.to_string(), "--data-dir"])
-            .arg(&data)
-            .args(["--widget-dir", "dist/widget"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .context("cannot start tessera dev")?,
-    );
-    wait_until_serving(port, "/healthz").context("tessera dev did not start")?;
-    let text = output(
-        "node",
-        &[
-            "xtask/bench-widget/first-render.mjs",
-            &format!("http://127.0.0.1:{port}"),
-            &out.join("hanko.js").display().to_string(),
-        ],
-    )?;
-    drop(server);
+
+    step("first render in headless Chromium: each loader and Hanko Elements, load by load");
+    build_release("tessera-server", &[])?;
+    let mut servers = Vec::new();
+    let mut arguments = vec![
+        "xtask/bench-widget/first-render.mjs".to_owned(),
+        out.join("hanko.js").display().to_string(),
+    ];
+    for (index, (name, folder)) in loaders.iter().enumerate() {
+        let data = out.join(format!("data-{index}"));
+        if data.exists() {
+            std::fs::remove_dir_all(&data)?;
+        }
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+            probe.local_addr()?.port()
+        };
+        servers.push(Running(
+            std::process::Command::new("target/release/tessera")
+                .args(["dev", "--port", &port.to_string(), "--data-dir"])
+                .arg(&data)
+                .arg("--widget-dir")
+                .arg(folder)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .context("cannot start tessera dev")?,
+        ));
+        wait_until_serving(port, "/healthz").context("tessera dev did not start")?;
+        arguments.push(format!(
+            "{name}=http://127.0.0.1:{port}={}",
+            folder.display()
+        ));
+    }
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    let text = output("node", &arguments)?;
+    drop(servers);
     let times: serde_json::Value = serde_json::from_str(text.trim())
         .with_context(|| format!("first-render.mjs printed `{text}`"))?;
     // The median of one figure of one widget on one network.
@@ -979,6 +1016,25 @@ pub fn widget() -> anyhow::Result<()> {
         "(tessera: first paint is the server's first view, interactive the wasm's tessera:ready; \
          Hanko: both are its login form)"
     );
+    println!("\nwhen the loader fetches the wasm, same run, medians as above");
+    println!(
+        "{:<40} {:>15} {:>15} {:>15} {:>15}",
+        "loader", "paint, loop", "ready, loop", "paint, 1.6M", "ready, 1.6M"
+    );
+    for (name, _) in &loaders {
+        println!(
+            "{:<40} {:>12.1} ms {:>12.1} ms {:>12.1} ms {:>12.1} ms",
+            if name == "tessera" {
+                "after the first view's frame (shipped)"
+            } else {
+                name.as_str()
+            },
+            median(name, "loopback", "paint")?,
+            median(name, "loopback", "interactive")?,
+            median(name, "throttled", "paint")?,
+            median(name, "throttled", "interactive")?,
+        );
+    }
     let our_bytes = median("tessera", "loopback", "bytes")?;
     let our_shift =
         median("tessera", "loopback", "shift")?.max(median("tessera", "throttled", "shift")?);

@@ -111,6 +111,92 @@ fn optimized_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
     Ok(optimized)
 }
 
+/// The files of `dist/widget` the loader names, each pinned by its
+/// integrity value.
+struct LoaderFiles {
+    wasm: String,
+    session_glue: String,
+    session_wasm: String,
+    css: String,
+}
+
+impl LoaderFiles {
+    /// Finds them in a built widget folder by their content-hashed names.
+    fn find(folder: &Path) -> anyhow::Result<LoaderFiles> {
+        let names: Vec<String> = std::fs::read_dir(folder)?
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .collect();
+        let one = |prefix: &str, extension: &str| {
+            names
+                .iter()
+                .find(|name| {
+                    name.strip_prefix(prefix)
+                        .and_then(|rest| rest.strip_suffix(extension))
+                        .is_some_and(|hash| hash.bytes().all(|b| b.is_ascii_hexdigit()))
+                })
+                .cloned()
+                .with_context(|| format!("no {prefix}<hash>{extension} in {}", folder.display()))
+        };
+        Ok(LoaderFiles {
+            wasm: one("tessera-", ".wasm")?,
+            session_glue: one("tessera-session-", ".js")?,
+            session_wasm: one("tessera-session-", ".wasm")?,
+            css: one("tessera-", ".css")?,
+        })
+    }
+
+    /// `loader` (the text of widget/js/loader.js) with the files' names and
+    /// integrity values (of the files in `folder`) written in.
+    fn pin(&self, loader: &str, folder: &Path) -> anyhow::Result<String> {
+        let integrity = |name: &str| sha384_integrity(&folder.join(name));
+        Ok(loader
+            .replace("__TESSERA_WASM__", &self.wasm)
+            .replace("__TESSERA_WASM_INTEGRITY__", &integrity(&self.wasm)?)
+            .replace("__TESSERA_SESSION_WASM__", &self.session_wasm)
+            .replace(
+                "__TESSERA_SESSION_WASM_INTEGRITY__",
+                &integrity(&self.session_wasm)?,
+            )
+            .replace("__TESSERA_SESSION_GLUE__", &self.session_glue)
+            .replace(
+                "__TESSERA_SESSION_GLUE_INTEGRITY__",
+                &integrity(&self.session_glue)?,
+            )
+            .replace("__TESSERA_CSS__", &self.css))
+    }
+}
+
+/// `tessera.js` before minifying: the first module's glue and the pinned
+/// loader, with nothing inlined.
+fn standard_loader(glue: &str, pinned_loader: &str) -> String {
+    let loader = pinned_loader
+        .replace("__TESSERA_INLINE_WASM__", "''")
+        .replace("__TESSERA_INLINE_SESSION_WASM__", "''")
+        .replace("__TESSERA_INLINE_CSS__", "''");
+    format!("{glue}\n{loader}")
+}
+
+/// A copy of the built widget (`dist/widget`, after [`run`]) in `folder`
+/// whose `tessera.js` carries `loader` instead of widget/js/loader.js: for
+/// benchmarks that compare ways of loading. Returns the new `tessera.js`.
+pub fn widget_with_loader(folder: &Path, loader: &str) -> anyhow::Result<PathBuf> {
+    if folder.exists() {
+        std::fs::remove_dir_all(folder)?;
+    }
+    std::fs::create_dir_all(folder)?;
+    for entry in std::fs::read_dir("dist/widget")? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), folder.join(entry.file_name()))?;
+    }
+    let glue = std::fs::read_to_string("target/widget-bindgen/tessera_widget.js")?;
+    let pinned = LoaderFiles::find(folder)?.pin(loader, folder)?;
+    let script = folder.join("tessera.js");
+    std::fs::write(&script, standard_loader(&glue, &pinned))?;
+    minify(&script)?;
+    compress_beside(&script)?;
+    Ok(script)
+}
+
 /// Minifies a shipped script in place with esbuild (from the workspace's
 /// package-lock.json, installed by `cargo xtask setup`): the wasm-bindgen
 /// glue and the loader are written for people, and every page view
@@ -234,28 +320,14 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     let css = std::fs::read("widget/js/widget.css")?;
     let css_name = write_content_hashed(out, "tessera", "css", &css)?;
     let glue = std::fs::read_to_string(staging.join("tessera_widget.js"))?;
-    let loader = std::fs::read_to_string("widget/js/loader.js")?
-        .replace("__TESSERA_WASM__", &wasm_name)
-        .replace(
-            "__TESSERA_WASM_INTEGRITY__",
-            &sha384_integrity(&out.join(&wasm_name))?,
-        )
-        .replace("__TESSERA_SESSION_WASM__", &session_wasm_name)
-        .replace(
-            "__TESSERA_SESSION_WASM_INTEGRITY__",
-            &sha384_integrity(&out.join(&session_wasm_name))?,
-        )
-        .replace("__TESSERA_SESSION_GLUE__", &session_glue_name)
-        .replace(
-            "__TESSERA_SESSION_GLUE_INTEGRITY__",
-            &sha384_integrity(&out.join(&session_glue_name))?,
-        )
-        .replace("__TESSERA_CSS__", &css_name);
-    let standard = loader
-        .replace("__TESSERA_INLINE_WASM__", "''")
-        .replace("__TESSERA_INLINE_SESSION_WASM__", "''")
-        .replace("__TESSERA_INLINE_CSS__", "''");
-    std::fs::write(out.join("tessera.js"), format!("{glue}\n{standard}"))?;
+    let loader = LoaderFiles {
+        wasm: wasm_name.clone(),
+        session_glue: session_glue_name.clone(),
+        session_wasm: session_wasm_name.clone(),
+        css: css_name.clone(),
+    }
+    .pin(&std::fs::read_to_string("widget/js/loader.js")?, out)?;
+    std::fs::write(out.join("tessera.js"), standard_loader(&glue, &loader))?;
     // The single-file variant, for hosts that can take only one file: the
     // wasm and the widget's stylesheet travel inside the module.
     let single = loader

@@ -327,6 +327,7 @@ async fn a_font_is_uploaded_named_by_a_draft_and_served_once_published() {
     // A draft: nothing public names or serves the font.
     let config = server.call(get("/t/acme/config.json")).await.json();
     assert_eq!(config["fonts"], false);
+    assert_eq!(config["font_family"], Value::Null);
     assert_eq!(
         server.call(get("/t/acme/fonts.css")).await.status,
         StatusCode::NOT_FOUND
@@ -356,6 +357,7 @@ async fn a_font_is_uploaded_named_by_a_draft_and_served_once_published() {
     let config = server.call(get("/t/acme/config.json")).await.json();
     assert_eq!(config["fonts"], true);
     let family = format!("Source Code Pro {}", &file[..8]);
+    assert_eq!(config["font_family"], family.as_str());
     let rules = server.call(get("/t/acme/fonts.css")).await.text();
     assert!(
         rules.contains(&format!("font-family: \"{family}\";")),
