@@ -42,12 +42,19 @@ function tesseraWasmSource(inline, name, integrity) {
 
 // A module of our origin, imported with its integrity value: `import()`
 // takes no integrity, so a `modulepreload` link fetches and checks the
-// module first, and the import then finds it in the page's module map, where
-// a file that failed its check is an error, never fetched again unchecked.
-// A browser without `modulepreload` (before Firefox 115, Safari 17) cannot
-// pin it, and is refused rather than given an unchecked module.
+// module first, and the import, made only once the link has loaded, finds
+// it in the page's module map (as the HTML standard has modulepreload fill
+// it, and Chromium and Firefox do; the Chromium tests check that a changed
+// file never runs and a checked one is not fetched twice). A browser may
+// keep a failed module in that map for the page's life (the standard said
+// so until 2024; WebKit does), so a retry asks for another address
+// (`?attempt=N`; the server ignores the query). A browser
+// without `modulepreload` (before Firefox 115, Safari 17) cannot pin it,
+// and is refused rather than given an unchecked module.
+let tesseraImportFailures = 0;
 function tesseraImportPinned(name, integrity) {
-  const href = new URL(name, import.meta.url).href;
+  const href = new URL(name, import.meta.url);
+  if (tesseraImportFailures > 0) href.searchParams.set('attempt', String(tesseraImportFailures));
   return new Promise((resolve, reject) => {
     const link = document.createElement('link');
     if (!link.relList.supports('modulepreload')) {
@@ -57,15 +64,22 @@ function tesseraImportPinned(name, integrity) {
     link.rel = 'modulepreload';
     link.crossOrigin = 'anonymous';
     link.integrity = integrity;
-    link.href = href;
-    link.onload = () => resolve(import(href));
-    link.onerror = () => reject(new Error(`${name} could not be loaded or failed its integrity check`));
+    link.href = href.href;
+    link.onload = () => {
+      link.remove();
+      resolve(import(href.href));
+    };
+    link.onerror = () => {
+      link.remove();
+      tesseraImportFailures += 1;
+      reject(new Error(`${name} could not be loaded or failed its integrity check`));
+    };
     document.head.append(link);
   });
 }
 
 // The session module, loaded once: its glue (inlined in the single-file
-// variant, imported pinned otherwise), then its wasm, fetched side by side.
+// variant, imported pinned otherwise) and its wasm, fetched side by side.
 // A failed load is retried on the next request rather than remembered.
 let tesseraSessionReady;
 function tesseraSessionLoad() {
