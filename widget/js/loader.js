@@ -80,15 +80,17 @@ function tesseraImportPinned(name, integrity) {
 
 // The session module, loaded once: its glue (inlined in the single-file
 // variant, imported pinned otherwise) and its wasm, fetched side by side.
+// The glue's exports are the operations; its initializer is the module's
+// default export, or the inlined binding itself.
 // A failed load is retried on the next request rather than remembered.
 let tesseraSessionReady;
 function tesseraSessionLoad() {
   tesseraSessionReady ??= Promise.all([
     TESSERA_INLINE_SESSION_WASM
-      ? { default: tesseraSessionModule, api: tesseraSessionModule }
-      : tesseraImportPinned(TESSERA_SESSION_GLUE, TESSERA_SESSION_GLUE_INTEGRITY).then((glue) => ({ default: glue.default, api: glue })),
+      ? tesseraSessionModule
+      : tesseraImportPinned(TESSERA_SESSION_GLUE, TESSERA_SESSION_GLUE_INTEGRITY),
     tesseraWasmSource(TESSERA_INLINE_SESSION_WASM, TESSERA_SESSION_WASM, TESSERA_SESSION_WASM_INTEGRITY),
-  ]).then(([glue, wasm]) => glue.default({ module_or_path: wasm }).then(() => glue.api))
+  ]).then(([glue, wasm]) => (glue.default ?? glue)({ module_or_path: wasm }).then(() => glue))
     .catch((error) => {
       tesseraSessionReady = undefined;
       throw error;

@@ -178,8 +178,8 @@ fn standard_loader(glue: &str, pinned_loader: &str) -> String {
 
 /// A copy of the built widget (`dist/widget`, after [`run`]) in `folder`
 /// whose `tessera.js` carries `loader` instead of widget/js/loader.js: for
-/// benchmarks that compare ways of loading. Returns the new `tessera.js`.
-pub fn widget_with_loader(folder: &Path, loader: &str) -> anyhow::Result<PathBuf> {
+/// benchmarks that compare ways of loading.
+pub fn widget_with_loader(folder: &Path, loader: &str) -> anyhow::Result<()> {
     if folder.exists() {
         std::fs::remove_dir_all(folder)?;
     }
@@ -194,7 +194,7 @@ pub fn widget_with_loader(folder: &Path, loader: &str) -> anyhow::Result<PathBuf
     std::fs::write(&script, standard_loader(&glue, &pinned))?;
     minify(&script)?;
     compress_beside(&script)?;
-    Ok(script)
+    Ok(())
 }
 
 /// Minifies a shipped script in place with esbuild (from the workspace's
