@@ -43,6 +43,7 @@ mod keys;
 pub mod location;
 #[cfg(feature = "ring")]
 mod ring_provider;
+mod token_cache;
 mod verifier;
 
 #[cfg(feature = "axum")]

@@ -8,19 +8,18 @@
 //! from a [`Clock`].
 
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::claims::{self, TimeClaims, TimeRules};
 use crate::compact::{self, DEFAULT_MAX_TOKEN_BYTES};
 use crate::error::VerifyError;
 use crate::jws::{self, JwsRules, SelectedKey, VerifiedJws};
 use crate::keys::{KeySet, SUPPORTED_ALGORITHMS, VerificationKey, parse_algorithm};
+use crate::token_cache::{Digest, TokenCache};
 
 /// Where the verifier reads the current time from.
 #[derive(Clone, Default)]
@@ -92,6 +91,7 @@ pub struct VerifierBuilder {
     personal_data: PersonalData,
     max_token_bytes: usize,
     clock: Clock,
+    #[cfg(feature = "token-cache")]
     cache_capacity: Option<usize>,
     key_set: KeySet,
 }
@@ -113,6 +113,7 @@ impl Default for VerifierBuilder {
             personal_data: PersonalData::Allow,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             clock: Clock::System,
+            #[cfg(feature = "token-cache")]
             cache_capacity: None,
             key_set: KeySet::default(),
         }
@@ -214,6 +215,8 @@ impl VerifierBuilder {
     }
     /// Keeps up to `capacity` verified tokens in an LRU cache keyed by the
     /// SHA-256 of the whole token. A hit re-checks every time-based claim.
+    /// Needs the `token-cache` feature (on by default).
+    #[cfg(feature = "token-cache")]
     pub fn verified_token_cache(mut self, capacity: usize) -> Self {
         self.cache_capacity = Some(capacity);
         self
@@ -248,14 +251,17 @@ impl VerifierBuilder {
         if self.max_token_bytes == 0 {
             return Err(invalid("the token size limit must be above zero"));
         }
+        #[cfg(feature = "token-cache")]
         let cache = match self.cache_capacity {
             None => None,
             Some(capacity) => {
-                let capacity = NonZeroUsize::new(capacity)
+                let capacity = std::num::NonZeroUsize::new(capacity)
                     .ok_or_else(|| invalid("the token cache capacity must be above zero"))?;
-                Some(Mutex::new(lru::LruCache::new(capacity)))
+                Some(TokenCache::new(capacity))
             }
         };
+        #[cfg(not(feature = "token-cache"))]
+        let cache = None;
         Ok(Verifier {
             rules: Rules {
                 issuers: self.issuers,
@@ -413,10 +419,6 @@ pub trait SignatureEngine {
     ) -> impl Future<Output = Result<bool, VerifyError>>;
 }
 
-/// Verified tokens by the SHA-256 of their text, each stamped with the
-/// generation of the key set that verified it.
-type TokenCache = lru::LruCache<[u8; 32], (u64, Passport)>;
-
 /// Verifies compact JWS tokens against a key set and a fixed set of rules.
 ///
 /// Build one with [`Verifier::builder`], share it (it is `Send + Sync`), and
@@ -428,7 +430,7 @@ pub struct Verifier {
     key_set: RwLock<Arc<KeySet>>,
     /// The generation of the key set in `key_set`, readable without its lock.
     generation: AtomicU64,
-    cache: Option<Mutex<TokenCache>>,
+    cache: Option<TokenCache>,
 }
 
 /// The steps before the signature check, shared by every signature backend.
@@ -445,7 +447,7 @@ enum Prepared<'t> {
 /// of the key set that is verifying it.
 #[derive(Clone, Copy)]
 struct CacheKey {
-    digest: [u8; 32],
+    digest: Digest,
     generation: u64,
 }
 
@@ -481,10 +483,7 @@ impl Verifier {
         // generation holds the cache's lock, so the clear below removes it.
         self.generation.store(generation, Ordering::SeqCst);
         if let Some(cache) = &self.cache {
-            cache
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .clear();
+            cache.clear();
         }
     }
 
@@ -556,6 +555,7 @@ impl Verifier {
     /// cached (its time-based claims re-checked now), `None` when it is not or
     /// no cache is configured. Hosts with an asynchronous signature engine use
     /// it to answer cache hits without a round trip through the engine.
+    #[cfg(feature = "token-cache")]
     pub fn cached(&self, token: &str) -> Option<Result<Passport, VerifyError>> {
         self.cache.as_ref()?;
         match self.cache_lookup(token, self.clock.now()) {
@@ -587,24 +587,11 @@ impl Verifier {
         &self,
         token: &str,
         now: i64,
-    ) -> (Option<[u8; 32]>, Option<Result<Passport, VerifyError>>) {
+    ) -> (Option<Digest>, Option<Result<Passport, VerifyError>>) {
         let Some(cache) = &self.cache else {
             return (None, None);
         };
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let current = self.generation.load(Ordering::SeqCst);
-        let hit = {
-            let mut cache = cache.lock().unwrap_or_else(|poison| poison.into_inner());
-            match cache.get(&digest) {
-                Some((generation, passport)) if *generation == current => Some(passport.clone()),
-                Some(_) => {
-                    // Verified by a key set that has been replaced since.
-                    cache.pop(&digest);
-                    None
-                }
-                None => None,
-            }
-        };
+        let (digest, hit) = cache.lookup(token, self.generation.load(Ordering::SeqCst));
         let outcome = hit.map(|passport| {
             claims::check_time(passport.claims(), now, self.rules.time).map(|()| passport)
         });
@@ -701,11 +688,13 @@ impl Verifier {
             }),
         };
         if let (Some(cache), Some(key)) = (&self.cache, cache_key) {
-            let mut cache = cache.lock().unwrap_or_else(|poison| poison.into_inner());
             // Checked under the cache's lock: see `replace_key_set`.
-            if key.generation == self.generation.load(Ordering::SeqCst) {
-                cache.put(key.digest, (key.generation, passport.clone()));
-            }
+            cache.insert(
+                key.digest,
+                key.generation,
+                &self.generation,
+                passport.clone(),
+            );
         }
         Ok(passport)
     }

@@ -100,11 +100,11 @@ pub fn verifier() -> anyhow::Result<()> {
     for (title, features) in [
         (
             "native: tessera-verifier with ring alone, the option (one thread)",
-            "ring",
+            "ring,token-cache",
         ),
         (
             "native: tessera-verifier with aws-lc, the default (one thread)",
-            "aws-lc",
+            "aws-lc,token-cache",
         ),
     ] {
         step(title);

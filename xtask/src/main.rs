@@ -179,7 +179,7 @@ fn test() -> anyhow::Result<()> {
         "tessera-verifier",
         "--no-default-features",
         "--features",
-        "ring,remote,axum",
+        "ring,remote,axum,token-cache",
     ];
     util::run(
         "cargo",

@@ -17,12 +17,13 @@
 //! in an idiomatic promise-based API with typed errors, and that is what users
 //! import.
 
+mod options;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_verifier::jwks_cache::{
     JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, key_set_from_document_or_snapshot,
     max_age_from_cache_control,
@@ -39,6 +40,8 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::Response;
+
+use crate::options::Options;
 
 /// The largest discovery or JWKS document accepted, in bytes.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
@@ -212,61 +215,6 @@ fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many,
-        }
-    }
-}
-
-/// The options object of `createVerifier`, as the JS wrapper passes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Options {
-    issuer: Option<OneOrMany>,
-    audience: Option<OneOrMany>,
-    #[serde(default)]
-    dangerously_accept_any_issuer: bool,
-    #[serde(default)]
-    dangerously_accept_any_audience: bool,
-    algorithms: Option<Vec<String>>,
-    clock_tolerance: Option<u64>,
-    max_token_age: Option<u64>,
-    typ: Option<String>,
-    subject: Option<String>,
-    #[serde(default)]
-    required_claims: Vec<String>,
-    #[serde(default)]
-    reject_pii: bool,
-    max_token_bytes: Option<usize>,
-    cache_size: Option<usize>,
-    now: Option<i64>,
-    jwks: Option<Value>,
-    remote: Option<RemoteOptions>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RemoteOptions {
-    /// Fetch keys from this JWKS URL; without it, discover from the issuer.
-    jwks_uri: Option<String>,
-    timeout_ms: Option<u64>,
-    cooldown_seconds: Option<u64>,
-    default_max_age_seconds: Option<u64>,
-    stale_if_error_seconds: Option<u64>,
-    #[serde(default)]
-    dangerously_allow_http: bool,
-}
-
 struct Remote {
     issuer: Option<String>,
     jwks_uri: RefCell<Option<String>>,
@@ -302,9 +250,8 @@ impl WasmVerifier {
     }
 
     fn build(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, VerifyError> {
-        let options: Options = serde_json::from_slice(options_json.as_bytes())
-            .map_err(|error| configuration_error(format!("invalid options: {error}")))?;
-        let issuers = options.issuer.map(OneOrMany::into_vec).unwrap_or_default();
+        let options = Options::from_json(options_json)?;
+        let issuers = options.issuer.unwrap_or_default();
         let mut builder = Verifier::builder()
             .clock(match options.now {
                 Some(fixed) => Clock::Fixed(fixed),
@@ -314,11 +261,7 @@ impl WasmVerifier {
         for issuer in &issuers {
             builder = builder.issuer(issuer);
         }
-        for audience in options
-            .audience
-            .map(OneOrMany::into_vec)
-            .unwrap_or_default()
-        {
+        for audience in options.audience.unwrap_or_default() {
             builder = builder.audience(audience);
         }
         if options.dangerously_accept_any_issuer {
@@ -348,8 +291,12 @@ impl WasmVerifier {
         if let Some(bytes) = options.max_token_bytes {
             builder = builder.max_token_bytes(bytes);
         }
-        if let Some(capacity) = options.cache_size {
-            builder = builder.verified_token_cache(capacity);
+        // The wrapper keeps the cache of parsed passports (core.js); the
+        // crate's own cache is not built in (no `token-cache` feature).
+        if options.cache_size == Some(0) {
+            return Err(configuration_error(
+                "the token cache capacity must be above zero",
+            ));
         }
         let mut fetched_at = None;
         let mut snapshot_uri = None;
@@ -451,7 +398,7 @@ impl WasmVerifier {
         }
         let outcome = match &inner.engine {
             Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine)),
-            Engine::WebCrypto(_) => inner.verifier.cached(token),
+            Engine::WebCrypto(_) => None,
         };
         match outcome {
             None => Ok(None),
@@ -730,11 +677,9 @@ async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<Stri
     let timeout = u32::try_from(remote.policy.timeout_milliseconds).unwrap_or(u32::MAX);
     let signal = web_sys::AbortSignal::timeout_with_u32(timeout);
     let _ = Reflect::set(&init, &"signal".into(), &signal);
-    let _ = Reflect::set(
-        &init,
-        &"headers".into(),
-        &js_object(&json!({"accept": "application/json"})),
-    );
+    let headers = Object::new();
+    let _ = Reflect::set(&headers, &"accept".into(), &"application/json".into());
+    let _ = Reflect::set(&init, &"headers".into(), &headers);
     let timeout_or = |error: JsValue, otherwise: &str| {
         let name = Reflect::get(&error, &"name".into())
             .ok()

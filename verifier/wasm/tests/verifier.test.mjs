@@ -49,6 +49,25 @@ test('configuration errors are VerifyErrors too', async () => {
     assert.match(error.message, /unknownOption/);
     return true;
   });
+  // Each wrong member is named, with what it must be.
+  for (const [options, message] of [
+    [{ ...base, clockTolerance: -1 }, /`clockTolerance` must be a whole number/],
+    [{ ...base, maxTokenBytes: 1.5 }, /`maxTokenBytes` must be a whole number/],
+    [{ ...base, issuer: 5 }, /`issuer` must be a string or an array of strings/],
+    [{ ...base, audience: ['a', 7] }, /`audience` must be an array of strings/],
+    [{ ...base, rejectPii: 'yes' }, /`rejectPii` must be true or false/],
+    [{ ...base, cacheSize: 0 }, /capacity must be above zero/],
+    [{ ...base, remote: [] }, /`remote` must be an object/],
+    [{ ...base, remote: { jwksUrl: 'https://id.example/jwks' } }, /unknown option `remote.jwksUrl`/],
+  ]) {
+    await assert.rejects(createVerifier(options), (error) => {
+      assert.equal(error.code, 'ERR_CONFIGURATION_INVALID');
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  // null counts as absent, as it did for the derived reader.
+  await createVerifier({ ...base, typ: null, remote: undefined, clockTolerance: null });
 });
 
 for (const engine of ['auto', 'webcrypto']) test(`the cache keys on the whole token (engine: ${engine})`, async () => {
