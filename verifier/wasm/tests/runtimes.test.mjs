@@ -249,11 +249,11 @@ answer${report};
 
 /** The options and error codes the Rust side knows, read from its source. */
 async function rustSurface() {
-  const lib = await readFile(join(workspace, 'verifier/wasm/src/lib.rs'), 'utf8');
+  const lib = await readFile(join(workspace, 'verifier/wasm/src/options.rs'), 'utf8');
   const camel = (name) => name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
   const fields = (struct) => {
     const body = new RegExp(`struct ${struct} \\{([^}]*)\\}`).exec(lib)[1];
-    return [...body.matchAll(/^\s+([a-z_]+):/gm)].map((match) => camel(match[1]));
+    return [...body.matchAll(/^\s+(?:pub )?([a-z_]+):/gm)].map((match) => camel(match[1]));
   };
   const errors = await readFile(join(workspace, 'verifier/src/error.rs'), 'utf8');
   return {

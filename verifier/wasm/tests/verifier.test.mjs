@@ -66,6 +66,16 @@ test('configuration errors are VerifyErrors too', async () => {
       return true;
     });
   }
+  // Every option index.d.ts declares is known by name to the reader.
+  await createVerifier({
+    issuer: [suite.issuer], audience: suite.audience, dangerouslyAcceptAnyIssuer: false,
+    dangerouslyAcceptAnyAudience: false, algorithms: ['ES256'], clockTolerance: 5, maxTokenAge: 3600, typ: 'at+jwt',
+    subject: 'pairwise-1', requiredClaims: ['scope'], rejectPii: true, maxTokenBytes: 8192, cacheSize: 1000, now: NOW, jwks,
+    remote: {
+      jwksUri: 'https://id.shop.example/jwks', timeoutMs: 2000, cooldownSeconds: 30, defaultMaxAgeSeconds: 600,
+      staleIfErrorSeconds: 86400, dangerouslyAllowHttp: false,
+    },
+  });
   // null counts as absent, as it did for the derived reader.
   await createVerifier({ ...base, typ: null, remote: undefined, clockTolerance: null });
 });
