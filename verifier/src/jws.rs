@@ -61,10 +61,35 @@ pub(crate) struct SelectedKey<'t> {
 }
 
 impl SelectedKey<'_> {
+    /// Only once the signature verified (with ring's arithmetic).
+    #[cfg(feature = "ring")]
     pub(crate) fn into_verified(self) -> VerifiedJws {
-        VerifiedJws {
+        self.into_unverified().into_verified()
+    }
+
+    /// What is kept of the token while a host checks its signature.
+    pub(crate) fn into_unverified(self) -> UnverifiedJws {
+        UnverifiedJws {
             header: self.token.header,
             payload: self.token.payload,
+            algorithm: self.algorithm,
+        }
+    }
+}
+
+/// A parsed JWS whose signature a host engine is still checking.
+pub(crate) struct UnverifiedJws {
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+    algorithm: Algorithm,
+}
+
+impl UnverifiedJws {
+    /// Only once the signature verified.
+    pub(crate) fn into_verified(self) -> VerifiedJws {
+        VerifiedJws {
+            header: self.header,
+            payload: self.payload,
             algorithm: self.algorithm,
         }
     }

@@ -64,4 +64,7 @@ pub use keys::{
 };
 #[cfg(feature = "ring")]
 pub use ring_provider::{RING_PROVIDER, install_ring_provider};
-pub use verifier::{Clock, Passport, PersonalData, SignatureEngine, Verifier, VerifierBuilder};
+pub use verifier::{
+    Clock, Passport, PendingSignature, PersonalData, SignatureCheck, SignatureEngine,
+    SignatureInput, Verifier, VerifierBuilder,
+};

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::claims::{self, TimeClaims, TimeRules};
 use crate::compact::{self, DEFAULT_MAX_TOKEN_BYTES};
 use crate::error::VerifyError;
-use crate::jws::{self, JwsRules, SelectedKey, VerifiedJws};
+use crate::jws::{self, JwsRules, SelectedKey, UnverifiedJws, VerifiedJws};
 use crate::keys::{KeySet, SUPPORTED_ALGORITHMS, VerificationKey, parse_algorithm};
 use crate::token_cache::{Digest, TokenCache};
 
@@ -419,6 +419,40 @@ pub trait SignatureEngine {
     ) -> impl Future<Output = Result<bool, VerifyError>>;
 }
 
+/// What a host engine is given to check a signature (see
+/// [`Verifier::begin_signature_check`]).
+pub struct SignatureInput<'a> {
+    /// The key the token's header chose.
+    pub key: &'a VerificationKey,
+    /// With `key_index`, names the key stably, so an engine can cache
+    /// whatever it imported.
+    pub key_set_generation: u64,
+    /// The key's place in its key set.
+    pub key_index: usize,
+    /// The token's algorithm, allowed by the rules and fitting the key.
+    pub algorithm: Algorithm,
+    /// The signing input: the token's first two segments.
+    pub message: &'a [u8],
+    /// The decoded signature, of the algorithm's shape.
+    pub signature: &'a [u8],
+}
+
+/// A token that passed every rule before its signature, waiting for a host
+/// engine's verdict: hand it to [`Verifier::complete_signature_check`].
+pub struct PendingSignature {
+    jws: UnverifiedJws,
+    now: i64,
+    cache_key: Option<CacheKey>,
+}
+
+/// What [`Verifier::begin_signature_check`] did.
+pub enum SignatureCheck<T> {
+    /// The verified-token cache answered; no signature is checked.
+    Cached(Passport),
+    /// The host's check is under way (`T`, what `start` returned).
+    Started(PendingSignature, T),
+}
+
 /// Verifies compact JWS tokens against a key set and a fixed set of rules.
 ///
 /// Build one with [`Verifier::builder`], share it (it is `Send + Sync`), and
@@ -541,14 +575,69 @@ impl Verifier {
                         selected.token.signature(),
                     )
                     .await?;
-                if !valid {
-                    return Err(VerifyError::SignatureInvalid);
-                }
-                // The clock is read again: an engine may take a while.
-                let now = self.clock.now().max(now);
-                self.finish(selected.into_verified(), now, cache_key)
+                let pending = PendingSignature {
+                    jws: selected.into_unverified(),
+                    now,
+                    cache_key,
+                };
+                self.complete_signature_check(pending, valid)
             }
         }
+    }
+
+    /// The first half of [`Verifier::verify_with_engine`], for a host whose
+    /// engine answers later and that drives its own wait (the npm package
+    /// awaits WebCrypto's promise in JavaScript, with no Rust future around
+    /// it): every rule before the signature, the signature's shape, then
+    /// `start` with the key and the bytes. `start` begins the host's check
+    /// and returns a handle to it; an error from it ends the verification.
+    pub fn begin_signature_check<T>(
+        &self,
+        token: &str,
+        start: impl FnOnce(SignatureInput<'_>) -> Result<T, VerifyError>,
+    ) -> Result<SignatureCheck<T>, VerifyError> {
+        let now = self.clock.now();
+        match self.prepare(token, now)? {
+            Prepared::Cached(passport) => Ok(SignatureCheck::Cached(passport)),
+            Prepared::Check {
+                selected,
+                key_set,
+                cache_key,
+            } => {
+                let key = &key_set.keys()[selected.key_index];
+                key.check_signature_shape(selected.algorithm, selected.token.signature())?;
+                let handle = start(SignatureInput {
+                    key,
+                    key_set_generation: key_set.generation(),
+                    key_index: selected.key_index,
+                    algorithm: selected.algorithm,
+                    message: selected.token.signing_input(),
+                    signature: selected.token.signature(),
+                })?;
+                let pending = PendingSignature {
+                    jws: selected.into_unverified(),
+                    now,
+                    cache_key,
+                };
+                Ok(SignatureCheck::Started(pending, handle))
+            }
+        }
+    }
+
+    /// The second half: the host engine's verdict on the signature, then
+    /// every claim rule, exactly as [`Verifier::verify_with_engine`] applies
+    /// them.
+    pub fn complete_signature_check(
+        &self,
+        pending: PendingSignature,
+        valid: bool,
+    ) -> Result<Passport, VerifyError> {
+        if !valid {
+            return Err(VerifyError::SignatureInvalid);
+        }
+        // The clock is read again: an engine may take a while.
+        let now = self.clock.now().max(pending.now);
+        self.finish(pending.jws.into_verified(), now, pending.cache_key)
     }
 
     /// Answers from the verified-token cache alone: `Some` when the token is

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
@@ -15,7 +15,7 @@ use web_sys::{CryptoKey, SubtleCrypto};
 
 use crate::error::VerifyError;
 use crate::keys::VerificationKey;
-use crate::verifier::SignatureEngine;
+use crate::verifier::{SignatureEngine, SignatureInput};
 use jsonwebtoken::Algorithm;
 
 fn configuration_error(reason: impl Into<String>) -> VerifyError {
@@ -184,6 +184,36 @@ impl SignatureEngine for WebCrypto {
         let imported = self
             .import(key, (key_set_generation, key_index, algorithm))
             .await?;
+        let promise = self.verify_promise(&imported, algorithm, message, signature)?;
+        let outcome = JsFuture::from(promise)
+            .await
+            .map_err(|_| VerifyError::SignatureInvalid)?;
+        Ok(outcome.as_bool() == Some(true))
+    }
+}
+
+impl WebCrypto {
+    /// Starts `crypto.subtle.verify` at once when the key was imported
+    /// before, for a host that awaits the promise itself (see
+    /// [`Verifier::begin_signature_check`]); `None` when the key must be
+    /// imported first, which only [`SignatureEngine::verify_signature`] does.
+    /// The promise resolves to `true` for a good signature.
+    ///
+    /// [`Verifier::begin_signature_check`]: crate::Verifier::begin_signature_check
+    pub fn start_verify(&self, input: &SignatureInput<'_>) -> Option<Result<Promise, VerifyError>> {
+        let imported =
+            self.imported
+                .get((input.key_set_generation, input.key_index, input.algorithm))?;
+        Some(self.verify_promise(&imported, input.algorithm, input.message, input.signature))
+    }
+
+    fn verify_promise(
+        &self,
+        imported: &CryptoKey,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<Promise, VerifyError> {
         let known = self
             .verify_parameters
             .borrow()
@@ -201,18 +231,13 @@ impl SignatureEngine for WebCrypto {
                 parameters
             }
         };
-        let promise = self
-            .subtle
+        self.subtle
             .verify_with_object_and_buffer_source_and_buffer_source(
                 &parameters,
-                &imported,
+                imported,
                 &Uint8Array::from(signature),
                 &Uint8Array::from(message),
             )
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        let outcome = JsFuture::from(promise)
-            .await
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        Ok(outcome.as_bool() == Some(true))
+            .map_err(|_| VerifyError::SignatureInvalid)
     }
 }

@@ -57,7 +57,10 @@ export class Verifier {
   async verify(token) {
     const text = String(token);
     const cache = this.#cache;
-    if (cache === undefined) return JSON.parse(this.#check(text) ?? (await this.#checkAsync(text)));
+    if (cache === undefined) {
+      const answer = this.#passportText(text);
+      return JSON.parse(typeof answer === 'string' ? answer : await answer);
+    }
     const hit = cache.get(text);
     if (hit !== undefined) {
       cache.delete(text);
@@ -67,22 +70,44 @@ export class Verifier {
       }
     }
     const generation = this.#inner.keySetGeneration();
-    const passport = freeze(JSON.parse(this.#check(text) ?? (await this.#checkAsync(text))));
+    const answer = this.#passportText(text);
+    const passport = freeze(JSON.parse(typeof answer === 'string' ? answer : await answer));
     const { exp, nbf, iat } = passport.claims;
     cache.set(text, { passport, generation, exp: number(exp), nbf: number(nbf), iat: number(iat) });
     if (cache.size > this.#capacity) cache.delete(cache.keys().next().value);
     return passport;
   }
 
-  #check(text) {
+  // The passport's JSON text. verifySync answers at once with a synchronous
+  // engine; with WebCrypto it starts crypto.subtle.verify and hands back the
+  // check, whose promise is awaited here rather than by a Rust future;
+  // `undefined` means keys must be fetched or imported first (verify).
+  #passportText(text) {
+    let answer;
     try {
-      return this.#inner.verifySync(text);
+      answer = this.#inner.verifySync(text);
+    } catch (error) {
+      return rethrow(error);
+    }
+    if (typeof answer === 'string') return answer;
+    return answer === undefined ? this.#verifyAsync(text) : this.#complete(answer);
+  }
+
+  async #complete(check) {
+    let valid = false;
+    try {
+      valid = (await check.promise) === true;
+    } catch {
+      // A signature WebCrypto refused to check has not verified.
+    }
+    try {
+      return this.#inner.completeCheck(check, valid);
     } catch (error) {
       return rethrow(error);
     }
   }
 
-  async #checkAsync(text) {
+  async #verifyAsync(text) {
     try {
       return await this.#inner.verify(text);
     } catch (error) {

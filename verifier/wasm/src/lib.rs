@@ -33,8 +33,8 @@ use tessera_verifier::location::{
 };
 use tessera_verifier::webcrypto::{ImportedKeys, WebCrypto};
 use tessera_verifier::{
-    Algorithm, Clock, KeySet, Passport, PersonalData, SignatureEngine, TimeClaims, VerificationKey,
-    Verifier, VerifyError,
+    Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
+    SignatureEngine, TimeClaims, VerificationKey, Verifier, VerifyError,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -233,6 +233,23 @@ struct Inner {
     remote: Option<Remote>,
 }
 
+/// A token whose signature WebCrypto is checking: the JS wrapper awaits
+/// `promise` itself, which costs less than a Rust future around it.
+#[wasm_bindgen]
+pub struct PendingCheck {
+    pending: PendingSignature,
+    promise: Promise,
+}
+
+#[wasm_bindgen]
+impl PendingCheck {
+    /// Resolves to `true` for a good signature.
+    #[wasm_bindgen(getter)]
+    pub fn promise(&self) -> Promise {
+        self.promise.clone()
+    }
+}
+
 /// A verifier for one issuer and audience; build it with `createVerifier` from
 /// the JS wrapper.
 #[wasm_bindgen]
@@ -387,25 +404,59 @@ impl WasmVerifier {
         })
     }
 
-    /// Verifies without any promise when that is possible: returns the JSON
-    /// text of the passport, throws the error, or returns `undefined` when the
-    /// asynchronous `verify` is needed (WebCrypto, or keys to fetch).
+    /// Verifies without a Rust future when that is possible. Returns the
+    /// JSON text of the passport (a synchronous engine), a [`PendingCheck`]
+    /// (WebCrypto with the key imported: await its `promise`, then call
+    /// `completeCheck`), or `undefined` when the asynchronous `verify` is
+    /// needed (keys to fetch or to import); throws the error.
     #[wasm_bindgen(js_name = verifySync)]
-    pub fn verify_sync(&self, token: &str) -> Result<Option<String>, JsValue> {
+    pub fn verify_sync(&self, token: &str) -> Result<JsValue, JsValue> {
         let inner = &self.inner;
         if !keys_usable_now(inner) {
-            return Ok(None);
+            return Ok(JsValue::UNDEFINED);
         }
         let outcome = match &inner.engine {
-            Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine)),
-            Engine::WebCrypto(_) => None,
+            Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine))
+                .map(|outcome| outcome.map(|passport| passport.to_json_text().into())),
+            Engine::WebCrypto(web) => {
+                let started = inner.verifier.begin_signature_check(token, |input| {
+                    match web.start_verify(&input) {
+                        Some(promise) => promise.map(Some),
+                        None => Ok(None),
+                    }
+                });
+                match started {
+                    Err(error) => Some(Err(error)),
+                    Ok(SignatureCheck::Cached(passport)) => {
+                        Some(Ok(passport.to_json_text().into()))
+                    }
+                    Ok(SignatureCheck::Started(_, None)) => None,
+                    Ok(SignatureCheck::Started(pending, Some(promise))) => {
+                        Some(Ok(PendingCheck { pending, promise }.into()))
+                    }
+                }
+            }
         };
         match outcome {
-            None => Ok(None),
-            Some(Err(VerifyError::NoMatchingKey { .. })) if may_refetch(inner) => Ok(None),
-            Some(Ok(passport)) => Ok(Some(passport.to_json_text().to_owned())),
+            None => Ok(JsValue::UNDEFINED),
+            Some(Err(VerifyError::NoMatchingKey { .. })) if may_refetch(inner) => {
+                Ok(JsValue::UNDEFINED)
+            }
+            Some(Ok(answer)) => Ok(answer),
             Some(Err(error)) => Err(to_js_error(&error)),
         }
+    }
+
+    /// Finishes what `verifySync` began: `valid` is what WebCrypto's promise
+    /// resolved to (`false` when it rejected). Returns the passport's JSON
+    /// text or throws the error.
+    #[wasm_bindgen(js_name = completeCheck)]
+    pub fn complete_check(&self, check: PendingCheck, valid: bool) -> Result<String, JsValue> {
+        self.inner
+            .verifier
+            .complete_signature_check(check.pending, valid)
+            .map(|passport| passport.to_json_text().to_owned())
+            .map_err(|error| to_js_error(&error))
     }
 
     /// The generation of the current key set, for the JS wrapper's cache to
