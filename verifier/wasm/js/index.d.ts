@@ -28,7 +28,8 @@ export interface VerifierOptions {
    * cached passports are frozen and shared between hits. */
   cacheSize?: number;
   /** Signature engine: "auto" (default) uses node:crypto synchronously in
-   * Node, Deno and Bun, and WebCrypto elsewhere (browsers, Workers,
+   * Node, Deno and Bun (except ECDSA in Deno, where WebCrypto is faster),
+   * and WebCrypto elsewhere (browsers, Workers,
    * Cloudflare Workers, Vercel's edge runtime); "webcrypto" forces
    * WebCrypto. */
   engine?: 'auto' | 'webcrypto';

@@ -34,7 +34,7 @@ use tessera_verifier::location::{
 use tessera_verifier::webcrypto::{ImportedKeys, WebCrypto};
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
-    SignatureEngine, TimeClaims, VerificationKey, Verifier, VerifyError,
+    SignatureEngine, SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -103,6 +103,9 @@ extern "C" {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, JsValue>;
+    /// The algorithms the host leaves to WebCrypto (Deno's ECDSA), if any.
+    #[wasm_bindgen(method, getter, js_name = webCrypto)]
+    fn web_crypto(this: &HostCrypto) -> Option<Vec<String>>;
 }
 
 fn now_seconds() -> i64 {
@@ -172,6 +175,64 @@ impl SyncHost {
 enum Engine {
     Sync(SyncHost),
     WebCrypto(WebCrypto),
+    /// A synchronous engine that leaves some algorithms to WebCrypto: Deno's
+    /// `node:crypto` checks ECDSA at about half the rate of its WebCrypto.
+    Mixed {
+        host: SyncHost,
+        web: WebCrypto,
+        web_algorithms: Vec<Algorithm>,
+    },
+}
+
+/// How an engine's check of one signature began, without a Rust future.
+enum Begun {
+    /// A synchronous engine answered.
+    Answered(Result<bool, VerifyError>),
+    /// WebCrypto is checking; the promise resolves to the verdict.
+    Awaiting(Promise),
+    /// The key must be imported first (the asynchronous `verify`).
+    NotReady,
+}
+
+impl Engine {
+    /// WebCrypto where it checks `algorithm`; `None` where the host does.
+    fn web_for(&self, algorithm: Algorithm) -> Option<&WebCrypto> {
+        match self {
+            Engine::Sync(_) => None,
+            Engine::WebCrypto(web) => Some(web),
+            Engine::Mixed {
+                web,
+                web_algorithms,
+                ..
+            } => web_algorithms.contains(&algorithm).then_some(web),
+        }
+    }
+
+    fn host(&self) -> Option<&SyncHost> {
+        match self {
+            Engine::Sync(host) | Engine::Mixed { host, .. } => Some(host),
+            Engine::WebCrypto(_) => None,
+        }
+    }
+
+    fn begin(&self, input: &SignatureInput<'_>) -> Begun {
+        if let Some(web) = self.web_for(input.algorithm) {
+            return match web.start_verify(input) {
+                None => Begun::NotReady,
+                Some(Ok(promise)) => Begun::Awaiting(promise),
+                Some(Err(error)) => Begun::Answered(Err(error)),
+            };
+        }
+        match self.host() {
+            Some(host) => Begun::Answered(host.verify_now(
+                input.key,
+                (input.key_set_generation, input.key_index, input.algorithm),
+                input.message,
+                input.signature,
+            )),
+            None => Begun::NotReady,
+        }
+    }
 }
 
 impl SignatureEngine for Engine {
@@ -184,14 +245,8 @@ impl SignatureEngine for Engine {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, VerifyError> {
-        match self {
-            Engine::Sync(host) => host.verify_now(
-                key,
-                (key_set_generation, key_index, algorithm),
-                message,
-                signature,
-            ),
-            Engine::WebCrypto(web) => {
+        match (self.web_for(algorithm), self.host()) {
+            (Some(web), _) => {
                 web.verify_signature(
                     key,
                     key_set_generation,
@@ -202,16 +257,15 @@ impl SignatureEngine for Engine {
                 )
                 .await
             }
+            (None, Some(host)) => host.verify_now(
+                key,
+                (key_set_generation, key_index, algorithm),
+                message,
+                signature,
+            ),
+            // Every engine has one or the other.
+            (None, None) => Err(VerifyError::SignatureInvalid),
         }
-    }
-}
-
-/// Polls a future once; it completes at once when nothing in it awaits the host.
-fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).poll(&mut context) {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
     }
 }
 
@@ -389,11 +443,28 @@ impl WasmVerifier {
             }
         };
         let engine = match host {
-            Some(host) => Engine::Sync(SyncHost {
-                host,
-                imported: ImportedKeys::new(),
-            }),
             None => Engine::WebCrypto(WebCrypto::new()?),
+            Some(host) => {
+                let web_algorithms = host
+                    .web_crypto()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|name| tessera_verifier::parse_algorithm(name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let host = SyncHost {
+                    host,
+                    imported: ImportedKeys::new(),
+                };
+                if web_algorithms.is_empty() {
+                    Engine::Sync(host)
+                } else {
+                    Engine::Mixed {
+                        host,
+                        web: WebCrypto::new()?,
+                        web_algorithms,
+                    }
+                }
+            }
         };
         Ok(WasmVerifier {
             inner: Rc::new(Inner {
@@ -415,26 +486,21 @@ impl WasmVerifier {
         if !keys_usable_now(inner) {
             return Ok(JsValue::UNDEFINED);
         }
-        let outcome = match &inner.engine {
-            Engine::Sync(_) => poll_once(inner.verifier.verify_with_engine(token, &inner.engine))
-                .map(|outcome| outcome.map(|passport| passport.to_json_text().into())),
-            Engine::WebCrypto(web) => {
-                let started = inner.verifier.begin_signature_check(token, |input| {
-                    match web.start_verify(&input) {
-                        Some(promise) => promise.map(Some),
-                        None => Ok(None),
-                    }
-                });
-                match started {
-                    Err(error) => Some(Err(error)),
-                    Ok(SignatureCheck::Cached(passport)) => {
-                        Some(Ok(passport.to_json_text().into()))
-                    }
-                    Ok(SignatureCheck::Started(_, None)) => None,
-                    Ok(SignatureCheck::Started(pending, Some(promise))) => {
-                        Some(Ok(PendingCheck { pending, promise }.into()))
-                    }
-                }
+        let started = inner
+            .verifier
+            .begin_signature_check(token, |input| Ok(inner.engine.begin(&input)));
+        let json = |passport: Passport| JsValue::from(passport.to_json_text());
+        let outcome = match started {
+            Err(error) => Some(Err(error)),
+            Ok(SignatureCheck::Cached(passport)) => Some(Ok(json(passport))),
+            Ok(SignatureCheck::Started(pending, Begun::Answered(valid))) => Some(
+                valid
+                    .and_then(|valid| inner.verifier.complete_signature_check(pending, valid))
+                    .map(json),
+            ),
+            Ok(SignatureCheck::Started(_, Begun::NotReady)) => None,
+            Ok(SignatureCheck::Started(pending, Begun::Awaiting(promise))) => {
+                Some(Ok(PendingCheck { pending, promise }.into()))
             }
         };
         match outcome {
