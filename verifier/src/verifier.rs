@@ -445,6 +445,24 @@ pub struct PendingSignature {
     cache_key: Option<CacheKey>,
 }
 
+/// What a host engine is given for `selected`, once the signature has the
+/// shape its algorithm and key call for.
+fn signature_input<'a>(
+    selected: &'a SelectedKey<'_>,
+    key_set: &'a KeySet,
+) -> Result<SignatureInput<'a>, VerifyError> {
+    let key = &key_set.keys()[selected.key_index];
+    key.check_signature_shape(selected.algorithm, selected.token.signature())?;
+    Ok(SignatureInput {
+        key,
+        key_set_generation: key_set.generation(),
+        key_index: selected.key_index,
+        algorithm: selected.algorithm,
+        message: selected.token.signing_input(),
+        signature: selected.token.signature(),
+    })
+}
+
 /// What [`Verifier::begin_signature_check`] did.
 pub enum SignatureCheck<T> {
     /// The verified-token cache answered; no signature is checked.
@@ -563,16 +581,15 @@ impl Verifier {
                 key_set,
                 cache_key,
             } => {
-                let key = &key_set.keys()[selected.key_index];
-                key.check_signature_shape(selected.algorithm, selected.token.signature())?;
+                let input = signature_input(&selected, &key_set)?;
                 let valid = engine
                     .verify_signature(
-                        key,
-                        key_set.generation(),
-                        selected.key_index,
-                        selected.algorithm,
-                        selected.token.signing_input(),
-                        selected.token.signature(),
+                        input.key,
+                        input.key_set_generation,
+                        input.key_index,
+                        input.algorithm,
+                        input.message,
+                        input.signature,
                     )
                     .await?;
                 let pending = PendingSignature {
@@ -604,16 +621,7 @@ impl Verifier {
                 key_set,
                 cache_key,
             } => {
-                let key = &key_set.keys()[selected.key_index];
-                key.check_signature_shape(selected.algorithm, selected.token.signature())?;
-                let handle = start(SignatureInput {
-                    key,
-                    key_set_generation: key_set.generation(),
-                    key_index: selected.key_index,
-                    algorithm: selected.algorithm,
-                    message: selected.token.signing_input(),
-                    signature: selected.token.signature(),
-                })?;
+                let handle = start(signature_input(&selected, &key_set)?)?;
                 let pending = PendingSignature {
                     jws: selected.into_unverified(),
                     now,
