@@ -5,7 +5,8 @@
 //! natively, where signatures are checked by aws-lc-rs on keys parsed once
 //! (the default feature `aws-lc`) or by a `ring`-backed
 //! [`jsonwebtoken::crypto::CryptoProvider`] ([`RING_PROVIDER`]) alone
-//! (`default-features = false, features = ["ring"]`), and in WebAssembly,
+//! (`default-features = false, features = ["ring", "token-cache"]`), and in
+//! WebAssembly,
 //! where the host's WebCrypto or `node:crypto` checks them through
 //! [`SignatureEngine`].
 //!

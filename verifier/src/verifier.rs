@@ -282,6 +282,7 @@ impl VerifierBuilder {
             },
             clock: self.clock,
             generation: AtomicU64::new(self.key_set.generation()),
+            id: NEXT_VERIFIER_ID.fetch_add(1, Ordering::Relaxed),
             key_set: RwLock::new(Arc::new(self.key_set)),
             cache,
         })
@@ -440,6 +441,8 @@ pub struct SignatureInput<'a> {
 /// A token that passed every rule before its signature, waiting for a host
 /// engine's verdict: hand it to [`Verifier::complete_signature_check`].
 pub struct PendingSignature {
+    /// The `id` of the verifier that began the check.
+    verifier: u64,
     jws: UnverifiedJws,
     now: i64,
     cache_key: Option<CacheKey>,
@@ -483,7 +486,12 @@ pub struct Verifier {
     /// The generation of the key set in `key_set`, readable without its lock.
     generation: AtomicU64,
     cache: Option<TokenCache>,
+    /// Tells this verifier's [`PendingSignature`]s from another's.
+    id: u64,
 }
+
+/// Each verifier's `id`.
+static NEXT_VERIFIER_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The steps before the signature check, shared by every signature backend.
 enum Prepared<'t> {
@@ -593,6 +601,7 @@ impl Verifier {
                     )
                     .await?;
                 let pending = PendingSignature {
+                    verifier: self.id,
                     jws: selected.into_unverified(),
                     now,
                     cache_key,
@@ -623,6 +632,7 @@ impl Verifier {
             } => {
                 let handle = start(signature_input(&selected, &key_set)?)?;
                 let pending = PendingSignature {
+                    verifier: self.id,
                     jws: selected.into_unverified(),
                     now,
                     cache_key,
@@ -634,12 +644,18 @@ impl Verifier {
 
     /// The second half: the host engine's verdict on the signature, then
     /// every claim rule, exactly as [`Verifier::verify_with_engine`] applies
-    /// them.
+    /// them. `valid` must be the engine's verdict on exactly the input
+    /// `start` was given; a check another verifier began is refused.
     pub fn complete_signature_check(
         &self,
         pending: PendingSignature,
         valid: bool,
     ) -> Result<Passport, VerifyError> {
+        if pending.verifier != self.id {
+            return Err(VerifyError::InvalidConfiguration {
+                reason: "the signature check was begun by another verifier".into(),
+            });
+        }
         if !valid {
             return Err(VerifyError::SignatureInvalid);
         }
@@ -650,8 +666,8 @@ impl Verifier {
 
     /// Answers from the verified-token cache alone: `Some` when the token is
     /// cached (its time-based claims re-checked now), `None` when it is not or
-    /// no cache is configured. Hosts with an asynchronous signature engine use
-    /// it to answer cache hits without a round trip through the engine.
+    /// no cache is configured: a cache hit without a round trip through an
+    /// asynchronous signature engine.
     #[cfg(feature = "token-cache")]
     pub fn cached(&self, token: &str) -> Option<Result<Passport, VerifyError>> {
         self.cache.as_ref()?;

@@ -191,6 +191,21 @@ fn test() -> anyhow::Result<()> {
         .concat(),
     )?;
     util::run_counting("cargo", &[&["test"][..], &ring_only].concat(), &mut counts)?;
+    // Natively without the verified-token cache, as the wasm32 builds are.
+    util::run(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "tessera-verifier",
+            "--no-default-features",
+            "--features",
+            "ring",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     util::step(
         "the widget's and its session module's tests in headless Chromium (wasm-bindgen-test)",
     );

@@ -11,4 +11,5 @@ mod cache;
 mod layer;
 mod remote;
 mod rules;
+mod two_step;
 mod vectors;

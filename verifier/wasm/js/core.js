@@ -134,8 +134,9 @@ export class Verifier {
 /**
  * Binds the API to a runtime. `locate()` gives what the wasm is loaded from
  * when init() is given nothing (a URL, bytes or a WebAssembly.Module);
- * `engine(choice)` gives a synchronous signature engine for `engine: "auto"`,
- * or undefined for WebCrypto.
+ * `engine(choice)` gives a synchronous signature engine for `engine: "auto"`
+ * (its `webCrypto`, if any, lists algorithms it leaves to WebCrypto), or
+ * undefined for WebCrypto.
  */
 export function bind({ locate, engine: hostEngine }) {
   let ready;

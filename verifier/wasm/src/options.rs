@@ -5,9 +5,11 @@
 //! through `#[derive(Deserialize)]`: the derived visitors (with serde's
 //! buffering for the one-or-many form of `issuer` and `audience`) were about
 //! 16 KB of the package's wasm before compression, against the package's size
-//! target. The rules are the derive's: every member is optional, `null`
-//! counts as absent, and a member the package does not know is refused by
-//! name.
+//! target. The rules are the derive's: every member may be left out; `null`
+//! counts as absent where the option has no default (`typ`, `now`, `jwks`,
+//! `remote`...), and is refused for a flag or `requiredClaims`, so that
+//! `rejectPii: null` cannot pass for `false`; a member the package does not
+//! know is refused by name.
 
 use serde_json::{Map, Value};
 use tessera_verifier::VerifyError;
@@ -67,7 +69,12 @@ impl Options {
                 "maxTokenAge" => options.max_token_age = member.whole()?,
                 "typ" => options.typ = member.string()?,
                 "subject" => options.subject = member.string()?,
-                "requiredClaims" => options.required_claims = member.strings()?.unwrap_or_default(),
+                "requiredClaims" => {
+                    options.required_claims = member
+                        .not_null("an array of strings")?
+                        .strings()?
+                        .unwrap_or_default()
+                }
                 "rejectPii" => options.reject_pii = member.flag()?,
                 "maxTokenBytes" => options.max_token_bytes = member.whole()?,
                 "cacheSize" => options.cache_size = member.whole()?,
@@ -116,7 +123,7 @@ fn members(value: Value, name: &str) -> Result<Map<String, Value>, VerifyError> 
     }
 }
 
-/// One member being read; `null` is absent.
+/// One member being read; `None` is `null`.
 struct Member<'n> {
     prefix: &'static str,
     name: &'n str,
@@ -171,9 +178,17 @@ impl<'n> Member<'n> {
         }
     }
 
+    /// Refuses `null` for an option with a default.
+    fn not_null(self, what: &str) -> Result<Self, VerifyError> {
+        match self.value {
+            None => Err(self.wrong(what)),
+            Some(_) => Ok(self),
+        }
+    }
+
     fn flag(self) -> Result<bool, VerifyError> {
         match self.value {
-            None => Ok(false),
+            None => Err(self.wrong("true or false")),
             Some(Value::Bool(flag)) => Ok(flag),
             Some(_) => Err(self.wrong("true or false")),
         }

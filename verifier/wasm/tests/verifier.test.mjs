@@ -56,6 +56,9 @@ test('configuration errors are VerifyErrors too', async () => {
     [{ ...base, issuer: 5 }, /`issuer` must be a string or an array of strings/],
     [{ ...base, audience: ['a', 7] }, /`audience` must be an array of strings/],
     [{ ...base, rejectPii: 'yes' }, /`rejectPii` must be true or false/],
+    [{ ...base, rejectPii: null }, /`rejectPii` must be true or false/],
+    [{ ...base, requiredClaims: null }, /`requiredClaims` must be an array of strings/],
+    [{ ...base, remote: { dangerouslyAllowHttp: null } }, /`remote.dangerouslyAllowHttp` must be true or false/],
     [{ ...base, cacheSize: 0 }, /capacity must be above zero/],
     [{ ...base, remote: [] }, /`remote` must be an object/],
     [{ ...base, remote: { jwksUrl: 'https://id.example/jwks' } }, /unknown option `remote.jwksUrl`/],
@@ -76,7 +79,8 @@ test('configuration errors are VerifyErrors too', async () => {
       staleIfErrorSeconds: 86400, dangerouslyAllowHttp: false,
     },
   });
-  // null counts as absent, as it did for the derived reader.
+  // null counts as absent for an option without a default, as it did for
+  // the derived reader.
   await createVerifier({ ...base, typ: null, remote: undefined, clockTolerance: null });
 });
 
