@@ -1,9 +1,9 @@
 // @tessera/verifier for Node 20+, Deno and Bun (the `node`, `deno` and `bun`
 // export conditions): the wasm is read from the package's folder, and
 // signatures are checked synchronously by node:crypto (ECDSA in Deno: by
-// WebCrypto, see below). In Node every
-// WebCrypto call is a round trip through the thread pool that costs several
-// times the signature check itself.
+// WebCrypto, see below). In Node every WebCrypto call is a round trip
+// through the thread pool that costs several times the signature check
+// itself.
 import { readFile } from 'node:fs/promises';
 import nodeCrypto from 'node:crypto';
 import { bind } from './core.js';

@@ -194,43 +194,44 @@ enum Begun {
     NotReady,
 }
 
+/// Which of an engine's two checks `algorithm` goes to.
+enum Route<'e> {
+    Host(&'e SyncHost),
+    Web(&'e WebCrypto),
+}
+
 impl Engine {
-    /// WebCrypto where it checks `algorithm`; `None` where the host does.
-    fn web_for(&self, algorithm: Algorithm) -> Option<&WebCrypto> {
+    fn route(&self, algorithm: Algorithm) -> Route<'_> {
         match self {
-            Engine::Sync(_) => None,
-            Engine::WebCrypto(web) => Some(web),
+            Engine::Sync(host) => Route::Host(host),
+            Engine::WebCrypto(web) => Route::Web(web),
             Engine::Mixed {
+                host,
                 web,
                 web_algorithms,
-                ..
-            } => web_algorithms.contains(&algorithm).then_some(web),
-        }
-    }
-
-    fn host(&self) -> Option<&SyncHost> {
-        match self {
-            Engine::Sync(host) | Engine::Mixed { host, .. } => Some(host),
-            Engine::WebCrypto(_) => None,
+            } => {
+                if web_algorithms.contains(&algorithm) {
+                    Route::Web(web)
+                } else {
+                    Route::Host(host)
+                }
+            }
         }
     }
 
     fn begin(&self, input: &SignatureInput<'_>) -> Begun {
-        if let Some(web) = self.web_for(input.algorithm) {
-            return match web.start_verify(input) {
-                None => Begun::NotReady,
-                Some(Ok(promise)) => Begun::Awaiting(promise),
-                Some(Err(error)) => Begun::Answered(Err(error)),
-            };
-        }
-        match self.host() {
-            Some(host) => Begun::Answered(host.verify_now(
+        match self.route(input.algorithm) {
+            Route::Host(host) => Begun::Answered(host.verify_now(
                 input.key,
                 (input.key_set_generation, input.key_index, input.algorithm),
                 input.message,
                 input.signature,
             )),
-            None => Begun::NotReady,
+            Route::Web(web) => match web.start_verify(input) {
+                None => Begun::NotReady,
+                Some(Ok(promise)) => Begun::Awaiting(promise),
+                Some(Err(error)) => Begun::Answered(Err(error)),
+            },
         }
     }
 }
@@ -245,8 +246,8 @@ impl SignatureEngine for Engine {
         message: &[u8],
         signature: &[u8],
     ) -> Result<bool, VerifyError> {
-        match (self.web_for(algorithm), self.host()) {
-            (Some(web), _) => {
+        match self.route(algorithm) {
+            Route::Web(web) => {
                 web.verify_signature(
                     key,
                     key_set_generation,
@@ -257,14 +258,12 @@ impl SignatureEngine for Engine {
                 )
                 .await
             }
-            (None, Some(host)) => host.verify_now(
+            Route::Host(host) => host.verify_now(
                 key,
                 (key_set_generation, key_index, algorithm),
                 message,
                 signature,
             ),
-            // Every engine has one or the other.
-            (None, None) => Err(VerifyError::SignatureInvalid),
         }
     }
 }
