@@ -5,7 +5,7 @@
 //! native adapter ([`crate::remote`]) and the WASM package's `fetch` adapter
 //! both drive it, so they cache the same way. Nothing here performs I/O.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::VerifyError;
@@ -219,16 +219,16 @@ pub const SNAPSHOT_FORMAT: &str = "tessera-jwks-snapshot/1";
 
 /// A key set saved to a file for offline and air-gapped sites: export it where
 /// the issuer is reachable, copy it over, import it where it is not.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Written with serde; read only with [`JwksSnapshot::from_json`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JwksSnapshot {
     /// Always [`SNAPSHOT_FORMAT`].
     pub format: String,
     /// The issuer the keys belong to, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// Where the keys were fetched from, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Unix time of the fetch.
     pub fetched_at: i64,
@@ -265,16 +265,49 @@ impl JwksSnapshot {
         Self::from_value(value)
     }
 
+    /// Reads the members by hand rather than with a derived deserializer,
+    /// whose type errors bring float formatting into the WASM package.
     fn from_value(value: Value) -> Result<Self, VerifyError> {
-        let snapshot: JwksSnapshot = serde_json::from_value(value).map_err(|error| {
-            VerifyError::invalid_key_set(format!("not a key set snapshot: {error}"))
-        })?;
-        if snapshot.format != SNAPSHOT_FORMAT {
+        let invalid = |problem: &str| {
+            VerifyError::invalid_key_set(format!("not a key set snapshot: {problem}"))
+        };
+        let Value::Object(mut members) = value else {
+            return Err(invalid("it is not a JSON object"));
+        };
+        let mut text = |name: &str| match members.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(invalid(&format!("`{name}` must be a string"))),
+        };
+        let format = text("format")?.ok_or_else(|| invalid("`format` is missing"))?;
+        if format != SNAPSHOT_FORMAT {
             return Err(VerifyError::invalid_key_set(format!(
                 "unknown snapshot format, expected `{SNAPSHOT_FORMAT}`"
             )));
         }
-        Ok(snapshot)
+        let issuer = text("issuer")?;
+        let jwks_uri = text("jwks_uri")?;
+        let fetched_at = match members.remove("fetched_at") {
+            Some(Value::Number(number)) => number.as_i64(),
+            _ => None,
+        }
+        .ok_or_else(|| invalid("`fetched_at` must be a whole number of seconds"))?;
+        let jwks = members
+            .remove("jwks")
+            .ok_or_else(|| invalid("`jwks` is missing"))?;
+        if let Some(unknown) = members.keys().next() {
+            return Err(invalid(&format!(
+                "unknown member `{}`",
+                crate::error::printable(unknown)
+            )));
+        }
+        Ok(JwksSnapshot {
+            format,
+            issuer,
+            jwks_uri,
+            fetched_at,
+            jwks,
+        })
     }
 
     /// The key set inside the snapshot.

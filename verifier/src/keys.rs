@@ -14,7 +14,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{VerifyError, printable};
@@ -252,8 +251,7 @@ impl KeySet {
         for raw in raw_keys {
             let key_id = raw.get("kid").and_then(Value::as_str).map(printable);
             // Parse one key at a time so that one odd key cannot hide the others.
-            let parsed = RawJwk::deserialize(raw);
-            match parsed.map_err(|_| "the key is not a valid JWK") {
+            match RawJwk::read(raw) {
                 Ok(jwk) => match usable_key(jwk) {
                     Ok(key) => set.keys.push(key),
                     Err(reason) => set.skipped.push(SkippedKey { key_id, reason }),
@@ -364,11 +362,9 @@ pub(crate) fn read_strict(bytes: &[u8], part: &str) -> Result<Value, VerifyError
 }
 
 /// The JWK members this verifier reads; everything else is ignored.
-#[derive(Deserialize)]
 struct RawJwk {
     kty: String,
     kid: Option<String>,
-    #[serde(rename = "use")]
     public_key_use: Option<String>,
     key_ops: Option<Vec<String>>,
     alg: Option<String>,
@@ -377,6 +373,46 @@ struct RawJwk {
     e: Option<String>,
     x: Option<String>,
     y: Option<String>,
+}
+
+impl RawJwk {
+    /// Reads the members by hand rather than with a derived deserializer,
+    /// whose type errors bring float formatting into the WASM package. A
+    /// member that is absent or `null` is not given; one of another type
+    /// makes the key unusable.
+    fn read(value: &Value) -> Result<RawJwk, &'static str> {
+        const INVALID: &str = "the key is not a valid JWK";
+        let Value::Object(members) = value else {
+            return Err(INVALID);
+        };
+        let text = |name: &str| match members.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(INVALID),
+        };
+        let key_ops = match members.get("key_ops") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(operations)) => Some(
+                operations
+                    .iter()
+                    .map(|operation| operation.as_str().map(str::to_owned).ok_or(INVALID))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err(INVALID),
+        };
+        Ok(RawJwk {
+            kty: text("kty")?.ok_or(INVALID)?,
+            kid: text("kid")?,
+            public_key_use: text("use")?,
+            key_ops,
+            alg: text("alg")?,
+            crv: text("crv")?,
+            n: text("n")?,
+            e: text("e")?,
+            x: text("x")?,
+            y: text("y")?,
+        })
+    }
 }
 
 fn decode_member(value: &Option<String>, problem: &'static str) -> Result<Vec<u8>, &'static str> {

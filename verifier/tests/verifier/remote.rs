@@ -392,6 +392,58 @@ async fn snapshot_round_trip_works_offline() {
     );
 }
 
+/// A snapshot with a member missing, of the wrong type or unknown is refused,
+/// and the error names the member.
+#[test]
+fn malformed_snapshots_are_refused_by_member() {
+    let format = r#""format":"tessera-jwks-snapshot/1""#;
+    let cases = [
+        (r#"[]"#.to_owned(), "not a JSON object"),
+        (
+            r#"{"fetched_at":1,"jwks":{}}"#.to_owned(),
+            "`format` is missing",
+        ),
+        (format!(r#"{{{format},"jwks":{{}}}}"#), "`fetched_at`"),
+        (
+            format!(r#"{{{format},"fetched_at":1.5,"jwks":{{}}}}"#),
+            "`fetched_at`",
+        ),
+        (
+            format!(r#"{{{format},"fetched_at":"1","jwks":{{}}}}"#),
+            "`fetched_at`",
+        ),
+        (
+            format!(r#"{{{format},"fetched_at":1}}"#),
+            "`jwks` is missing",
+        ),
+        (
+            format!(r#"{{{format},"fetched_at":1,"jwks":{{}},"issuer":7}}"#),
+            "`issuer` must be a string",
+        ),
+        (
+            format!(r#"{{{format},"fetched_at":1,"jwks":{{}},"jwks_uri":[]}}"#),
+            "`jwks_uri` must be a string",
+        ),
+        (
+            format!(r#"{{{format},"fetched_at":1,"jwks":{{}},"extra":true}}"#),
+            "unknown member `extra`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = JwksSnapshot::from_json(&text).unwrap_err();
+        assert_eq!(error.code(), "ERR_JWKS_INVALID", "{text}");
+        assert!(error.to_string().contains(expected), "{text}: {error}");
+    }
+    let snapshot = JwksSnapshot::from_json(&format!(
+        r#"{{{format},"fetched_at":1700000000,"jwks":{{"keys":[]}},"issuer":null}}"#
+    ))
+    .unwrap();
+    assert_eq!(
+        (snapshot.fetched_at, snapshot.issuer),
+        (1_700_000_000, None)
+    );
+}
+
 /// The key-location cases shared with the npm package's Node tests
 /// (`key_locations` in `verifier/tests/cases.json`): the one rule in the
 /// core, called the way `RemoteVerifier` calls it.

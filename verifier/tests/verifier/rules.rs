@@ -525,6 +525,25 @@ fn unusable_keys_are_skipped() {
     assert_eq!(with(json!({"alg": "ES384"})).keys().len(), 0);
     assert_eq!(with(json!({"alg": "HS256"})).keys().len(), 0);
     assert_eq!(with(json!({"crv": "P-384"})).keys().len(), 0);
+    // Members of the wrong type make the key unusable; `null` is absent.
+    assert_eq!(with(json!({"use": null, "alg": null})).keys().len(), 1);
+    for wrong in [
+        json!({"kid": 7}),
+        json!({"use": ["sig"]}),
+        json!({"key_ops": "verify"}),
+        json!({"key_ops": ["verify", 1]}),
+        json!({"alg": false}),
+        json!({"x": 1.5}),
+        json!({"kty": null}),
+    ] {
+        let set = with(wrong.clone());
+        assert_eq!(set.keys().len(), 0, "{wrong}");
+        assert_eq!(
+            set.skipped()[0].reason,
+            "the key is not a valid JWK",
+            "{wrong}"
+        );
+    }
     // A symmetric key and a short RSA modulus are skipped with a reason.
     let odd = tessera_verifier::KeySet::from_value(json!({"keys": [
         {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
