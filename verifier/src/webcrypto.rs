@@ -143,15 +143,31 @@ impl WebCrypto {
     async fn import(
         &self,
         key: &VerificationKey,
-        cache_key: (u64, usize, Algorithm),
+        cache_key: KeyId,
     ) -> Result<CryptoKey, VerifyError> {
         if let Some(imported) = self.imported.get(cache_key) {
             return Ok(imported);
         }
-        let (import_parameters, _) = webcrypto_parameters(cache_key.2);
+        let imported: CryptoKey = JsFuture::from(self.start_import(key, cache_key.2)?)
+            .await
+            .map_err(|_| import_refused())?
+            .unchecked_into();
+        self.install(cache_key, imported.clone());
+        Ok(imported)
+    }
+
+    /// Starts importing `key` for `algorithm`, for a host that awaits the
+    /// promise itself and hands the key to [`WebCrypto::install`]. The
+    /// promise rejects when the runtime cannot import the key
+    /// ([`import_refused`] says so).
+    pub fn start_import(
+        &self,
+        key: &VerificationKey,
+        algorithm: Algorithm,
+    ) -> Result<Promise, VerifyError> {
+        let (import_parameters, _) = webcrypto_parameters(algorithm);
         let usages = js_sys::Array::of1(&"verify".into());
-        let promise = self
-            .subtle
+        self.subtle
             .import_key_with_object(
                 "jwk",
                 &js_object(key.public_jwk()).unchecked_into(),
@@ -159,16 +175,21 @@ impl WebCrypto {
                 false,
                 &usages,
             )
-            .map_err(|_| VerifyError::SignatureInvalid)?;
-        let imported: CryptoKey = JsFuture::from(promise)
-            .await
-            .map_err(|_| {
-                configuration_error("this runtime's WebCrypto cannot import the key (Ed25519 needs a recent runtime)")
-            })?
-            .unchecked_into();
-        self.imported.insert(cache_key, imported.clone());
-        Ok(imported)
+            .map_err(|_| import_refused())
     }
+
+    /// Keeps a key [`WebCrypto::start_import`] imported, for the checks of
+    /// its key set.
+    pub fn install(&self, id: KeyId, key: CryptoKey) {
+        self.imported.insert(id, key);
+    }
+}
+
+/// The error for a key the runtime's WebCrypto would not import.
+pub fn import_refused() -> VerifyError {
+    configuration_error(
+        "this runtime's WebCrypto cannot import the key (Ed25519 needs a recent runtime)",
+    )
 }
 
 impl SignatureEngine for WebCrypto {
@@ -196,7 +217,8 @@ impl WebCrypto {
     /// Starts `crypto.subtle.verify` at once when the key was imported
     /// before, for a host that awaits the promise itself (see
     /// [`Verifier::begin_signature_check`]); `None` when the key must be
-    /// imported first, which only [`SignatureEngine::verify_signature`] does.
+    /// imported first ([`WebCrypto::start_import`], or
+    /// [`SignatureEngine::verify_signature`], which imports it itself).
     /// The promise resolves to `true` for a good signature.
     ///
     /// [`Verifier::begin_signature_check`]: crate::Verifier::begin_signature_check

@@ -4,7 +4,7 @@
 // the wasm module and which signature engine it offers; package.json's
 // `exports` conditions pick the entry. Nothing here imports a `node:` module,
 // so browsers, Workers and Service Workers load it unbundled.
-import initWasm, { WasmVerifier } from './tessera_verifier.js';
+import initWasm, { PendingCheck, WasmVerifier } from './tessera_verifier.js';
 
 /** A rejected token, key set or configuration. `code` is stable. */
 export class VerifyError extends Error {
@@ -33,6 +33,59 @@ function freeze(value) {
 
 const number = (value) => (typeof value === 'number' ? value : NaN);
 
+const failureKind = (error, otherwise) =>
+  error?.name === 'TimeoutError' || error?.name === 'AbortError' ? 'timeout' : otherwise;
+
+// GETs one document of a key set fetch with the host's fetch. The wasm side
+// judges the answer's status and final URL before the body is read
+// (`answered`), and the body once read (`fetched`); here the body is read
+// chunk by chunk and the transfer cancelled as soon as it passes the limit.
+async function getDocument(inner, url) {
+  const [timeout, limit] = inner.fetchLimits();
+  const failed = (kind) => {
+    throw inner.fetchFailed(kind);
+  };
+  let response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeout), headers: { accept: 'application/json' } });
+  } catch (error) {
+    failed(failureKind(error, 'unreachable'));
+  }
+  inner.answered(response.url ?? '', response.status);
+  const cacheControl = response.headers.get('cache-control') ?? undefined;
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) failed('too-large');
+  const chunks = [];
+  let length = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        failed(failureKind(error, 'cut-off'));
+      }
+      if (chunk.done) break;
+      if (!(chunk.value instanceof Uint8Array)) failed('unreadable');
+      length += chunk.value.length;
+      if (length > limit) {
+        // Stop the transfer: nothing more is read from the issuer.
+        reader.cancel().catch(() => {});
+        failed('too-large');
+      }
+      chunks.push(chunk.value);
+    }
+  }
+  const body = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return inner.fetched(body, cacheControl);
+}
+
 /** Verifies tokens for one issuer and audience. Build with createVerifier. */
 export class Verifier {
   #inner;
@@ -43,9 +96,20 @@ export class Verifier {
   // digest, and the passport's JSON on the way back.
   #cache;
   #capacity;
+  // The key set fetch under way, shared by every verification that waits.
+  #fetching;
 
-  constructor(inner, capacity) {
-    this.#inner = inner;
+  constructor(settings, host) {
+    try {
+      // The wasm side starts a background refresh of a stale key set by
+      // calling back with the first URL; nobody waits for it.
+      this.#inner = new WasmVerifier(JSON.stringify(settings), host, (url) => {
+        this.#fetch(url).catch(() => {});
+      });
+    } catch (error) {
+      rethrow(error);
+    }
+    const capacity = settings.cacheSize;
     if (capacity > 0) {
       this.#cache = new Map();
       this.#capacity = capacity;
@@ -78,19 +142,72 @@ export class Verifier {
     return passport;
   }
 
-  // The passport's JSON text. verifySync answers at once with a synchronous
-  // engine; with WebCrypto it starts crypto.subtle.verify and hands back the
-  // check, whose promise is awaited here rather than by a Rust future;
-  // `undefined` means keys must be fetched or imported first (verify).
+  // The passport's JSON text, or a promise of it. verifySync answers at once
+  // with a synchronous engine; with WebCrypto it starts crypto.subtle.verify
+  // and hands back the check, whose promise is awaited here rather than by
+  // a Rust future. It may first ask for a key import or a key set fetch.
   #passportText(text) {
     let answer;
     try {
-      answer = this.#inner.verifySync(text);
+      answer = this.#inner.verifySync(text, true);
     } catch (error) {
       return rethrow(error);
     }
     if (typeof answer === 'string') return answer;
-    return answer === undefined ? this.#verifyAsync(text) : this.#complete(answer);
+    return answer instanceof PendingCheck ? this.#complete(answer) : this.#prepare(text, answer);
+  }
+
+  // Imports keys and fetches key sets until the token can be checked. A
+  // token waits for at most two fetches (the key set, then once more for an
+  // unknown `kid`, under the cooldown the wasm side keeps), as natively.
+  async #prepare(text, need) {
+    for (let fetches = 0, round = 0; ; round++) {
+      try {
+        if (need === null) {
+          fetches++;
+          await this.#fetch();
+        } else {
+          let key;
+          try {
+            key = await need.promise;
+          } catch {
+            // installKey throws why the runtime refused the key.
+          }
+          this.#inner.installKey(need, key);
+        }
+        if (round > 8) {
+          throw new VerifyError('the key set kept changing while the token was verified', 'ERR_JWKS_UNAVAILABLE');
+        }
+        need = this.#inner.verifySync(text, fetches < 2);
+      } catch (error) {
+        return rethrow(error);
+      }
+      if (typeof need === 'string') return need;
+      if (need instanceof PendingCheck) return this.#complete(need);
+    }
+  }
+
+  // Joins the key set fetch under way, or starts one (from `url` when the
+  // wasm side began it).
+  #fetch(url) {
+    if (this.#fetching === undefined) {
+      const fetching = this.#fetchSteps(url ?? this.#inner.beginFetch()).finally(() => {
+        if (this.#fetching === fetching) this.#fetching = undefined;
+      });
+      this.#fetching = fetching;
+    }
+    return this.#fetching;
+  }
+
+  async #fetchSteps(url) {
+    try {
+      while (url !== undefined) url = await getDocument(this.#inner, url);
+    } catch (error) {
+      // However it failed, the attempt is over; the wasm side records it
+      // once (an error it threw itself is recorded already).
+      const unrecorded = this.#inner.fetchFailed('unreachable');
+      throw typeof error?.code === 'string' ? error : unrecorded;
+    }
   }
 
   async #complete(check) {
@@ -107,18 +224,10 @@ export class Verifier {
     }
   }
 
-  async #verifyAsync(text) {
-    try {
-      return await this.#inner.verify(text);
-    } catch (error) {
-      return rethrow(error);
-    }
-  }
-
-  /** Fetches the remote key set now. */
+  /** Fetches the remote key set now (or joins the fetch under way). */
   async refresh() {
     try {
-      await this.#inner.refresh();
+      await this.#fetch();
     } catch (error) {
       rethrow(error);
     }
@@ -158,13 +267,7 @@ export function bind({ locate, engine: hostEngine }) {
         throw new VerifyError(`engine must be "auto" or "webcrypto", not ${engine}`, 'ERR_CONFIGURATION_INVALID');
       }
       const host = engine === 'webcrypto' ? undefined : await hostEngine();
-      let inner;
-      try {
-        inner = new WasmVerifier(JSON.stringify(settings), host);
-      } catch (error) {
-        rethrow(error);
-      }
-      return new Verifier(inner, settings.cacheSize);
+      return new Verifier(settings, host);
     },
   };
 }

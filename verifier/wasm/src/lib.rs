@@ -7,22 +7,29 @@
 //! code is several times faster than signature arithmetic compiled to wasm32:
 //! a synchronous host engine where the runtime has one (`node:crypto` in Node
 //! and Bun, passed in by the JS wrapper), otherwise WebCrypto
-//! (`crypto.subtle`), whose every call is an asynchronous round trip. With a
-//! synchronous engine, and for cache hits, [`WasmVerifier::verify_sync`]
-//! answers without any promise. Remote key sets are fetched with the host's
-//! `fetch`, under the same cache policy as the native adapter
-//! ([`tessera_verifier::jwks_cache`]).
+//! (`crypto.subtle`), whose every call is an asynchronous round trip.
 //!
-//! What it is not: the JavaScript API. `js/index.js` wraps [`WasmVerifier`]
+//! Nothing here awaits. Every export answers at once, and whatever must be
+//! waited for is handed to the JavaScript wrapper (`js/core.js`), which
+//! awaits it and comes back: [`WasmVerifier::verify_sync`] answers with the
+//! passport, a WebCrypto check under way ([`PendingCheck`]), a key import
+//! under way ([`KeyImport`]), or `null` when keys must be fetched first.
+//! Remote key sets are fetched by the wrapper with the host's `fetch`, one
+//! step at a time, while this side decides everything about them: when to
+//! fetch, from which URL, whether a redirect or an answer is acceptable, and
+//! the same cache policy as the native adapter
+//! ([`tessera_verifier::jwks_cache`]). So the package carries no executor
+//! for Rust futures.
+//!
+//! What it is not: the JavaScript API. `js/core.js` wraps [`WasmVerifier`]
 //! in an idiomatic promise-based API with typed errors, and that is what users
 //! import.
 
 mod options;
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use serde_json::Value;
 use tessera_verifier::jwks_cache::{
     JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, key_set_from_document_or_snapshot,
@@ -31,15 +38,13 @@ use tessera_verifier::jwks_cache::{
 use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
 };
-use tessera_verifier::webcrypto::{ImportedKeys, WebCrypto};
+use tessera_verifier::webcrypto::{ImportedKeys, KeyId, WebCrypto, import_refused};
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
-    SignatureEngine, SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
+    SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
 };
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, future_to_promise};
-use web_sys::Response;
 
 use crate::options::Options;
 
@@ -85,10 +90,6 @@ impl WebUrl for HostUrl {
 
 #[wasm_bindgen]
 extern "C" {
-    // The global `fetch`, present in browsers, Node 18+ and Workers alike.
-    #[wasm_bindgen(js_name = fetch)]
-    fn host_fetch(input: &str, init: &JsValue) -> Promise;
-
     /// A synchronous signature engine from the host (the JS wrapper builds one
     /// on `node:crypto`): `importKey(jwk)` returns an opaque key and
     /// `verify(alg, key, data, signature)` returns a boolean.
@@ -190,8 +191,8 @@ enum Begun {
     Answered(Result<bool, VerifyError>),
     /// WebCrypto is checking; the promise resolves to the verdict.
     Awaiting(Promise),
-    /// The key must be imported first (the asynchronous `verify`).
-    NotReady,
+    /// WebCrypto is importing the key first; the promise resolves to it.
+    Importing(KeyId, Promise),
 }
 
 /// Which of an engine's two checks `algorithm` goes to.
@@ -228,42 +229,16 @@ impl Engine {
                 input.signature,
             )),
             Route::Web(web) => match web.start_verify(input) {
-                None => Begun::NotReady,
+                None => match web.start_import(input.key, input.algorithm) {
+                    Ok(promise) => Begun::Importing(
+                        (input.key_set_generation, input.key_index, input.algorithm),
+                        promise,
+                    ),
+                    Err(error) => Begun::Answered(Err(error)),
+                },
                 Some(Ok(promise)) => Begun::Awaiting(promise),
                 Some(Err(error)) => Begun::Answered(Err(error)),
             },
-        }
-    }
-}
-
-impl SignatureEngine for Engine {
-    async fn verify_signature(
-        &self,
-        key: &VerificationKey,
-        key_set_generation: u64,
-        key_index: usize,
-        algorithm: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool, VerifyError> {
-        match self.route(algorithm) {
-            Route::Web(web) => {
-                web.verify_signature(
-                    key,
-                    key_set_generation,
-                    key_index,
-                    algorithm,
-                    message,
-                    signature,
-                )
-                .await
-            }
-            Route::Host(host) => host.verify_now(
-                key,
-                (key_set_generation, key_index, algorithm),
-                message,
-                signature,
-            ),
         }
     }
 }
@@ -274,16 +249,43 @@ struct Remote {
     policy: JwksCachePolicy,
     transport: Transport,
     state: RefCell<JwksCacheState>,
-    // The fetch under way, shared by every caller that needs it.
-    in_flight: RefCell<Option<Promise>>,
+    // The document the wrapper is fetching for the attempt under way.
+    step: RefCell<Option<Step>>,
     // Why the last fetch failed, handed to callers while a cooldown passes.
     last_error: RefCell<Option<VerifyError>>,
+    // The wrapper's function that fetches from a URL in the background
+    // (stale-while-revalidate), starting from `beginFetch`'s first step.
+    refresh_from: Function,
+}
+
+/// One document of a fetch: OpenID discovery, or the key set itself.
+struct Step {
+    url: String,
+    discovery: bool,
 }
 
 struct Inner {
     verifier: Verifier,
     engine: Engine,
     remote: Option<Remote>,
+}
+
+/// A key WebCrypto is importing for a token: the JS wrapper awaits `promise`,
+/// hands the key to `installKey`, and verifies the token again.
+#[wasm_bindgen]
+pub struct KeyImport {
+    id: KeyId,
+    promise: Promise,
+}
+
+#[wasm_bindgen]
+impl KeyImport {
+    /// Resolves to the imported key; rejects when the runtime cannot import
+    /// it.
+    #[wasm_bindgen(getter)]
+    pub fn promise(&self) -> Promise {
+        self.promise.clone()
+    }
 }
 
 /// A token whose signature WebCrypto is checking: the JS wrapper awaits
@@ -307,19 +309,29 @@ impl PendingCheck {
 /// the JS wrapper.
 #[wasm_bindgen]
 pub struct WasmVerifier {
-    inner: Rc<Inner>,
+    inner: Inner,
 }
 
 #[wasm_bindgen]
 impl WasmVerifier {
     /// Builds a verifier from the JSON text of the options object, with the
-    /// host's synchronous engine when there is one.
+    /// host's synchronous engine when there is one. `refresh_from(url)` is
+    /// the wrapper's background fetch of a stale remote key set, started
+    /// from the first URL to fetch.
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, JsValue> {
-        Self::build(options_json, host).map_err(|error| to_js_error(&error))
+    pub fn new(
+        options_json: &str,
+        host: Option<HostCrypto>,
+        refresh_from: Function,
+    ) -> Result<WasmVerifier, JsValue> {
+        Self::build(options_json, host, refresh_from).map_err(|error| to_js_error(&error))
     }
 
-    fn build(options_json: &str, host: Option<HostCrypto>) -> Result<WasmVerifier, VerifyError> {
+    fn build(
+        options_json: &str,
+        host: Option<HostCrypto>,
+        refresh_from: Function,
+    ) -> Result<WasmVerifier, VerifyError> {
         let options = Options::from_json(options_json)?;
         let issuers = options.issuer.unwrap_or_default();
         let mut builder = Verifier::builder()
@@ -436,8 +448,9 @@ impl WasmVerifier {
                     policy,
                     transport,
                     state: RefCell::new(state),
-                    in_flight: RefCell::new(None),
+                    step: RefCell::new(None),
                     last_error: RefCell::new(None),
+                    refresh_from,
                 })
             }
         };
@@ -466,50 +479,75 @@ impl WasmVerifier {
             }
         };
         Ok(WasmVerifier {
-            inner: Rc::new(Inner {
+            inner: Inner {
                 verifier,
                 engine,
                 remote,
-            }),
+            },
         })
     }
 
-    /// Verifies without a Rust future when that is possible. Returns the
-    /// JSON text of the passport (a synchronous engine), a [`PendingCheck`]
-    /// (WebCrypto with the key imported: await its `promise`, then call
-    /// `completeCheck`), or `undefined` when the asynchronous `verify` is
-    /// needed (keys to fetch or to import); throws the error.
+    /// Verifies as far as can be done now. Returns the JSON text of the
+    /// passport (a synchronous engine), a [`PendingCheck`] (WebCrypto with
+    /// the key imported: await its `promise`, then call `completeCheck`), a
+    /// [`KeyImport`] (await its `promise`, call `installKey`, then verify
+    /// again), or `null` when the keys must be fetched first (`beginFetch`,
+    /// then verify again). With `may_fetch` false, keys that cannot be had
+    /// now are an error rather than `null`. Throws the error.
     #[wasm_bindgen(js_name = verifySync)]
-    pub fn verify_sync(&self, token: &str) -> Result<JsValue, JsValue> {
+    pub fn verify_sync(&self, token: &str, may_fetch: bool) -> Result<JsValue, JsValue> {
         let inner = &self.inner;
-        if !keys_usable_now(inner) {
-            return Ok(JsValue::UNDEFINED);
+        match keys_now(inner) {
+            Keys::Usable => {}
+            Keys::Fetch if may_fetch => return Ok(JsValue::NULL),
+            Keys::Fetch | Keys::Unavailable => {
+                return Err(to_js_error(
+                    &inner
+                        .remote
+                        .as_ref()
+                        .map_or_else(|| configuration_error("no key set"), last_error),
+                ));
+            }
         }
         let started = inner
             .verifier
             .begin_signature_check(token, |input| Ok(inner.engine.begin(&input)));
         let json = |passport: Passport| JsValue::from(passport.to_json_text());
         let outcome = match started {
-            Err(error) => Some(Err(error)),
-            Ok(SignatureCheck::Cached(passport)) => Some(Ok(json(passport))),
-            Ok(SignatureCheck::Started(pending, Begun::Answered(valid))) => Some(
-                valid
-                    .and_then(|valid| inner.verifier.complete_signature_check(pending, valid))
-                    .map(json),
-            ),
-            Ok(SignatureCheck::Started(_, Begun::NotReady)) => None,
+            Err(error) => Err(error),
+            Ok(SignatureCheck::Cached(passport)) => Ok(json(passport)),
+            Ok(SignatureCheck::Started(pending, Begun::Answered(valid))) => valid
+                .and_then(|valid| inner.verifier.complete_signature_check(pending, valid))
+                .map(json),
+            Ok(SignatureCheck::Started(_, Begun::Importing(id, promise))) => {
+                Ok(KeyImport { id, promise }.into())
+            }
             Ok(SignatureCheck::Started(pending, Begun::Awaiting(promise))) => {
-                Some(Ok(PendingCheck { pending, promise }.into()))
+                Ok(PendingCheck { pending, promise }.into())
             }
         };
         match outcome {
-            None => Ok(JsValue::UNDEFINED),
-            Some(Err(VerifyError::NoMatchingKey { .. })) if may_refetch(inner) => {
-                Ok(JsValue::UNDEFINED)
+            Err(VerifyError::NoMatchingKey { .. }) if may_fetch && may_refetch(inner) => {
+                Ok(JsValue::NULL)
             }
-            Some(Ok(answer)) => Ok(answer),
-            Some(Err(error)) => Err(to_js_error(&error)),
+            Ok(answer) => Ok(answer),
+            Err(error) => Err(to_js_error(&error)),
         }
+    }
+
+    /// Keeps the key a [`KeyImport`] resolved to (`undefined` when its
+    /// promise rejected, which throws the reason).
+    #[wasm_bindgen(js_name = installKey)]
+    pub fn install_key(&self, request: KeyImport, key: JsValue) -> Result<(), JsValue> {
+        if key.is_undefined() || key.is_null() {
+            return Err(to_js_error(&import_refused()));
+        }
+        let web = match &self.inner.engine {
+            Engine::WebCrypto(web) | Engine::Mixed { web, .. } => web,
+            Engine::Sync(_) => return Ok(()),
+        };
+        web.install(request.id, key.unchecked_into());
+        Ok(())
     }
 
     /// Finishes what `verifySync` began: `valid` is what WebCrypto's promise
@@ -553,30 +591,66 @@ impl WasmVerifier {
         generation >= 0.0 && inner.verifier.still_valid(times, generation as u64)
     }
 
-    /// Verifies a token; resolves to the JSON text `{"header":..,"claims":..}`
-    /// or rejects with an `Error` carrying `code`.
-    pub fn verify(&self, token: String) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
-            match verify(&inner, &token).await {
-                Ok(passport) => Ok(JsValue::from(passport.to_json_text().to_owned())),
-                Err(error) => Err(to_js_error(&error)),
-            }
-        })
+    /// Starts fetching the remote key set: records the attempt and returns
+    /// the first URL to GET (OpenID discovery, or the key set's own URL).
+    /// The wrapper then reports each answer to `answered` and `fetched`, or
+    /// a failure to `fetchFailed`, until `fetched` returns nothing.
+    #[wasm_bindgen(js_name = beginFetch)]
+    pub fn begin_fetch(&self) -> Result<String, JsValue> {
+        begin_fetch(&self.inner).map_err(|error| to_js_error(&error))
     }
 
-    /// Fetches the remote key set now.
-    pub fn refresh(&self) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
-            if inner.remote.is_none() {
-                return Err(to_js_error(&configuration_error(
-                    "this verifier has no remote key set",
-                )));
-            }
-            refresh(&inner).await.map_err(|error| to_js_error(&error))?;
-            Ok(JsValue::UNDEFINED)
-        })
+    /// Checks an answer's status and final URL before its body is read:
+    /// `url` is where a host's `fetch` ended after following redirects
+    /// (empty when the runtime does not say). Throws, and records the
+    /// failure, for an answer keys may not come from.
+    pub fn answered(&self, url: &str, status: u16) -> Result<(), JsValue> {
+        let inner = &self.inner;
+        check_answer(inner, url, status).map_err(|error| to_js_error(&fail(inner, error)))
+    }
+
+    /// Takes the body of the document asked for: returns the next URL to
+    /// GET (the key set, after discovery), or nothing once the key set is
+    /// installed. Throws, and records the failure, for a document that is
+    /// not what was asked for.
+    pub fn fetched(
+        &self,
+        body: &[u8],
+        cache_control: Option<String>,
+    ) -> Result<Option<String>, JsValue> {
+        let inner = &self.inner;
+        take_document(inner, body, cache_control.as_deref())
+            .map_err(|error| to_js_error(&fail(inner, error)))
+    }
+
+    /// Records that the fetch under way failed in the host, and returns the
+    /// error to throw. `kind` says how: `timeout`, `too-large`, `cut-off`,
+    /// `unreadable`, or anything else for an issuer that cannot be reached.
+    #[wasm_bindgen(js_name = fetchFailed)]
+    pub fn fetch_failed(&self, kind: &str) -> JsValue {
+        let unavailable = |reason: &str| VerifyError::KeySetUnavailable {
+            reason: reason.to_owned(),
+        };
+        let error = match kind {
+            "timeout" => VerifyError::KeySetTimeout,
+            "too-large" => too_large(),
+            "cut-off" => unavailable("the response was cut off"),
+            "unreadable" => unavailable("the response cannot be read"),
+            _ => unavailable("cannot reach the issuer"),
+        };
+        to_js_error(&fail(&self.inner, error))
+    }
+
+    /// How long one fetch may take, and how many bytes a document may have.
+    #[wasm_bindgen(js_name = fetchLimits)]
+    pub fn fetch_limits(&self) -> Vec<f64> {
+        let timeout = self
+            .inner
+            .remote
+            .as_ref()
+            .map_or(0, |remote| remote.policy.timeout_milliseconds);
+        // Both far below 2^53.
+        vec![timeout as f64, MAX_DOCUMENT_BYTES as f64]
     }
 
     /// The current key set as a snapshot (JSON text) for offline use, or
@@ -596,55 +670,39 @@ impl WasmVerifier {
     }
 }
 
-/// Whether the key set may be used at once, without waiting for a fetch:
-/// always for given keys; for remote keys, while fresh, or while stale with a
-/// refresh started in the background.
-fn keys_usable_now(inner: &Rc<Inner>) -> bool {
+/// What a verification can do about its keys now.
+enum Keys {
+    /// Use the key set: given keys; remote keys while fresh, or while stale
+    /// with a refresh started in the background.
+    Usable,
+    /// Fetch first (or join the fetch under way).
+    Fetch,
+    /// The last fetch failed less than a cooldown ago: fail with its error.
+    Unavailable,
+}
+
+fn keys_now(inner: &Inner) -> Keys {
     let Some(remote) = &inner.remote else {
-        return true;
+        return Keys::Usable;
     };
     let plan = remote
         .state
         .borrow()
         .plan(inner.verifier.now(), &remote.policy);
     match plan {
-        Plan::Use => true,
+        Plan::Use => Keys::Usable,
         Plan::UseAndRefresh => {
-            refresh_in_background(inner);
-            true
+            refresh_in_background(inner, remote);
+            Keys::Usable
         }
-        Plan::Fetch | Plan::Wait | Plan::Unavailable => false,
+        Plan::Fetch | Plan::Wait => Keys::Fetch,
+        Plan::Unavailable => Keys::Unavailable,
     }
 }
 
-async fn verify(inner: &Rc<Inner>, token: &str) -> Result<Passport, VerifyError> {
-    if let Some(remote) = &inner.remote {
-        let plan = remote
-            .state
-            .borrow()
-            .plan(inner.verifier.now(), &remote.policy);
-        match plan {
-            Plan::Use => {}
-            // Stale-while-revalidate: the stale set answers now.
-            Plan::UseAndRefresh => refresh_in_background(inner),
-            Plan::Fetch | Plan::Wait => refresh(inner).await?,
-            Plan::Unavailable => return Err(last_error(remote)),
-        }
-    }
-    match inner
-        .verifier
-        .verify_with_engine(token, &inner.engine)
-        .await
-    {
-        Err(VerifyError::NoMatchingKey { .. }) if may_refetch(inner) => {
-            refresh(inner).await?;
-            inner
-                .verifier
-                .verify_with_engine(token, &inner.engine)
-                .await
-        }
-        outcome => outcome,
-    }
+/// Whether the key set may be used at once (see [`Keys::Usable`]).
+fn keys_usable_now(inner: &Inner) -> bool {
+    matches!(keys_now(inner), Keys::Usable)
 }
 
 fn last_error(remote: &Remote) -> VerifyError {
@@ -663,155 +721,86 @@ fn unreachable_location() -> Result<KeyLocation, VerifyError> {
     ))
 }
 
+fn too_large() -> VerifyError {
+    VerifyError::KeySetUnavailable {
+        reason: format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"),
+    }
+}
+
 /// Whether a token whose key is unknown may wait for a fetch: one under way,
 /// or a new one when a cooldown has passed.
 fn may_refetch(inner: &Inner) -> bool {
     inner.remote.as_ref().is_some_and(|remote| {
-        remote.in_flight.borrow().is_some()
-            || remote
-                .state
-                .borrow()
-                .plan_for_unknown_key(inner.verifier.now(), &remote.policy)
-                != Plan::Use
+        remote
+            .state
+            .borrow()
+            .plan_for_unknown_key(inner.verifier.now(), &remote.policy)
+            != Plan::Use
     })
 }
 
-/// Starts the fetch that refreshes a stale set, and does not wait for it.
-fn refresh_in_background(inner: &Rc<Inner>) {
-    let Some(remote) = &inner.remote else {
-        return;
-    };
-    if remote.in_flight.borrow().is_some() {
-        return;
-    }
-    let fetch = start_fetch(inner);
-    // Nobody awaits it; a failure is recorded in the state.
-    drop(fetch);
-}
-
-/// Joins the fetch under way, or starts one.
-async fn refresh(inner: &Rc<Inner>) -> Result<(), VerifyError> {
-    let Some(remote) = &inner.remote else {
-        return Ok(());
-    };
-    let existing = remote.in_flight.borrow().clone();
-    let promise = match existing {
-        Some(promise) => promise,
-        None => start_fetch(inner),
-    };
-    let outcome = JsFuture::from(promise).await.unwrap_or(JsValue::NULL);
-    match outcome.as_string() {
-        None => Ok(()),
-        Some(_) => Err(last_error(remote)),
+/// Starts the fetch that refreshes a stale set in the wrapper, and does not
+/// wait for it; a failure is recorded like any other.
+fn refresh_in_background(inner: &Inner, remote: &Remote) {
+    if let Ok(url) = begin_fetch(inner) {
+        let started = remote.refresh_from.call1(&JsValue::NULL, &url.into());
+        if started.is_err() {
+            fail(
+                inner,
+                VerifyError::KeySetUnavailable {
+                    reason: "the background fetch could not start".into(),
+                },
+            );
+        }
     }
 }
 
-/// Starts a fetch and records it as the one under way.
-fn start_fetch(inner: &Rc<Inner>) -> Promise {
-    let Some(remote) = &inner.remote else {
-        return Promise::resolve(&JsValue::NULL);
-    };
+/// Records a fetch attempt and returns its first URL.
+fn begin_fetch(inner: &Inner) -> Result<String, VerifyError> {
+    let remote = inner
+        .remote
+        .as_ref()
+        .ok_or_else(|| configuration_error("this verifier has no remote key set"))?;
     remote
         .state
         .borrow_mut()
         .begin_attempt(inner.verifier.now());
-    let task_inner = Rc::clone(inner);
-    let promise = future_to_promise(async move {
-        let outcome = fetch_and_install(&task_inner).await;
-        if let Some(remote) = &task_inner.remote {
-            *remote.in_flight.borrow_mut() = None;
-        }
-        // Every waiter reads the error itself from `last_error`.
-        Ok(match outcome {
-            Ok(()) => JsValue::NULL,
-            Err(error) => JsValue::from(error.code()),
-        })
-    });
-    *remote.in_flight.borrow_mut() = Some(promise.clone());
-    promise
-}
-
-async fn fetch_and_install(inner: &Inner) -> Result<(), VerifyError> {
-    let Some(remote) = &inner.remote else {
-        return Ok(());
-    };
-    let outcome = fetch_key_set(remote).await;
-    let now = inner.verifier.now();
-    let mut state = remote.state.borrow_mut();
-    match outcome {
-        Ok((key_set, max_age, jwks_uri)) => {
-            // An unchanged set keeps its generation, its imported keys and
-            // its verified-token cache.
-            if key_set.document() != inner.verifier.key_set().document() {
-                inner.verifier.replace_key_set(key_set);
-            }
-            state.record_success(now, max_age, &remote.policy);
-            *remote.jwks_uri.borrow_mut() = Some(jwks_uri);
-            *remote.last_error.borrow_mut() = None;
-            Ok(())
-        }
-        Err(error) => {
-            state.record_failure(now);
-            *remote.last_error.borrow_mut() = Some(error.clone());
-            Err(error)
-        }
-    }
-}
-
-async fn fetch_key_set(remote: &Remote) -> Result<(KeySet, u64, String), VerifyError> {
     let known = remote.jwks_uri.borrow().clone();
-    let jwks_uri = match (known, &remote.issuer) {
-        (Some(uri), _) => uri,
-        (None, Some(issuer)) => {
-            let url: HostUrl = KeyLocation::Discovery {
-                issuer: issuer.clone(),
-            }
-            .first_url(remote.transport)?;
-            let (document, _) = fetch_bytes(&url.href(), remote).await?;
-            jwks_uri_from_discovery::<HostUrl>(&document, issuer, remote.transport)?.href()
+    let step = match (known, &remote.issuer) {
+        (Some(url), _) => Ok(Step {
+            url,
+            discovery: false,
+        }),
+        (None, Some(issuer)) => KeyLocation::Discovery {
+            issuer: issuer.clone(),
         }
-        (None, None) => {
-            return Err(VerifyError::KeySetUnavailable {
-                reason: "no key location is known".into(),
-            });
-        }
+        .first_url::<HostUrl>(remote.transport)
+        .map(|url| Step {
+            url: url.href(),
+            discovery: true,
+        }),
+        (None, None) => Err(VerifyError::KeySetUnavailable {
+            reason: "no key location is known".into(),
+        }),
     };
-    let (document, cache_control) = fetch_bytes(&jwks_uri, remote).await?;
-    let key_set = KeySet::from_slice(&document)?;
-    let max_age = max_age_from_cache_control(cache_control.as_deref(), &remote.policy);
-    Ok((key_set, max_age, jwks_uri))
+    let step = step.map_err(|error| fail(inner, error))?;
+    let url = step.url.clone();
+    *remote.step.borrow_mut() = Some(step);
+    Ok(url)
 }
 
-/// GETs a document with the host's `fetch`: refuses an answer that a
-/// redirect brought from a URL keys may not come from (a host's `fetch`
-/// follows redirects itself), and reads the body chunk by chunk, cancelling
-/// the read as soon as it passes [`MAX_DOCUMENT_BYTES`].
-async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<String>), VerifyError> {
+/// Refuses an answer that a redirect brought from a URL keys may not come
+/// from (a host's `fetch` follows redirects itself), or that is not a
+/// success.
+fn check_answer(inner: &Inner, answered: &str, status: u16) -> Result<(), VerifyError> {
     let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
-    let requested: HostUrl = key_url(url, remote.transport)?;
-    let init = Object::new();
-    let timeout = u32::try_from(remote.policy.timeout_milliseconds).unwrap_or(u32::MAX);
-    let signal = web_sys::AbortSignal::timeout_with_u32(timeout);
-    let _ = Reflect::set(&init, &"signal".into(), &signal);
-    let headers = Object::new();
-    let _ = Reflect::set(&headers, &"accept".into(), &"application/json".into());
-    let _ = Reflect::set(&init, &"headers".into(), &headers);
-    let timeout_or = |error: JsValue, otherwise: &str| {
-        let name = Reflect::get(&error, &"name".into())
-            .ok()
-            .and_then(|name| name.as_string());
-        match name.as_deref() {
-            Some("TimeoutError") | Some("AbortError") => VerifyError::KeySetTimeout,
-            _ => unavailable(otherwise.to_owned()),
-        }
-    };
-    let response: Response = JsFuture::from(host_fetch(url, &init))
-        .await
-        .map_err(|error| timeout_or(error, "cannot reach the issuer"))?
-        .unchecked_into();
-    let answered = response.url();
+    let no_fetch = || unavailable("no fetch is under way".into());
+    let remote = inner.remote.as_ref().ok_or_else(no_fetch)?;
+    let step = remote.step.borrow();
+    let step = step.as_ref().ok_or_else(no_fetch)?;
+    let requested: HostUrl = key_url(&step.url, remote.transport)?;
     if !answered.is_empty() {
-        let allowed = key_url::<HostUrl>(&answered, Transport::DangerousAllowHttp)
+        let allowed = key_url::<HostUrl>(answered, Transport::DangerousAllowHttp)
             .is_ok_and(|answered| may_redirect(&requested, &answered, remote.transport));
         if !allowed {
             return Err(unavailable(
@@ -819,59 +808,61 @@ async fn fetch_bytes(url: &str, remote: &Remote) -> Result<(Vec<u8>, Option<Stri
             ));
         }
     }
-    if !response.ok() {
-        return Err(unavailable(format!(
-            "the issuer answered {}",
-            response.status()
-        )));
+    if !(200..300).contains(&status) {
+        return Err(unavailable(format!("the issuer answered {status}")));
     }
-    let too_large = || {
-        unavailable(format!(
-            "the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-        ))
+    Ok(())
+}
+
+/// Reads the document of the step under way: after discovery, moves on to
+/// the key set and returns its URL; a key set is installed (an unchanged one
+/// keeps its generation and its imported keys).
+fn take_document(
+    inner: &Inner,
+    body: &[u8],
+    cache_control: Option<&str>,
+) -> Result<Option<String>, VerifyError> {
+    let no_fetch = || VerifyError::KeySetUnavailable {
+        reason: "no fetch is under way".into(),
     };
-    let cache_control = response.headers().get("cache-control").ok().flatten();
-    let declared = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|length| length.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64) {
+    let remote = inner.remote.as_ref().ok_or_else(no_fetch)?;
+    let step = remote.step.borrow_mut().take().ok_or_else(no_fetch)?;
+    if body.len() > MAX_DOCUMENT_BYTES {
         return Err(too_large());
     }
-    let Some(stream) = response.body() else {
-        return Ok((Vec::new(), cache_control));
-    };
-    let reader: web_sys::ReadableStreamDefaultReader = stream
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| unavailable("the response cannot be read".into()))?;
-    let mut body = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|error| timeout_or(error, "the response was cut off"))?;
-        let done = Reflect::get(&chunk, &"done".into())
-            .ok()
-            .and_then(|done| done.as_bool())
-            .unwrap_or(true);
-        if done {
-            break;
-        }
-        let bytes = Reflect::get(&chunk, &"value".into())
-            .ok()
-            .and_then(|value| value.dyn_into::<js_sys::Uint8Array>().ok())
-            .ok_or_else(|| unavailable("the response is not bytes".into()))?;
-        let length = bytes.length() as usize;
-        if body.len().saturating_add(length) > MAX_DOCUMENT_BYTES {
-            // Stop the transfer: nothing more is read from the issuer.
-            let _ = reader.cancel();
-            return Err(too_large());
-        }
-        let start = body.len();
-        body.resize(start + length, 0);
-        bytes.copy_to(&mut body[start..]);
+    if step.discovery {
+        let issuer = remote.issuer.as_deref().ok_or_else(no_fetch)?;
+        let url = jwks_uri_from_discovery::<HostUrl>(body, issuer, remote.transport)?.href();
+        *remote.step.borrow_mut() = Some(Step {
+            url: url.clone(),
+            discovery: false,
+        });
+        return Ok(Some(url));
     }
-    Ok((body, cache_control))
+    let key_set = KeySet::from_slice(body)?;
+    if key_set.document() != inner.verifier.key_set().document() {
+        inner.verifier.replace_key_set(key_set);
+    }
+    let max_age = max_age_from_cache_control(cache_control, &remote.policy);
+    remote
+        .state
+        .borrow_mut()
+        .record_success(inner.verifier.now(), max_age, &remote.policy);
+    *remote.jwks_uri.borrow_mut() = Some(step.url);
+    *remote.last_error.borrow_mut() = None;
+    Ok(None)
+}
+
+/// Records that the attempt under way failed with `error`, once, and
+/// returns the error.
+fn fail(inner: &Inner, error: VerifyError) -> VerifyError {
+    if let Some(remote) = &inner.remote {
+        let mut state = remote.state.borrow_mut();
+        if state.attempting() {
+            state.record_failure(inner.verifier.now());
+            *remote.last_error.borrow_mut() = Some(error.clone());
+            *remote.step.borrow_mut() = None;
+        }
+    }
+    error
 }

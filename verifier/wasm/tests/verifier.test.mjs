@@ -280,6 +280,66 @@ test('remote: reading stops at the size limit instead of taking the whole body',
   }
 });
 
+for (const engine of ['auto', 'webcrypto']) test(`remote: a stale key set answers at once and is refreshed in the background (engine: ${engine})`, async () => {
+  const issuer = await startIssuer({ delayMs: 300 });
+  try {
+    // Fetched 700 s ago: past the 600 s default max-age, within stale-if-error.
+    const stale = { format: 'tessera-jwks-snapshot/1', fetched_at: NOW - 700, jwks };
+    const verifier = await createVerifier({
+      issuer: issuer.origin, audience: suite.audience, now: NOW, engine, jwks: stale,
+      remote: { jwksUri: `${issuer.origin}/jwks` },
+    });
+    const results = await Promise.all(Array.from({ length: 5 }, () => verifier.verify(tokenFor(issuer.origin))));
+    assert.ok(results.every((passport) => passport.claims.sub === 'remote'));
+    assert.equal(verifier.snapshot().fetched_at, NOW - 700, 'answered before the fetch ended');
+    for (let waited = 0; verifier.snapshot().fetched_at !== NOW; waited += 20) {
+      assert.ok(waited < 5000, 'the background fetch never ended');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(issuer.jwksFetches, 1, 'one background fetch for every stale answer');
+    assert.equal((await verifier.verify(tokenFor(issuer.origin))).claims.sub, 'remote');
+    assert.equal(issuer.jwksFetches, 1);
+  } finally {
+    await issuer.close();
+  }
+});
+
+test('remote: an answer a redirect brought from where keys may not come from is refused', async () => {
+  let served = 0;
+  const server = createServer((request, response) => {
+    const port = server.address().port;
+    if (request.url === '/jwks') {
+      // 0.0.0.0 reaches this machine, but is no loopback name or address.
+      response.statusCode = 302;
+      response.setHeader('location', `http://0.0.0.0:${port}/moved`);
+      response.end();
+      return;
+    }
+    served += 1;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify(jwks));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const verifier = await createVerifier({
+      issuer: origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${origin}/jwks` },
+    });
+    await assert.rejects(verifier.verify(tokenFor(origin)), (error) => {
+      assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
+      assert.match(error.message, /redirected to a URL keys may not be fetched from/);
+      return true;
+    });
+    assert.equal(served, 1, 'the runtime followed the redirect; the answer was refused');
+    // The failure is recorded: within the cooldown, no new fetch.
+    await assert.rejects(verifier.verify(tokenFor(origin)), { code: 'ERR_JWKS_UNAVAILABLE' });
+    assert.equal(served, 1);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test('remote: 100 concurrent verifications against an issuer that is down cost one fetch per cooldown', async () => {
   const down = await startIssuer({ delayMs: 50 });
   down.fail = true;
