@@ -220,6 +220,19 @@ pub fn jwks_uri_from_discovery<U: WebUrl>(
         .map_err(|_| unavailable("the discovery document's jwks_uri is not an allowed URL"))
 }
 
+/// Checks the `jwks_uri` a snapshot recorded before a verifier adopts it:
+/// it is a key location like any other, so it is refused before it could
+/// ever be requested.
+pub fn snapshot_jwks_uri<U: WebUrl>(text: &str, transport: Transport) -> Result<U, VerifyError> {
+    key_url(text, transport).map_err(|error| {
+        let reason = match error {
+            VerifyError::InvalidConfiguration { reason } => reason,
+            other => other.to_string(),
+        };
+        invalid(&format!("the snapshot's jwks_uri is refused: {reason}"))
+    })
+}
+
 /// Whether the answer to a fetch of `requested` may be used when it came
 /// from `answered` after redirects: never from `https` down to plain `http`,
 /// and only from a URL [`key_url`] accepts. The native fetcher applies it to

@@ -127,8 +127,12 @@ impl RemoteVerifierBuilder {
             verifier.replace_key_set(snapshot.key_set()?);
             state =
                 JwksCacheState::fetched(snapshot.fetched_at, self.policy.default_max_age_seconds);
-            if jwks_uri.is_none() {
-                jwks_uri = snapshot.jwks_uri.clone();
+            if jwks_uri.is_none()
+                && let Some(uri) = &snapshot.jwks_uri
+            {
+                // Checked like any key location before it is ever requested.
+                crate::location::snapshot_jwks_uri::<url::Url>(uri, self.transport)?;
+                jwks_uri = Some(uri.clone());
             }
         }
         Ok(RemoteVerifier {

@@ -390,6 +390,28 @@ async fn snapshot_round_trip_works_offline() {
             .code(),
         "ERR_JWKS_INVALID"
     );
+
+    // A snapshot's jwks_uri is a key location like any other: checked
+    // before it could ever be requested.
+    let mut elsewhere = JwksSnapshot::from_json(&saved).unwrap();
+    elsewhere.jwks_uri = Some("http://10.0.0.5/keys".into());
+    let error = RemoteVerifier::builder(
+        rules(&issuer, &clock),
+        KeyLocation::Discovery {
+            issuer: issuer.base.clone(),
+        },
+    )
+    .snapshot(elsewhere)
+    .build()
+    .err()
+    .unwrap();
+    assert_eq!(error.code(), "ERR_CONFIGURATION_INVALID");
+    assert!(
+        error
+            .to_string()
+            .contains("snapshot's jwks_uri is refused: plain http"),
+        "{error}"
+    );
 }
 
 /// A snapshot with a member missing, of the wrong type or unknown is refused,

@@ -101,10 +101,14 @@ export class Verifier {
 
   constructor(settings, host) {
     try {
-      // The wasm side starts a background refresh of a stale key set by
-      // calling back with the first URL; nobody waits for it.
-      this.#inner = new WasmVerifier(JSON.stringify(settings), host, (url) => {
-        this.#fetch(url).catch(() => {});
+      // The wasm side has a stale key set refreshed in the background by
+      // calling back; nobody waits for it, and a failure is recorded there.
+      this.#inner = new WasmVerifier(JSON.stringify(settings), host, () => {
+        try {
+          this.#fetch().catch(() => {});
+        } catch {
+          // beginFetch refused the URL and recorded why.
+        }
       });
     } catch (error) {
       rethrow(error);
@@ -187,11 +191,11 @@ export class Verifier {
     }
   }
 
-  // Joins the key set fetch under way, or starts one (from `url` when the
-  // wasm side began it).
-  #fetch(url) {
+  // Joins the key set fetch under way, or starts one. Attempts begin only
+  // here, so the wasm side never records an attempt nobody drives.
+  #fetch() {
     if (this.#fetching === undefined) {
-      const fetching = this.#fetchSteps(url ?? this.#inner.beginFetch()).finally(() => {
+      const fetching = this.#fetchSteps(this.#inner.beginFetch()).finally(() => {
         if (this.#fetching === fetching) this.#fetching = undefined;
       });
       this.#fetching = fetching;

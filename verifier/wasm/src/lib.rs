@@ -2,12 +2,12 @@
 //! Worker-style runtimes: the npm package `@tessera/verifier`.
 //!
 //! Every rule is `tessera-verifier`'s own; this crate adds only what a host
-//! provides. Signatures are checked by the host's native crypto through
-//! [`SignatureEngine`], with imported keys cached per key set, because native
-//! code is several times faster than signature arithmetic compiled to wasm32:
-//! a synchronous host engine where the runtime has one (`node:crypto` in Node
-//! and Bun, passed in by the JS wrapper), otherwise WebCrypto
-//! (`crypto.subtle`), whose every call is an asynchronous round trip.
+//! provides. Signatures are checked by the host's native crypto, with
+//! imported keys cached per key set, because native code is several times
+//! faster than signature arithmetic compiled to wasm32: a synchronous host
+//! engine where the runtime has one (`node:crypto` in Node and Bun, passed in
+//! by the JS wrapper), otherwise WebCrypto (`crypto.subtle`), whose every
+//! call is an asynchronous round trip.
 //!
 //! Nothing here awaits. Every export answers at once, and whatever must be
 //! waited for is handed to the JavaScript wrapper (`js/core.js`), which
@@ -37,6 +37,7 @@ use tessera_verifier::jwks_cache::{
 };
 use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
+    snapshot_jwks_uri,
 };
 use tessera_verifier::webcrypto::{ImportedKeys, KeyId, WebCrypto, import_refused};
 use tessera_verifier::{
@@ -253,15 +254,17 @@ struct Remote {
     step: RefCell<Option<Step>>,
     // Why the last fetch failed, handed to callers while a cooldown passes.
     last_error: RefCell<Option<VerifyError>>,
-    // The wrapper's function that fetches from a URL in the background
-    // (stale-while-revalidate), starting from `beginFetch`'s first step.
-    refresh_from: Function,
+    // The wrapper's function that starts a fetch in the background
+    // (stale-while-revalidate) unless one is under way.
+    start_refresh: Function,
 }
 
 /// One document of a fetch: OpenID discovery, or the key set itself.
 struct Step {
     url: String,
     discovery: bool,
+    // Whether `answered` accepted the answer's status and final URL.
+    answer_accepted: bool,
 }
 
 struct Inner {
@@ -315,22 +318,22 @@ pub struct WasmVerifier {
 #[wasm_bindgen]
 impl WasmVerifier {
     /// Builds a verifier from the JSON text of the options object, with the
-    /// host's synchronous engine when there is one. `refresh_from(url)` is
-    /// the wrapper's background fetch of a stale remote key set, started
-    /// from the first URL to fetch.
+    /// host's synchronous engine when there is one. `start_refresh()` is the
+    /// wrapper's background fetch of a stale remote key set: it calls
+    /// `beginFetch` unless a fetch is under way, and waits for nothing.
     #[wasm_bindgen(constructor)]
     pub fn new(
         options_json: &str,
         host: Option<HostCrypto>,
-        refresh_from: Function,
+        start_refresh: Function,
     ) -> Result<WasmVerifier, JsValue> {
-        Self::build(options_json, host, refresh_from).map_err(|error| to_js_error(&error))
+        Self::build(options_json, host, start_refresh).map_err(|error| to_js_error(&error))
     }
 
     fn build(
         options_json: &str,
         host: Option<HostCrypto>,
-        refresh_from: Function,
+        start_refresh: Function,
     ) -> Result<WasmVerifier, VerifyError> {
         let options = Options::from_json(options_json)?;
         let issuers = options.issuer.unwrap_or_default();
@@ -442,15 +445,25 @@ impl WasmVerifier {
                     Some(at) => JwksCacheState::fetched(at, policy.default_max_age_seconds),
                     None => JwksCacheState::default(),
                 };
+                let jwks_uri = match (remote.jwks_uri, snapshot_uri) {
+                    (Some(uri), _) => Some(uri),
+                    (None, Some(uri)) => {
+                        // Checked like any key location before it is ever
+                        // requested.
+                        snapshot_jwks_uri::<HostUrl>(&uri, transport)?;
+                        Some(uri)
+                    }
+                    (None, None) => None,
+                };
                 Some(Remote {
                     issuer,
-                    jwks_uri: RefCell::new(remote.jwks_uri.or(snapshot_uri)),
+                    jwks_uri: RefCell::new(jwks_uri),
                     policy,
                     transport,
                     state: RefCell::new(state),
                     step: RefCell::new(None),
                     last_error: RefCell::new(None),
-                    refresh_from,
+                    start_refresh,
                 })
             }
         };
@@ -649,7 +662,8 @@ impl WasmVerifier {
             .remote
             .as_ref()
             .map_or(0, |remote| remote.policy.timeout_milliseconds);
-        // Both far below 2^53.
+        // `AbortSignal.timeout` takes at most 2^32 - 1 milliseconds.
+        let timeout = timeout.min(u64::from(u32::MAX));
         vec![timeout as f64, MAX_DOCUMENT_BYTES as f64]
     }
 
@@ -692,7 +706,7 @@ fn keys_now(inner: &Inner) -> Keys {
     match plan {
         Plan::Use => Keys::Usable,
         Plan::UseAndRefresh => {
-            refresh_in_background(inner, remote);
+            refresh_in_background(remote);
             Keys::Usable
         }
         Plan::Fetch | Plan::Wait => Keys::Fetch,
@@ -739,20 +753,13 @@ fn may_refetch(inner: &Inner) -> bool {
     })
 }
 
-/// Starts the fetch that refreshes a stale set in the wrapper, and does not
-/// wait for it; a failure is recorded like any other.
-fn refresh_in_background(inner: &Inner, remote: &Remote) {
-    if let Ok(url) = begin_fetch(inner) {
-        let started = remote.refresh_from.call1(&JsValue::NULL, &url.into());
-        if started.is_err() {
-            fail(
-                inner,
-                VerifyError::KeySetUnavailable {
-                    reason: "the background fetch could not start".into(),
-                },
-            );
-        }
-    }
+/// Has the wrapper start the fetch that refreshes a stale set, and does not
+/// wait for it. Only the wrapper begins attempts (`beginFetch`), when it
+/// has none under way, so an attempt is never begun that nobody drives; a
+/// failure is recorded like any other.
+fn refresh_in_background(remote: &Remote) {
+    // The call re-enters `beginFetch`; no borrow is held across it.
+    let _ = remote.start_refresh.call0(&JsValue::NULL);
 }
 
 /// Records a fetch attempt and returns its first URL.
@@ -767,9 +774,10 @@ fn begin_fetch(inner: &Inner) -> Result<String, VerifyError> {
         .begin_attempt(inner.verifier.now());
     let known = remote.jwks_uri.borrow().clone();
     let step = match (known, &remote.issuer) {
-        (Some(url), _) => Ok(Step {
-            url,
+        (Some(url), _) => key_url::<HostUrl>(&url, remote.transport).map(|url| Step {
+            url: url.href(),
             discovery: false,
+            answer_accepted: false,
         }),
         (None, Some(issuer)) => KeyLocation::Discovery {
             issuer: issuer.clone(),
@@ -778,6 +786,7 @@ fn begin_fetch(inner: &Inner) -> Result<String, VerifyError> {
         .map(|url| Step {
             url: url.href(),
             discovery: true,
+            answer_accepted: false,
         }),
         (None, None) => Err(VerifyError::KeySetUnavailable {
             reason: "no key location is known".into(),
@@ -796,8 +805,8 @@ fn check_answer(inner: &Inner, answered: &str, status: u16) -> Result<(), Verify
     let unavailable = |reason: String| VerifyError::KeySetUnavailable { reason };
     let no_fetch = || unavailable("no fetch is under way".into());
     let remote = inner.remote.as_ref().ok_or_else(no_fetch)?;
-    let step = remote.step.borrow();
-    let step = step.as_ref().ok_or_else(no_fetch)?;
+    let mut step = remote.step.borrow_mut();
+    let step = step.as_mut().ok_or_else(no_fetch)?;
     let requested: HostUrl = key_url(&step.url, remote.transport)?;
     if !answered.is_empty() {
         let allowed = key_url::<HostUrl>(answered, Transport::DangerousAllowHttp)
@@ -811,6 +820,7 @@ fn check_answer(inner: &Inner, answered: &str, status: u16) -> Result<(), Verify
     if !(200..300).contains(&status) {
         return Err(unavailable(format!("the issuer answered {status}")));
     }
+    step.answer_accepted = true;
     Ok(())
 }
 
@@ -827,6 +837,11 @@ fn take_document(
     };
     let remote = inner.remote.as_ref().ok_or_else(no_fetch)?;
     let step = remote.step.borrow_mut().take().ok_or_else(no_fetch)?;
+    if !step.answer_accepted {
+        return Err(VerifyError::KeySetUnavailable {
+            reason: "the answer was not checked before its body was read".into(),
+        });
+    }
     if body.len() > MAX_DOCUMENT_BYTES {
         return Err(too_large());
     }
@@ -836,6 +851,7 @@ fn take_document(
         *remote.step.borrow_mut() = Some(Step {
             url: url.clone(),
             discovery: false,
+            answer_accepted: false,
         });
         return Ok(Some(url));
     }

@@ -304,6 +304,33 @@ for (const engine of ['auto', 'webcrypto']) test(`remote: a stale key set answer
   }
 });
 
+test('remote: a set that is stale at once keeps being refreshed, one fetch at a time', async () => {
+  // No cooldown and `no-cache`: every verification finds the set stale and
+  // may start a background fetch, including while one is ending. None may
+  // be left begun and never driven (which would stop every refresh).
+  const issuer = await startIssuer({ cacheControl: 'no-cache', delayMs: 5 });
+  try {
+    const verifier = await createVerifier({
+      issuer: issuer.origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${issuer.origin}/jwks`, cooldownSeconds: 0 },
+    });
+    for (let round = 0; round < 200; round++) {
+      assert.equal((await verifier.verify(tokenFor(issuer.origin))).claims.sub, 'remote');
+      if (round % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await verifier.refresh();
+      const before = issuer.jwksFetches;
+      await verifier.verify(tokenFor(issuer.origin));
+      for (let waited = 0; issuer.jwksFetches === before; waited += 10) {
+        assert.ok(waited < 3000, 'a stale set is no longer refreshed');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  } finally {
+    await issuer.close();
+  }
+});
+
 test('remote: an answer a redirect brought from where keys may not come from is refused', async () => {
   let served = 0;
   const server = createServer((request, response) => {
@@ -334,6 +361,17 @@ test('remote: an answer a redirect brought from where keys may not come from is 
     // The failure is recorded: within the cooldown, no new fetch.
     await assert.rejects(verifier.verify(tokenFor(origin)), { code: 'ERR_JWKS_UNAVAILABLE' });
     assert.equal(served, 1);
+    // A snapshot's jwks_uri is a key location like any other: checked
+    // before it could ever be requested.
+    const snapshot = { format: 'tessera-jwks-snapshot/1', fetched_at: NOW, jwks, jwks_uri: 'http://10.0.0.5/keys' };
+    await assert.rejects(
+      createVerifier({ issuer: origin, audience: suite.audience, now: NOW, jwks: snapshot, remote: {} }),
+      (error) => {
+        assert.equal(error.code, 'ERR_CONFIGURATION_INVALID');
+        assert.match(error.message, /snapshot's jwks_uri is refused: plain http/);
+        return true;
+      },
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
