@@ -271,36 +271,47 @@ impl JwksSnapshot {
         let invalid = |problem: &str| {
             VerifyError::invalid_key_set(format!("not a key set snapshot: {problem}"))
         };
-        let Value::Object(mut members) = value else {
+        let Value::Object(members) = value else {
             return Err(invalid("it is not a JSON object"));
         };
-        let mut text = |name: &str| match members.remove(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
-            Some(_) => Err(invalid(&format!("`{name}` must be a string"))),
+        let text = |name: &str, value: Value| match value {
+            Value::Null => Ok(None),
+            Value::String(text) => Ok(Some(text)),
+            _ => Err(invalid(&format!("`{name}` must be a string"))),
         };
-        let format = text("format")?.ok_or_else(|| invalid("`format` is missing"))?;
+        let (mut format, mut issuer, mut jwks_uri, mut fetched_at, mut jwks) =
+            (None, None, None, None, None);
+        // Member by member, as they come: taking members out of the map
+        // instead would bring the B-tree's removal code into the WASM package.
+        for (name, value) in members {
+            match name.as_str() {
+                "format" => format = text(&name, value)?,
+                "issuer" => issuer = text(&name, value)?,
+                "jwks_uri" => jwks_uri = text(&name, value)?,
+                "fetched_at" => {
+                    fetched_at =
+                        Some(value.as_i64().ok_or_else(|| {
+                            invalid("`fetched_at` must be a whole number of seconds")
+                        })?)
+                }
+                "jwks" => jwks = Some(value),
+                unknown => {
+                    return Err(invalid(&format!(
+                        "unknown member `{}`",
+                        crate::error::printable(unknown)
+                    )));
+                }
+            }
+        }
+        let format = format.ok_or_else(|| invalid("`format` is missing"))?;
         if format != SNAPSHOT_FORMAT {
             return Err(VerifyError::invalid_key_set(format!(
                 "unknown snapshot format, expected `{SNAPSHOT_FORMAT}`"
             )));
         }
-        let issuer = text("issuer")?;
-        let jwks_uri = text("jwks_uri")?;
-        let fetched_at = match members.remove("fetched_at") {
-            Some(Value::Number(number)) => number.as_i64(),
-            _ => None,
-        }
-        .ok_or_else(|| invalid("`fetched_at` must be a whole number of seconds"))?;
-        let jwks = members
-            .remove("jwks")
-            .ok_or_else(|| invalid("`jwks` is missing"))?;
-        if let Some(unknown) = members.keys().next() {
-            return Err(invalid(&format!(
-                "unknown member `{}`",
-                crate::error::printable(unknown)
-            )));
-        }
+        let fetched_at =
+            fetched_at.ok_or_else(|| invalid("`fetched_at` must be a whole number of seconds"))?;
+        let jwks = jwks.ok_or_else(|| invalid("`jwks` is missing"))?;
         Ok(JwksSnapshot {
             format,
             issuer,
