@@ -44,8 +44,8 @@ function tesseraWasmSource(inline, name, integrity) {
 // takes no integrity, so a `modulepreload` link fetches and checks the
 // module first, and the import, made only once the link has loaded, finds
 // it in the page's module map (as the HTML standard has modulepreload fill
-// it, and Chromium and Firefox do; the Chromium tests check that a changed
-// file never runs and a checked one is not fetched twice). A browser may
+// it, and Chromium and Firefox do; the Chromium and Firefox tests check that
+// a changed file never runs and a checked one is not fetched twice). A browser may
 // keep a failed module in that map for the page's life (the standard said
 // so until 2024; WebKit does), so a retry asks for another address
 // (`?attempt=N`; the server ignores the query). A browser

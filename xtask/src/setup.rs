@@ -12,11 +12,14 @@ use crate::util::{have, output, run as run_program, step};
 
 /// Debian packages and the program each provides: wasm-opt for the WASM
 /// builds, Chromium for the browser tests (driven by npm playwright-core),
-/// and ChromeDriver for the widget's unit tests in the browser.
-const DEBIAN_PACKAGES: [(&str, &str); 3] = [
+/// ChromeDriver for the widget's unit tests in the browser, and Firefox ESR
+/// for the widget's tests in a second engine (driven by npm puppeteer-core
+/// over WebDriver BiDi).
+const DEBIAN_PACKAGES: [(&str, &str); 4] = [
     ("binaryen", "wasm-opt"),
     ("chromium", "chromium"),
     ("chromium-driver", "chromedriver"),
+    ("firefox-esr", "firefox-esr"),
 ];
 
 /// Where `cargo install` puts the project's own tools: inside `target/`, so
