@@ -1,6 +1,11 @@
-// Helpers shared by the Node and Chromium tests: free loopback ports, and
-// Debian's Chromium started the one way that works on these machines.
+// Helpers shared by the Node and browser tests: free loopback ports,
+// Debian's Chromium started the one way that works on these machines, and
+// the checks every browser suite runs alike.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 /** A free TCP port on 127.0.0.1. */
@@ -93,3 +98,94 @@ document.addEventListener('securitypolicyviolation', (e) => window.violations.pu
 for (const name of ['tessera:interaction', 'tessera:error', 'tessera:login', 'tessera:logout', 'tessera:refresh']) {
   document.addEventListener(name, (e) => window.events.push({ name, detail: e.detail }));
 }`;
+
+/**
+ * The session glue's pin, as every browser suite checks it: what the
+ * server answers for the glue, by request (1, 2, ...), and what must follow.
+ * A returning sign-in asks for the session module at once and again when it
+ * exchanges the code, so a refused first answer is retried in the same
+ * page, at another address (a browser's module map may keep the failure).
+ * `refusals` is how many answers the browser refuses.
+ */
+export function sessionGluePinCases(widgetDir) {
+  const manifest = JSON.parse(readFileSync(join(widgetDir, 'manifest.json'), 'utf8'));
+  const glue = Object.keys(manifest.files).find((name) => /^tessera-session-[0-9a-f]+\.js$/.test(name));
+  const built = readFileSync(join(widgetDir, glue), 'utf8');
+  const changed = `${built}\nglobalThis.tesseraChanged = true;`;
+  return {
+    path: `/widget/v1/${glue}`,
+    cases: [
+      { name: 'built, then changed', answer: (n) => (n === 1 ? built : changed), signedIn: true, requests: 1, refusals: 0 },
+      { name: 'changed, then built', answer: (n) => (n === 1 ? changed : built), signedIn: true, requests: 2, refusals: 1 },
+      { name: 'always changed', answer: () => changed, signedIn: false },
+    ],
+  };
+}
+
+/** Checks what followed one of `sessionGluePinCases`: the event names the
+ * page saw, the glue URLs it asked for, and whether the changed glue ran. */
+export function assertGluePinOutcome({ name, signedIn, requests }, { names, asked, changedRan }) {
+  assert.equal(changedRan, undefined, `${name}: a changed glue never runs`);
+  if (signedIn) {
+    assert.ok(names.includes('tessera:login'), `${name}: ${names.join(' ')}`);
+    assert.equal(asked.length, requests, `${name}: ${asked.join(' ')}`);
+    if (requests > 1) assert.match(asked.at(-1), /\?attempt=1$/, `${name}: the retry asks for another address`);
+  } else {
+    assert.ok(names.includes('tessera:error') && !names.includes('tessera:login'), `${name}: ${names.join(' ')}`);
+  }
+}
+
+/**
+ * A shop page at `/shop/` on its own loopback origin that pastes the demo
+ * tenant's snippet under exactly the CSP it prints (plus the shop's own
+ * sources, `'self'`, for scripts, connections and images: a browser asks
+ * for the shop's favicon), with `pageScript` as its own script; the tenant
+ * is told the page's origin and redirect URI. `widgetOrigin`, when given,
+ * serves the widget in place of Tessera's origin (beside it in the CSP).
+ * Resolves to the shop's origin and `close()`.
+ */
+export async function startShop(tessera, { pageScript = recorderScript, widgetOrigin } = {}) {
+  const headers = { authorization: `Bearer ${tessera.adminToken}` };
+  const response = await fetch(`${tessera.server}/api/tenants/demo/snippet`, { headers });
+  assert.equal(response.status, 200, 'the widget is built, so the snippet has an integrity value');
+  const snippet = await response.json();
+  const origin = `http://127.0.0.1:${await freePort()}`;
+  const directives = {};
+  for (const [name, value] of Object.entries(snippet.content_security_policy)) {
+    directives[name] = widgetOrigin && value.includes(tessera.server) ? `${value} ${widgetOrigin}` : value;
+  }
+  for (const name of ['script-src', 'connect-src', 'img-src']) directives[name] = `'self' ${directives[name] ?? ''}`.trim();
+  const csp = ["default-src 'none'", ...Object.entries(directives).map(([name, value]) => `${name} ${value}`)].join('; ');
+  const html = widgetOrigin ? snippet.html.replaceAll(tessera.server, widgetOrigin) : snippet.html;
+  const server = createHttpServer((request, answer) => {
+    answer.setHeader('content-security-policy', csp);
+    const { pathname } = new URL(request.url, origin);
+    if (pathname === '/page.js') {
+      answer.setHeader('content-type', 'text/javascript');
+      return answer.end(pageScript);
+    }
+    if (pathname !== '/shop/') return answer.writeHead(404).end();
+    answer.setHeader('content-type', 'text/html');
+    answer.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<script src="/page.js"></script></head><body><main><h1>Shop</h1>${html}</main></body></html>`);
+  });
+  await new Promise((resolve) => server.listen(Number(new URL(origin).port), '127.0.0.1', resolve));
+
+  const current = await fetch(`${tessera.server}/api/tenants/demo`, { headers });
+  const { config } = await current.json();
+  config.redirect_uris = [...new Set([...config.redirect_uris, `${origin}/shop/`])];
+  config.allowed_origins = [origin];
+  const updated = await fetch(`${tessera.server}/api/tenants/demo`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json', 'if-match': current.headers.get('etag') },
+    body: JSON.stringify(config),
+  });
+  assert.equal(updated.status, 200, await updated.text());
+  return {
+    origin,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -41,40 +41,36 @@ function tesseraWasmSource(inline, name, integrity) {
 }
 
 // A module of our origin, imported with its integrity value: `import()`
-// takes no integrity, so a `modulepreload` link fetches and checks the
-// module first, and the import, made only once the link has loaded, finds
-// it in the page's module map (as the HTML standard has modulepreload fill
-// it, and Chromium and Firefox do; the Chromium and Firefox tests check that
-// a changed file never runs and a checked one is not fetched twice). A browser may
-// keep a failed module in that map for the page's life (the standard said
-// so until 2024; WebKit does), so a retry asks for another address
-// (`?attempt=N`; the server ignores the query). A browser
-// without `modulepreload` (before Firefox 115, Safari 17) cannot pin it,
-// and is refused rather than given an unchecked module.
+// takes no integrity, so a module `<script>` with the integrity value
+// fetches, checks and runs the module first, and the import, made only once
+// that script has loaded, finds it in the page's module map. Not a
+// `modulepreload` link: WebKit (Safari) ignores a modulepreload's integrity
+// and would run a changed file (its own web-platform-tests expect the
+// failure); every engine checks a script's. The Chromium, Firefox and WebKit
+// tests check that a changed file never runs and a checked one is not
+// fetched twice. A browser may keep a failed module in that map for the
+// page's life (the standard said so until 2024; WebKit does), so a retry
+// asks for another address (`?attempt=N`; the server ignores the query).
 let tesseraImportFailures = 0;
 function tesseraImportPinned(name, integrity) {
   const href = new URL(name, import.meta.url);
   if (tesseraImportFailures > 0) href.searchParams.set('attempt', String(tesseraImportFailures));
   return new Promise((resolve, reject) => {
-    const link = document.createElement('link');
-    if (!link.relList.supports('modulepreload')) {
-      reject(new Error('this browser cannot load a module with an integrity value (modulepreload)'));
-      return;
-    }
-    link.rel = 'modulepreload';
-    link.crossOrigin = 'anonymous';
-    link.integrity = integrity;
-    link.href = href.href;
-    link.onload = () => {
-      link.remove();
+    const script = document.createElement('script');
+    script.type = 'module';
+    script.crossOrigin = 'anonymous';
+    script.integrity = integrity;
+    script.src = href.href;
+    script.onload = () => {
+      script.remove();
       resolve(import(href.href));
     };
-    link.onerror = () => {
-      link.remove();
+    script.onerror = () => {
+      script.remove();
       tesseraImportFailures += 1;
       reject(new Error(`${name} could not be loaded or failed its integrity check`));
     };
-    document.head.append(link);
+    document.head.append(script);
   });
 }
 
@@ -100,9 +96,13 @@ function tesseraSessionLoad() {
 
 // Called by the first module (its `session_module`) with an operation
 // (`completeSignIn` or `refreshSession`) and a JSON request; the answer is
-// JSON too.
+// JSON too. A load that fails is tried once more, at another address: the
+// operation may have joined the load a returning sign-in started at once,
+// and that load's failure must not be the operation's only chance.
 function tesseraSession(operation, request) {
-  return tesseraSessionLoad().then((session) => session[operation](request));
+  return tesseraSessionLoad()
+    .catch(() => tesseraSessionLoad())
+    .then((session) => session[operation](request));
 }
 
 // A redirect sign-in returning to this page (a code, a state that is not a

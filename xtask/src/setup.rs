@@ -12,14 +12,17 @@ use crate::util::{have, output, run as run_program, step};
 
 /// Debian packages and the program each provides: wasm-opt for the WASM
 /// builds, Chromium for the browser tests (driven by npm playwright-core),
-/// ChromeDriver for the widget's unit tests in the browser, and Firefox ESR
-/// for the widget's tests in a second engine (driven by npm puppeteer-core
-/// over WebDriver BiDi).
-const DEBIAN_PACKAGES: [(&str, &str); 4] = [
+/// ChromeDriver for the widget's unit tests in the browser, and the widget's
+/// other engines: Firefox ESR (driven by npm puppeteer-core over WebDriver
+/// BiDi) and WebKitGTK with its WebDriver (npm selenium-webdriver), under
+/// Xvfb.
+const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     ("binaryen", "wasm-opt"),
     ("chromium", "chromium"),
     ("chromium-driver", "chromedriver"),
     ("firefox-esr", "firefox-esr"),
+    ("webkit2gtk-driver", "WebKitWebDriver"),
+    ("xvfb", "xvfb-run"),
 ];
 
 /// Where `cargo install` puts the project's own tools: inside `target/`, so

@@ -245,7 +245,7 @@ test('remote: reading stops at the size limit instead of taking the whole body',
   let sent = 0;
   let closed;
   const finished = new Promise((resolve) => { closed = resolve; });
-  const server = createServer((request, response) => {
+  const server = await listen((request, response) => {
     response.setHeader('content-type', 'application/json');
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     response.write('{"keys":[');
@@ -260,25 +260,42 @@ test('remote: reading stops at the size limit instead of taking the whole body',
     response.on('close', () => closed(sent));
     pump();
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
   try {
-    const verifier = await createVerifier({
-      issuer: origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${origin}/jwks` },
-    });
-    await assert.rejects(verifier.verify(tokenFor(origin)), (error) => {
-      assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
-      assert.match(error.message, /larger than 524288 bytes/);
-      return true;
-    });
+    await firstFetchRefused(server.origin, /larger than 524288 bytes/);
     const total = await finished;
     // The limit is 512 KiB; socket buffers hold a few MB at most.
     assert.ok(total < 8 * 1024 * 1024, `the issuer sent ${total} bytes before the client hung up`);
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });
+
+/** A loopback server for one remote test: its origin, and `close()`. */
+async function listen(handler) {
+  const server = createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A verifier with keys at `${origin}/jwks` whose first token fails with
+ * ERR_JWKS_UNAVAILABLE and a message matching `reason`; returns it. */
+async function firstFetchRefused(origin, reason) {
+  const verifier = await createVerifier({
+    issuer: origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${origin}/jwks` },
+  });
+  await assert.rejects(verifier.verify(tokenFor(origin)), (error) => {
+    assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
+    assert.match(error.message, reason);
+    return true;
+  });
+  return verifier;
+}
 
 for (const engine of ['auto', 'webcrypto']) test(`remote: a stale key set answers at once and is refreshed in the background (engine: ${engine})`, async () => {
   const issuer = await startIssuer({ delayMs: 300 });
@@ -333,8 +350,8 @@ test('remote: a set that is stale at once keeps being refreshed, one fetch at a 
 
 test('remote: an answer a redirect brought from where keys may not come from is refused', async () => {
   let served = 0;
-  const server = createServer((request, response) => {
-    const port = server.address().port;
+  const server = await listen((request, response) => {
+    const port = new URL(`http://${request.headers.host}`).port;
     if (request.url === '/jwks') {
       // 0.0.0.0 reaches this machine, but is no loopback name or address.
       response.statusCode = 302;
@@ -346,17 +363,9 @@ test('remote: an answer a redirect brought from where keys may not come from is 
     response.setHeader('content-type', 'application/json');
     response.end(JSON.stringify(jwks));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const { origin } = server;
   try {
-    const verifier = await createVerifier({
-      issuer: origin, audience: suite.audience, now: NOW, remote: { jwksUri: `${origin}/jwks` },
-    });
-    await assert.rejects(verifier.verify(tokenFor(origin)), (error) => {
-      assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
-      assert.match(error.message, /redirected to a URL keys may not be fetched from/);
-      return true;
-    });
+    const verifier = await firstFetchRefused(origin, /redirected to a URL keys may not be fetched from/);
     assert.equal(served, 1, 'the runtime followed the redirect; the answer was refused');
     // The failure is recorded: within the cooldown, no new fetch.
     await assert.rejects(verifier.verify(tokenFor(origin)), { code: 'ERR_JWKS_UNAVAILABLE' });
@@ -373,8 +382,7 @@ test('remote: an answer a redirect brought from where keys may not come from is 
       },
     );
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });
 
