@@ -69,7 +69,9 @@ impl RemoteVerifierBuilder {
         self
     }
     /// Starts from a saved snapshot, so the verifier works before (or without)
-    /// reaching the issuer.
+    /// reaching the issuer. Without a `jwks_uri` of the location's own, the
+    /// snapshot's is used, and [`Self::build`] refuses one that keys may not
+    /// be fetched from (as any key location).
     pub fn snapshot(mut self, snapshot: JwksSnapshot) -> Self {
         self.snapshot = Some(snapshot);
         self

@@ -37,7 +37,9 @@ export interface VerifierOptions {
   now?: number;
   /** A JWKS document or a key set snapshot (object or JSON text; text is
    * read strictly, refusing repeated members, which an object has already
-   * lost to JSON.parse). */
+   * lost to JSON.parse). With `remote` and no `remote.jwksUri`, a
+   * snapshot's `jwks_uri` is where keys are fetched from next, checked like
+   * any key location when the verifier is created. */
   jwks?: object | string;
   /** Fetch keys with the runtime's fetch: from remote.jwksUri, or by OpenID
    * discovery from the (single) issuer. */
