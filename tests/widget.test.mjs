@@ -80,6 +80,11 @@ before(async () => {
     }
     if (url.pathname === '/page.js') return send('text/javascript', pageScript);
     if (url.pathname === '/shop/') return send('text/html', page(''));
+    // A shop that requires Trusted Types for every script URL and markup.
+    if (url.pathname === '/trusted/') {
+      response.setHeader('content-security-policy', `${csp}; require-trusted-types-for 'script'`);
+      return send('text/html', page(''));
+    }
     // An API that refuses one given passport and accepts any other.
     if (url.pathname === '/refuse') {
       response.setHeader('access-control-allow-origin', '*');
@@ -224,7 +229,7 @@ async function registerShop(tokenStorage = 'memory', scopes = ['openid']) {
   const headers = { authorization: `Bearer ${adminToken}` };
   const current = await fetch(`${server}/api/tenants/demo`, { headers });
   const { config } = await current.json();
-  config.redirect_uris = [...new Set([...config.redirect_uris, `${shopOrigin}/shop/`, `${shopOrigin}/single`])];
+  config.redirect_uris = [...new Set([...config.redirect_uris, `${shopOrigin}/shop/`, `${shopOrigin}/single`, `${shopOrigin}/trusted/`])];
   // Only the shop: the Tessera server's origin is then reachable under the
   // page's CSP but not allowlisted, which is what Tessera.fetch must refuse.
   config.allowed_origins = [shopOrigin];
@@ -312,6 +317,24 @@ test('the session module\'s glue runs only as pinned: a changed file is refused,
     assert.deepEqual(errors, [], name);
     await tab.context().close();
   }
+});
+
+test('a shop page that requires Trusted Types signs in: the loader names the glue through its own policy', async () => {
+  await registerShop();
+  const { tab, errors } = await open('/trusted/');
+  const signIn = tab.locator('tessera-login >> button.primary');
+  await signIn.waitFor({ state: 'visible', timeout: 15_000 });
+  await signIn.click();
+  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  await tab.locator('button.allow').click();
+  await tab.waitForURL(`${shopOrigin}/trusted/**`, { timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login' || e.name === 'tessera:error'),
+    null, { timeout: 15_000 });
+  const names = (await tab.evaluate(() => window.events)).map((e) => e.name);
+  assert.ok(names.includes('tessera:login'), `${names.join(' ')} ${JSON.stringify(await tab.evaluate(() => window.events))}`);
+  assert.deepEqual(await tab.evaluate(() => window.violations), []);
+  assert.deepEqual(errors, []);
+  await tab.context().close();
 });
 
 test('an identity provider that cannot be reached is said at once, before any click', async () => {

@@ -52,6 +52,34 @@ function tesseraWasmSource(inline, name, integrity) {
 // page's life (the standard said so until 2024; WebKit does), so a retry
 // asks for another address (`?attempt=N`; the server ignores the query).
 let tesseraImportFailures = 0;
+// A page that requires Trusted Types refuses a plain URL for a script's
+// `src`, so where the browser has them the loader names the URL through a
+// policy of its own, `tessera`, which accepts only the session module's
+// glue beside this module. A page that lists its policies in a
+// `trusted-types` directive must add `tessera` to require Trusted Types;
+// one that lists them without it and requires none gets a plain URL.
+let tesseraScriptUrls;
+function tesseraScriptUrl(href) {
+  if (tesseraScriptUrls === undefined) {
+    tesseraScriptUrls = null;
+    try {
+      tesseraScriptUrls = globalThis.trustedTypes?.createPolicy('tessera', {
+        createScriptURL: (url) => {
+          const asked = new URL(url);
+          const glue = new URL(TESSERA_SESSION_GLUE, import.meta.url);
+          if (asked.origin !== glue.origin || asked.pathname !== glue.pathname) {
+            throw new TypeError(`tessera: ${url} is not the widget's session module`);
+          }
+          return url;
+        },
+      }) ?? null;
+    } catch {
+      // The page's `trusted-types` directive does not allow `tessera`.
+    }
+  }
+  return tesseraScriptUrls ? tesseraScriptUrls.createScriptURL(href) : href;
+}
+
 function tesseraImportPinned(name, integrity) {
   const href = new URL(name, import.meta.url);
   if (tesseraImportFailures > 0) href.searchParams.set('attempt', String(tesseraImportFailures));
@@ -60,7 +88,12 @@ function tesseraImportPinned(name, integrity) {
     script.type = 'module';
     script.crossOrigin = 'anonymous';
     script.integrity = integrity;
-    script.src = href.href;
+    try {
+      script.src = tesseraScriptUrl(href.href);
+    } catch (error) {
+      reject(new Error(`${name} could not be loaded: ${error.message}`));
+      return;
+    }
     script.onload = () => {
       script.remove();
       resolve(import(href.href));
