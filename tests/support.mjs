@@ -132,6 +132,8 @@ export function assertGluePinOutcome({ name, signedIn, requests }, { names, aske
     if (requests > 1) assert.match(asked.at(-1), /\?attempt=1$/, `${name}: the retry asks for another address`);
   } else {
     assert.ok(names.includes('tessera:error') && !names.includes('tessera:login'), `${name}: ${names.join(' ')}`);
+    // Asked for, refused, and retried a bounded number of times.
+    assert.ok(asked.length >= 1 && asked.length <= 3, `${name}: ${asked.join(' ')}`);
   }
 }
 

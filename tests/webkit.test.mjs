@@ -55,7 +55,10 @@ before(async () => {
   proxy = createServer((incoming, outgoing) => {
     if (new URL(incoming.url, proxyOrigin).pathname === pin.path) glueAsked.push(incoming.url);
     if (new URL(incoming.url, proxyOrigin).pathname === pin.path && glueAnswer !== undefined) {
-      outgoing.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
+      // Never from a cache: every use must come from the module map.
+      outgoing.writeHead(200, {
+        'content-type': 'text/javascript', 'access-control-allow-origin': '*', 'cache-control': 'no-store',
+      });
       return outgoing.end(glueAnswer(glueAsked.length));
     }
     const upstream = forward({

@@ -96,7 +96,13 @@ function tesseraImportPinned(name, integrity) {
     }
     script.onload = () => {
       script.remove();
-      resolve(import(href.href));
+      // The URL the script was checked at: a page's default Trusted Types
+      // policy may have rewritten the one given. A module that failed at
+      // evaluation stays failed at its URL, so the retry moves on.
+      resolve(import(script.src).catch((error) => {
+        tesseraImportFailures += 1;
+        throw error;
+      }));
     };
     script.onerror = () => {
       script.remove();
