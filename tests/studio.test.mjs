@@ -157,9 +157,13 @@ test('a colour change reaches every preview; contrast refusals offer a passing c
   assert.ok((await themeCss()).includes('#7c3aed'));
   const shop = await context.newPage();
   await shop.goto(`${tessera.server}/demo/`);
-  const shopButton = shop.locator('tessera-login button.primary');
-  await shopButton.waitFor({ timeout: 15_000 });
-  assert.equal(await shopButton.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(124, 58, 237)');
+  // The button as it stands once connected: the wasm may replace the first
+  // view's between a lookup and a look at it (a detached one has no style).
+  const shopColour = await shop.waitForFunction(() => {
+    const button = document.querySelector('tessera-login')?.shadowRoot?.querySelector('button.primary');
+    return button?.isConnected ? getComputedStyle(button).backgroundColor : false;
+  }, null, { timeout: 15_000 });
+  assert.equal(await shopColour.jsonValue(), 'rgb(124, 58, 237)');
   // Rolled back: revision 1 again, live.
   await page.getByRole('button', { name: 'Roll back to 1' }).click();
   await page.waitForURL(`${tessera.server}/console/tenants/demo/design`);

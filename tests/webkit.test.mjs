@@ -33,6 +33,8 @@ let shopOrigin;
 // and the glue URLs it was asked for.
 let glueAnswer;
 let glueAsked = [];
+// How long the proxy holds the first module's wasm.
+let wasmDelayMs = 0;
 const pin = sessionGluePinCases(widgetDir);
 
 // The shop's page script: Tessera's events and CSP violations, and the
@@ -61,6 +63,13 @@ before(async () => {
       });
       return outgoing.end(glueAnswer(glueAsked.length));
     }
+    if (wasmDelayMs > 0 && /\/widget\/v1\/tessera-[0-9a-f]+\.wasm$/.test(new URL(incoming.url, proxyOrigin).pathname)) {
+      const delay = wasmDelayMs;
+      return setTimeout(() => pass(incoming, outgoing), delay);
+    }
+    return pass(incoming, outgoing);
+  });
+  const pass = (incoming, outgoing) => {
     const upstream = forward({
       host: tesseraUrl.hostname, port: tesseraUrl.port, method: incoming.method, path: incoming.url,
       headers: { ...incoming.headers, host: tesseraUrl.host },
@@ -70,7 +79,7 @@ before(async () => {
     });
     upstream.on('error', () => outgoing.writeHead(502).end());
     incoming.pipe(upstream);
-  });
+  };
   await new Promise((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
 
   shop = await startShop(tessera, { pageScript, widgetOrigin: proxyOrigin });
@@ -142,7 +151,18 @@ async function clickInWidget(driver, selector) {
 
 async function signIn(driver) {
   await clickInWidget(driver, 'button.primary');
-  await driver.wait(until.urlMatches(/\/dev\/oidc\/authorize/), 15_000);
+  try {
+    await driver.wait(until.urlMatches(/\/dev\/oidc\/authorize/), 30_000);
+  } catch (error) {
+    // Say what the page showed, for a failure that does not reproduce.
+    const state = await driver.executeScript(() => ({
+      url: location.href,
+      events: window.events.map((event) => event.name),
+      errors: window.pageErrors,
+      view: document.querySelector('tessera-login')?.shadowRoot?.innerHTML.slice(0, 800),
+    }));
+    throw new Error(`the sign-in did not leave the shop: ${JSON.stringify(state)}`, { cause: error });
+  }
   await (await driver.wait(until.elementLocated(By.css('button.allow')), 15_000)).click();
   await driver.wait(until.urlContains(`${shopOrigin}/shop/`), 15_000);
   await driver.wait(() => driver.executeScript(
@@ -191,5 +211,21 @@ test('WebKit: the session module\'s glue runs only as pinned by its integrity va
     } finally {
       await driver.quit();
     }
+  }
+});
+
+test('WebKit: a click before the wasm is ready is shown busy and starts the sign-in when it is', async () => {
+  glueAnswer = undefined;
+  glueAsked = [];
+  wasmDelayMs = 2000;
+  const driver = await open();
+  try {
+    await clickInWidget(driver, 'button.primary');
+    const button = await inWidget(driver, 'button.primary');
+    assert.equal(await button.getAttribute('aria-busy'), 'true', 'the first view shows the kept click');
+    await driver.wait(until.urlMatches(/\/dev\/oidc\/authorize/), 30_000);
+  } finally {
+    wasmDelayMs = 0;
+    await driver.quit();
   }
 });
