@@ -288,6 +288,21 @@ test('signs in against the development issuer and hands the page a passport with
   await tab.locator('tessera-login >> button.primary').waitFor({ state: 'visible', timeout: 15_000 });
 });
 
+/** Signs in from the shop page at `path` through the development issuer's
+ * page, and waits until the widget reports a login or an error; returns the
+ * names of the events the page saw. */
+async function signInFrom(tab, path) {
+  const signIn = tab.locator('tessera-login >> button.primary');
+  await signIn.waitFor({ state: 'visible', timeout: 15_000 });
+  await signIn.click();
+  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
+  await tab.locator('button.allow').click();
+  await tab.waitForURL(`${shopOrigin}${path}**`, { timeout: 15_000 });
+  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login' || e.name === 'tessera:error'),
+    null, { timeout: 15_000 });
+  return (await tab.evaluate(() => window.events)).map((e) => e.name);
+}
+
 test('the session module\'s glue runs only as pinned: a changed file is refused, a checked one never fetched again', async () => {
   await registerShop();
   const { path, cases } = sessionGluePinCases(widgetDir);
@@ -303,15 +318,7 @@ test('the session module\'s glue runs only as pinned: a changed file is refused,
         headers: { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' },
       });
     });
-    const signIn = tab.locator('tessera-login >> button.primary');
-    await signIn.waitFor({ state: 'visible', timeout: 15_000 });
-    await signIn.click();
-    await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
-    await tab.locator('button.allow').click();
-    await tab.waitForURL(`${shopOrigin}/shop/**`, { timeout: 15_000 });
-    await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login' || e.name === 'tessera:error'),
-      null, { timeout: 15_000 });
-    const names = (await tab.evaluate(() => window.events)).map((e) => e.name);
+    const names = await signInFrom(tab, '/shop/');
     const changedRan = await tab.evaluate(() => globalThis.tesseraChanged);
     assertGluePinOutcome(pinCase, { names, asked, changedRan });
     assert.deepEqual(errors, [], name);
@@ -322,15 +329,7 @@ test('the session module\'s glue runs only as pinned: a changed file is refused,
 test('a shop page that requires Trusted Types signs in: the loader names the glue through its own policy', async () => {
   await registerShop();
   const { tab, errors } = await open('/trusted/');
-  const signIn = tab.locator('tessera-login >> button.primary');
-  await signIn.waitFor({ state: 'visible', timeout: 15_000 });
-  await signIn.click();
-  await tab.waitForURL(/\/dev\/oidc\/authorize/, { timeout: 15_000 });
-  await tab.locator('button.allow').click();
-  await tab.waitForURL(`${shopOrigin}/trusted/**`, { timeout: 15_000 });
-  await tab.waitForFunction(() => window.events.some((e) => e.name === 'tessera:login' || e.name === 'tessera:error'),
-    null, { timeout: 15_000 });
-  const names = (await tab.evaluate(() => window.events)).map((e) => e.name);
+  const names = await signInFrom(tab, '/trusted/');
   assert.ok(names.includes('tessera:login'), `${names.join(' ')} ${JSON.stringify(await tab.evaluate(() => window.events))}`);
   assert.deepEqual(await tab.evaluate(() => window.violations), []);
   assert.deepEqual(errors, []);
