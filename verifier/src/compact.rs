@@ -28,6 +28,8 @@ pub struct UntrustedToken<'a> {
     pub(crate) signing_input: &'a str,
     pub(crate) signature: Vec<u8>,
     pub(crate) header: Map<String, Value>,
+    /// The header's JSON text as signed: read strictly into `header`.
+    pub(crate) header_json: Vec<u8>,
     pub(crate) payload: Vec<u8>,
     pub(crate) algorithm: String,
     pub(crate) key_id: Option<String>,
@@ -79,6 +81,7 @@ impl<'a> UntrustedToken<'a> {
             signing_input,
             signature,
             header,
+            header_json: header_bytes,
             payload: payload_bytes,
             algorithm,
             key_id,

@@ -330,10 +330,25 @@ impl JwksSnapshot {
 /// Reads a key set from a file's text that is either a JWKS document or a
 /// [`JwksSnapshot`].
 pub fn key_set_from_document_or_snapshot(text: &str) -> Result<KeySet, VerifyError> {
-    let value = crate::keys::read_strict(text.as_bytes(), "document")?;
+    read_document_or_snapshot(text).map(|(key_set, _)| key_set)
+}
+
+/// Reads text that is either a JWKS document or a [`JwksSnapshot`], strictly
+/// (a repeated member anywhere is refused): the key set, and the snapshot
+/// when it was one.
+pub fn read_document_or_snapshot(
+    text: &str,
+) -> Result<(KeySet, Option<JwksSnapshot>), VerifyError> {
+    document_or_snapshot(crate::keys::read_strict(text.as_bytes(), "document")?)
+}
+
+/// [`read_document_or_snapshot`] for a document parsed already (which no
+/// longer shows repeated members).
+pub fn document_or_snapshot(value: Value) -> Result<(KeySet, Option<JwksSnapshot>), VerifyError> {
     if value.get("format").is_some() {
-        JwksSnapshot::from_value(value)?.key_set()
+        let snapshot = JwksSnapshot::from_value(value)?;
+        Ok((snapshot.key_set()?, Some(snapshot)))
     } else {
-        KeySet::from_value(value)
+        Ok((KeySet::from_value(value)?, None))
     }
 }

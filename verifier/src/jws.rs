@@ -31,6 +31,7 @@ impl Default for JwsRules {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedJws {
     header: Map<String, Value>,
+    header_json: Vec<u8>,
     payload: Vec<u8>,
     algorithm: Algorithm,
 }
@@ -48,8 +49,9 @@ impl VerifiedJws {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
-    pub(crate) fn into_parts(self) -> (Map<String, Value>, Vec<u8>, Algorithm) {
-        (self.header, self.payload, self.algorithm)
+    /// The header, its JSON text as signed, the payload and the algorithm.
+    pub(crate) fn into_parts(self) -> (Map<String, Value>, Vec<u8>, Vec<u8>, Algorithm) {
+        (self.header, self.header_json, self.payload, self.algorithm)
     }
 }
 
@@ -71,6 +73,7 @@ impl SelectedKey<'_> {
     pub(crate) fn into_unverified(self) -> UnverifiedJws {
         UnverifiedJws {
             header: self.token.header,
+            header_json: self.token.header_json,
             payload: self.token.payload,
             algorithm: self.algorithm,
         }
@@ -80,6 +83,7 @@ impl SelectedKey<'_> {
 /// A parsed JWS whose signature a host engine is still checking.
 pub(crate) struct UnverifiedJws {
     header: Map<String, Value>,
+    header_json: Vec<u8>,
     payload: Vec<u8>,
     algorithm: Algorithm,
 }
@@ -89,6 +93,7 @@ impl UnverifiedJws {
     pub(crate) fn into_verified(self) -> VerifiedJws {
         VerifiedJws {
             header: self.header,
+            header_json: self.header_json,
             payload: self.payload,
             algorithm: self.algorithm,
         }

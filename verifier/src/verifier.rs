@@ -316,8 +316,8 @@ struct PassportInner {
     header: Map<String, Value>,
     claims: Map<String, Value>,
     algorithm: Algorithm,
-    // Serialized on first use and kept: cache hits then cost no serialization.
-    json_text: std::sync::OnceLock<String>,
+    // `{"header":…,"claims":…}` from the token's own JSON texts.
+    json_text: String,
 }
 
 impl PartialEq for Passport {
@@ -374,21 +374,13 @@ impl Passport {
         serde_json::json!({ "header": self.inner.header, "claims": self.inner.claims })
     }
 
-    /// The same as [`Passport::to_json`], as text; computed once per
-    /// passport and shared by its clones.
+    /// The same as [`Passport::to_json`], as text, made of the header's
+    /// and the payload's JSON exactly as they were signed: the issuer's
+    /// member order and number spelling, with nothing serialized again.
+    /// Both were read strictly before they were trusted, so each is one
+    /// JSON object with no repeated member.
     pub fn to_json_text(&self) -> &str {
-        self.inner.json_text.get_or_init(|| {
-            #[derive(serde::Serialize)]
-            struct View<'a> {
-                header: &'a Map<String, Value>,
-                claims: &'a Map<String, Value>,
-            }
-            serde_json::to_string(&View {
-                header: &self.inner.header,
-                claims: &self.inner.claims,
-            })
-            .unwrap_or_default()
-        })
+        &self.inner.json_text
     }
 }
 
@@ -399,6 +391,18 @@ impl fmt::Debug for Passport {
             .field("claim_names", &self.inner.claims.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// `{"header":…,"claims":…}` from two JSON texts that were read strictly
+/// (so each is one JSON object, and UTF-8): joined, not serialized again.
+fn passport_json(header: &[u8], claims: &[u8]) -> Result<String, VerifyError> {
+    let mut text = Vec::with_capacity(header.len() + claims.len() + 22);
+    text.extend_from_slice(b"{\"header\":");
+    text.extend_from_slice(header);
+    text.extend_from_slice(b",\"claims\":");
+    text.extend_from_slice(claims);
+    text.push(b'}');
+    String::from_utf8(text).map_err(|_| VerifyError::malformed("the token's JSON is not UTF-8"))
 }
 
 /// A signature check that a host performs with its own crypto engine, such as
@@ -494,6 +498,9 @@ pub struct Verifier {
 static NEXT_VERIFIER_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The steps before the signature check, shared by every signature backend.
+// Lives on the stack for one verification and is matched at once: boxing the
+// larger variant would cost an allocation per token for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Prepared<'t> {
     Cached(Passport),
     Check {
@@ -746,7 +753,7 @@ impl Verifier {
                 ));
             }
         }
-        let (header, payload, algorithm) = jws.into_parts();
+        let (header, header_json, payload, algorithm) = jws.into_parts();
         let owned_claims = compact::parse_object(&payload, "payload")?;
         let claims_map = &owned_claims;
         claims::check_claim_types(claims_map)?;
@@ -797,7 +804,7 @@ impl Verifier {
                 header,
                 claims: owned_claims,
                 algorithm,
-                json_text: std::sync::OnceLock::new(),
+                json_text: passport_json(&header_json, &payload)?,
             }),
         };
         if let (Some(cache), Some(key)) = (&self.cache, cache_key) {

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
-use serde_json::{Value, json};
+use serde_json::Value;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -24,8 +24,27 @@ fn configuration_error(reason: impl Into<String>) -> VerifyError {
     }
 }
 
-fn js_object(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+/// A plain JavaScript object with these members, built member by member:
+/// WebCrypto's parameter dictionaries and a public JWK, with no JSON text in
+/// between.
+fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> Object {
+    let object = Object::new();
+    for (name, value) in members {
+        // Setting a member of a plain new object cannot throw.
+        let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
+    }
+    object
+}
+
+/// A key's public JWK ([`VerificationKey::public_jwk`], whose members are
+/// all strings) as the JavaScript object WebCrypto imports.
+pub fn jwk_object(jwk: &Value) -> Object {
+    js_object(
+        jwk.as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| Some((name.as_str(), JsValue::from_str(value.as_str()?)))),
+    )
 }
 
 fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
@@ -98,35 +117,40 @@ fn hash_name(algorithm: Algorithm) -> &'static str {
     }
 }
 
-/// WebCrypto's names for the import and verify steps of one JWS algorithm.
-fn webcrypto_parameters(algorithm: Algorithm) -> (Value, Value) {
+/// WebCrypto's parameters for the import and verify steps of one JWS
+/// algorithm.
+fn webcrypto_parameters(algorithm: Algorithm) -> (Object, Object) {
     let hash = hash_name(algorithm);
+    let named = |name: &str, member: &'static str, value: JsValue| {
+        js_object([("name", JsValue::from_str(name)), (member, value)])
+    };
+    let name_only = |name: &str| js_object([("name", JsValue::from_str(name))]);
     match algorithm {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => (
-            json!({"name": "RSASSA-PKCS1-v1_5", "hash": hash}),
-            json!({"name": "RSASSA-PKCS1-v1_5"}),
+            named("RSASSA-PKCS1-v1_5", "hash", hash.into()),
+            name_only("RSASSA-PKCS1-v1_5"),
         ),
         Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => {
             // RFC 7518 section 3.5: the salt is as long as the hash output.
-            let salt_length = match hash {
+            let salt_length: u32 = match hash {
                 "SHA-384" => 48,
                 "SHA-512" => 64,
                 _ => 32,
             };
             (
-                json!({"name": "RSA-PSS", "hash": hash}),
-                json!({"name": "RSA-PSS", "saltLength": salt_length}),
+                named("RSA-PSS", "hash", hash.into()),
+                named("RSA-PSS", "saltLength", salt_length.into()),
             )
         }
         Algorithm::ES256 => (
-            json!({"name": "ECDSA", "namedCurve": "P-256"}),
-            json!({"name": "ECDSA", "hash": "SHA-256"}),
+            named("ECDSA", "namedCurve", "P-256".into()),
+            named("ECDSA", "hash", "SHA-256".into()),
         ),
         Algorithm::ES384 => (
-            json!({"name": "ECDSA", "namedCurve": "P-384"}),
-            json!({"name": "ECDSA", "hash": "SHA-384"}),
+            named("ECDSA", "namedCurve", "P-384".into()),
+            named("ECDSA", "hash", "SHA-384".into()),
         ),
-        _ => (json!({"name": "Ed25519"}), json!({"name": "Ed25519"})),
+        _ => (name_only("Ed25519"), name_only("Ed25519")),
     }
 }
 
@@ -170,8 +194,8 @@ impl WebCrypto {
         self.subtle
             .import_key_with_object(
                 "jwk",
-                &js_object(key.public_jwk()).unchecked_into(),
-                &js_object(&import_parameters).unchecked_into(),
+                &jwk_object(key.public_jwk()),
+                &import_parameters,
                 false,
                 &usages,
             )
@@ -245,8 +269,7 @@ impl WebCrypto {
         let parameters = match known {
             Some(parameters) => parameters,
             None => {
-                let parameters: Object =
-                    js_object(&webcrypto_parameters(algorithm).1).unchecked_into();
+                let (_, parameters) = webcrypto_parameters(algorithm);
                 self.verify_parameters
                     .borrow_mut()
                     .push((algorithm, parameters.clone()));

@@ -877,3 +877,23 @@ fn shared_cases() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(cases.len() >= 40, "only {} shared cases", cases.len());
 }
+
+/// A passport's JSON text is the signed header and payload as they were
+/// written (the issuer's member order, spacing and number spelling), and
+/// reads back as the same claims.
+#[test]
+fn passport_text_is_the_signed_json_verbatim() {
+    let (key, kid) = keys().for_algorithm("ES256");
+    let header = format!(r#"{{"typ":"JWT", "kid":"{kid}","alg":"ES256"}}"#);
+    let payload = format!(
+        r#"{{"sub":"pairwise-7f3a","iss":"{ISSUER}","exp":{},"aud":"{AUDIENCE}","n":1.50,"e":"caf\u00e9 \"q\""}}"#,
+        NOW + 300
+    );
+    let token = sign_raw(key, "ES256", &header, &payload);
+    let passport = builder().build().unwrap().verify(&token).unwrap();
+    let text = passport.to_json_text();
+    assert_eq!(text, format!(r#"{{"header":{header},"claims":{payload}}}"#));
+    let read: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(read, passport.to_json());
+    assert_eq!(read["claims"]["e"], "café \"q\"");
+}

@@ -32,14 +32,14 @@ use std::cell::RefCell;
 use js_sys::{Function, Promise, Reflect};
 use serde_json::Value;
 use tessera_verifier::jwks_cache::{
-    JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, key_set_from_document_or_snapshot,
-    max_age_from_cache_control,
+    JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, document_or_snapshot,
+    max_age_from_cache_control, read_document_or_snapshot,
 };
 use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
     snapshot_jwks_uri,
 };
-use tessera_verifier::webcrypto::{ImportedKeys, KeyId, WebCrypto, import_refused};
+use tessera_verifier::webcrypto::{ImportedKeys, KeyId, WebCrypto, import_refused, jwk_object};
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
     SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
@@ -126,10 +126,6 @@ fn to_js_error(error: &VerifyError) -> JsValue {
     js_error.into()
 }
 
-fn js_object(value: &Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
-}
-
 fn configuration_error(reason: impl Into<String>) -> VerifyError {
     // Only the crate's constructors exist for most variants; configuration
     // errors are built through the builder's validation path.
@@ -158,7 +154,7 @@ impl SyncHost {
             None => {
                 let imported = self
                     .host
-                    .import_key(&js_object(key.public_jwk()))
+                    .import_key(&jwk_object(key.public_jwk()))
                     .map_err(|_| configuration_error("the host cannot import the key"))?;
                 self.imported.insert(cache_key, imported.clone());
                 imported
@@ -388,15 +384,15 @@ impl WasmVerifier {
         if let Some(document) = options.jwks {
             // Text is read by the strict reader, which refuses repeated
             // members; an object has lost them already in JSON.parse.
-            let text = match document {
-                Value::String(text) => text,
-                object => object.to_string(),
+            let (key_set, snapshot) = match document {
+                Value::String(text) => read_document_or_snapshot(&text)?,
+                object => document_or_snapshot(object)?,
             };
-            if let Ok(snapshot) = JwksSnapshot::from_json(&text) {
+            if let Some(snapshot) = snapshot {
                 fetched_at = Some(snapshot.fetched_at);
-                snapshot_uri = snapshot.jwks_uri.clone();
+                snapshot_uri = snapshot.jwks_uri;
             }
-            builder = builder.key_set(key_set_from_document_or_snapshot(&text)?);
+            builder = builder.key_set(key_set);
         } else if options.remote.is_none() {
             return Err(configuration_error(
                 "give `jwks` (a JWKS or snapshot) or `remote` (fetch from the issuer)",

@@ -39,6 +39,17 @@ for (const engine of ['auto', 'webcrypto']) test(`tokens signed by jose verify f
   }
 });
 
+for (const engine of ['auto', 'webcrypto']) test(`a passport is the signed JSON: the issuer's member order and values (engine: ${engine})`, async () => {
+  const verifier = await createVerifier({ ...base, engine });
+  const header = { typ: 'JWT', kid: 'p256', alg: 'ES256' };
+  const claims = { sub: 'ordered', zeta: [1.5, { b: null, a: 'caf\u00e9 "q"' }], iss: suite.issuer, exp: NOW + 60, aud: suite.audience, alpha: -0.25 };
+  const passport = await verifier.verify(signRaw('ES256', header, claims));
+  assert.deepEqual(Object.keys(passport.header), Object.keys(header));
+  assert.deepEqual(Object.keys(passport.claims), Object.keys(claims));
+  assert.deepEqual(Object.keys(passport.claims.zeta[1]), ['b', 'a']);
+  assert.deepEqual(passport, { header, claims });
+});
+
 test('configuration errors are VerifyErrors too', async () => {
   await assert.rejects(createVerifier({ audience: 'a', jwks }), { code: 'ERR_CONFIGURATION_INVALID' });
   await assert.rejects(createVerifier({ ...base, algorithms: ['HS256'] }), { code: 'ERR_CONFIGURATION_INVALID' });
