@@ -374,31 +374,19 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
 }
 
 fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
-    step("building tessera-verifier-wasm for wasm32");
-    build_wasm("tessera-verifier-wasm")?;
-    let input = Path::new("target/wasm32-unknown-unknown/release-wasm/tessera_verifier_wasm.wasm");
+    // wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108
+    // turns the externref table that wasm-bindgen adds into a funcref table,
+    // which breaks the module at load time.
+    let optimized = optimized_wasm("tessera-verifier-wasm", "tessera_verifier_wasm")?;
     let package = Path::new("dist/npm/verifier");
     if package.exists() {
         std::fs::remove_dir_all(package)?;
     }
     std::fs::create_dir_all(package)?;
 
-    // wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108
-    // turns the externref table that wasm-bindgen adds into a funcref table,
-    // which breaks the module at load time.
-    step("wasm-opt");
-    let optimized =
-        Path::new("target/wasm32-unknown-unknown/release-wasm/tessera_verifier.opt.wasm");
-    let input_text = input.to_string_lossy().into_owned();
-    let optimized_text = optimized.to_string_lossy().into_owned();
-    let mut arguments = vec!["-Oz", "--strip-debug", "--strip-producers"];
-    arguments.extend(WASM_OPT_FEATURES);
-    arguments.extend([input_text.as_str(), "-o", optimized_text.as_str()]);
-    run_program("wasm-opt", &arguments)?;
-
     step("wasm-bindgen");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(optimized)
+        .input_path(&optimized)
         .out_name("tessera_verifier")
         .web(true)?
         .typescript(true)
