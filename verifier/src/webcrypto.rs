@@ -25,9 +25,9 @@ fn configuration_error(reason: impl Into<String>) -> VerifyError {
 }
 
 /// A plain JavaScript object with these members, built member by member:
-/// WebCrypto's parameter dictionaries and a public JWK, with no JSON text in
-/// between.
-fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> Object {
+/// WebCrypto's parameter dictionaries, a public JWK, and the npm package's
+/// errors, with no JSON text in between.
+pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> Object {
     let object = Object::new();
     for (name, value) in members {
         // Setting a member of a plain new object cannot throw.

@@ -29,7 +29,7 @@ mod options;
 
 use std::cell::RefCell;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use serde_json::Value;
 use tessera_verifier::jwks_cache::{
     JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, document_or_snapshot,
@@ -39,7 +39,9 @@ use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
     snapshot_jwks_uri,
 };
-use tessera_verifier::webcrypto::{ImportedKeys, KeyId, WebCrypto, import_refused, jwk_object};
+use tessera_verifier::webcrypto::{
+    ImportedKeys, KeyId, WebCrypto, import_refused, js_object, jwk_object,
+};
 use tessera_verifier::{
     Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
     SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
@@ -114,16 +116,19 @@ fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
-/// Builds the JS error the wrapper rethrows: an `Error` with `code` (and
-/// `claim` when the error names one).
+/// What the wrapper turns into the `VerifyError` users see: `message`,
+/// `code`, and `claim` when the error names one. A plain object, not an
+/// `Error`, so a rejected token captures one stack (the `VerifyError`'s), not
+/// two.
 fn to_js_error(error: &VerifyError) -> JsValue {
-    let js_error = js_sys::Error::new(&error.to_string());
-    js_error.set_name("TesseraVerifyError");
-    let _ = Reflect::set(&js_error, &"code".into(), &error.code().into());
-    if let Some(claim) = error.claim() {
-        let _ = Reflect::set(&js_error, &"claim".into(), &claim.into());
-    }
-    js_error.into()
+    let members = [
+        ("message", JsValue::from(error.to_string())),
+        ("code", JsValue::from_str(error.code())),
+    ];
+    let claim = error
+        .claim()
+        .map(|claim| ("claim", JsValue::from_str(claim)));
+    js_object(members.into_iter().chain(claim)).into()
 }
 
 fn configuration_error(reason: impl Into<String>) -> VerifyError {
