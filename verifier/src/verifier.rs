@@ -374,11 +374,15 @@ impl Passport {
         serde_json::json!({ "header": self.inner.header, "claims": self.inner.claims })
     }
 
-    /// The same as [`Passport::to_json`], as text, made of the header's
-    /// and the payload's JSON exactly as they were signed: the issuer's
-    /// member order and number spelling, with nothing serialized again.
-    /// Both were read strictly before they were trusted, so each is one
-    /// JSON object with no repeated member.
+    /// [`Passport::to_json`]'s value as text, made of the header's and the
+    /// payload's JSON exactly as they were signed: the issuer's member
+    /// order, spacing, escapes and number spelling, with nothing serialized
+    /// again. So it equals `to_json()` as a value, not as text. Both were
+    /// read strictly before they were trusted, so each is one JSON object
+    /// with no repeated member. (A decimal written with more digits than an
+    /// `f64` holds may be read one unit in the last place apart by a
+    /// correctly rounding reader such as `JSON.parse` and by serde_json's
+    /// faster one; integers up to 2^53 read the same everywhere.)
     pub fn to_json_text(&self) -> &str {
         &self.inner.json_text
     }

@@ -26,7 +26,8 @@ fn configuration_error(reason: impl Into<String>) -> VerifyError {
 
 /// A plain JavaScript object with these members, built member by member:
 /// WebCrypto's parameter dictionaries, a public JWK, and the npm package's
-/// errors, with no JSON text in between.
+/// errors, with no JSON text in between. Names are set as properties, so a
+/// name `__proto__` would set the prototype: pass only known names.
 pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> Object {
     let object = Object::new();
     for (name, value) in members {
@@ -39,6 +40,11 @@ pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> O
 /// A key's public JWK ([`VerificationKey::public_jwk`], whose members are
 /// all strings) as the JavaScript object WebCrypto imports.
 pub fn jwk_object(jwk: &Value) -> Object {
+    debug_assert!(
+        jwk.as_object()
+            .is_some_and(|members| members.values().all(Value::is_string)),
+        "a public JWK holds only strings"
+    );
     js_object(
         jwk.as_object()
             .into_iter()

@@ -64,9 +64,8 @@ export interface VerifierOptions {
   };
 }
 
-/** A verified token. */
-/** The token's protected header and claims, read from the JSON the issuer
- * signed (its member order, no member added or dropped). */
+/** A verified token: its protected header and claims, read from the JSON
+ * the issuer signed (its member order, no member added or dropped). */
 export interface VerifiedPassport {
   header: Record<string, unknown>;
   claims: Record<string, unknown> & { sub?: string; exp: number };

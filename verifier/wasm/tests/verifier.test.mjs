@@ -39,15 +39,17 @@ for (const engine of ['auto', 'webcrypto']) test(`tokens signed by jose verify f
   }
 });
 
-for (const engine of ['auto', 'webcrypto']) test(`a passport is the signed JSON: the issuer's member order and values (engine: ${engine})`, async () => {
-  const verifier = await createVerifier({ ...base, engine });
+for (const [engine, cacheSize] of [['auto'], ['webcrypto'], ['auto', 4]]) test(`a passport is the signed JSON: the issuer's member order and values (engine: ${engine}, cacheSize: ${cacheSize})`, async () => {
+  const verifier = await createVerifier({ ...base, engine, cacheSize });
   const header = { typ: 'JWT', kid: 'p256', alg: 'ES256' };
   const claims = { sub: 'ordered', zeta: [1.5, { b: null, a: 'caf\u00e9 "q"' }], iss: suite.issuer, exp: NOW + 60, aud: suite.audience, alpha: -0.25 };
-  const passport = await verifier.verify(signRaw('ES256', header, claims));
+  const token = signRaw('ES256', header, claims);
+  const passport = await verifier.verify(token);
   assert.deepEqual(Object.keys(passport.header), Object.keys(header));
   assert.deepEqual(Object.keys(passport.claims), Object.keys(claims));
   assert.deepEqual(Object.keys(passport.claims.zeta[1]), ['b', 'a']);
   assert.deepEqual(passport, { header, claims });
+  if (cacheSize) assert.equal(await verifier.verify(token), passport, 'a cache hit');
 });
 
 test('configuration errors are VerifyErrors too', async () => {
