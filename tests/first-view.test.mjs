@@ -8,7 +8,8 @@
 //   which Leptos uses as markers, aside) and the same layout, and taking over
 //   shifts nothing (no layout-shift entry);
 // - a click on the sign-in button before the wasm is ready is shown busy and
-//   starts the sign-in once it is;
+//   starts the sign-in once it is; a press in progress holds the takeover
+//   until it ends, and keyboard focus stays on the same button;
 // - the snippet's CSP holds throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,6 +198,50 @@ test('a click before the wasm is ready is shown busy and starts the sign-in when
     assert.match(await button.textContent(), /Signing you in/);
     const leaving = page.tab.waitForURL((url) => !url.href.startsWith(shopOrigin), { timeout: 30_000 });
     await page.release();
+    await leaving;
+    assert.match(page.tab.url(), /authorize/, 'the IdP was asked to sign in');
+  } finally {
+    await page.close();
+  }
+});
+
+test('keyboard focus on the first view stays on its button when the wasm takes over', async () => {
+  const page = await heldBack();
+  try {
+    await page.tab.goto(`${shopOrigin}/?tenant=demo`);
+    const button = page.tab.locator('tessera-login >> button.primary');
+    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    await button.focus();
+    await page.release();
+    await page.tab.waitForFunction(() => window.ready === 1, null, { timeout: 20_000 });
+    const focus = await page.tab.evaluate(() => {
+      const shadow = document.querySelector('tessera-login').shadowRoot;
+      return { className: shadow.activeElement?.className, connected: shadow.activeElement?.isConnected };
+    });
+    assert.deepEqual(focus, { className: 'primary', connected: true });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a press on the first view holds the takeover until it ends, and its click starts the sign-in', async () => {
+  const page = await heldBack();
+  try {
+    await page.tab.goto(`${shopOrigin}/?tenant=demo`);
+    const button = page.tab.locator('tessera-login >> button.primary');
+    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    const box = await button.boundingBox();
+    await page.tab.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.tab.mouse.down();
+    await page.release();
+    // The wasm has arrived, and had time to start.
+    await page.tab.waitForFunction(() => performance.getEntriesByType('resource')
+      .some((entry) => /\.wasm$/.test(new URL(entry.name).pathname) && entry.responseEnd > 0), null, { timeout: 20_000 });
+    await page.tab.waitForTimeout(1000);
+    assert.equal(await page.tab.evaluate(() => window.ready), 0, 'the wasm waits while the button is held down');
+    const leaving = page.tab.waitForURL((url) => !url.href.startsWith(shopOrigin), { timeout: 30_000 });
+    await page.tab.mouse.up();
     await leaving;
     assert.match(page.tab.url(), /authorize/, 'the IdP was asked to sign in');
   } finally {

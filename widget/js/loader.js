@@ -205,6 +205,11 @@ function tesseraLinkFonts(href) {
 // the fallback stack (then swaps, as `font-display: swap` says).
 const TESSERA_FONT_WAIT_MS = 1000;
 
+// How long the wasm waits, at most, for a press on the first view to end
+// before it takes the view over (a release it never sees, say outside the
+// window, delays it no longer than this).
+const TESSERA_PRESS_WAIT_MS = 3000;
+
 class TesseraLogin extends HTMLElement {
   // Added to the page (again, in a single-page app): the shadow root is
   // filled afresh, and the widget picks up a session this page still holds.
@@ -278,7 +283,7 @@ class TesseraLogin extends HTMLElement {
     this.tesseraConnection = connection;
     const { signal } = connection;
     const load = () => tesseraLoad()
-      .then(() => mount(this, container, options, texts, config))
+      .then(() => mount(this, container, options, texts, config, settled))
       .catch((error) => {
         container.textContent = 'Sign-in is unavailable right now.';
         this.dispatchEvent(new CustomEvent('tessera:error', {
@@ -286,9 +291,45 @@ class TesseraLogin extends HTMLElement {
           detail: { code: 'load_failed', message: String(error && error.message || error) },
         }));
       });
+    // The wasm replaces the first view's elements with its own, so it waits
+    // for a press in progress (a pointer or the space bar held down on the
+    // first view) to end: a button pressed on one view and released on the
+    // other would be clicked on neither. It takes over a task after the
+    // release, once the release's click has reached `keepClick`.
+    let pressed = false;
+    let pressEnded;
+    const endPress = () => {
+      if (!pressed) return;
+      pressed = false;
+      setTimeout(() => pressEnded?.(), 0);
+    };
+    container.addEventListener('pointerdown', () => { pressed = true; }, { signal });
+    container.addEventListener('keydown', (event) => { if (event.key === ' ') pressed = true; }, { signal });
+    window.addEventListener('keyup', (event) => { if (event.key === ' ') endPress(); }, { capture: true, signal });
+    for (const name of ['pointerup', 'pointercancel']) window.addEventListener(name, endPress, { capture: true, signal });
+    // The window losing focus (an element's blur is seen here too: skipped).
+    window.addEventListener('blur', (event) => { if (event.target === window) endPress(); }, { capture: true, signal });
+    // Keyboard focus on a first-view button stays on that button in the
+    // wasm's view (which has the same buttons in the same order).
+    let focused = -1;
+    const settled = () => new Promise((resolve) => {
+      let done = false;
+      const settle = () => {
+        if (done) return;
+        done = true;
+        pressEnded = undefined;
+        focused = [...container.querySelectorAll('button')].indexOf(shadow.activeElement);
+        resolve();
+      };
+      if (!pressed) return settle();
+      pressEnded = settle;
+      setTimeout(settle, TESSERA_PRESS_WAIT_MS);
+    });
     this.addEventListener('tessera:ready', () => {
       container.removeEventListener('click', keepClick);
-      if (early !== undefined) container.querySelectorAll('button')[early]?.click();
+      const buttons = container.querySelectorAll('button');
+      if (focused >= 0 && !shadow.activeElement) buttons[focused]?.focus();
+      if (early !== undefined) buttons[early]?.click();
       early = undefined;
     }, { once: true, signal });
     // A theme with its own font: its @font-face rules go in the page's

@@ -119,7 +119,10 @@ async fn prepare(
 /// `options` is `{tenant, mode?}`; `texts` and `config` are the
 /// loader's fetches of the tenant's texts and configuration, started before
 /// the wasm was ready so that the first render waits for one round trip,
-/// not two.
+/// not two. `settled` is called right before the view replaces what the
+/// container holds (the server's first view), and the promise it returns
+/// awaited: the loader holds the takeover while a press on the first view
+/// is in progress.
 #[wasm_bindgen]
 pub fn mount(
     host: web_sys::HtmlElement,
@@ -127,6 +130,7 @@ pub fn mount(
     options: JsValue,
     texts: js_sys::Promise,
     config: js_sys::Promise,
+    settled: js_sys::Function,
 ) {
     let options = Options::from_value(options);
     // Only a callback this tab is waiting for is taken from the URL; the
@@ -199,8 +203,16 @@ pub fn mount(
             mode,
         }));
         let host = context.host.clone();
+        // A loader that answers anything but a promise holds nothing up.
+        if let Ok(promise) = settled
+            .call0(&JsValue::NULL)
+            .and_then(|value| value.dyn_into::<js_sys::Promise>())
+        {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        }
         // The server's first view, when the loader showed one, is replaced
-        // in this same task: no frame shows the container empty.
+        // in this same task (the awaited promise settles in a microtask): no
+        // frame shows the container empty.
         container.set_text_content(None);
         let view = leptos::mount::mount_to(container.clone(), {
             let context = context.clone();
