@@ -192,6 +192,13 @@ impl JsonProblem {
     }
 }
 
+/// Reads one JSON text the way tokens are read (see [`parse_strict`]): for
+/// a caller's own documents, such as the npm package's options. The error
+/// is a sentence about `part` ("the options are not valid JSON").
+pub fn read_json_strictly(text: &str, part: &str) -> Result<Value, String> {
+    parse_strict(text.as_bytes()).map_err(|problem| problem.describe(part))
+}
+
 /// Reads one JSON value the way tokens are read: a member repeated in any
 /// object is refused instead of "last one wins" (RFC 7515 section 5.2 and
 /// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.

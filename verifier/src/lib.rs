@@ -55,7 +55,7 @@ pub mod remote;
 pub mod webcrypto;
 
 pub use claims::{PERSONAL_DATA_CLAIMS, TimeClaims};
-pub use compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken};
+pub use compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken, read_json_strictly};
 pub use error::VerifyError;
 pub use jsonwebtoken::Algorithm;
 pub use jws::{JwsRules, VerifiedJws};

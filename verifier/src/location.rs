@@ -14,7 +14,7 @@
 //! What it is not: a fetcher or a parser. Nothing here performs I/O; the
 //! adapters fetch the URLs these functions return.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
@@ -157,20 +157,15 @@ pub fn key_url<U: WebUrl>(text: &str, transport: Transport) -> Result<U, VerifyE
 /// parses as one counts.
 pub fn is_loopback<U: WebUrl>(url: &U) -> bool {
     let host = url.host();
-    if host == "localhost" {
-        return true;
-    }
-    match host
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-    {
-        Some(ipv6) => ipv6
-            .parse::<Ipv6Addr>()
-            .is_ok_and(|address| address.is_loopback()),
-        None => host
+    // `::1` is the one IPv6 loopback address, and the standard serializes
+    // every IPv6 address in one shortest form (`[0:0::1]` is `[::1]`), so
+    // the serialized host is compared rather than parsed again (which would
+    // bring an IPv6 parser into the npm package).
+    host == "localhost"
+        || host == "[::1]"
+        || host
             .parse::<Ipv4Addr>()
-            .is_ok_and(|address| address.is_loopback()),
-    }
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// The discovery document's URL for `issuer` (OpenID Connect Discovery 1.0

@@ -459,6 +459,28 @@ fn key_sets_are_read_strictly() {
     assert_eq!(error.code(), "ERR_JWKS_INVALID");
 }
 
+#[test]
+fn a_callers_own_document_is_read_as_strictly_as_a_token() {
+    let read = |text: &str| tessera_verifier::read_json_strictly(text, "options object");
+    assert_eq!(
+        read(r#"{"issuer":"a","audience":["b"]}"#).unwrap(),
+        json!({"issuer": "a", "audience": ["b"]})
+    );
+    let duplicate = read(r#"{"remote":{"timeoutMs":1,"timeoutMs":9}}"#).unwrap_err();
+    assert!(
+        duplicate.starts_with("the options object has a duplicate member `timeoutMs`"),
+        "{duplicate}"
+    );
+    assert_eq!(
+        read("{} []").unwrap_err(),
+        "the options object has trailing data"
+    );
+    assert_eq!(
+        read("{").unwrap_err(),
+        "the options object is not valid JSON"
+    );
+}
+
 /// Several keys may share a `kid` (RFC 7517 section 4.5: keys of different
 /// types as equivalent alternatives). Every key with the token's `kid` is
 /// considered: the one that fits the algorithm verifies, and when several
