@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::cell::Cell;
 use std::fmt;
 
 use crate::error::{VerifyError, printable};
@@ -204,30 +205,26 @@ pub fn read_json_strictly(text: &str, part: &str) -> Result<Value, String> {
 /// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.
 /// Key sets and discovery documents go through here too.
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
+    // The repeated member, named here rather than in serde_json's error
+    // text, which would have to be formatted and taken apart again.
+    let duplicate = Cell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = deserializer
-        .deserialize_any(StrictValueVisitor)
-        .map_err(|error| {
-            let text = error.to_string();
-            if text.starts_with(DUPLICATE_PREFIX) {
-                // serde_json appends " at line L column C"; keep the member only.
-                let member = text.split(" at line ").next().unwrap_or(&text);
-                JsonProblem::Duplicate(member.to_owned())
-            } else {
-                JsonProblem::Invalid
-            }
+        .deserialize_any(StrictValueVisitor(&duplicate))
+        .map_err(|_| match duplicate.take() {
+            Some(member) => JsonProblem::Duplicate(format!("has a duplicate member `{member}`")),
+            None => JsonProblem::Invalid,
         })?;
     deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
     Ok(value)
 }
 
-const DUPLICATE_PREFIX: &str = "has a duplicate member";
-
 /// Builds a `serde_json::Value` like serde_json does, except that a repeated
-/// member name in any object is an error instead of "last one wins".
-struct StrictValueVisitor;
+/// member name in any object is an error instead of "last one wins"; the
+/// member's name (printable) is left in the cell.
+struct StrictValueVisitor<'a>(&'a Cell<Option<String>>);
 
-impl<'de> Visitor<'de> for StrictValueVisitor {
+impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -256,7 +253,7 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(StrictSeed)? {
+        while let Some(item) = seq.next_element_seed(StrictSeed(self.0))? {
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -265,23 +262,21 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             if map.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "{DUPLICATE_PREFIX} `{}`",
-                    printable(&key)
-                )));
+                self.0.set(Some(printable(&key)));
+                return Err(de::Error::custom("duplicate member"));
             }
-            let value = access.next_value_seed(StrictSeed)?;
+            let value = access.next_value_seed(StrictSeed(self.0))?;
             map.insert(key, value);
         }
         Ok(Value::Object(map))
     }
 }
 
-struct StrictSeed;
+struct StrictSeed<'a>(&'a Cell<Option<String>>);
 
-impl<'de> de::DeserializeSeed<'de> for StrictSeed {
+impl<'de> de::DeserializeSeed<'de> for StrictSeed<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(StrictValueVisitor)
+        deserializer.deserialize_any(StrictValueVisitor(self.0))
     }
 }
