@@ -37,6 +37,39 @@ pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> O
     object
 }
 
+/// A JSON value as the JavaScript value `JSON.parse` makes of its text:
+/// numbers as doubles, arrays, and plain objects whose members are all own
+/// data properties, in order. A member named `__proto__` stays a member:
+/// it is defined, not assigned (an assignment would set the prototype).
+pub fn js_value(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(flag) => JsValue::from_bool(*flag),
+        Value::Number(number) => number.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
+        Value::String(text) => JsValue::from_str(text),
+        Value::Array(items) => items.iter().map(js_value).collect::<js_sys::Array>().into(),
+        Value::Object(members) => {
+            let object = Object::new();
+            for (name, member) in members {
+                let (name, member) = (JsValue::from_str(name), js_value(member));
+                // Neither can throw on a plain new object.
+                if name == "__proto__" {
+                    let own = js_object([
+                        ("value", member),
+                        ("writable", JsValue::TRUE),
+                        ("enumerable", JsValue::TRUE),
+                        ("configurable", JsValue::TRUE),
+                    ]);
+                    let _ = Reflect::define_property(&object, &name, &own);
+                } else {
+                    let _ = Reflect::set(&object, &name, &member);
+                }
+            }
+            object.into()
+        }
+    }
+}
+
 /// A key's public JWK ([`VerificationKey::public_jwk`], whose members are
 /// all strings) as the JavaScript object WebCrypto imports.
 pub fn jwk_object(jwk: &Value) -> Object {

@@ -762,3 +762,25 @@ async fn an_unchanged_key_set_keeps_the_token_cache() {
         "new keys, cache emptied"
     );
 }
+
+/// The npm package hands out a snapshot as the value `to_value` builds by
+/// hand; it must be what `to_json` writes, with and without the optional
+/// members.
+#[test]
+fn a_snapshot_value_is_what_its_json_says() {
+    let jwks = serde_json::json!({"keys": [], "extra": {"n": 1.5, "list": [true, null, "x"]}});
+    for (issuer, jwks_uri) in [
+        (None, None),
+        (Some("https://id.example"), Some("https://id.example/jwks")),
+    ] {
+        let snapshot = JwksSnapshot {
+            format: tessera_verifier::jwks_cache::SNAPSHOT_FORMAT.to_owned(),
+            issuer: issuer.map(str::to_owned),
+            jwks_uri: jwks_uri.map(str::to_owned),
+            fetched_at: 1_700_000_000,
+            jwks: jwks.clone(),
+        };
+        let written: serde_json::Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        assert_eq!(snapshot.to_value(), written, "{issuer:?}");
+    }
+}

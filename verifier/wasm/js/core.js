@@ -239,8 +239,7 @@ export class Verifier {
 
   /** The cached remote key set as a snapshot object, or undefined. */
   snapshot() {
-    const text = this.#inner.snapshot();
-    return text === undefined ? undefined : JSON.parse(text);
+    return this.#inner.snapshot();
   }
 }
 

@@ -165,7 +165,7 @@ async function startIssuer({ delayMs = 0, cacheControl = 'max-age=300' } = {}) {
     }
     response.setHeader('content-type', 'application/json');
     response.setHeader('cache-control', cacheControl);
-    response.end(JSON.stringify(state.jwks));
+    response.end(typeof state.jwks === 'string' ? state.jwks : JSON.stringify(state.jwks));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.origin = `http://127.0.0.1:${server.address().port}`;
@@ -196,6 +196,28 @@ test('remote: discovery, one fetch for concurrent requests, cooldown on unknown 
     issuer.fail = true;
     const offline = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, jwks: snapshot });
     assert.equal((await offline.verify(tokenFor(issuer.origin))).claims.sub, 'remote');
+  } finally {
+    await issuer.close();
+  }
+});
+
+test('remote: a snapshot is the served key set as JSON.parse reads it', async () => {
+  const issuer = await startIssuer();
+  // Members the verifier does not read come back as served: numbers (one
+  // past 2^53), nesting, and a member named __proto__, which must stay an
+  // own member and not become the object's prototype.
+  const served = JSON.stringify({ ...jwks, extra: { n: 1.5, list: [true, null, 'x'] } })
+    .replace(/^\{/, '{"__proto__":{"polluted":true},"big":12345678901234567890,');
+  issuer.jwks = served;
+  try {
+    const verifier = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, remote: {} });
+    assert.equal((await verifier.verify(tokenFor(issuer.origin))).claims.sub, 'remote');
+    const snapshot = verifier.snapshot();
+    assert.deepEqual(snapshot.jwks, JSON.parse(served));
+    assert.equal(Object.getPrototypeOf(snapshot.jwks), Object.prototype);
+    assert.ok(Object.hasOwn(snapshot.jwks, '__proto__'));
+    assert.equal(snapshot.jwks.polluted, undefined);
+    assert.equal(snapshot.jwks_uri, `${issuer.origin}/jwks`);
   } finally {
     await issuer.close();
   }
