@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{VerifyError, printable};
 
@@ -361,6 +361,18 @@ pub(crate) fn read_strict(bytes: &[u8], part: &str) -> Result<Value, VerifyError
         .map_err(|problem| VerifyError::invalid_key_set(problem.describe(part)))
 }
 
+/// A public JWK of string members (`null` for one the key lacks). Built
+/// member by member: `json!` with interpolated values serializes each
+/// through `to_value(..).unwrap()`, whose panic message alone brought
+/// Rust's Debug formatting and its Unicode tables into the npm package.
+fn public_jwk(members: &[(&str, Option<&str>)]) -> Value {
+    let mut jwk = serde_json::Map::new();
+    for (name, value) in members {
+        jwk.insert((*name).to_owned(), value.map_or(Value::Null, Value::from));
+    }
+    Value::Object(jwk)
+}
+
 /// The JWK members this verifier reads; everything else is ignored.
 struct RawJwk {
     kty: String,
@@ -459,7 +471,11 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
             (
                 KeyKind::Rsa { modulus_bits },
                 DecodingKey::from_rsa_raw_components(&modulus, &exponent),
-                json!({"kty": "RSA", "n": jwk.n, "e": jwk.e}),
+                public_jwk(&[
+                    ("kty", Some("RSA")),
+                    ("n", jwk.n.as_deref()),
+                    ("e", jwk.e.as_deref()),
+                ]),
             )
         }
         ("EC", Some(curve @ ("P-256" | "P-384"))) => {
@@ -481,7 +497,12 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
             (
                 kind,
                 DecodingKey::from_ec_der(&point),
-                json!({"kty": "EC", "crv": curve, "x": jwk.x, "y": jwk.y}),
+                public_jwk(&[
+                    ("kty", Some("EC")),
+                    ("crv", Some(curve)),
+                    ("x", jwk.x.as_deref()),
+                    ("y", jwk.y.as_deref()),
+                ]),
             )
         }
         ("EC", _) => return Err("the elliptic curve is not supported"),
@@ -493,7 +514,11 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
             (
                 KeyKind::Ed25519,
                 DecodingKey::from_ed_der(&x),
-                json!({"kty": "OKP", "crv": "Ed25519", "x": jwk.x}),
+                public_jwk(&[
+                    ("kty", Some("OKP")),
+                    ("crv", Some("Ed25519")),
+                    ("x", jwk.x.as_deref()),
+                ]),
             )
         }
         ("OKP", _) => return Err("the OKP curve is not supported"),
