@@ -112,6 +112,16 @@ async function heldBack() {
   tab.on('pageerror', (error) => errors.push(String(error)));
   await tab.addInitScript(() => {
     window.ready = 0;
+    // How many wasm modules were instantiated (the widget's first module
+    // is the first).
+    window.instantiated = 0;
+    for (const name of ['instantiate', 'instantiateStreaming']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = (...args) => original.apply(WebAssembly, args).then((result) => {
+        window.instantiated += 1;
+        return result;
+      });
+    }
     window.shifts = [];
     document.addEventListener('tessera:ready', () => { window.ready += 1; });
     new PerformanceObserver((list) => window.shifts.push(...list.getEntries().map((entry) => entry.value)))
@@ -186,20 +196,33 @@ for (const preset of ['light', 'dark', 'auto', 'high-contrast', 'forest', 'mono'
   });
 }
 
+/** The demo shop in a held-back tab, once the first view's sign-in button
+ * shows. */
+async function firstViewButton(page) {
+  await page.tab.goto(`${shopOrigin}/?tenant=demo`);
+  const button = page.tab.locator('tessera-login >> button.primary');
+  await button.waitFor({ state: 'visible', timeout: 20_000 });
+  return button;
+}
+
+/** Does `act`, then waits for the tab to leave the shop for the IdP's
+ * authorization endpoint. */
+async function leavesForSignIn(page, act) {
+  const leaving = page.tab.waitForURL((url) => !url.href.startsWith(shopOrigin), { timeout: 30_000 });
+  await act();
+  await leaving;
+  assert.match(page.tab.url(), /authorize/, 'the IdP was asked to sign in');
+}
+
 test('a click before the wasm is ready is shown busy and starts the sign-in when it is', async () => {
   const page = await heldBack();
   try {
-    await page.tab.goto(`${shopOrigin}/?tenant=demo`);
-    const button = page.tab.locator('tessera-login >> button.primary');
-    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    const button = await firstViewButton(page);
     assert.equal(await page.tab.evaluate(() => window.ready), 0);
     await button.click();
     assert.equal(await button.getAttribute('aria-busy'), 'true');
     assert.match(await button.textContent(), /Signing you in/);
-    const leaving = page.tab.waitForURL((url) => !url.href.startsWith(shopOrigin), { timeout: 30_000 });
-    await page.release();
-    await leaving;
-    assert.match(page.tab.url(), /authorize/, 'the IdP was asked to sign in');
+    await leavesForSignIn(page, () => page.release());
   } finally {
     await page.close();
   }
@@ -208,9 +231,7 @@ test('a click before the wasm is ready is shown busy and starts the sign-in when
 test('keyboard focus on the first view stays on its button when the wasm takes over', async () => {
   const page = await heldBack();
   try {
-    await page.tab.goto(`${shopOrigin}/?tenant=demo`);
-    const button = page.tab.locator('tessera-login >> button.primary');
-    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    const button = await firstViewButton(page);
     await button.focus();
     await page.release();
     await page.tab.waitForFunction(() => window.ready === 1, null, { timeout: 20_000 });
@@ -228,22 +249,17 @@ test('keyboard focus on the first view stays on its button when the wasm takes o
 test('a press on the first view holds the takeover until it ends, and its click starts the sign-in', async () => {
   const page = await heldBack();
   try {
-    await page.tab.goto(`${shopOrigin}/?tenant=demo`);
-    const button = page.tab.locator('tessera-login >> button.primary');
-    await button.waitFor({ state: 'visible', timeout: 20_000 });
+    const button = await firstViewButton(page);
     const box = await button.boundingBox();
     await page.tab.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.tab.mouse.down();
     await page.release();
-    // The wasm has arrived, and had time to start.
-    await page.tab.waitForFunction(() => performance.getEntriesByType('resource')
-      .some((entry) => /\.wasm$/.test(new URL(entry.name).pathname) && entry.responseEnd > 0), null, { timeout: 20_000 });
-    await page.tab.waitForTimeout(1000);
+    // The wasm is instantiated, and has had time to mount (its texts and
+    // configuration are in already).
+    await page.tab.waitForFunction(() => window.instantiated >= 1, null, { timeout: 20_000 });
+    await page.tab.waitForTimeout(500);
     assert.equal(await page.tab.evaluate(() => window.ready), 0, 'the wasm waits while the button is held down');
-    const leaving = page.tab.waitForURL((url) => !url.href.startsWith(shopOrigin), { timeout: 30_000 });
-    await page.tab.mouse.up();
-    await leaving;
-    assert.match(page.tab.url(), /authorize/, 'the IdP was asked to sign in');
+    await leavesForSignIn(page, () => page.tab.mouse.up());
   } finally {
     await page.close();
   }

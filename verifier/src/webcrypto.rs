@@ -39,8 +39,9 @@ pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> O
 
 /// A JSON value as the JavaScript value `JSON.parse` makes of its text:
 /// numbers as doubles, arrays, and plain objects whose members are all own
-/// data properties, in order. A member named `__proto__` stays a member:
-/// it is defined, not assigned (an assignment would set the prototype).
+/// data properties, made by `Object.fromEntries` as `JSON.parse` makes them
+/// (so a member named `__proto__` stays a member, and no setter on
+/// `Object.prototype` runs, nor does a frozen one refuse a member).
 pub fn js_value(value: &Value) -> JsValue {
     match value {
         Value::Null => JsValue::NULL,
@@ -49,23 +50,15 @@ pub fn js_value(value: &Value) -> JsValue {
         Value::String(text) => JsValue::from_str(text),
         Value::Array(items) => items.iter().map(js_value).collect::<js_sys::Array>().into(),
         Value::Object(members) => {
-            let object = Object::new();
+            let entries = js_sys::Array::new();
             for (name, member) in members {
-                let (name, member) = (JsValue::from_str(name), js_value(member));
-                // Neither can throw on a plain new object.
-                if name == "__proto__" {
-                    let own = js_object([
-                        ("value", member),
-                        ("writable", JsValue::TRUE),
-                        ("enumerable", JsValue::TRUE),
-                        ("configurable", JsValue::TRUE),
-                    ]);
-                    let _ = Reflect::define_property(&object, &name, &own);
-                } else {
-                    let _ = Reflect::set(&object, &name, &member);
-                }
+                entries.push(&js_sys::Array::of2(
+                    &JsValue::from_str(name),
+                    &js_value(member),
+                ));
             }
-            object.into()
+            // Only a non-iterable argument throws; `entries` is an array of pairs.
+            Object::from_entries(&entries).map_or(JsValue::NULL, JsValue::from)
         }
     }
 }

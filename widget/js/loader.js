@@ -209,6 +209,9 @@ const TESSERA_FONT_WAIT_MS = 1000;
 // before it takes the view over (a release it never sees, say outside the
 // window, delays it no longer than this).
 const TESSERA_PRESS_WAIT_MS = 3000;
+// How long, after a press on the first view is released, the wasm waits for
+// the click that release makes (a touch tap's may come a little later).
+const TESSERA_CLICK_WAIT_MS = 500;
 
 class TesseraLogin extends HTMLElement {
   // Added to the page (again, in a single-page app): the shadow root is
@@ -292,23 +295,38 @@ class TesseraLogin extends HTMLElement {
         }));
       });
     // The wasm replaces the first view's elements with its own, so it waits
-    // for a press in progress (a pointer or the space bar held down on the
-    // first view) to end: a button pressed on one view and released on the
-    // other would be clicked on neither. It takes over a task after the
-    // release, once the release's click has reached `keepClick`.
-    let pressed = false;
+    // for a press in progress on the first view to end: a button pressed on
+    // one view and released on the other would be clicked on neither. A
+    // press is the main pointer button or the space bar held down; after
+    // its release the wasm waits for the release's click (a touch tap's
+    // comes in a later task), or TESSERA_CLICK_WAIT_MS without one, and
+    // takes over a task after that click, once it has reached `keepClick`.
+    let press = 'none';
     let pressEnded;
-    const endPress = () => {
-      if (!pressed) return;
-      pressed = false;
-      setTimeout(() => pressEnded?.(), 0);
+    let pressTimer;
+    const endPressIn = (ms) => {
+      clearTimeout(pressTimer);
+      pressTimer = setTimeout(() => {
+        press = 'none';
+        pressEnded?.();
+      }, ms);
     };
-    container.addEventListener('pointerdown', () => { pressed = true; }, { signal });
-    container.addEventListener('keydown', (event) => { if (event.key === ' ') pressed = true; }, { signal });
-    window.addEventListener('keyup', (event) => { if (event.key === ' ') endPress(); }, { capture: true, signal });
-    for (const name of ['pointerup', 'pointercancel']) window.addEventListener(name, endPress, { capture: true, signal });
-    // The window losing focus (an element's blur is seen here too: skipped).
-    window.addEventListener('blur', (event) => { if (event.target === window) endPress(); }, { capture: true, signal });
+    const pressed = () => {
+      press = 'down';
+      clearTimeout(pressTimer);
+    };
+    const released = () => { if (press === 'down') { press = 'released'; endPressIn(TESSERA_CLICK_WAIT_MS); } };
+    const listening = { capture: true, signal };
+    container.addEventListener('pointerdown', (event) => { if (event.button === 0) pressed(); }, { signal });
+    container.addEventListener('keydown', (event) => { if (event.key === ' ') pressed(); }, { signal });
+    window.addEventListener('pointerup', released, listening);
+    window.addEventListener('keyup', (event) => { if (event.key === ' ') released(); }, listening);
+    window.addEventListener('click', () => { if (press === 'released') endPressIn(0); }, listening);
+    // No click follows a cancelled press, nor one the window lost focus in
+    // (an element's blur is seen here too: skipped).
+    const cancelled = () => { if (press !== 'none') endPressIn(0); };
+    window.addEventListener('pointercancel', cancelled, listening);
+    window.addEventListener('blur', (event) => { if (event.target === window) cancelled(); }, listening);
     // Keyboard focus on a first-view button stays on that button in the
     // wasm's view (which has the same buttons in the same order).
     let focused = -1;
@@ -321,8 +339,10 @@ class TesseraLogin extends HTMLElement {
         focused = [...container.querySelectorAll('button')].indexOf(shadow.activeElement);
         resolve();
       };
-      if (!pressed) return settle();
+      // A removed element holds nothing up: its view is parked at once.
+      if (press === 'none' || signal.aborted) return settle();
       pressEnded = settle;
+      signal.addEventListener('abort', settle);
       setTimeout(settle, TESSERA_PRESS_WAIT_MS);
     });
     this.addEventListener('tessera:ready', () => {

@@ -226,7 +226,11 @@ pub fn mount(
             }
         });
         // The view is live: the loader hands it a click the first view kept.
-        dispatch(&host, "tessera:ready", &Object::new());
+        // A view whose element left the page meanwhile is not announced: the
+        // element's next connection has a mount of its own.
+        if container.is_connected() {
+            dispatch(&host, "tessera:ready", &Object::new());
+        }
         match &initial {
             _ if previewing => {}
             Ok(Some(session)) => announce_session(&context, session, Announcement::SignIn),

@@ -203,11 +203,12 @@ test('remote: discovery, one fetch for concurrent requests, cooldown on unknown 
 
 test('remote: a snapshot is the served key set as JSON.parse reads it', async () => {
   const issuer = await startIssuer();
-  // Members the verifier does not read come back as served: numbers (one
-  // past 2^53), nesting, and a member named __proto__, which must stay an
-  // own member and not become the object's prototype.
+  // Members the verifier does not read come back as served: numbers (past
+  // 2^53), nesting, names of Object.prototype's members, and a member
+  // named __proto__, which must stay an own member and not become the
+  // object's prototype.
   const served = JSON.stringify({ ...jwks, extra: { n: 1.5, list: [true, null, 'x'] } })
-    .replace(/^\{/, '{"__proto__":{"polluted":true},"big":12345678901234567890,');
+    .replace(/^\{/, '{"__proto__":{"polluted":true},"constructor":"c","big":12345678901234567890,');
   issuer.jwks = served;
   try {
     const verifier = await createVerifier({ issuer: issuer.origin, audience: suite.audience, now: NOW, remote: {} });
