@@ -112,8 +112,8 @@ async function heldBack() {
   tab.on('pageerror', (error) => errors.push(String(error)));
   await tab.addInitScript(() => {
     window.ready = 0;
-    // How many wasm modules were instantiated (the widget's first module
-    // is the first).
+    // How many wasm modules were instantiated (the widget's own module
+    // comes first; the session module only with a sign-in).
     window.instantiated = 0;
     for (const name of ['instantiate', 'instantiateStreaming']) {
       const original = WebAssembly[name];
