@@ -4,8 +4,7 @@
 //! These functions take the current time as an argument and read nothing from
 //! the environment, so every rule can be tested with a fixed clock.
 
-use serde_json::{Map, Value};
-
+use crate::compact::{Raw, TopLevel};
 use crate::error::{VerifyError, printable};
 
 /// The OpenID Connect standard claims about the end user (Core 1.0 section
@@ -36,12 +35,19 @@ pub const PERSONAL_DATA_CLAIMS: [&str; 17] = [
     "updated_at",
 ];
 
+/// The registered claims the rules read (RFC 7519 section 4.1, less none).
+pub(crate) const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "sub", "jti", "aud"];
+
+/// A payload read for the claim rules (`compact::read_object` with
+/// [`REGISTERED_CLAIMS`]): no map is built.
+pub(crate) type ClaimSet<'de> = TopLevel<'de>;
+
 /// Checks that registered claims have the types RFC 7519 gives them, so that a
 /// later rule can never be confused by, say, an `exp` that is a string.
-pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), VerifyError> {
+pub(crate) fn check_claim_types(claims: &ClaimSet<'_>) -> Result<(), VerifyError> {
     for name in ["exp", "nbf", "iat"] {
         if let Some(value) = claims.get(name)
-            && !value.is_number()
+            && !matches!(value, Raw::Number(_))
         {
             return Err(VerifyError::InvalidClaimType {
                 claim: name.to_owned(),
@@ -51,7 +57,7 @@ pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), Verif
     }
     for name in ["iss", "sub", "jti"] {
         if let Some(value) = claims.get(name)
-            && !value.is_string()
+            && !matches!(value, Raw::Str(_))
         {
             return Err(VerifyError::InvalidClaimType {
                 claim: name.to_owned(),
@@ -60,8 +66,7 @@ pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), Verif
         }
     }
     match claims.get("aud") {
-        None | Some(Value::String(_)) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        None | Some(Raw::Str(_) | Raw::Strings(_)) => {}
         Some(_) => {
             return Err(VerifyError::InvalidClaimType {
                 claim: "aud".to_owned(),
@@ -70,6 +75,14 @@ pub(crate) fn check_claim_types(claims: &Map<String, Value>) -> Result<(), Verif
         }
     }
     Ok(())
+}
+
+/// A string claim's value (`None` when absent or not a string).
+pub(crate) fn string_claim<'c>(claims: &'c ClaimSet<'_>, name: &str) -> Option<&'c str> {
+    match claims.get(name) {
+        Some(Raw::Str(text)) => Some(text),
+        _ => None,
+    }
 }
 
 /// The time-based rules, which a cached passport must pass again on every hit.
@@ -99,8 +112,11 @@ pub struct TimeClaims {
 impl TimeClaims {
     /// Reads the time claims of a claim set (a claim that is not a number is
     /// taken as absent: the type rules refuse such tokens before this).
-    pub fn of(claims: &Map<String, Value>) -> TimeClaims {
-        let number = |name: &str| claims.get(name).and_then(Value::as_f64);
+    pub(crate) fn of(claims: &ClaimSet<'_>) -> TimeClaims {
+        let number = |name: &str| match claims.get(name) {
+            Some(Raw::Number(number)) => Some(*number),
+            _ => None,
+        };
         TimeClaims {
             expires_at: number("exp"),
             not_before: number("nbf"),
@@ -110,11 +126,11 @@ impl TimeClaims {
 }
 
 pub(crate) fn check_time(
-    claims: &Map<String, Value>,
+    claims: &ClaimSet<'_>,
     now: i64,
     rules: TimeRules,
 ) -> Result<(), VerifyError> {
-    if rules.without_expiry && claims.contains_key("exp") {
+    if rules.without_expiry && claims.has("exp") {
         return Err(VerifyError::claim_invalid(
             "exp",
             "must be absent from this type of token",
@@ -171,12 +187,11 @@ pub(crate) fn check_time_claims(
 }
 
 /// Whether `audience` (a string or an array of strings) names any of `expected`.
-pub(crate) fn audience_matches(audience: &Value, expected: &[String]) -> bool {
+pub(crate) fn audience_matches(audience: &Raw<'_>, expected: &[String]) -> bool {
     match audience {
-        Value::String(single) => expected.iter().any(|wanted| wanted == single),
-        Value::Array(many) => many
+        Raw::Str(single) => expected.iter().any(|wanted| wanted == single),
+        Raw::Strings(many) => many
             .iter()
-            .filter_map(Value::as_str)
             .any(|item| expected.iter().any(|wanted| wanted == item)),
         _ => false,
     }
@@ -192,11 +207,11 @@ pub(crate) fn normalize_media_type(media_type: &str) -> String {
     }
 }
 
-pub(crate) fn first_personal_data_claim(claims: &Map<String, Value>) -> Option<&str> {
+pub(crate) fn first_personal_data_claim(claims: &ClaimSet<'_>) -> Option<&'static str> {
     PERSONAL_DATA_CLAIMS
         .iter()
         .copied()
-        .find(|name| claims.contains_key(*name))
+        .find(|name| claims.has(name))
 }
 
 pub(crate) fn missing(claim: &str) -> VerifyError {

@@ -11,8 +11,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
+use std::sync::OnceLock;
 
 use crate::error::{VerifyError, printable};
 
@@ -28,12 +30,15 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub struct UntrustedToken<'a> {
     pub(crate) signing_input: &'a str,
     pub(crate) signature: Vec<u8>,
-    pub(crate) header: Map<String, Value>,
-    /// The header's JSON text as signed: read strictly into `header`.
+    /// The header's JSON text as signed, read strictly.
     pub(crate) header_json: Vec<u8>,
+    /// The header as a map, made only when asked for (`header()`).
+    header_map: OnceLock<Map<String, Value>>,
     pub(crate) payload: Vec<u8>,
     pub(crate) algorithm: String,
     pub(crate) key_id: Option<String>,
+    /// The `typ` parameter, when the header has one.
+    pub(crate) media_type: Option<String>,
 }
 
 impl<'a> UntrustedToken<'a> {
@@ -59,7 +64,7 @@ impl<'a> UntrustedToken<'a> {
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
 
         let header_bytes = decode_segment(header_b64, "header")?;
-        let header = parse_object(&header_bytes, "header")?;
+        let header = read_object(&header_bytes, &HEADER_PARAMETERS, "header")?;
         let payload_bytes = decode_segment(payload_b64, "payload")?;
         let signature = decode_segment(signature_b64, "signature")?;
         if signature.is_empty() {
@@ -67,25 +72,31 @@ impl<'a> UntrustedToken<'a> {
         }
 
         let algorithm = match header.get("alg") {
-            Some(Value::String(alg)) => alg.clone(),
+            Some(Raw::Str(alg)) => alg.clone().into_owned(),
             Some(_) => return Err(VerifyError::malformed("header `alg` must be a string")),
             None => return Err(VerifyError::malformed("header `alg` is missing")),
         };
         let key_id = match header.get("kid") {
-            Some(Value::String(kid)) => Some(kid.clone()),
+            Some(Raw::Str(kid)) => Some(kid.clone().into_owned()),
             Some(_) => return Err(VerifyError::malformed("header `kid` must be a string")),
             None => None,
         };
         check_header_extensions(&header)?;
+        let media_type = match header.get("typ") {
+            Some(Raw::Str(typ)) => Some(typ.clone().into_owned()),
+            _ => None,
+        };
+        drop(header);
 
         Ok(UntrustedToken {
             signing_input,
             signature,
-            header,
             header_json: header_bytes,
+            header_map: OnceLock::new(),
             payload: payload_bytes,
             algorithm,
             key_id,
+            media_type,
         })
     }
 
@@ -101,7 +112,7 @@ impl<'a> UntrustedToken<'a> {
 
     /// The protected header, unverified.
     pub fn header(&self) -> &Map<String, Value> {
-        &self.header
+        object_once(&self.header_map, &self.header_json)
     }
 
     /// The decoded payload, unverified.
@@ -122,8 +133,8 @@ impl<'a> UntrustedToken<'a> {
 
 /// Rejects header parameters that would change how the token must be processed
 /// in ways this verifier does not implement.
-fn check_header_extensions(header: &Map<String, Value>) -> Result<(), VerifyError> {
-    if header.contains_key("crit") {
+fn check_header_extensions(header: &TopLevel<'_>) -> Result<(), VerifyError> {
+    if header.get("crit").is_some() {
         // RFC 7515 section 4.1.11: a recipient that does not understand every
         // listed extension must reject the token. We implement no extensions,
         // and an empty or malformed list is invalid anyway.
@@ -133,8 +144,8 @@ fn check_header_extensions(header: &Map<String, Value>) -> Result<(), VerifyErro
         });
     }
     match header.get("b64") {
-        None | Some(Value::Bool(true)) => {}
-        Some(Value::Bool(false)) => {
+        None | Some(Raw::Bool(true)) => {}
+        Some(Raw::Bool(false)) => {
             return Err(VerifyError::UnsupportedHeader {
                 parameter: "b64",
                 reason: "unencoded payloads (RFC 7797) are not supported",
@@ -143,12 +154,16 @@ fn check_header_extensions(header: &Map<String, Value>) -> Result<(), VerifyErro
         Some(_) => return Err(VerifyError::malformed("header `b64` must be a boolean")),
     }
     if let Some(typ) = header.get("typ")
-        && !typ.is_string()
+        && !matches!(typ, Raw::Str(_))
     {
         return Err(VerifyError::malformed("header `typ` must be a string"));
     }
     Ok(())
 }
+
+/// The header parameters the verifier reads; the others are only checked
+/// for form.
+const HEADER_PARAMETERS: [&str; 5] = ["alg", "kid", "typ", "b64", "crit"];
 
 fn decode_segment(segment: &str, part: &'static str) -> Result<Vec<u8>, VerifyError> {
     // URL_SAFE_NO_PAD rejects padding, whitespace, the standard alphabet and
@@ -157,18 +172,6 @@ fn decode_segment(segment: &str, part: &'static str) -> Result<Vec<u8>, VerifyEr
     URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| VerifyError::malformed(format!("the {part} is not canonical base64url")))
-}
-
-pub(crate) fn parse_object(
-    bytes: &[u8],
-    part: &'static str,
-) -> Result<Map<String, Value>, VerifyError> {
-    match parse_strict(bytes).map_err(|problem| VerifyError::malformed(problem.describe(part)))? {
-        Value::Object(map) => Ok(map),
-        _ => Err(VerifyError::malformed(format!(
-            "the {part} is not a JSON object"
-        ))),
-    }
 }
 
 /// Why [`parse_strict`] refused a document.
@@ -211,10 +214,7 @@ pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = deserializer
         .deserialize_any(StrictValueVisitor(&duplicate))
-        .map_err(|_| match duplicate.take() {
-            Some(member) => JsonProblem::Duplicate(format!("has a duplicate member `{member}`")),
-            None => JsonProblem::Invalid,
-        })?;
+        .map_err(|_| json_problem(&duplicate))?;
     deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
     Ok(value)
 }
@@ -278,5 +278,301 @@ impl<'de> de::DeserializeSeed<'de> for StrictSeed<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
         deserializer.deserialize_any(StrictValueVisitor(self.0))
+    }
+}
+
+/// `cell`'s map of the JSON object `json`, made on first use. `json` was
+/// read strictly before it was kept, so it is one object; were it not, the
+/// map is empty rather than a panic.
+pub(crate) fn object_once<'c>(
+    cell: &'c OnceLock<Map<String, Value>>,
+    json: &[u8],
+) -> &'c Map<String, Value> {
+    cell.get_or_init(|| match parse_strict(json) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    })
+}
+
+/// A member's value as the verifier's rules look at it: its JSON type, and
+/// the value itself when it is a boolean, a number, a string or an array of
+/// strings. Strings are borrowed from the document unless they hold escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Raw<'de> {
+    Bool(bool),
+    Number(f64),
+    Str(Cow<'de, str>),
+    Strings(Vec<Cow<'de, str>>),
+    /// The object [`read_object`] reads (nested objects are `Other`).
+    Object(TopLevel<'de>),
+    /// `null`, an object, or an array holding something besides strings.
+    Other,
+}
+
+/// One JSON object read strictly in a single pass, without building a map:
+/// every member name (sorted) and the values of the names asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TopLevel<'de> {
+    names: Vec<Cow<'de, str>>,
+    values: Vec<(&'static str, Raw<'de>)>,
+}
+
+impl<'de> TopLevel<'de> {
+    /// The value of `name`, one of the names the object was read for.
+    pub(crate) fn get(&self, name: &str) -> Option<&Raw<'de>> {
+        self.values
+            .iter()
+            .find_map(|(wanted, value)| (*wanted == name).then_some(value))
+    }
+
+    /// Whether the object has a member named `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names
+            .binary_search_by(|held| held.as_ref().cmp(name))
+            .is_ok()
+    }
+}
+
+/// Reads `bytes` as one JSON object with the strictness of [`parse_strict`]
+/// (the same errors, about `part`), keeping only the member names and the
+/// values of `wanted` top-level members.
+pub(crate) fn read_object<'de>(
+    bytes: &'de [u8],
+    wanted: &'static [&'static str],
+    part: &'static str,
+) -> Result<TopLevel<'de>, VerifyError> {
+    let duplicate = Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let read = deserializer
+        .deserialize_any(RawVisitor {
+            duplicate: &duplicate,
+            wanted: Some(wanted),
+        })
+        .map_err(|_| json_problem(&duplicate))
+        .and_then(|read| {
+            deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
+            Ok(read)
+        })
+        .map_err(|problem| VerifyError::malformed(problem.describe(part)))?;
+    match read {
+        Raw::Object(object) => Ok(object),
+        _ => Err(VerifyError::malformed(format!(
+            "the {part} is not a JSON object"
+        ))),
+    }
+}
+
+fn json_problem(duplicate: &Cell<Option<String>>) -> JsonProblem {
+    match duplicate.take() {
+        Some(member) => JsonProblem::Duplicate(format!("has a duplicate member `{member}`")),
+        None => JsonProblem::Invalid,
+    }
+}
+
+/// The member names of one object so far, sorted, to refuse a repeated one
+/// in O(log n) however many members an untrusted header has.
+#[derive(Default)]
+struct Members<'de>(Vec<Cow<'de, str>>);
+
+impl<'de> Members<'de> {
+    fn insert<E: de::Error>(
+        &mut self,
+        name: Cow<'de, str>,
+        duplicate: &Cell<Option<String>>,
+    ) -> Result<(), E> {
+        match self.0.binary_search(&name) {
+            Ok(_) => {
+                duplicate.set(Some(printable(&name)));
+                Err(E::custom("duplicate member"))
+            }
+            Err(at) => {
+                self.0.insert(at, name);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A member name, borrowed from the document unless it holds escapes.
+struct Name;
+
+impl<'de> de::DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+/// Any JSON value, walked with the strictness of [`parse_strict`] and kept
+/// only as far as [`Raw`] keeps it. `wanted` is set for the top level only:
+/// an object there is kept as a [`TopLevel`] with those members' values.
+#[derive(Clone, Copy)]
+struct RawVisitor<'c> {
+    duplicate: &'c Cell<Option<String>>,
+    wanted: Option<&'static [&'static str]>,
+}
+
+impl<'c> RawVisitor<'c> {
+    fn nested(self) -> RawVisitor<'c> {
+        RawVisitor {
+            duplicate: self.duplicate,
+            wanted: None,
+        }
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for RawVisitor<'_> {
+    type Value = Raw<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Raw<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RawVisitor<'_> {
+    type Value = Raw<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Raw<'de>, E> {
+        Ok(Raw::Bool(v))
+    }
+    // As `Value::as_f64` reads a number.
+    fn visit_i64<E>(self, v: i64) -> Result<Raw<'de>, E> {
+        Ok(Raw::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Raw<'de>, E> {
+        Ok(Raw::Number(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Raw<'de>, E> {
+        Ok(Raw::Number(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
+        Ok(Raw::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw<'de>, A::Error> {
+        let mut strings = Some(Vec::new());
+        while let Some(item) = seq.next_element_seed(self.nested())? {
+            match (&mut strings, item) {
+                (Some(strings), Raw::Str(text)) => strings.push(text),
+                _ => strings = None,
+            }
+        }
+        Ok(strings.map_or(Raw::Other, Raw::Strings))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Raw<'de>, A::Error> {
+        let wanted = self.wanted.unwrap_or_default();
+        let mut members = Members::default();
+        let mut values = Vec::new();
+        while let Some(name) = access.next_key_seed(Name)? {
+            let kept = wanted.iter().find(|wanted| **wanted == name);
+            members.insert(name, self.duplicate)?;
+            let value = access.next_value_seed(self.nested())?;
+            if let Some(kept) = kept {
+                values.push((*kept, value));
+            }
+        }
+        Ok(match self.wanted {
+            Some(_) => Raw::Object(TopLevel {
+                names: members.0,
+                values,
+            }),
+            None => Raw::Other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the map-free reader makes of `text`, as the claim rules see it.
+    fn map_free(text: &str) -> Result<(Vec<String>, Option<Raw<'_>>), String> {
+        read_object(text.as_bytes(), &["aud"], "payload")
+            .map(|read| {
+                let names = read.names.iter().map(|name| name.to_string()).collect();
+                (names, read.get("aud").cloned())
+            })
+            .map_err(|error| error.to_string())
+    }
+
+    /// What the map reader makes of `text`: the same view, from a `Value`.
+    fn from_map(text: &str) -> Result<(Vec<String>, Option<Raw<'_>>), String> {
+        let error = |text: String| VerifyError::malformed(text).to_string();
+        let Value::Object(map) =
+            parse_strict(text.as_bytes()).map_err(|problem| error(problem.describe("payload")))?
+        else {
+            return Err(error("the payload is not a JSON object".into()));
+        };
+        let aud = map.get("aud").map(|aud| match aud {
+            Value::Bool(v) => Raw::Bool(*v),
+            Value::Number(n) => Raw::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => Raw::Str(Cow::Owned(s.clone())),
+            Value::Array(items) if items.iter().all(Value::is_string) => Raw::Strings(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| Cow::Owned(s.to_owned()))
+                    .collect(),
+            ),
+            _ => Raw::Other,
+        });
+        Ok((map.keys().cloned().collect(), aud))
+    }
+
+    #[test]
+    fn the_map_free_reader_refuses_and_reads_what_the_map_reader_does() {
+        let many: String = (0..300).map(|n| format!("\"m{n}\":{n},")).collect();
+        let documents = [
+            r#"{"aud":"shop","sub":"a"}"#.to_owned(),
+            r#"{"aud":["a","b\u0063"],"x":[1,{"y":null}]}"#.to_owned(),
+            r#"{"aud":[],"exp":1.5e3}"#.to_owned(),
+            r#"{"aud":["a",1]}"#.to_owned(),
+            r#"{"aud":{"a":1}}"#.to_owned(),
+            r#"{"aud":null,"b":true}"#.to_owned(),
+            r#"{"aud":18446744073709551615}"#.to_owned(),
+            // Repeats, also behind an escape and inside arrays and objects.
+            r#"{"sub":"a","sub":"b"}"#.to_owned(),
+            r#"{"a\u0062":1,"ab":2}"#.to_owned(),
+            r#"{"x":[{"a":1},{"b":1,"b":2}]}"#.to_owned(),
+            r#"{"x":{"y":{"z":1,"z":1}}}"#.to_owned(),
+            format!("{{{many}\"m7\":0}}"),
+            format!("{{{many}\"last\":0}}"),
+            // Not one object.
+            "[1,2]".to_owned(),
+            "\"text\"".to_owned(),
+            "null".to_owned(),
+            "{} {}".to_owned(),
+            "{\"a\":1".to_owned(),
+            "{\"a\":1e400}".to_owned(),
+            "{\"a\":\"\\ud800\"}".to_owned(),
+            String::new(),
+        ];
+        for document in &documents {
+            assert_eq!(map_free(document), from_map(document), "{document}");
+        }
+        assert_eq!(
+            map_free(r#"{"a\u0062":1,"ab":2}"#).unwrap_err(),
+            "malformed token: the payload has a duplicate member `ab`"
+        );
     }
 }

@@ -4,8 +4,9 @@
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
-use crate::compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken};
+use crate::compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken, object_once};
 use crate::error::VerifyError;
 use crate::keys::{KeySet, SUPPORTED_ALGORITHMS, parse_algorithm};
 
@@ -28,18 +29,31 @@ impl Default for JwsRules {
 }
 
 /// A JWS whose signature verified. Its payload is arbitrary bytes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct VerifiedJws {
-    header: Map<String, Value>,
     header_json: Vec<u8>,
+    header_map: OnceLock<Map<String, Value>>,
+    media_type: Option<String>,
     payload: Vec<u8>,
     algorithm: Algorithm,
+}
+
+impl PartialEq for VerifiedJws {
+    fn eq(&self, other: &Self) -> bool {
+        self.header() == other.header()
+            && self.payload == other.payload
+            && self.algorithm == other.algorithm
+    }
 }
 
 impl VerifiedJws {
     /// The protected header.
     pub fn header(&self) -> &Map<String, Value> {
-        &self.header
+        object_once(&self.header_map, &self.header_json)
+    }
+    /// The header's `typ`, when it has one.
+    pub fn media_type(&self) -> Option<&str> {
+        self.media_type.as_deref()
     }
     /// The verified payload.
     pub fn payload(&self) -> &[u8] {
@@ -49,9 +63,9 @@ impl VerifiedJws {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
-    /// The header, its JSON text as signed, the payload and the algorithm.
-    pub(crate) fn into_parts(self) -> (Map<String, Value>, Vec<u8>, Vec<u8>, Algorithm) {
-        (self.header, self.header_json, self.payload, self.algorithm)
+    /// The header's JSON text as signed, the payload and the algorithm.
+    pub(crate) fn into_parts(self) -> (Vec<u8>, Vec<u8>, Algorithm) {
+        (self.header_json, self.payload, self.algorithm)
     }
 }
 
@@ -72,8 +86,8 @@ impl SelectedKey<'_> {
     /// What is kept of the token while a host checks its signature.
     pub(crate) fn into_unverified(self) -> UnverifiedJws {
         UnverifiedJws {
-            header: self.token.header,
             header_json: self.token.header_json,
+            media_type: self.token.media_type,
             payload: self.token.payload,
             algorithm: self.algorithm,
         }
@@ -82,8 +96,8 @@ impl SelectedKey<'_> {
 
 /// A parsed JWS whose signature a host engine is still checking.
 pub(crate) struct UnverifiedJws {
-    header: Map<String, Value>,
     header_json: Vec<u8>,
+    media_type: Option<String>,
     payload: Vec<u8>,
     algorithm: Algorithm,
 }
@@ -92,8 +106,9 @@ impl UnverifiedJws {
     /// Only once the signature verified.
     pub(crate) fn into_verified(self) -> VerifiedJws {
         VerifiedJws {
-            header: self.header,
             header_json: self.header_json,
+            header_map: OnceLock::new(),
+            media_type: self.media_type,
             payload: self.payload,
             algorithm: self.algorithm,
         }

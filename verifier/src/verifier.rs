@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
@@ -313,17 +313,27 @@ pub struct Passport {
 }
 
 struct PassportInner {
-    header: Map<String, Value>,
-    claims: Map<String, Value>,
-    algorithm: Algorithm,
     // `{"header":…,"claims":…}` from the token's own JSON texts.
     json_text: String,
+    // Where the header's text ends in `json_text`.
+    header_end: usize,
+    algorithm: Algorithm,
+    times: TimeClaims,
+    // The header and claims as maps, made only when asked for: the npm
+    // package hands `json_text` to JavaScript and never builds them.
+    header: OnceLock<Map<String, Value>>,
+    claims: OnceLock<Map<String, Value>>,
 }
+
+/// Where the header's JSON begins in a passport's text.
+const HEADER_START: usize = "{\"header\":".len();
+/// What stands between the header's JSON and the claims' JSON.
+const CLAIMS_PREFIX: usize = ",\"claims\":".len();
 
 impl PartialEq for Passport {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.header == other.inner.header
-            && self.inner.claims == other.inner.claims
+        self.header() == other.header()
+            && self.claims() == other.claims()
             && self.inner.algorithm == other.inner.algorithm
     }
 }
@@ -331,39 +341,52 @@ impl PartialEq for Passport {
 impl Passport {
     /// The pseudonymous subject (`sub`), when the token has one.
     pub fn subject(&self) -> Option<&str> {
-        self.inner.claims.get("sub").and_then(Value::as_str)
+        self.claims().get("sub").and_then(Value::as_str)
     }
     /// The issuer (`iss`), when the token has one.
     pub fn issuer(&self) -> Option<&str> {
-        self.inner.claims.get("iss").and_then(Value::as_str)
+        self.claims().get("iss").and_then(Value::as_str)
     }
     /// The audiences (`aud`), as a list whether the token used a string or an array.
     pub fn audiences(&self) -> Vec<&str> {
-        match self.inner.claims.get("aud") {
+        match self.claims().get("aud") {
             Some(Value::String(one)) => vec![one.as_str()],
             Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         }
     }
-    /// The expiry (`exp`) in Unix seconds; always present on a passport.
+    /// The expiry (`exp`) in Unix seconds; present on a passport unless the
+    /// verifier was built [`without_expiry`](VerifierBuilder::without_expiry)
+    /// (then 0).
     pub fn expires_at(&self) -> f64 {
-        self.inner
-            .claims
-            .get("exp")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0)
+        self.inner.times.expires_at.unwrap_or(0.0)
+    }
+    /// The time claims (`exp`, `nbf`, `iat`).
+    pub fn time_claims(&self) -> TimeClaims {
+        self.inner.times
     }
     /// One claim by name.
     pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.inner.claims.get(name)
+        self.claims().get(name)
     }
-    /// All verified claims.
+    /// All verified claims (made into a map on first use).
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.inner.claims
+        let text = self.inner.json_text.as_bytes();
+        let start = self.inner.header_end + CLAIMS_PREFIX;
+        let claims = text
+            .get(start..text.len().saturating_sub(1))
+            .unwrap_or_default();
+        compact::object_once(&self.inner.claims, claims)
     }
-    /// The verified protected header.
+    /// The verified protected header (made into a map on first use).
     pub fn header(&self) -> &Map<String, Value> {
-        &self.inner.header
+        let header = self
+            .inner
+            .json_text
+            .as_bytes()
+            .get(HEADER_START..self.inner.header_end)
+            .unwrap_or_default();
+        compact::object_once(&self.inner.header, header)
     }
     /// The algorithm the signature was verified with.
     pub fn algorithm(&self) -> Algorithm {
@@ -371,7 +394,7 @@ impl Passport {
     }
     /// `{"header": {...}, "claims": {...}}`, as the CLI prints it.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({ "header": self.inner.header, "claims": self.inner.claims })
+        serde_json::json!({ "header": self.header(), "claims": self.claims() })
     }
 
     /// [`Passport::to_json`]'s value as text, made of the header's and the
@@ -392,7 +415,7 @@ impl fmt::Debug for Passport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Passport")
             .field("algorithm", &self.inner.algorithm)
-            .field("claim_names", &self.inner.claims.keys().collect::<Vec<_>>())
+            .field("claim_names", &self.claims().keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -717,7 +740,8 @@ impl Verifier {
         };
         let (digest, hit) = cache.lookup(token, self.generation.load(Ordering::SeqCst));
         let outcome = hit.map(|passport| {
-            claims::check_time(passport.claims(), now, self.rules.time).map(|()| passport)
+            claims::check_time_claims(passport.time_claims(), now, self.rules.time)
+                .map(|()| passport)
         });
         (Some(digest), outcome)
     }
@@ -748,22 +772,20 @@ impl Verifier {
         cache_key: Option<CacheKey>,
     ) -> Result<Passport, VerifyError> {
         let rules = &self.rules;
-        if let Some(expected) = &rules.expected_type {
-            let actual = jws.header().get("typ").and_then(Value::as_str);
-            if actual.map(claims::normalize_media_type).as_ref() != Some(expected) {
-                return Err(VerifyError::claim_invalid(
-                    "typ",
-                    "the header `typ` is not the expected type",
-                ));
-            }
+        if let Some(expected) = &rules.expected_type
+            && jws.media_type().map(claims::normalize_media_type).as_ref() != Some(expected)
+        {
+            return Err(VerifyError::claim_invalid(
+                "typ",
+                "the header `typ` is not the expected type",
+            ));
         }
-        let (header, header_json, payload, algorithm) = jws.into_parts();
-        let owned_claims = compact::parse_object(&payload, "payload")?;
-        let claims_map = &owned_claims;
-        claims::check_claim_types(claims_map)?;
-        claims::check_time(claims_map, now, rules.time)?;
+        let (header_json, payload, algorithm) = jws.into_parts();
+        let claim_set = compact::read_object(&payload, &claims::REGISTERED_CLAIMS, "payload")?;
+        claims::check_claim_types(&claim_set)?;
+        claims::check_time(&claim_set, now, rules.time)?;
         if !rules.issuers.is_empty() {
-            match claims_map.get("iss").and_then(Value::as_str) {
+            match claims::string_claim(&claim_set, "iss") {
                 None => return Err(claims::missing("iss")),
                 Some(issuer) if !rules.issuers.iter().any(|wanted| wanted == issuer) => {
                     return Err(VerifyError::claim_invalid("iss", "unexpected issuer"));
@@ -772,7 +794,7 @@ impl Verifier {
             }
         }
         if !rules.audiences.is_empty() {
-            match claims_map.get("aud") {
+            match claim_set.get("aud") {
                 None => return Err(claims::missing("aud")),
                 Some(audience) if !claims::audience_matches(audience, &rules.audiences) => {
                     return Err(VerifyError::claim_invalid("aud", "unexpected audience"));
@@ -781,7 +803,7 @@ impl Verifier {
             }
         }
         if let Some(expected) = &rules.expected_subject {
-            match claims_map.get("sub").and_then(Value::as_str) {
+            match claims::string_claim(&claim_set, "sub") {
                 None => return Err(claims::missing("sub")),
                 Some(subject) if subject != expected => {
                     return Err(VerifyError::claim_invalid("sub", "unexpected subject"));
@@ -792,23 +814,27 @@ impl Verifier {
         if let Some(name) = rules
             .required_claims
             .iter()
-            .find(|name| !claims_map.contains_key(*name))
+            .find(|name| !claim_set.has(name))
         {
             return Err(claims::missing(name));
         }
         if rules.personal_data == PersonalData::Reject
-            && let Some(name) = claims::first_personal_data_claim(claims_map)
+            && let Some(name) = claims::first_personal_data_claim(&claim_set)
         {
             return Err(VerifyError::PersonalDataClaim {
                 claim: name.to_owned(),
             });
         }
+        let times = TimeClaims::of(&claim_set);
+        drop(claim_set);
         let passport = Passport {
             inner: Arc::new(PassportInner {
-                header,
-                claims: owned_claims,
-                algorithm,
                 json_text: passport_json(&header_json, &payload)?,
+                header_end: HEADER_START + header_json.len(),
+                algorithm,
+                times,
+                header: OnceLock::new(),
+                claims: OnceLock::new(),
             }),
         };
         if let (Some(cache), Some(key)) = (&self.cache, cache_key) {
