@@ -35,7 +35,8 @@ pub const PERSONAL_DATA_CLAIMS: [&str; 17] = [
     "updated_at",
 ];
 
-/// The registered claims the rules read (RFC 7519 section 4.1, less none).
+/// The registered claims (all seven of RFC 7519 section 4.1), which the
+/// rules read.
 pub(crate) const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "sub", "jti", "aud"];
 
 /// A payload read for the claim rules (`compact::read_object` with

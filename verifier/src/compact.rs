@@ -262,8 +262,7 @@ impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             if map.contains_key(&key) {
-                self.0.set(Some(printable(&key)));
-                return Err(de::Error::custom("duplicate member"));
+                return Err(repeated(&key, self.0));
             }
             let value = access.next_value_seed(StrictSeed(self.0))?;
             map.insert(key, value);
@@ -305,7 +304,7 @@ pub(crate) enum Raw<'de> {
     Strings(Vec<Cow<'de, str>>),
     /// The object [`read_object`] reads (nested objects are `Other`).
     Object(TopLevel<'de>),
-    /// `null`, an object, or an array holding something besides strings.
+    /// `null`, a nested object, or an array holding something besides strings.
     Other,
 }
 
@@ -362,6 +361,13 @@ pub(crate) fn read_object<'de>(
     }
 }
 
+/// The error for a member named twice, its (printable) name left in
+/// `duplicate` for [`json_problem`].
+fn repeated<E: de::Error>(name: &str, duplicate: &Cell<Option<String>>) -> E {
+    duplicate.set(Some(printable(name)));
+    E::custom("duplicate member")
+}
+
 fn json_problem(duplicate: &Cell<Option<String>>) -> JsonProblem {
     match duplicate.take() {
         Some(member) => JsonProblem::Duplicate(format!("has a duplicate member `{member}`")),
@@ -369,8 +375,9 @@ fn json_problem(duplicate: &Cell<Option<String>>) -> JsonProblem {
     }
 }
 
-/// The member names of one object so far, sorted, to refuse a repeated one
-/// in O(log n) however many members an untrusted header has.
+/// The member names of one object so far, sorted: a repeated one is found
+/// with O(log n) comparisons however many members an untrusted header has
+/// (each insertion still moves the names after it).
 #[derive(Default)]
 struct Members<'de>(Vec<Cow<'de, str>>);
 
@@ -381,10 +388,7 @@ impl<'de> Members<'de> {
         duplicate: &Cell<Option<String>>,
     ) -> Result<(), E> {
         match self.0.binary_search(&name) {
-            Ok(_) => {
-                duplicate.set(Some(printable(&name)));
-                Err(E::custom("duplicate member"))
-            }
+            Ok(_) => Err(repeated(&name, duplicate)),
             Err(at) => {
                 self.0.insert(at, name);
                 Ok(())

@@ -325,10 +325,10 @@ struct PassportInner {
     claims: OnceLock<Map<String, Value>>,
 }
 
-/// Where the header's JSON begins in a passport's text.
-const HEADER_START: usize = "{\"header\":".len();
+/// What a passport's text has before the header's JSON.
+const HEADER_OPENING: &str = "{\"header\":";
 /// What stands between the header's JSON and the claims' JSON.
-const CLAIMS_PREFIX: usize = ",\"claims\":".len();
+const CLAIMS_OPENING: &str = ",\"claims\":";
 
 impl PartialEq for Passport {
     fn eq(&self, other: &Self) -> bool {
@@ -372,7 +372,7 @@ impl Passport {
     /// All verified claims (made into a map on first use).
     pub fn claims(&self) -> &Map<String, Value> {
         let text = self.inner.json_text.as_bytes();
-        let start = self.inner.header_end + CLAIMS_PREFIX;
+        let start = self.inner.header_end + CLAIMS_OPENING.len();
         let claims = text
             .get(start..text.len().saturating_sub(1))
             .unwrap_or_default();
@@ -384,7 +384,7 @@ impl Passport {
             .inner
             .json_text
             .as_bytes()
-            .get(HEADER_START..self.inner.header_end)
+            .get(HEADER_OPENING.len()..self.inner.header_end)
             .unwrap_or_default();
         compact::object_once(&self.inner.header, header)
     }
@@ -423,10 +423,12 @@ impl fmt::Debug for Passport {
 /// `{"header":…,"claims":…}` from two JSON texts that were read strictly
 /// (so each is one JSON object, and UTF-8): joined, not serialized again.
 fn passport_json(header: &[u8], claims: &[u8]) -> Result<String, VerifyError> {
-    let mut text = Vec::with_capacity(header.len() + claims.len() + 22);
-    text.extend_from_slice(b"{\"header\":");
+    let mut text = Vec::with_capacity(
+        HEADER_OPENING.len() + header.len() + CLAIMS_OPENING.len() + claims.len() + 1,
+    );
+    text.extend_from_slice(HEADER_OPENING.as_bytes());
     text.extend_from_slice(header);
-    text.extend_from_slice(b",\"claims\":");
+    text.extend_from_slice(CLAIMS_OPENING.as_bytes());
     text.extend_from_slice(claims);
     text.push(b'}');
     String::from_utf8(text).map_err(|_| VerifyError::malformed("the token's JSON is not UTF-8"))
@@ -830,7 +832,7 @@ impl Verifier {
         let passport = Passport {
             inner: Arc::new(PassportInner {
                 json_text: passport_json(&header_json, &payload)?,
-                header_end: HEADER_START + header_json.len(),
+                header_end: HEADER_OPENING.len() + header_json.len(),
                 algorithm,
                 times,
                 header: OnceLock::new(),
