@@ -2,8 +2,8 @@
 //!
 //! For the verifier it runs `cargo build --target wasm32-unknown-unknown` with
 //! the size-tuned `release-wasm` profile, wasm-bindgen (as a library, pinned to
-//! the exact `wasm-bindgen` version), `wasm-opt` from Debian's binaryen, then
-//! writes `.br` and `.gz` beside each artifact, a `manifest.json` with sizes
+//! the exact `wasm-bindgen` version), `wasm-opt` from binaryen (npm's
+//! `binaryen` package, pinned in package-lock.json), then writes `.br` and `.gz` beside each artifact, a `manifest.json` with sizes
 //! and sha384 integrity values, and prints a size report. The npm package
 //! `@tessera/verifier` is assembled in `dist/npm/verifier/`. The widget's two
 //! modules are built the same way into `dist/widget/`, their glue and the
@@ -18,8 +18,13 @@ use sha2::{Digest, Sha384};
 
 use crate::util::{run as run_program, step};
 
-/// `wasm-opt` 108 (Debian bookworm) needs the proposals rustc uses named
-/// explicitly.
+/// binaryen's `wasm-opt`, as npm's `binaryen` package ships it (compiled to
+/// JavaScript and WebAssembly, so it runs wherever Node does); installed by
+/// `cargo xtask setup` at the version package-lock.json pins.
+const WASM_OPT: &str = "node_modules/binaryen/bin/wasm-opt";
+
+/// The proposals rustc's output uses, named explicitly rather than left to
+/// binaryen's defaults, which change between versions.
 const WASM_OPT_FEATURES: [&str; 6] = [
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
@@ -89,26 +94,45 @@ fn build_wasm(package: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds a wasm32 cdylib with the size profile and optimizes it with
-/// wasm-opt, before wasm-bindgen (see the note in `verifier_package`).
-fn optimized_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
+/// Builds a wasm32 cdylib with the size profile and returns rustc's output.
+fn built_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
     step(&format!("building {package} for wasm32"));
     build_wasm(package)?;
-    let input = PathBuf::from(format!(
+    Ok(PathBuf::from(format!(
         "target/wasm32-unknown-unknown/release-wasm/{crate_name}.wasm"
-    ));
-    let optimized = input.with_extension("opt.wasm");
-    let (input_text, optimized_text) = (
-        input.to_string_lossy().into_owned(),
+    )))
+}
+
+/// Optimizes a module wasm-bindgen wrote, in place, with `wasm-opt`.
+///
+/// It runs after wasm-bindgen, as wasm-pack runs it: wasm-bindgen reads
+/// the descriptions rustc's output carries, and binaryen 132 run before it
+/// rewrote the session module's so that its glue no longer matched (the
+/// module failed to load); after it, the module is final.
+fn optimize_bound(wasm: &Path) -> anyhow::Result<()> {
+    let optimized = wasm.with_extension("opt.wasm");
+    let (wasm_text, optimized_text) = (
+        wasm.to_string_lossy().into_owned(),
         optimized.to_string_lossy().into_owned(),
     );
     // `--converge` repeats the passes while they still shrink the module.
     let mut arguments = vec!["-Oz", "--converge", "--strip-debug", "--strip-producers"];
     arguments.extend(WASM_OPT_FEATURES);
-    arguments.extend([input_text.as_str(), "-o", optimized_text.as_str()]);
-    step(&format!("wasm-opt {crate_name}"));
-    run_program("wasm-opt", &arguments)?;
-    Ok(optimized)
+    arguments.extend([wasm_text.as_str(), "-o", optimized_text.as_str()]);
+    step(&format!("wasm-opt {}", wasm.display()));
+    wasm_opt(&arguments)?;
+    std::fs::rename(&optimized, wasm)?;
+    Ok(())
+}
+
+/// Runs binaryen's `wasm-opt` (see [`WASM_OPT`]) with `arguments`.
+fn wasm_opt(arguments: &[&str]) -> anyhow::Result<()> {
+    if !Path::new(WASM_OPT).exists() {
+        anyhow::bail!("{WASM_OPT} is missing: run `cargo xtask setup` (it runs `npm ci`)");
+    }
+    let mut all = vec![WASM_OPT];
+    all.extend(arguments);
+    run_program("node", &all)
 }
 
 /// The files of `dist/widget` the loader names, each pinned by its
@@ -259,15 +283,15 @@ fn content_hash(bytes: &[u8]) -> String {
 /// `tessera-session-<hash>.wasm`, `tessera-<hash>.css`, and
 /// `tessera.single.js` with all of them inlined.
 fn widget() -> anyhow::Result<Vec<Artifact>> {
-    let optimized = optimized_wasm("tessera-widget", "tessera_widget")?;
-    let session_optimized = optimized_wasm("tessera-widget-session", "tessera_widget_session")?;
+    let built = built_wasm("tessera-widget", "tessera_widget")?;
+    let session_built = built_wasm("tessera-widget-session", "tessera_widget_session")?;
     let staging = Path::new("target/widget-bindgen");
     if staging.exists() {
         std::fs::remove_dir_all(staging)?;
     }
     step("wasm-bindgen tessera_widget");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&optimized)
+        .input_path(&built)
         .out_name("tessera_widget")
         .web(true)?
         .typescript(false)
@@ -280,7 +304,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     // downloads only the first module's.
     step("wasm-bindgen tessera_widget_session");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&session_optimized)
+        .input_path(&session_built)
         .out_name("tessera_widget_session")
         .web(true)?
         .typescript(false)
@@ -294,7 +318,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
     let single_staging = staging.join("single");
     step("wasm-bindgen tessera_widget_session (single-file variant)");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&session_optimized)
+        .input_path(&session_built)
         .out_name("tessera_widget_session")
         .no_modules(true)?
         .no_modules_global("tesseraSessionModule")?
@@ -308,6 +332,13 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         std::fs::remove_dir_all(out)?;
     }
     std::fs::create_dir_all(out)?;
+    for wasm in [
+        staging.join("tessera_widget_bg.wasm"),
+        staging.join("tessera_widget_session_bg.wasm"),
+        single_staging.join("tessera_widget_session_bg.wasm"),
+    ] {
+        optimize_bound(&wasm)?;
+    }
     let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
     let wasm_name = write_content_hashed(out, "tessera", "wasm", &wasm)?;
     let session_wasm = std::fs::read(staging.join("tessera_widget_session_bg.wasm"))?;
@@ -374,10 +405,7 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
 }
 
 fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
-    // wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108
-    // turns the externref table that wasm-bindgen adds into a funcref table,
-    // which breaks the module at load time.
-    let optimized = optimized_wasm("tessera-verifier-wasm", "tessera_verifier_wasm")?;
+    let built = built_wasm("tessera-verifier-wasm", "tessera_verifier_wasm")?;
     let package = Path::new("dist/npm/verifier");
     if package.exists() {
         std::fs::remove_dir_all(package)?;
@@ -386,7 +414,7 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
 
     step("wasm-bindgen");
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&optimized)
+        .input_path(&built)
         .out_name("tessera_verifier")
         .web(true)?
         .typescript(true)
@@ -394,6 +422,7 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
         .remove_producers_section(true)
         .generate(package)
         .context("wasm-bindgen failed")?;
+    optimize_bound(&package.join("tessera_verifier_bg.wasm"))?;
 
     // The wrapper's core and its entry per runtime (see package.json's
     // exports), beside the generated glue.

@@ -24,8 +24,9 @@ struct Arguments {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Install what the project needs when it is missing: the wasm32 target,
-    /// Debian packages (binaryen, chromium, chromium-driver) and Node packages
-    /// (npm ci). `test` also installs wasm-bindgen-test-runner into
+    /// Debian packages (chromium, chromium-driver, firefox-esr,
+    /// webkit2gtk-driver, xvfb) and Node packages (npm ci, binaryen's
+    /// wasm-opt among them). `test` also installs wasm-bindgen-test-runner into
     /// target/tools.
     Setup,
     /// Build what the demo needs, then run `tessera dev`: the builder server

@@ -10,14 +10,13 @@ use anyhow::bail;
 
 use crate::util::{have, output, run as run_program, step};
 
-/// Debian packages and the program each provides: wasm-opt for the WASM
-/// builds, Chromium for the browser tests (driven by npm playwright-core),
+/// Debian packages and the program each provides: Chromium for the browser
+/// tests (driven by npm playwright-core),
 /// ChromeDriver for the widget's unit tests in the browser, and the widget's
 /// other engines: Firefox ESR (driven by npm puppeteer-core over WebDriver
 /// BiDi) and WebKitGTK with its WebDriver (npm selenium-webdriver), under
 /// Xvfb.
-const DEBIAN_PACKAGES: [(&str, &str); 6] = [
-    ("binaryen", "wasm-opt"),
+const DEBIAN_PACKAGES: [(&str, &str); 5] = [
     ("chromium", "chromium"),
     ("chromium-driver", "chromedriver"),
     ("firefox-esr", "firefox-esr"),
