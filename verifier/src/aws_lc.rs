@@ -15,7 +15,6 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use serde_json::Value;
 
 use crate::error::VerifyError;
 use crate::keys::SUPPORTED_ALGORITHMS;
@@ -38,7 +37,7 @@ impl ParsedKeys {
     /// members are `public_jwk`.
     pub(crate) fn verify(
         &self,
-        public_jwk: &Value,
+        public_jwk: &[(&'static str, String)],
         algorithm: Algorithm,
         message: &[u8],
         signature: &[u8],
@@ -56,12 +55,13 @@ impl ParsedKeys {
     }
 }
 
-fn member(public_jwk: &Value, name: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(public_jwk.get(name)?.as_str()?).ok()
+fn member(public_jwk: &[(&'static str, String)], name: &str) -> Option<Vec<u8>> {
+    let (_, value) = public_jwk.iter().find(|(member, _)| *member == name)?;
+    URL_SAFE_NO_PAD.decode(value).ok()
 }
 
 /// Parses the key for `algorithm`; `None` when aws-lc refuses it.
-fn parse(public_jwk: &Value, algorithm: Algorithm) -> Option<ParsedPublicKey> {
+fn parse(public_jwk: &[(&'static str, String)], algorithm: Algorithm) -> Option<ParsedPublicKey> {
     let rsa = |parameters: &'static signature::RsaParameters| {
         let components = RsaPublicKeyComponents {
             n: member(public_jwk, "n")?,

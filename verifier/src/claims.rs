@@ -4,7 +4,7 @@
 //! These functions take the current time as an argument and read nothing from
 //! the environment, so every rule can be tested with a fixed clock.
 
-use crate::compact::{Raw, TopLevel};
+use crate::compact::{Keep, Raw, TopLevel, Wanted};
 use crate::error::{VerifyError, printable};
 
 /// The OpenID Connect standard claims about the end user (Core 1.0 section
@@ -37,7 +37,15 @@ pub const PERSONAL_DATA_CLAIMS: [&str; 17] = [
 
 /// The registered claims (all seven of RFC 7519 section 4.1), which the
 /// rules read.
-pub(crate) const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "sub", "jti", "aud"];
+pub(crate) const REGISTERED_CLAIMS: Wanted = &[
+    ("exp", Keep::Value),
+    ("nbf", Keep::Value),
+    ("iat", Keep::Value),
+    ("iss", Keep::Value),
+    ("sub", Keep::Value),
+    ("jti", Keep::Value),
+    ("aud", Keep::Value),
+];
 
 /// A payload read for the claim rules (`compact::read_object` with
 /// [`REGISTERED_CLAIMS`]): no map is built.

@@ -64,7 +64,7 @@ impl<'a> UntrustedToken<'a> {
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
 
         let header_bytes = decode_segment(header_b64, "header")?;
-        let header = read_object(&header_bytes, &HEADER_PARAMETERS, "header")?;
+        let header = read_object(&header_bytes, HEADER_PARAMETERS, "header")?;
         let payload_bytes = decode_segment(payload_b64, "payload")?;
         let signature = decode_segment(signature_b64, "signature")?;
         if signature.is_empty() {
@@ -163,7 +163,13 @@ fn check_header_extensions(header: &TopLevel<'_>) -> Result<(), VerifyError> {
 
 /// The header parameters the verifier reads; the others are only checked
 /// for form.
-const HEADER_PARAMETERS: [&str; 5] = ["alg", "kid", "typ", "b64", "crit"];
+const HEADER_PARAMETERS: Wanted = &[
+    ("alg", Keep::Value),
+    ("kid", Keep::Value),
+    ("typ", Keep::Value),
+    ("b64", Keep::Value),
+    ("crit", Keep::Value),
+];
 
 fn decode_segment(segment: &str, part: &'static str) -> Result<Vec<u8>, VerifyError> {
     // URL_SAFE_NO_PAD rejects padding, whitespace, the standard alphabet and
@@ -201,6 +207,19 @@ impl JsonProblem {
 /// is a sentence about `part` ("the options are not valid JSON").
 pub fn read_json_strictly(text: &str, part: &str) -> Result<Value, String> {
     parse_strict(text.as_bytes()).map_err(|problem| problem.describe(part))
+}
+
+/// Reads one JSON object the way tokens are read (see [`parse_strict`]),
+/// keeping the member names and the values of the `wanted` members, without
+/// building a map: for a caller's own documents, such as the npm package's
+/// options. `None` when the text is JSON but not an object; the error is a
+/// sentence about `part`.
+pub fn read_json_object<'t>(
+    text: &'t str,
+    wanted: Wanted,
+    part: &str,
+) -> Result<Option<TopLevel<'t>>, String> {
+    read_document(text.as_bytes(), wanted).map_err(|problem| problem.describe(part))
 }
 
 /// Reads one JSON value the way tokens are read: a member repeated in any
@@ -297,35 +316,65 @@ pub(crate) fn object_once<'c>(
 /// the value itself when it is a boolean, a number, a string or an array of
 /// strings. Strings are borrowed from the document unless they hold escapes.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Raw<'de> {
+pub enum Raw<'de> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, as a double (as `serde_json::Value::as_f64` reads it).
     Number(f64),
+    /// A string.
     Str(Cow<'de, str>),
+    /// An array of strings only (an empty array too).
     Strings(Vec<Cow<'de, str>>),
-    /// The object [`read_object`] reads (nested objects are `Other`).
+    /// The object [`read_object`] reads, or one kept with [`Keep::Object`]
+    /// or [`Keep::Items`] (other nested objects are `Other`).
     Object(TopLevel<'de>),
-    /// `null`, a nested object, or an array holding something besides strings.
+    /// The items of an array kept with [`Keep::Items`].
+    Items(Vec<Raw<'de>>),
+    /// An array holding something besides strings (its items not kept).
+    Array,
+    /// A nested object not asked for.
     Other,
 }
+
+/// How [`read_object`] keeps the value of a member it was asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep {
+    /// As [`Raw`] holds it (a nested object is [`Raw::Other`]).
+    Value,
+    /// An object, read for these members ([`Raw::Object`]).
+    Object(Wanted),
+    /// An array, each object in it read for these members ([`Raw::Items`]).
+    Items(Wanted),
+}
+
+/// The members of an object that [`read_object`] keeps, and how.
+pub type Wanted = &'static [(&'static str, Keep)];
 
 /// One JSON object read strictly in a single pass, without building a map:
 /// every member name (sorted) and the values of the names asked for.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TopLevel<'de> {
+pub struct TopLevel<'de> {
     names: Vec<Cow<'de, str>>,
     values: Vec<(&'static str, Raw<'de>)>,
 }
 
 impl<'de> TopLevel<'de> {
+    /// Every member name, sorted.
+    pub fn names(&self) -> &[Cow<'de, str>] {
+        &self.names
+    }
+
     /// The value of `name`, one of the names the object was read for.
-    pub(crate) fn get(&self, name: &str) -> Option<&Raw<'de>> {
+    pub fn get(&self, name: &str) -> Option<&Raw<'de>> {
         self.values
             .iter()
             .find_map(|(wanted, value)| (*wanted == name).then_some(value))
     }
 
     /// Whether the object has a member named `name`.
-    pub(crate) fn has(&self, name: &str) -> bool {
+    pub fn has(&self, name: &str) -> bool {
         self.names
             .binary_search_by(|held| held.as_ref().cmp(name))
             .is_ok()
@@ -334,31 +383,36 @@ impl<'de> TopLevel<'de> {
 
 /// Reads `bytes` as one JSON object with the strictness of [`parse_strict`]
 /// (the same errors, about `part`), keeping only the member names and the
-/// values of `wanted` top-level members.
+/// values of the `wanted` members.
 pub(crate) fn read_object<'de>(
     bytes: &'de [u8],
-    wanted: &'static [&'static str],
+    wanted: Wanted,
     part: &'static str,
 ) -> Result<TopLevel<'de>, VerifyError> {
+    read_document(bytes, wanted)
+        .map_err(|problem| VerifyError::malformed(problem.describe(part)))?
+        .ok_or_else(|| VerifyError::malformed(format!("the {part} is not a JSON object")))
+}
+
+/// [`read_object`] for a caller that words its own errors: the object, or
+/// `None` when the document is JSON but not an object.
+pub(crate) fn read_document(
+    bytes: &[u8],
+    wanted: Wanted,
+) -> Result<Option<TopLevel<'_>>, JsonProblem> {
     let duplicate = Cell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let read = deserializer
         .deserialize_any(RawVisitor {
             duplicate: &duplicate,
-            wanted: Some(wanted),
+            mode: Mode::Object(wanted),
         })
-        .map_err(|_| json_problem(&duplicate))
-        .and_then(|read| {
-            deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
-            Ok(read)
-        })
-        .map_err(|problem| VerifyError::malformed(problem.describe(part)))?;
-    match read {
-        Raw::Object(object) => Ok(object),
-        _ => Err(VerifyError::malformed(format!(
-            "the {part} is not a JSON object"
-        ))),
-    }
+        .map_err(|_| json_problem(&duplicate))?;
+    deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
+    Ok(match read {
+        Raw::Object(object) => Some(object),
+        _ => None,
+    })
 }
 
 /// The error for a member named twice, its (printable) name left in
@@ -421,19 +475,29 @@ impl<'de> Visitor<'de> for Name {
 }
 
 /// Any JSON value, walked with the strictness of [`parse_strict`] and kept
-/// only as far as [`Raw`] keeps it. `wanted` is set for the top level only:
-/// an object there is kept as a [`TopLevel`] with those members' values.
+/// only as far as [`Raw`] and `mode` keep it.
 #[derive(Clone, Copy)]
 struct RawVisitor<'c> {
     duplicate: &'c Cell<Option<String>>,
-    wanted: Option<&'static [&'static str]>,
+    mode: Mode,
+}
+
+/// What a [`RawVisitor`] keeps of the value it walks.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// What [`Raw`] holds of any value; an object is [`Raw::Other`].
+    Plain,
+    /// An object is kept as a [`TopLevel`] with these members' values.
+    Object(Wanted),
+    /// An array is kept as [`Raw::Items`], its objects read for these members.
+    Items(Wanted),
 }
 
 impl<'c> RawVisitor<'c> {
-    fn nested(self) -> RawVisitor<'c> {
+    fn with(self, mode: Mode) -> RawVisitor<'c> {
         RawVisitor {
             duplicate: self.duplicate,
-            wanted: None,
+            mode,
         }
     }
 }
@@ -471,36 +535,54 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
         Ok(Raw::Str(Cow::Owned(v.to_owned())))
     }
     fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
-        Ok(Raw::Other)
+        Ok(Raw::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw<'de>, A::Error> {
+        if let Mode::Items(wanted) = self.mode {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element_seed(self.with(Mode::Object(wanted)))? {
+                items.push(item);
+            }
+            return Ok(Raw::Items(items));
+        }
         let mut strings = Some(Vec::new());
-        while let Some(item) = seq.next_element_seed(self.nested())? {
+        while let Some(item) = seq.next_element_seed(self.with(Mode::Plain))? {
             match (&mut strings, item) {
                 (Some(strings), Raw::Str(text)) => strings.push(text),
                 _ => strings = None,
             }
         }
-        Ok(strings.map_or(Raw::Other, Raw::Strings))
+        Ok(strings.map_or(Raw::Array, Raw::Strings))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Raw<'de>, A::Error> {
-        let wanted = self.wanted.unwrap_or_default();
+        let wanted = match self.mode {
+            Mode::Object(wanted) => wanted,
+            Mode::Plain | Mode::Items(_) => &[],
+        };
         let mut members = Members::default();
         let mut values = Vec::new();
         while let Some(name) = access.next_key_seed(Name)? {
-            let kept = wanted.iter().find(|wanted| **wanted == name);
+            let kept = wanted.iter().find(|(wanted, _)| *wanted == name);
             members.insert(name, self.duplicate)?;
-            let value = access.next_value_seed(self.nested())?;
-            if let Some(kept) = kept {
-                values.push((*kept, value));
-            }
+            let Some(&(kept, keep)) = kept else {
+                access.next_value_seed(self.with(Mode::Plain))?;
+                continue;
+            };
+            let value = match keep {
+                Keep::Value => access.next_value_seed(self.with(Mode::Plain))?,
+                Keep::Object(members) => {
+                    access.next_value_seed(self.with(Mode::Object(members)))?
+                }
+                Keep::Items(items) => access.next_value_seed(self.with(Mode::Items(items)))?,
+            };
+            values.push((kept, value));
         }
-        Ok(match self.wanted {
-            Some(_) => Raw::Object(TopLevel {
+        Ok(match self.mode {
+            Mode::Object(_) => Raw::Object(TopLevel {
                 names: members.0,
                 values,
             }),
-            None => Raw::Other,
+            Mode::Plain | Mode::Items(_) => Raw::Other,
         })
     }
 }
@@ -511,7 +593,7 @@ mod tests {
 
     /// What the map-free reader makes of `text`, as the claim rules see it.
     fn map_free(text: &str) -> Result<(Vec<String>, Option<Raw<'_>>), String> {
-        read_object(text.as_bytes(), &["aud"], "payload")
+        read_object(text.as_bytes(), &[("aud", Keep::Value)], "payload")
             .map(|read| {
                 let names = read.names.iter().map(|name| name.to_string()).collect();
                 (names, read.get("aud").cloned())
@@ -528,6 +610,7 @@ mod tests {
             return Err(error("the payload is not a JSON object".into()));
         };
         let aud = map.get("aud").map(|aud| match aud {
+            Value::Null => Raw::Null,
             Value::Bool(v) => Raw::Bool(*v),
             Value::Number(n) => Raw::Number(n.as_f64().unwrap_or(f64::NAN)),
             Value::String(s) => Raw::Str(Cow::Owned(s.clone())),
@@ -538,7 +621,8 @@ mod tests {
                     .map(|s| Cow::Owned(s.to_owned()))
                     .collect(),
             ),
-            _ => Raw::Other,
+            Value::Array(_) => Raw::Array,
+            Value::Object(_) => Raw::Other,
         });
         Ok((map.keys().cloned().collect(), aud))
     }
@@ -578,5 +662,55 @@ mod tests {
             map_free(r#"{"a\u0062":1,"ab":2}"#).unwrap_err(),
             "malformed token: the payload has a duplicate member `ab`"
         );
+    }
+
+    #[test]
+    fn nested_objects_and_arrays_of_objects_are_kept_as_asked_and_read_as_strictly() {
+        const ITEM: Wanted = &[("k", Keep::Value)];
+        const WANTED: Wanted = &[
+            ("items", Keep::Items(ITEM)),
+            ("inner", Keep::Object(ITEM)),
+            ("plain", Keep::Value),
+        ];
+        let text = r#"{"items":[{"k":"a","z":1},2,{"k":[1]}],"inner":{"k":true},"plain":{"k":1}}"#;
+        let read = read_document(text.as_bytes(), WANTED).unwrap().unwrap();
+        let Some(Raw::Items(items)) = read.get("items") else {
+            panic!("{:?}", read.get("items"));
+        };
+        let keys: Vec<_> = items
+            .iter()
+            .map(|item| match item {
+                Raw::Object(object) => (object.names().len(), object.get("k").cloned()),
+                other => (0, Some(other.clone())),
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (2, Some(Raw::Str("a".into()))),
+                (0, Some(Raw::Number(2.0))),
+                (1, Some(Raw::Array)),
+            ]
+        );
+        let Some(Raw::Object(inner)) = read.get("inner") else {
+            panic!("{:?}", read.get("inner"));
+        };
+        assert_eq!(inner.get("k"), Some(&Raw::Bool(true)));
+        // Asked for as a value, a nested object is only its type.
+        assert_eq!(read.get("plain"), Some(&Raw::Other));
+        // A repeat inside a kept item or object is refused like any other.
+        for repeated in [
+            r#"{"items":[{"k":"a"},{"k":"a","k":"b"}]}"#,
+            r#"{"inner":{"x":1,"x":2}}"#,
+        ] {
+            assert!(
+                matches!(
+                    read_document(repeated.as_bytes(), WANTED),
+                    Err(JsonProblem::Duplicate(_))
+                ),
+                "{repeated}"
+            );
+        }
+        assert_eq!(read_document(b"[1]", WANTED).unwrap(), None);
     }
 }

@@ -8,8 +8,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::VerifyError;
-use crate::keys::KeySet;
+use crate::compact::{Keep, Raw, TopLevel, Wanted};
+use crate::error::{VerifyError, printable};
+use crate::keys::{JWK_MEMBERS, JWKS_MEMBERS, KeySet, KeySetText};
 
 /// How a remote key set is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,63 +279,14 @@ impl JwksSnapshot {
     /// Reads a snapshot, checking its format. Read strictly, like a key set:
     /// a repeated member anywhere is refused.
     pub fn from_json(text: &str) -> Result<Self, VerifyError> {
-        let value = crate::keys::read_strict(text.as_bytes(), "snapshot")?;
-        Self::from_value(value)
-    }
-
-    /// Reads the members by hand rather than with a derived deserializer,
-    /// whose type errors bring float formatting into the WASM package.
-    fn from_value(value: Value) -> Result<Self, VerifyError> {
-        let invalid = |problem: &str| {
-            VerifyError::invalid_key_set(format!("not a key set snapshot: {problem}"))
-        };
-        let Value::Object(members) = value else {
-            return Err(invalid("it is not a JSON object"));
-        };
-        let text = |name: &str, value: Value| match value {
-            Value::Null => Ok(None),
-            Value::String(text) => Ok(Some(text)),
-            _ => Err(invalid(&format!("`{name}` must be a string"))),
-        };
-        let (mut format, mut issuer, mut jwks_uri, mut fetched_at, mut jwks) =
-            (None, None, None, None, None);
-        // Member by member, as they come: taking members out of the map
-        // instead would bring the B-tree's removal code into the WASM package.
-        for (name, value) in members {
-            match name.as_str() {
-                "format" => format = text(&name, value)?,
-                "issuer" => issuer = text(&name, value)?,
-                "jwks_uri" => jwks_uri = text(&name, value)?,
-                "fetched_at" => {
-                    fetched_at =
-                        Some(value.as_i64().ok_or_else(|| {
-                            invalid("`fetched_at` must be a whole number of seconds")
-                        })?)
-                }
-                "jwks" => jwks = Some(value),
-                unknown => {
-                    return Err(invalid(&format!(
-                        "unknown member `{}`",
-                        crate::error::printable(unknown)
-                    )));
-                }
-            }
-        }
-        let format = format.ok_or_else(|| invalid("`format` is missing"))?;
-        if format != SNAPSHOT_FORMAT {
-            return Err(VerifyError::invalid_key_set(format!(
-                "unknown snapshot format, expected `{SNAPSHOT_FORMAT}`"
-            )));
-        }
-        let fetched_at =
-            fetched_at.ok_or_else(|| invalid("`fetched_at` must be a whole number of seconds"))?;
-        let jwks = jwks.ok_or_else(|| invalid("`jwks` is missing"))?;
+        let read = read_source(text, "snapshot")?;
+        let (key_set, origin) = snapshot(read.as_ref(), text)?;
         Ok(JwksSnapshot {
-            format,
-            issuer,
-            jwks_uri,
-            fetched_at,
-            jwks,
+            format: SNAPSHOT_FORMAT.to_owned(),
+            issuer: origin.issuer,
+            jwks_uri: origin.jwks_uri,
+            fetched_at: origin.fetched_at,
+            jwks: key_set.document().clone(),
         })
     }
 
@@ -344,6 +296,17 @@ impl JwksSnapshot {
     }
 }
 
+/// What a snapshot says besides its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotOrigin {
+    /// The issuer the keys belong to, when known.
+    pub issuer: Option<String>,
+    /// Where the keys were fetched from, when known.
+    pub jwks_uri: Option<String>,
+    /// Unix time of the fetch.
+    pub fetched_at: i64,
+}
+
 /// Reads a key set from a file's text that is either a JWKS document or a
 /// [`JwksSnapshot`].
 pub fn key_set_from_document_or_snapshot(text: &str) -> Result<KeySet, VerifyError> {
@@ -351,21 +314,99 @@ pub fn key_set_from_document_or_snapshot(text: &str) -> Result<KeySet, VerifyErr
 }
 
 /// Reads text that is either a JWKS document or a [`JwksSnapshot`], strictly
-/// (a repeated member anywhere is refused): the key set, and the snapshot
-/// when it was one.
+/// (a repeated member anywhere is refused): the key set, and what the
+/// snapshot says of it when it was one. One pass reads the document, without
+/// building a `serde_json::Value`.
 pub fn read_document_or_snapshot(
     text: &str,
-) -> Result<(KeySet, Option<JwksSnapshot>), VerifyError> {
-    document_or_snapshot(crate::keys::read_strict(text.as_bytes(), "document")?)
+) -> Result<(KeySet, Option<SnapshotOrigin>), VerifyError> {
+    let read = read_source(text, "document")?;
+    match read.as_ref() {
+        Some(document) if document.has("format") => {
+            let (key_set, origin) = snapshot(Some(document), text)?;
+            Ok((key_set, Some(origin)))
+        }
+        _ => Ok((
+            KeySet::from_read(read.as_ref(), KeySetText::Jwks(text.to_owned()))?,
+            None,
+        )),
+    }
 }
 
-/// [`read_document_or_snapshot`] for a document parsed already (which no
-/// longer shows repeated members).
-pub fn document_or_snapshot(value: Value) -> Result<(KeySet, Option<JwksSnapshot>), VerifyError> {
-    if value.get("format").is_some() {
-        let snapshot = JwksSnapshot::from_value(value)?;
-        Ok((snapshot.key_set()?, Some(snapshot)))
-    } else {
-        Ok((KeySet::from_value(value)?, None))
+/// What [`read_source`] keeps: a snapshot's members, with its `jwks` read
+/// for its keys, and a JWKS's keys.
+const SOURCE_MEMBERS: Wanted = &[
+    ("format", Keep::Value),
+    ("issuer", Keep::Value),
+    ("jwks_uri", Keep::Value),
+    ("fetched_at", Keep::Value),
+    ("jwks", Keep::Object(JWKS_MEMBERS)),
+    ("keys", Keep::Items(JWK_MEMBERS)),
+];
+
+/// Reads a JWKS or a snapshot strictly; `None` when it is not an object.
+fn read_source<'t>(text: &'t str, part: &str) -> Result<Option<TopLevel<'t>>, VerifyError> {
+    crate::compact::read_document(text.as_bytes(), SOURCE_MEMBERS)
+        .map_err(|problem| VerifyError::invalid_key_set(problem.describe(part)))
+}
+
+/// The key set and origin of a snapshot [`read_source`] read from `text`.
+/// Its members are checked in name order, so the first problem reported is
+/// the first member's.
+fn snapshot(
+    read: Option<&TopLevel<'_>>,
+    text: &str,
+) -> Result<(KeySet, SnapshotOrigin), VerifyError> {
+    const WHOLE_SECONDS: &str = "`fetched_at` must be a whole number of seconds";
+    let invalid =
+        |problem: &str| VerifyError::invalid_key_set(format!("not a key set snapshot: {problem}"));
+    let Some(members) = read else {
+        return Err(invalid("it is not a JSON object"));
+    };
+    let string = |name: &str| match members.get(name) {
+        None | Some(Raw::Null) => Ok(None),
+        Some(Raw::Str(text)) => Ok(Some(text.as_ref())),
+        Some(_) => Err(invalid(&format!("`{name}` must be a string"))),
+    };
+    let fetched_at = || match members.get("fetched_at") {
+        Some(Raw::Number(seconds))
+            if seconds.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(seconds) =>
+        {
+            Ok(*seconds as i64)
+        }
+        _ => Err(invalid(WHOLE_SECONDS)),
+    };
+    for name in members.names() {
+        match name.as_ref() {
+            "format" | "issuer" | "jwks_uri" => {
+                string(name)?;
+            }
+            "fetched_at" => {
+                fetched_at()?;
+            }
+            "jwks" => {}
+            unknown => {
+                return Err(invalid(&format!("unknown member `{}`", printable(unknown))));
+            }
+        }
     }
+    let format = string("format")?.ok_or_else(|| invalid("`format` is missing"))?;
+    if format != SNAPSHOT_FORMAT {
+        return Err(VerifyError::invalid_key_set(format!(
+            "unknown snapshot format, expected `{SNAPSHOT_FORMAT}`"
+        )));
+    }
+    let fetched_at = fetched_at()?;
+    let jwks = match members.get("jwks") {
+        None => return Err(invalid("`jwks` is missing")),
+        Some(Raw::Object(jwks)) => Some(jwks),
+        Some(_) => None,
+    };
+    let origin = SnapshotOrigin {
+        issuer: string("issuer")?.map(str::to_owned),
+        jwks_uri: string("jwks_uri")?.map(str::to_owned),
+        fetched_at,
+    };
+    let key_set = KeySet::from_read(jwks, KeySetText::Snapshot(text.to_owned()))?;
+    Ok((key_set, origin))
 }

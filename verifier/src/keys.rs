@@ -15,7 +15,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
+use crate::compact::{Keep, Raw, TopLevel, Wanted};
 use crate::error::{VerifyError, printable};
 
 /// RSA moduli shorter than this are refused (NIST SP 800-131A).
@@ -114,7 +117,10 @@ pub struct VerificationKey {
     kind: KeyKind,
     algorithm: Option<Algorithm>,
     decoding_key: DecodingKey,
-    public_jwk: Value,
+    /// The public JWK's members, all strings (see `public_jwk`).
+    public_members: Vec<(&'static str, String)>,
+    /// The same as a JSON object, made only when asked for.
+    public_jwk: OnceLock<Value>,
     /// The key as aws-lc parsed it, per algorithm, shared by the key set's
     /// clones.
     #[cfg(feature = "aws-lc")]
@@ -143,7 +149,20 @@ impl VerificationKey {
     /// refuses imports whose `alg` or `key_ops` disagree with the requested
     /// use, and the verifier has enforced those itself.
     pub fn public_jwk(&self) -> &Value {
-        &self.public_jwk
+        self.public_jwk.get_or_init(|| {
+            let members = self.public_members.iter();
+            Value::Object(
+                members
+                    .map(|(name, value)| ((*name).to_owned(), Value::from(value.as_str())))
+                    .collect(),
+            )
+        })
+    }
+
+    /// [`VerificationKey::public_jwk`]'s members in order, without a JSON
+    /// value: what the npm package hands WebCrypto.
+    pub fn public_jwk_members(&self) -> &[(&'static str, String)] {
+        &self.public_members
     }
 
     /// Checks a raw signature natively: the algorithm must fit the key and
@@ -162,7 +181,7 @@ impl VerificationKey {
         #[cfg(feature = "aws-lc")]
         return self
             .parsed
-            .verify(&self.public_jwk, algorithm, message, signature);
+            .verify(&self.public_members, algorithm, message, signature);
         #[cfg(not(feature = "aws-lc"))]
         let verifier =
             (crate::ring_provider::RING_PROVIDER.verifier_factory)(&algorithm, &self.decoding_key)
@@ -211,8 +230,27 @@ pub struct SkippedKey {
 pub struct KeySet {
     keys: Vec<VerificationKey>,
     skipped: Vec<SkippedKey>,
-    document: Value,
+    /// The text the set was read from.
+    text: KeySetText,
+    /// The same as a JSON value, made only when asked for.
+    document_value: OnceLock<Value>,
     generation: u64,
+}
+
+/// The JSON text a [`KeySet`] was read from, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySetText {
+    /// A JWKS document.
+    Jwks(String),
+    /// A [`crate::jwks_cache::JwksSnapshot`], whose `jwks` member is the
+    /// JWKS document.
+    Snapshot(String),
+}
+
+impl Default for KeySetText {
+    fn default() -> Self {
+        KeySetText::Jwks(String::new())
+    }
 }
 
 /// Hands every key set a distinct number, so that caches of imported keys
@@ -234,22 +272,41 @@ impl KeySet {
     }
 
     /// [`KeySet::from_json`] for a document's bytes, as fetched.
+    ///
+    /// The document is read in one strict pass that keeps only the JWK
+    /// members this verifier reads (`compact::read_document`), without
+    /// building a `serde_json::Value`: the npm package carries no JSON value
+    /// type at all.
     pub fn from_slice(document: &[u8]) -> Result<Self, VerifyError> {
-        Self::from_value(read_strict(document, "key set")?)
+        let read = crate::compact::read_document(document, JWKS_MEMBERS)
+            .map_err(|problem| VerifyError::invalid_key_set(problem.describe("key set")))?;
+        // Read as JSON already, so this holds; checked rather than assumed.
+        let text = std::str::from_utf8(document)
+            .map_err(|_| VerifyError::invalid_key_set("the key set is not UTF-8"))?;
+        Self::from_read(read.as_ref(), KeySetText::Jwks(text.to_owned()))
     }
 
-    /// Builds a key set from an already parsed JWKS document. A parsed
-    /// `Value` no longer shows repeated members; read text with
-    /// [`KeySet::from_json`].
-    pub fn from_value(document: Value) -> Result<Self, VerifyError> {
-        let Some(Value::Array(raw_keys)) = document.get("keys") else {
+    /// Builds a key set from a JWKS document read by `compact::read_document`
+    /// with [`JWKS_MEMBERS`] (`None`: the document is not an object), from
+    /// `text`.
+    pub(crate) fn from_read(
+        read: Option<&TopLevel<'_>>,
+        text: KeySetText,
+    ) -> Result<Self, VerifyError> {
+        let Some(Raw::Items(raw_keys)) = read.and_then(|document| document.get("keys")) else {
             return Err(VerifyError::invalid_key_set(
                 "the document has no `keys` array",
             ));
         };
         let mut set = KeySet::default();
         for raw in raw_keys {
-            let key_id = raw.get("kid").and_then(Value::as_str).map(printable);
+            let key_id = match raw {
+                Raw::Object(members) => match members.get("kid") {
+                    Some(Raw::Str(key_id)) => Some(printable(key_id)),
+                    _ => None,
+                },
+                _ => None,
+            };
             // Parse one key at a time so that one odd key cannot hide the others.
             match RawJwk::read(raw) {
                 Ok(jwk) => match usable_key(jwk) {
@@ -259,17 +316,24 @@ impl KeySet {
                 Err(reason) => set.skipped.push(SkippedKey { key_id, reason }),
             }
         }
-        set.document = document;
+        set.text = text;
         set.generation = NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(set)
+    }
+
+    /// Builds a key set from an already parsed JWKS document. A parsed
+    /// `Value` no longer shows repeated members; read text with
+    /// [`KeySet::from_json`].
+    pub fn from_value(document: Value) -> Result<Self, VerifyError> {
+        Self::from_json(&document.to_string())
     }
 
     /// Parses the document with `jsonwebtoken`'s own type, for callers that
     /// already hold one.
     pub fn from_jwk_set(set: &JwkSet) -> Result<Self, VerifyError> {
-        let value = serde_json::to_value(set)
+        let text = serde_json::to_string(set)
             .map_err(|_| VerifyError::invalid_key_set("the key set cannot be serialized"))?;
-        Self::from_value(value)
+        Self::from_json(&text)
     }
 
     /// The usable keys.
@@ -282,9 +346,40 @@ impl KeySet {
         &self.skipped
     }
 
-    /// The JWKS document this set was built from, as given.
+    /// The JWKS document this set was built from, as given (made from
+    /// [`KeySet::text`] on first use; `null` for `KeySet::default()`).
     pub fn document(&self) -> &Value {
-        &self.document
+        self.document_value.get_or_init(|| {
+            let (KeySetText::Jwks(text) | KeySetText::Snapshot(text)) = &self.text;
+            let read = crate::compact::parse_strict(text.as_bytes()).unwrap_or_default();
+            match (&self.text, read) {
+                (KeySetText::Snapshot(_), Value::Object(mut snapshot)) => {
+                    snapshot.remove("jwks").unwrap_or_default()
+                }
+                (_, read) => read,
+            }
+        })
+    }
+
+    /// The JSON text this set was read from, as given: a JWKS, or a snapshot
+    /// holding one. The npm package hands JavaScript `JSON.parse` of it
+    /// rather than carry a JSON value type.
+    pub fn text(&self) -> &KeySetText {
+        &self.text
+    }
+
+    /// Whether `other` holds the same usable keys (each key's `kid`, `alg`
+    /// and public members, in order) and skipped the same ones. A fetched
+    /// set that is the same is not installed: the one in use stays, with
+    /// the keys imported and the tokens cached for it.
+    pub fn same_keys(&self, other: &KeySet) -> bool {
+        self.skipped == other.skipped
+            && self.keys.len() == other.keys.len()
+            && self.keys.iter().zip(&other.keys).all(|(one, other)| {
+                one.key_id == other.key_id
+                    && one.algorithm == other.algorithm
+                    && one.public_members == other.public_members
+            })
     }
 
     /// A number that differs between any two key sets built in this process.
@@ -355,22 +450,29 @@ impl KeySet {
     }
 }
 
-/// Reads a key set document (a JWKS or a snapshot) with the strict reader.
-pub(crate) fn read_strict(bytes: &[u8], part: &str) -> Result<Value, VerifyError> {
-    crate::compact::parse_strict(bytes)
-        .map_err(|problem| VerifyError::invalid_key_set(problem.describe(part)))
-}
+/// The members of a JWK this verifier reads; the others are ignored.
+pub(crate) const JWK_MEMBERS: Wanted = &[
+    ("kty", Keep::Value),
+    ("kid", Keep::Value),
+    ("use", Keep::Value),
+    ("key_ops", Keep::Value),
+    ("alg", Keep::Value),
+    ("crv", Keep::Value),
+    ("n", Keep::Value),
+    ("e", Keep::Value),
+    ("x", Keep::Value),
+    ("y", Keep::Value),
+];
 
-/// A public JWK of string members (`null` for one the key lacks). Built
-/// member by member: `json!` with interpolated values serializes each
-/// through `to_value(..).unwrap()`, whose panic message alone brought
-/// Rust's Debug formatting and its Unicode tables into the npm package.
-fn public_jwk(members: &[(&str, Option<&str>)]) -> Value {
-    let mut jwk = serde_json::Map::new();
-    for (name, value) in members {
-        jwk.insert((*name).to_owned(), value.map_or(Value::Null, Value::from));
-    }
-    Value::Object(jwk)
+/// What `compact::read_document` keeps of a JWKS: its keys' members.
+pub(crate) const JWKS_MEMBERS: Wanted = &[("keys", Keep::Items(JWK_MEMBERS))];
+
+/// A public JWK's members, all strings (decoded already, so present).
+fn public_jwk(members: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    members
+        .iter()
+        .map(|(name, value)| (*name, (*value).to_owned()))
+        .collect()
 }
 
 /// The JWK members this verifier reads; everything else is ignored.
@@ -392,24 +494,19 @@ impl RawJwk {
     /// whose type errors bring float formatting into the WASM package. A
     /// member that is absent or `null` is not given; one of another type
     /// makes the key unusable.
-    fn read(value: &Value) -> Result<RawJwk, &'static str> {
+    fn read(value: &Raw<'_>) -> Result<RawJwk, &'static str> {
         const INVALID: &str = "the key is not a valid JWK";
-        let Value::Object(members) = value else {
+        let Raw::Object(members) = value else {
             return Err(INVALID);
         };
         let text = |name: &str| match members.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
+            None | Some(Raw::Null) => Ok(None),
+            Some(Raw::Str(text)) => Ok(Some(text.as_ref().to_owned())),
             Some(_) => Err(INVALID),
         };
         let key_ops = match members.get("key_ops") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(operations)) => Some(
-                operations
-                    .iter()
-                    .map(|operation| operation.as_str().map(str::to_owned).ok_or(INVALID))
-                    .collect::<Result<_, _>>()?,
-            ),
+            None | Some(Raw::Null) => None,
+            Some(Raw::Strings(operations)) => Some(operations.iter().map(Cow::to_string).collect()),
             Some(_) => return Err(INVALID),
         };
         Ok(RawJwk {
@@ -472,9 +569,9 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
                 KeyKind::Rsa { modulus_bits },
                 DecodingKey::from_rsa_raw_components(&modulus, &exponent),
                 public_jwk(&[
-                    ("kty", Some("RSA")),
-                    ("n", jwk.n.as_deref()),
-                    ("e", jwk.e.as_deref()),
+                    ("kty", "RSA"),
+                    ("n", jwk.n.as_deref().unwrap_or_default()),
+                    ("e", jwk.e.as_deref().unwrap_or_default()),
                 ]),
             )
         }
@@ -498,10 +595,10 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
                 kind,
                 DecodingKey::from_ec_der(&point),
                 public_jwk(&[
-                    ("kty", Some("EC")),
-                    ("crv", Some(curve)),
-                    ("x", jwk.x.as_deref()),
-                    ("y", jwk.y.as_deref()),
+                    ("kty", "EC"),
+                    ("crv", curve),
+                    ("x", jwk.x.as_deref().unwrap_or_default()),
+                    ("y", jwk.y.as_deref().unwrap_or_default()),
                 ]),
             )
         }
@@ -515,9 +612,9 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
                 KeyKind::Ed25519,
                 DecodingKey::from_ed_der(&x),
                 public_jwk(&[
-                    ("kty", Some("OKP")),
-                    ("crv", Some("Ed25519")),
-                    ("x", jwk.x.as_deref()),
+                    ("kty", "OKP"),
+                    ("crv", "Ed25519"),
+                    ("x", jwk.x.as_deref().unwrap_or_default()),
                 ]),
             )
         }
@@ -535,7 +632,8 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
         kind,
         algorithm,
         decoding_key,
-        public_jwk,
+        public_members: public_jwk,
+        public_jwk: OnceLock::new(),
         #[cfg(feature = "aws-lc")]
         parsed: std::sync::Arc::default(),
     })
@@ -553,5 +651,41 @@ fn bit_length(big_endian: &[u8]) -> usize {
             .saturating_mul(8)
             .saturating_sub(leading.leading_zeros() as usize),
         None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 32 bytes of zeros and of ones, base64url: P-256 coordinates in form.
+    const ZEROS: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const ONES: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+
+    fn set(keys: &[(&str, &str)], around: &str) -> KeySet {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|(kid, x)| {
+                format!(r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"{x}","y":"{ZEROS}"}}"#)
+            })
+            .collect();
+        KeySet::from_json(&format!(r#"{{{around}"keys":[{}]}}"#, keys.join(","))).unwrap()
+    }
+
+    #[test]
+    fn a_set_is_the_same_when_its_keys_are_however_its_text_differs() {
+        let one = set(&[("a", ZEROS)], "");
+        let rewritten = set(&[("a", ZEROS)], r#" "issuer_note": [1, 2], "#);
+        assert_eq!(one.keys().len(), 1);
+        assert_ne!(one.text(), rewritten.text());
+        assert!(one.same_keys(&rewritten));
+        for different in [
+            set(&[("b", ZEROS)], ""),
+            set(&[("a", ONES)], ""),
+            set(&[("a", ZEROS), ("b", ONES)], ""),
+            set(&[], ""),
+        ] {
+            assert!(!one.same_keys(&different), "{:?}", different.text());
+        }
     }
 }

@@ -55,13 +55,16 @@ pub mod remote;
 pub mod webcrypto;
 
 pub use claims::{PERSONAL_DATA_CLAIMS, TimeClaims};
-pub use compact::{DEFAULT_MAX_TOKEN_BYTES, UntrustedToken, read_json_strictly};
+pub use compact::{
+    DEFAULT_MAX_TOKEN_BYTES, Keep, Raw, TopLevel, UntrustedToken, Wanted, read_json_object,
+    read_json_strictly,
+};
 pub use error::VerifyError;
 pub use jsonwebtoken::Algorithm;
 pub use jws::{JwsRules, VerifiedJws};
 pub use keys::{
-    KeyKind, KeySet, MAXIMUM_RSA_MODULUS_BITS, MINIMUM_RSA_MODULUS_BITS, SUPPORTED_ALGORITHMS,
-    SkippedKey, VerificationKey, parse_algorithm,
+    KeyKind, KeySet, KeySetText, MAXIMUM_RSA_MODULUS_BITS, MINIMUM_RSA_MODULUS_BITS,
+    SUPPORTED_ALGORITHMS, SkippedKey, VerificationKey, parse_algorithm,
 };
 #[cfg(feature = "ring")]
 pub use ring_provider::{RING_PROVIDER, install_ring_provider};

@@ -16,8 +16,7 @@
 
 use std::net::Ipv4Addr;
 
-use serde_json::Value;
-
+use crate::compact::{Keep, Raw, Wanted};
 use crate::error::VerifyError;
 
 /// The path OpenID Connect Discovery 1.0 section 4 appends to the issuer.
@@ -197,20 +196,23 @@ pub fn jwks_uri_from_discovery<U: WebUrl>(
     let unavailable = |reason: &str| VerifyError::KeySetUnavailable {
         reason: reason.to_owned(),
     };
-    let document = crate::compact::parse_strict(document).map_err(|problem| {
+    const READ: Wanted = &[("issuer", Keep::Value), ("jwks_uri", Keep::Value)];
+    let document = crate::compact::read_document(document, READ).map_err(|problem| {
         VerifyError::KeySetUnavailable {
             reason: problem.describe("discovery document"),
         }
     })?;
-    if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
+    let text = |name: &str| match document.as_ref()?.get(name)? {
+        Raw::Str(text) => Some(text.as_ref()),
+        _ => None,
+    };
+    if text("issuer") != Some(issuer) {
         return Err(unavailable(
             "the discovery document names a different issuer",
         ));
     }
-    let jwks_uri = document
-        .get("jwks_uri")
-        .and_then(Value::as_str)
-        .ok_or_else(|| unavailable("the discovery document has no jwks_uri"))?;
+    let jwks_uri =
+        text("jwks_uri").ok_or_else(|| unavailable("the discovery document has no jwks_uri"))?;
     key_url(jwks_uri, transport)
         .map_err(|_| unavailable("the discovery document's jwks_uri is not an allowed URL"))
 }

@@ -338,7 +338,7 @@ impl Inner {
         let mut shared = self.lock();
         match outcome {
             Ok((key_set, max_age, jwks_uri)) => {
-                if key_set.document() != self.verifier.key_set().document() {
+                if !key_set.same_keys(&self.verifier.key_set()) {
                     self.verifier.replace_key_set(key_set);
                 }
                 shared.state.record_success(now, max_age, &self.policy);

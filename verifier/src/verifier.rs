@@ -783,7 +783,7 @@ impl Verifier {
             ));
         }
         let (header_json, payload, algorithm) = jws.into_parts();
-        let claim_set = compact::read_object(&payload, &claims::REGISTERED_CLAIMS, "payload")?;
+        let claim_set = compact::read_object(&payload, claims::REGISTERED_CLAIMS, "payload")?;
         claims::check_claim_types(&claim_set)?;
         claims::check_time(&claim_set, now, rules.time)?;
         if !rules.issuers.is_empty() {

@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
-use serde_json::Value;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -37,41 +36,14 @@ pub fn js_object<'a>(members: impl IntoIterator<Item = (&'a str, JsValue)>) -> O
     object
 }
 
-/// A JSON value as the JavaScript value `JSON.parse` makes of its text:
-/// numbers as doubles, arrays, and plain objects whose members are all own
-/// data properties, made by `Object.fromEntries` as `JSON.parse` makes them
-/// (so a member named `__proto__` stays a member, and no setter on
-/// `Object.prototype` runs, nor does a frozen one refuse a member).
-pub fn js_value(value: &Value) -> JsValue {
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(flag) => JsValue::from_bool(*flag),
-        Value::Number(number) => number.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
-        Value::String(text) => JsValue::from_str(text),
-        Value::Array(items) => items.iter().map(js_value).collect::<js_sys::Array>().into(),
-        Value::Object(members) => {
-            let entries = js_sys::Array::new();
-            for (name, member) in members {
-                entries.push(&js_sys::Array::of2(
-                    &JsValue::from_str(name),
-                    &js_value(member),
-                ));
-            }
-            // Only a non-iterable argument throws; `entries` is an array of pairs.
-            Object::from_entries(&entries).map_or(JsValue::NULL, JsValue::from)
-        }
-    }
-}
-
-/// A key's public JWK ([`VerificationKey::public_jwk`], an object whose
-/// members are all strings) as the JavaScript object WebCrypto imports.
-pub fn jwk_object(jwk: &Value) -> Object {
-    debug_assert!(
-        jwk.as_object()
-            .is_some_and(|members| members.values().all(Value::is_string)),
-        "a public JWK holds only strings"
-    );
-    js_value(jwk).unchecked_into()
+/// A key's public JWK ([`crate::VerificationKey::public_jwk_members`]) as
+/// the JavaScript object WebCrypto imports.
+pub fn jwk_object(members: &[(&'static str, String)]) -> Object {
+    js_object(
+        members
+            .iter()
+            .map(|(name, value)| (*name, JsValue::from_str(value))),
+    )
 }
 
 fn subtle_crypto() -> Result<SubtleCrypto, VerifyError> {
@@ -221,7 +193,7 @@ impl WebCrypto {
         self.subtle
             .import_key_with_object(
                 "jwk",
-                &jwk_object(key.public_jwk()),
+                &jwk_object(key.public_jwk_members()),
                 &import_parameters,
                 false,
                 &usages,

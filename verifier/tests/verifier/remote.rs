@@ -367,6 +367,12 @@ async fn snapshot_round_trip_works_offline() {
     issuer.fail.store(true, Ordering::SeqCst);
     let snapshot = JwksSnapshot::from_json(&saved).unwrap();
     assert_eq!(snapshot.fetched_at, NOW);
+    assert_eq!(
+        snapshot.jwks,
+        online.snapshot().unwrap().jwks,
+        "the key set read back from the file is the one served"
+    );
+    assert_eq!(snapshot.key_set().unwrap().document(), &snapshot.jwks);
     let offline = RemoteVerifier::builder(
         rules(&issuer, &clock),
         KeyLocation::Discovery {

@@ -103,7 +103,12 @@ export class Verifier {
     try {
       // The wasm side has a stale key set refreshed in the background by
       // calling back; nobody waits for it, and a failure is recorded there.
-      this.#inner = new WasmVerifier(JSON.stringify(settings), host, () => {
+      // A key set given as an object (or any value but text) goes as its
+      // JSON text: the wasm side reads JSON text only, strictly, and holds
+      // no JSON values.
+      const { jwks } = settings;
+      const sent = jwks == null || typeof jwks === 'string' ? settings : { ...settings, jwks: JSON.stringify(jwks) };
+      this.#inner = new WasmVerifier(JSON.stringify(sent), host, () => {
         try {
           this.#fetch().catch(() => {});
         } catch {

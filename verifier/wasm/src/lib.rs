@@ -37,20 +37,19 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 use std::cell::RefCell;
 
 use js_sys::{Function, Promise};
-use serde_json::Value;
 use tessera_verifier::jwks_cache::{
-    JwksCachePolicy, JwksCacheState, JwksSnapshot, Plan, document_or_snapshot,
-    max_age_from_cache_control, read_document_or_snapshot,
+    JwksCachePolicy, JwksCacheState, Plan, SNAPSHOT_FORMAT, max_age_from_cache_control,
+    read_document_or_snapshot,
 };
 use tessera_verifier::location::{
     KeyLocation, Transport, WebUrl, jwks_uri_from_discovery, key_url, may_redirect,
     snapshot_jwks_uri,
 };
 use tessera_verifier::webcrypto::{
-    ImportedKeys, KeyId, WebCrypto, import_refused, js_object, js_value, jwk_object,
+    ImportedKeys, KeyId, WebCrypto, import_refused, js_object, jwk_object,
 };
 use tessera_verifier::{
-    Algorithm, Clock, KeySet, Passport, PendingSignature, PersonalData, SignatureCheck,
+    Algorithm, Clock, KeySet, KeySetText, Passport, PendingSignature, PersonalData, SignatureCheck,
     SignatureInput, TimeClaims, VerificationKey, Verifier, VerifyError,
 };
 use wasm_bindgen::JsCast as _;
@@ -166,7 +165,7 @@ impl SyncHost {
             None => {
                 let imported = self
                     .host
-                    .import_key(&jwk_object(key.public_jwk()))
+                    .import_key(&jwk_object(key.public_jwk_members()))
                     .map_err(|_| configuration_error("the host cannot import the key"))?;
                 self.imported.insert(cache_key, imported.clone());
                 imported
@@ -395,11 +394,9 @@ impl WasmVerifier {
         let mut snapshot_uri = None;
         if let Some(document) = options.jwks {
             // Text is read by the strict reader, which refuses repeated
-            // members; an object has lost them already in JSON.parse.
-            let (key_set, snapshot) = match document {
-                Value::String(text) => read_document_or_snapshot(&text)?,
-                object => document_or_snapshot(object)?,
-            };
+            // members (an object given has lost them already, to JSON.parse,
+            // and comes as its JSON text).
+            let (key_set, snapshot) = read_document_or_snapshot(&document)?;
             if let Some(snapshot) = snapshot {
                 fetched_at = Some(snapshot.fetched_at);
                 snapshot_uri = snapshot.jwks_uri;
@@ -676,19 +673,33 @@ impl WasmVerifier {
     }
 
     /// The current key set as a snapshot object for offline use (what
-    /// `JSON.parse` makes of the snapshot's JSON), or `undefined` before
-    /// any remote fetch. Made as an object rather than as text: the text
-    /// serializer and its float formatting were 3.5 KB of the package.
+    /// `JSON.parse` makes of the snapshot's JSON, with `JwksSnapshot`'s
+    /// members), or `undefined` before any remote fetch. Made as an object
+    /// rather than as text, the key set by `JSON.parse` of the text it was
+    /// read from: the package carries no JSON serializer and no JSON value.
     pub fn snapshot(&self) -> Option<JsValue> {
         let remote = self.inner.remote.as_ref()?;
         let fetched_at = remote.state.borrow().fetched_at()?;
-        let snapshot = JwksSnapshot::of(
-            &self.inner.verifier.key_set(),
-            remote.issuer.clone(),
-            remote.jwks_uri.borrow().clone(),
-            fetched_at,
-        );
-        Some(js_value(&snapshot.to_value()))
+        let key_set = self.inner.verifier.key_set();
+        // The text was read as JSON when the set was made.
+        let jwks = match key_set.text() {
+            KeySetText::Jwks(text) => js_sys::JSON::parse(text).ok()?,
+            KeySetText::Snapshot(text) => {
+                js_sys::Reflect::get(&js_sys::JSON::parse(text).ok()?, &"jwks".into()).ok()?
+            }
+        };
+        let text = |value: Option<String>| value.map(|text| JsValue::from_str(&text));
+        let members = [
+            ("format", Some(JsValue::from_str(SNAPSHOT_FORMAT))),
+            ("issuer", text(remote.issuer.clone())),
+            ("jwks_uri", text(remote.jwks_uri.borrow().clone())),
+            ("fetched_at", Some(JsValue::from_f64(fetched_at as f64))),
+            ("jwks", Some(jwks)),
+        ];
+        let present = members
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)));
+        Some(js_object(present).into())
     }
 }
 
@@ -864,7 +875,7 @@ fn take_document(
         return Ok(Some(url));
     }
     let key_set = KeySet::from_slice(body)?;
-    if key_set.document() != inner.verifier.key_set().document() {
+    if !key_set.same_keys(&inner.verifier.key_set()) {
         inner.verifier.replace_key_set(key_set);
     }
     let max_age = max_age_from_cache_control(cache_control, &remote.policy);

@@ -2,18 +2,21 @@
 //! wrapper passes, with the verifier's strict reader (one reader of JSON
 //! text in the package: a second, serde_json's own, cost 1.2 KB brotli).
 //!
-//! The object is read member by member from a `serde_json::Value` instead of
-//! through `#[derive(Deserialize)]`: the derived visitors (with serde's
-//! buffering for the one-or-many form of `issuer` and `audience`) were about
-//! 16 KB of the package's wasm before compression, against the package's size
-//! target. The rules are the derive's: every member may be left out; `null`
-//! counts as absent where the option has no default (`typ`, `now`, `jwks`,
+//! The object is read in one pass that keeps the values of the options this
+//! package knows (`read_json_object`), member by member, instead of through
+//! `#[derive(Deserialize)]`: the derived visitors (with serde's buffering
+//! for the one-or-many form of `issuer` and `audience`) were about 16 KB of
+//! the package's wasm before compression, against the package's size
+//! target, and no `serde_json::Value` is built (the package carries none).
+//! The rules are the derive's: every member may be left out; `null` counts
+//! as absent where the option has no default (`typ`, `now`, `jwks`,
 //! `remote`...), and is refused for a flag or `requiredClaims`, so that
 //! `rejectPii: null` cannot pass for `false`; a member the package does not
-//! know is refused by name.
+//! know is refused by name. Members are checked in name order, so the first
+//! problem reported is the first such member's. A number is a whole number
+//! when it has no fraction (`1.0` is 1), as in JavaScript, which wrote it.
 
-use serde_json::{Map, Value};
-use tessera_verifier::VerifyError;
+use tessera_verifier::{Keep, Raw, TopLevel, VerifyError, Wanted, read_json_object};
 
 /// `createVerifier`'s options (see `index.d.ts` for what each does).
 #[derive(Default)]
@@ -32,7 +35,9 @@ pub(crate) struct Options {
     pub max_token_bytes: Option<usize>,
     pub cache_size: Option<usize>,
     pub now: Option<i64>,
-    pub jwks: Option<Value>,
+    /// A JWKS or snapshot as JSON text (the wrapper turns an object into
+    /// its text, so it is read as text is, strictly).
+    pub jwks: Option<String>,
     pub remote: Option<RemoteOptions>,
 }
 
@@ -48,15 +53,47 @@ pub(crate) struct RemoteOptions {
     pub dangerously_allow_http: bool,
 }
 
+/// The members of `options.remote`.
+const REMOTE: Wanted = &[
+    ("jwksUri", Keep::Value),
+    ("timeoutMs", Keep::Value),
+    ("cooldownSeconds", Keep::Value),
+    ("defaultMaxAgeSeconds", Keep::Value),
+    ("staleIfErrorSeconds", Keep::Value),
+    ("dangerouslyAllowHttp", Keep::Value),
+];
+
+/// The members of the options object.
+const OPTIONS: Wanted = &[
+    ("issuer", Keep::Value),
+    ("audience", Keep::Value),
+    ("dangerouslyAcceptAnyIssuer", Keep::Value),
+    ("dangerouslyAcceptAnyAudience", Keep::Value),
+    ("algorithms", Keep::Value),
+    ("clockTolerance", Keep::Value),
+    ("maxTokenAge", Keep::Value),
+    ("typ", Keep::Value),
+    ("subject", Keep::Value),
+    ("requiredClaims", Keep::Value),
+    ("rejectPii", Keep::Value),
+    ("maxTokenBytes", Keep::Value),
+    ("cacheSize", Keep::Value),
+    ("now", Keep::Value),
+    ("jwks", Keep::Value),
+    ("remote", Keep::Object(REMOTE)),
+];
+
 impl Options {
     /// Reads the options from their JSON text.
     pub(crate) fn from_json(text: &str) -> Result<Options, VerifyError> {
-        let value =
-            tessera_verifier::read_json_strictly(text, "options object").map_err(invalid)?;
+        let read = read_json_object(text, OPTIONS, "options object").map_err(invalid)?;
+        let Some(object) = read else {
+            return Err(invalid("the options must be an object".to_owned()));
+        };
         let mut options = Options::default();
-        for (name, value) in members(value, "")? {
-            let member = Member::new("", &name, value);
-            match name.as_str() {
+        for name in object.names() {
+            let member = Member::new("", name, &object);
+            match name.as_ref() {
                 "issuer" => options.issuer = member.one_or_many()?,
                 "audience" => options.audience = member.one_or_many()?,
                 "dangerouslyAcceptAnyIssuer" => {
@@ -80,9 +117,13 @@ impl Options {
                 "maxTokenBytes" => options.max_token_bytes = member.whole()?,
                 "cacheSize" => options.cache_size = member.whole()?,
                 "now" => options.now = member.integer()?,
-                "jwks" => options.jwks = member.value,
+                "jwks" => options.jwks = member.document()?,
                 "remote" => {
-                    options.remote = member.value.map(RemoteOptions::from_value).transpose()?
+                    options.remote = match member.value {
+                        None => None,
+                        Some(Raw::Object(remote)) => Some(RemoteOptions::read(remote)?),
+                        Some(_) => return Err(member.wrong("an object")),
+                    }
                 }
                 _ => return Err(member.unknown()),
             }
@@ -92,11 +133,11 @@ impl Options {
 }
 
 impl RemoteOptions {
-    fn from_value(value: Value) -> Result<RemoteOptions, VerifyError> {
+    fn read(object: &TopLevel<'_>) -> Result<RemoteOptions, VerifyError> {
         let mut options = RemoteOptions::default();
-        for (name, value) in members(value, "remote")? {
-            let member = Member::new("remote.", &name, value);
-            match name.as_str() {
+        for name in object.names() {
+            let member = Member::new("remote.", name, object);
+            match name.as_ref() {
                 "jwksUri" => options.jwks_uri = member.string()?,
                 "timeoutMs" => options.timeout_ms = member.whole()?,
                 "cooldownSeconds" => options.cooldown_seconds = member.whole()?,
@@ -116,25 +157,17 @@ fn invalid(reason: String) -> VerifyError {
     }
 }
 
-/// The members of an options object, in order, without a copy.
-fn members(value: Value, name: &str) -> Result<Map<String, Value>, VerifyError> {
-    match value {
-        Value::Object(map) => Ok(map),
-        _ if name.is_empty() => Err(invalid("the options must be an object".to_owned())),
-        _ => Err(invalid(format!("`{name}` must be an object"))),
-    }
-}
-
-/// One member being read; `None` is `null`.
-struct Member<'n> {
+/// One member being read; `None` is `null` (or a member the reader was not
+/// asked to keep, which is refused as unknown before its value is read).
+struct Member<'r, 'de> {
     prefix: &'static str,
-    name: &'n str,
-    value: Option<Value>,
+    name: &'r str,
+    value: Option<&'r Raw<'de>>,
 }
 
-impl<'n> Member<'n> {
-    fn new(prefix: &'static str, name: &'n str, value: Value) -> Self {
-        let value = (!value.is_null()).then_some(value);
+impl<'r, 'de> Member<'r, 'de> {
+    fn new(prefix: &'static str, name: &'r str, object: &'r TopLevel<'de>) -> Self {
+        let value = object.get(name).filter(|value| **value != Raw::Null);
         Member {
             prefix,
             name,
@@ -153,30 +186,40 @@ impl<'n> Member<'n> {
     fn string(self) -> Result<Option<String>, VerifyError> {
         match self.value {
             None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
+            Some(Raw::Str(text)) => Ok(Some(text.to_string())),
             Some(_) => Err(self.wrong("a string")),
         }
     }
 
     fn strings(self) -> Result<Option<Vec<String>>, VerifyError> {
-        let wrong = || self.wrong("an array of strings");
         match self.value {
             None => Ok(None),
-            Some(Value::Array(ref items)) => items
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned).ok_or_else(wrong))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(wrong()),
+            Some(Raw::Strings(items)) => {
+                Ok(Some(items.iter().map(|item| item.to_string()).collect()))
+            }
+            Some(_) => Err(self.wrong("an array of strings")),
         }
     }
 
     /// A string, or an array of strings.
     fn one_or_many(self) -> Result<Option<Vec<String>>, VerifyError> {
         match self.value {
-            Some(Value::String(one)) => Ok(Some(vec![one])),
-            Some(Value::Array(_)) | None => self.strings(),
+            Some(Raw::Str(one)) => Ok(Some(vec![one.to_string()])),
+            Some(Raw::Strings(_) | Raw::Array) | None => self.strings(),
             Some(_) => Err(self.wrong("a string or an array of strings")),
+        }
+    }
+
+    /// A key set's JSON text. The wrapper hands over an object (or any other
+    /// value) as its JSON text, so only a string arrives; anything else is
+    /// refused as a key set without keys, as the text of a number would be.
+    fn document(self) -> Result<Option<String>, VerifyError> {
+        match self.value {
+            None => Ok(None),
+            Some(Raw::Str(text)) => Ok(Some(text.to_string())),
+            Some(_) => Err(VerifyError::InvalidKeySet {
+                reason: "the document has no `keys` array".to_owned(),
+            }),
         }
     }
 
@@ -190,18 +233,16 @@ impl<'n> Member<'n> {
 
     fn flag(self) -> Result<bool, VerifyError> {
         match self.value {
-            None => Err(self.wrong("true or false")),
-            Some(Value::Bool(flag)) => Ok(flag),
-            Some(_) => Err(self.wrong("true or false")),
+            Some(Raw::Bool(flag)) => Ok(*flag),
+            _ => Err(self.wrong("true or false")),
         }
     }
 
     /// A whole number from 0 up to what `T` holds.
     fn whole<T: TryFrom<u64>>(self) -> Result<Option<T>, VerifyError> {
-        match &self.value {
+        match self.value {
             None => Ok(None),
-            Some(value) => value
-                .as_u64()
+            Some(value) => count(value)
                 .and_then(|number| T::try_from(number).ok())
                 .map(Some)
                 .ok_or_else(|| self.wrong("a whole number, 0 or more")),
@@ -209,12 +250,35 @@ impl<'n> Member<'n> {
     }
 
     fn integer(self) -> Result<Option<i64>, VerifyError> {
-        match &self.value {
+        match self.value {
             None => Ok(None),
-            Some(value) => value
-                .as_i64()
+            Some(value) => whole_number(value)
                 .map(Some)
                 .ok_or_else(|| self.wrong("a whole number")),
         }
+    }
+}
+
+/// A number without a fraction that an `i64` holds exactly as written.
+fn whole_number(value: &Raw<'_>) -> Option<i64> {
+    match value {
+        // The range is half-open: 2^63 itself does not fit.
+        Raw::Number(number)
+            if number.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(number) =>
+        {
+            Some(*number as i64)
+        }
+        _ => None,
+    }
+}
+
+/// A number without a fraction from 0 to what a `u64` holds.
+fn count(value: &Raw<'_>) -> Option<u64> {
+    match value {
+        // 2^64 itself does not fit.
+        Raw::Number(number) if number.fract() == 0.0 && (0.0..u64::MAX as f64).contains(number) => {
+            Some(*number as u64)
+        }
+        _ => None,
     }
 }

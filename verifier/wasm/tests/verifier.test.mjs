@@ -344,7 +344,10 @@ for (const engine of ['auto', 'webcrypto']) test(`remote: a stale key set answer
     });
     const results = await Promise.all(Array.from({ length: 5 }, () => verifier.verify(tokenFor(issuer.origin))));
     assert.ok(results.every((passport) => passport.claims.sub === 'remote'));
-    assert.equal(verifier.snapshot().fetched_at, NOW - 700, 'answered before the fetch ended');
+    const before = verifier.snapshot();
+    assert.equal(before.fetched_at, NOW - 700, 'answered before the fetch ended');
+    // The key set read from a snapshot is handed back as its JWKS.
+    assert.deepEqual(before.jwks, jwks);
     for (let waited = 0; verifier.snapshot().fetched_at !== NOW; waited += 20) {
       assert.ok(waited < 5000, 'the background fetch never ended');
       await new Promise((resolve) => setTimeout(resolve, 20));
