@@ -227,15 +227,28 @@ pub fn read_json_object<'t>(
 /// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.
 /// Key sets and discovery documents go through here too.
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
-    // The repeated member, named here rather than in serde_json's error
-    // text, which would have to be formatted and taken apart again.
     let duplicate = Cell::new(None);
+    read_strictly(bytes, StrictValueVisitor(&duplicate), &duplicate)
+}
+
+/// Walks `bytes` as one JSON value with `visitor`, which notes a repeated
+/// member in `duplicate` (see [`repeated`]), and nothing may follow it.
+fn read_strictly<'de, V: Visitor<'de>>(
+    bytes: &'de [u8],
+    visitor: V,
+    duplicate: &Cell<Option<String>>,
+) -> Result<V::Value, JsonProblem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = deserializer
-        .deserialize_any(StrictValueVisitor(&duplicate))
-        .map_err(|_| json_problem(&duplicate))?;
+    let read = deserializer.deserialize_any(visitor);
+    // A repeat comes first: the text may be cut off or wrong after it.
+    if let Some(member) = duplicate.take() {
+        return Err(JsonProblem::Duplicate(format!(
+            "has a duplicate member `{member}`"
+        )));
+    }
+    let read = read.map_err(|_| JsonProblem::Invalid)?;
     deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
-    Ok(value)
+    Ok(read)
 }
 
 /// Builds a `serde_json::Value` like serde_json does, except that a repeated
@@ -281,7 +294,7 @@ impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             if map.contains_key(&key) {
-                return Err(repeated(&key, self.0));
+                repeated(&key, self.0);
             }
             let value = access.next_value_seed(StrictSeed(self.0))?;
             map.insert(key, value);
@@ -401,32 +414,24 @@ pub(crate) fn read_document(
     wanted: Wanted,
 ) -> Result<Option<TopLevel<'_>>, JsonProblem> {
     let duplicate = Cell::new(None);
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let read = deserializer
-        .deserialize_any(RawVisitor {
-            duplicate: &duplicate,
-            mode: Mode::Object(wanted),
-        })
-        .map_err(|_| json_problem(&duplicate))?;
-    deserializer.end().map_err(|_| JsonProblem::TrailingData)?;
-    Ok(match read {
+    let visitor = RawVisitor {
+        duplicate: &duplicate,
+        mode: Mode::Object(wanted),
+    };
+    Ok(match read_strictly(bytes, visitor, &duplicate)? {
         Raw::Object(object) => Some(object),
         _ => None,
     })
 }
 
-/// The error for a member named twice, its (printable) name left in
-/// `duplicate` for [`json_problem`].
-fn repeated<E: de::Error>(name: &str, duplicate: &Cell<Option<String>>) -> E {
-    duplicate.set(Some(printable(name)));
-    E::custom("duplicate member")
-}
-
-fn json_problem(duplicate: &Cell<Option<String>>) -> JsonProblem {
-    match duplicate.take() {
-        Some(member) => JsonProblem::Duplicate(format!("has a duplicate member `{member}`")),
-        None => JsonProblem::Invalid,
-    }
+/// Notes a member named twice: the first such name (printable) is kept in
+/// `duplicate`, and [`read_strictly`] refuses the document once it is
+/// walked. The walk goes on rather than stop with an error: serde's only
+/// way to make one from a visitor is serde_json's `Error::custom`, whose
+/// message parsing (a substring search) was 1 KB of the npm package.
+fn repeated(name: &str, duplicate: &Cell<Option<String>>) {
+    let first = duplicate.take().unwrap_or_else(|| printable(name));
+    duplicate.set(Some(first));
 }
 
 /// The member names of one object so far, sorted: a repeated one is found
@@ -436,17 +441,10 @@ fn json_problem(duplicate: &Cell<Option<String>>) -> JsonProblem {
 struct Members<'de>(Vec<Cow<'de, str>>);
 
 impl<'de> Members<'de> {
-    fn insert<E: de::Error>(
-        &mut self,
-        name: Cow<'de, str>,
-        duplicate: &Cell<Option<String>>,
-    ) -> Result<(), E> {
+    fn insert(&mut self, name: Cow<'de, str>, duplicate: &Cell<Option<String>>) {
         match self.0.binary_search(&name) {
-            Ok(_) => Err(repeated(&name, duplicate)),
-            Err(at) => {
-                self.0.insert(at, name);
-                Ok(())
-            }
+            Ok(_) => repeated(&name, duplicate),
+            Err(at) => self.0.insert(at, name),
         }
     }
 }
@@ -563,7 +561,7 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
         let mut values = Vec::new();
         while let Some(name) = access.next_key_seed(Name)? {
             let kept = wanted.iter().find(|(wanted, _)| *wanted == name);
-            members.insert(name, self.duplicate)?;
+            members.insert(name, self.duplicate);
             let Some(&(kept, keep)) = kept else {
                 access.next_value_seed(self.with(Mode::Plain))?;
                 continue;
@@ -712,5 +710,31 @@ mod tests {
             );
         }
         assert_eq!(read_document(b"[1]", WANTED).unwrap(), None);
+    }
+
+    #[test]
+    fn the_first_repeat_is_named_even_when_the_text_goes_wrong_after_it() {
+        for (text, named) in [
+            (r#"{"b":1,"b":2,"a":1,"a":2}"#, "b"),
+            (r#"{"x":{"z":1,"z":2},"y":[{"a":1,"a":2}]}"#, "z"),
+            (r#"{"a":1,"a":2,"#, "a"),
+            (r#"{"a":1,"a":2} trailing"#, "a"),
+        ] {
+            let expected = JsonProblem::Duplicate(format!("has a duplicate member `{named}`"));
+            assert_eq!(
+                parse_strict(text.as_bytes()).unwrap_err(),
+                expected,
+                "{text}"
+            );
+            assert_eq!(
+                read_document(text.as_bytes(), &[("a", Keep::Value)]).unwrap_err(),
+                expected,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_strict(br#"{"a":1,"b":2,"#).unwrap_err(),
+            JsonProblem::Invalid
+        );
     }
 }
