@@ -61,7 +61,14 @@ impl<'a> UntrustedToken<'a> {
                 "a compact JWS has exactly three dot-separated segments",
             ));
         };
-        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        // Everything before the signature's dot (found again rather than
+        // sliced by length, which would keep a panic path and with it Rust's
+        // Debug formatting in the npm package).
+        let Some((signing_input, _)) = token.rsplit_once('.') else {
+            return Err(VerifyError::malformed(
+                "a compact JWS has exactly three dot-separated segments",
+            ));
+        };
 
         let header_bytes = decode_segment(header_b64, "header")?;
         let header = read_object(&header_bytes, HEADER_PARAMETERS, "header")?;
