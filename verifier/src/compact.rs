@@ -358,6 +358,21 @@ pub enum Raw<'de> {
     Other,
 }
 
+impl Raw<'_> {
+    /// A number without a fraction that an `i64` holds (`1.0` is 1, as in
+    /// JavaScript; 2^63 and beyond are not).
+    pub fn whole_number(&self) -> Option<i64> {
+        match self {
+            Raw::Number(number)
+                if number.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(number) =>
+            {
+                Some(*number as i64)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How [`read_object`] keeps the value of a member it was asked for.
 #[derive(Debug, Clone, Copy)]
 pub enum Keep {

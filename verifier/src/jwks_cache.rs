@@ -368,13 +368,11 @@ fn snapshot(
         Some(Raw::Str(text)) => Ok(Some(text.as_ref())),
         Some(_) => Err(invalid(&format!("`{name}` must be a string"))),
     };
-    let fetched_at = || match members.get("fetched_at") {
-        Some(Raw::Number(seconds))
-            if seconds.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(seconds) =>
-        {
-            Ok(*seconds as i64)
-        }
-        _ => Err(invalid(WHOLE_SECONDS)),
+    let fetched_at = || {
+        members
+            .get("fetched_at")
+            .and_then(Raw::whole_number)
+            .ok_or_else(|| invalid(WHOLE_SECONDS))
     };
     for name in members.names() {
         match name.as_ref() {

@@ -252,23 +252,11 @@ impl<'r, 'de> Member<'r, 'de> {
     fn integer(self) -> Result<Option<i64>, VerifyError> {
         match self.value {
             None => Ok(None),
-            Some(value) => whole_number(value)
+            Some(value) => value
+                .whole_number()
                 .map(Some)
                 .ok_or_else(|| self.wrong("a whole number")),
         }
-    }
-}
-
-/// A number without a fraction that an `i64` holds exactly as written.
-fn whole_number(value: &Raw<'_>) -> Option<i64> {
-    match value {
-        // The range is half-open: 2^63 itself does not fit.
-        Raw::Number(number)
-            if number.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(number) =>
-        {
-            Some(*number as i64)
-        }
-        _ => None,
     }
 }
 
