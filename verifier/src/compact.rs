@@ -209,9 +209,9 @@ impl JsonProblem {
     }
 }
 
-/// Reads one JSON text the way tokens are read (see [`parse_strict`]): for
-/// a caller's own documents, such as the npm package's options. The error
-/// is a sentence about `part` ("the options are not valid JSON").
+/// Reads one JSON text the way tokens are read (see [`parse_strict`]) into
+/// a `serde_json::Value`, for a caller's own documents. The error is a
+/// sentence about `part` ("the options are not valid JSON").
 pub fn read_json_strictly(text: &str, part: &str) -> Result<Value, String> {
     parse_strict(text.as_bytes()).map_err(|problem| problem.describe(part))
 }
@@ -232,23 +232,25 @@ pub fn read_json_object<'t>(
 /// Reads one JSON value the way tokens are read: a member repeated in any
 /// object is refused instead of "last one wins" (RFC 7515 section 5.2 and
 /// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.
-/// Key sets and discovery documents go through here too.
+/// What reads documents for the rules is [`read_document`]; this builds the
+/// values native callers ask for (`KeySet::document`, a passport's maps,
+/// [`read_json_strictly`]).
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
-    let duplicate = Cell::new(None);
-    read_strictly(bytes, StrictValueVisitor(&duplicate), &duplicate)
+    let repeats = Repeats::default();
+    read_strictly(bytes, StrictValueVisitor(&repeats), &repeats)
 }
 
-/// Walks `bytes` as one JSON value with `visitor`, which notes a repeated
-/// member in `duplicate` (see [`repeated`]), and nothing may follow it.
+/// Walks `bytes` as one JSON value with `visitor`, which notes repeated
+/// members in `repeats`, and nothing may follow it.
 fn read_strictly<'de, V: Visitor<'de>>(
     bytes: &'de [u8],
     visitor: V,
-    duplicate: &Cell<Option<String>>,
+    repeats: &Repeats,
 ) -> Result<V::Value, JsonProblem> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let read = deserializer.deserialize_any(visitor);
     // A repeat comes first: the text may be cut off or wrong after it.
-    if let Some(member) = duplicate.take() {
+    if let Some((_, member)) = repeats.first.take() {
         return Err(JsonProblem::Duplicate(format!(
             "has a duplicate member `{member}`"
         )));
@@ -259,9 +261,9 @@ fn read_strictly<'de, V: Visitor<'de>>(
 }
 
 /// Builds a `serde_json::Value` like serde_json does, except that a repeated
-/// member name in any object is an error instead of "last one wins"; the
-/// member's name (printable) is left in the cell.
-struct StrictValueVisitor<'a>(&'a Cell<Option<String>>);
+/// member name in any object is noted in [`Repeats`], and the document
+/// refused, instead of "last one wins".
+struct StrictValueVisitor<'a>(&'a Repeats);
 
 impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
     type Value = Value;
@@ -300,8 +302,9 @@ impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
+            let place = self.0.place();
             if map.contains_key(&key) {
-                repeated(&key, self.0);
+                self.0.note(&key, place);
             }
             let value = access.next_value_seed(StrictSeed(self.0))?;
             map.insert(key, value);
@@ -310,7 +313,7 @@ impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
     }
 }
 
-struct StrictSeed<'a>(&'a Cell<Option<String>>);
+struct StrictSeed<'a>(&'a Repeats);
 
 impl<'de> de::DeserializeSeed<'de> for StrictSeed<'_> {
     type Value = Value;
@@ -435,39 +438,76 @@ pub(crate) fn read_document(
     bytes: &[u8],
     wanted: Wanted,
 ) -> Result<Option<TopLevel<'_>>, JsonProblem> {
-    let duplicate = Cell::new(None);
+    let repeats = Repeats::default();
     let visitor = RawVisitor {
-        duplicate: &duplicate,
+        repeats: &repeats,
         mode: Mode::Object(wanted),
     };
-    Ok(match read_strictly(bytes, visitor, &duplicate)? {
+    Ok(match read_strictly(bytes, visitor, &repeats)? {
         Raw::Object(object) => Some(object),
         _ => None,
     })
 }
 
-/// Notes a member named twice: the first such name (printable) is kept in
-/// `duplicate`, and [`read_strictly`] refuses the document once it is
-/// walked. The walk goes on rather than stop with an error: serde's only
-/// way to make one from a visitor is serde_json's `Error::custom`, whose
-/// message parsing (a substring search) was 1 KB of the npm package.
-fn repeated(name: &str, duplicate: &Cell<Option<String>>) {
-    let first = duplicate.take().unwrap_or_else(|| printable(name));
-    duplicate.set(Some(first));
+/// The repeated members a strict walk has met: how many member names it
+/// has read (each name's place in the document), and the first repeat by
+/// place, its name printable. [`read_strictly`] refuses the document once
+/// it is walked. The walk goes on past a repeat rather than stop with an
+/// error: serde's only way to make one from a visitor is serde_json's
+/// `Error::custom`, whose message parsing (a substring search) was 1 KB of
+/// the npm package.
+#[derive(Default)]
+struct Repeats {
+    names: Cell<usize>,
+    first: Cell<Option<(usize, String)>>,
 }
 
-/// The member names of one object so far, sorted: a repeated one is found
-/// with O(log n) comparisons however many members an untrusted header has
-/// (each insertion still moves the names after it).
+impl Repeats {
+    /// The place in the document of the member name read now.
+    fn place(&self) -> usize {
+        let place = self.names.get();
+        self.names.set(place.saturating_add(1));
+        place
+    }
+
+    /// Notes that `name`, at `place`, repeats an earlier member of its
+    /// object; the earliest such place is kept.
+    fn note(&self, name: &str, place: usize) {
+        let first = match self.first.take() {
+            Some(noted) if noted.0 < place => noted,
+            _ => (place, printable(name)),
+        };
+        self.first.set(Some(first));
+    }
+}
+
+/// The member names of one object with their places, checked for repeats
+/// when the object ends: one sort, O(n log n) however many members an
+/// untrusted document's object has (a sorted insertion for each name would
+/// move the names after it: O(n^2) for a half-megabyte key set).
 #[derive(Default)]
-struct Members<'de>(Vec<Cow<'de, str>>);
+struct Members<'de>(Vec<(Cow<'de, str>, usize)>);
 
 impl<'de> Members<'de> {
-    fn insert(&mut self, name: Cow<'de, str>, duplicate: &Cell<Option<String>>) {
-        match self.0.binary_search(&name) {
-            Ok(_) => repeated(&name, duplicate),
-            Err(at) => self.0.insert(at, name),
+    fn push(&mut self, name: Cow<'de, str>, repeats: &Repeats) {
+        self.0.push((name, repeats.place()));
+    }
+
+    /// The names, sorted, after noting the object's first repeat.
+    fn finish(self, repeats: &Repeats) -> Vec<Cow<'de, str>> {
+        // A heap sort: std's slice sorts were 1.9 KB of the npm package.
+        let sorted = std::collections::BinaryHeap::from(self.0).into_sorted_vec();
+        let first = sorted
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [one, two] if one.0 == two.0 => Some(two),
+                _ => None,
+            })
+            .min_by_key(|(_, place)| *place);
+        if let Some((name, place)) = first {
+            repeats.note(name, *place);
         }
+        sorted.into_iter().map(|(name, _)| name).collect()
     }
 }
 
@@ -498,7 +538,7 @@ impl<'de> Visitor<'de> for Name {
 /// only as far as [`Raw`] and `mode` keep it.
 #[derive(Clone, Copy)]
 struct RawVisitor<'c> {
-    duplicate: &'c Cell<Option<String>>,
+    repeats: &'c Repeats,
     mode: Mode,
 }
 
@@ -516,7 +556,7 @@ enum Mode {
 impl<'c> RawVisitor<'c> {
     fn with(self, mode: Mode) -> RawVisitor<'c> {
         RawVisitor {
-            duplicate: self.duplicate,
+            repeats: self.repeats,
             mode,
         }
     }
@@ -575,15 +615,36 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
         Ok(strings.map_or(Raw::Array, Raw::Strings))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Raw<'de>, A::Error> {
+        let mut members = Members::default();
+        let mut values = Vec::new();
+        let walked = self.members(&mut access, &mut members, &mut values);
+        // Checked even when the text goes wrong further on, so that a repeat
+        // before the fault is the error reported.
+        let names = members.finish(self.repeats);
+        walked?;
+        Ok(match self.mode {
+            Mode::Object(_) => Raw::Object(TopLevel { names, values }),
+            Mode::Plain | Mode::Items(_) => Raw::Other,
+        })
+    }
+}
+
+impl<'de> RawVisitor<'_> {
+    /// Reads an object's members into `members`, and the values asked for
+    /// into `values`.
+    fn members<A: MapAccess<'de>>(
+        self,
+        access: &mut A,
+        members: &mut Members<'de>,
+        values: &mut Vec<(&'static str, Raw<'de>)>,
+    ) -> Result<(), A::Error> {
         let wanted = match self.mode {
             Mode::Object(wanted) => wanted,
             Mode::Plain | Mode::Items(_) => &[],
         };
-        let mut members = Members::default();
-        let mut values = Vec::new();
         while let Some(name) = access.next_key_seed(Name)? {
             let kept = wanted.iter().find(|(wanted, _)| *wanted == name);
-            members.insert(name, self.duplicate);
+            members.push(name, self.repeats);
             let Some(&(kept, keep)) = kept else {
                 access.next_value_seed(self.with(Mode::Plain))?;
                 continue;
@@ -597,13 +658,7 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
             };
             values.push((kept, value));
         }
-        Ok(match self.mode {
-            Mode::Object(_) => Raw::Object(TopLevel {
-                names: members.0,
-                values,
-            }),
-            Mode::Plain | Mode::Items(_) => Raw::Other,
-        })
+        Ok(())
     }
 }
 
@@ -732,6 +787,25 @@ mod tests {
             );
         }
         assert_eq!(read_document(b"[1]", WANTED).unwrap(), None);
+    }
+
+    #[test]
+    fn a_large_object_is_checked_whole_and_its_first_repeat_named() {
+        // Names in descending order: each would be a sorted insertion at
+        // the front, the worst case of checking them one by one.
+        let names: String = (0..20_000)
+            .rev()
+            .map(|n| format!("\"m{n:05}\":0,"))
+            .collect();
+        let whole = format!("{{{names}\"a\":0}}");
+        let read = read_document(whole.as_bytes(), &[]).unwrap().unwrap();
+        assert_eq!(read.names().len(), 20_001);
+        assert!(read.names().is_sorted());
+        let repeated = format!("{{{names}\"m00007\":1,\"m00003\":1}}");
+        assert_eq!(
+            read_document(repeated.as_bytes(), &[]).unwrap_err(),
+            JsonProblem::Duplicate("has a duplicate member `m00007`".into())
+        );
     }
 
     #[test]

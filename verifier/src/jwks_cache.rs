@@ -231,9 +231,12 @@ pub struct JwksSnapshot {
     /// Where the keys were fetched from, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
-    /// Unix time of the fetch.
+    /// Unix time of the fetch. Read as a JSON number without a fraction
+    /// (`1.0` is 1, as in JavaScript).
     pub fetched_at: i64,
-    /// The JWKS document as the issuer served it.
+    /// The JWKS document as the issuer served it. When a later fetch brings
+    /// the same keys in other text, the set in use is kept, and with it this
+    /// text (see `KeySet::same_keys`).
     pub jwks: Value,
 }
 
@@ -260,8 +263,7 @@ impl JwksSnapshot {
     }
 
     /// The snapshot as a JSON value: the members `to_json` writes (a test
-    /// holds the two equal). Built by hand, like `from_value` reads: serde's
-    /// value serializer would add 1.3 KB to the npm package.
+    /// holds the two equal), built member by member.
     pub fn to_value(&self) -> Value {
         let mut members = Map::new();
         members.insert("format".into(), self.format.clone().into());
@@ -277,7 +279,9 @@ impl JwksSnapshot {
     }
 
     /// Reads a snapshot, checking its format. Read strictly, like a key set:
-    /// a repeated member anywhere is refused.
+    /// a repeated member anywhere is refused. Its `jwks` is read as a key set
+    /// here, so a snapshot without a `keys` array fails now rather than at
+    /// [`JwksSnapshot::key_set`].
     pub fn from_json(text: &str) -> Result<Self, VerifyError> {
         let read = read_source(text, "snapshot")?;
         let (key_set, origin) = snapshot(read.as_ref(), text)?;
