@@ -441,7 +441,7 @@ pub(crate) fn read_document(
     let repeats = Repeats::default();
     let visitor = RawVisitor {
         repeats: &repeats,
-        mode: Mode::Object(wanted),
+        keep: Keep::Object(wanted),
     };
     Ok(match read_strictly(bytes, visitor, &repeats)? {
         Raw::Object(object) => Some(object),
@@ -535,29 +535,18 @@ impl<'de> Visitor<'de> for Name {
 }
 
 /// Any JSON value, walked with the strictness of [`parse_strict`] and kept
-/// only as far as [`Raw`] and `mode` keep it.
+/// as far as [`Raw`] holds it and `keep` asks.
 #[derive(Clone, Copy)]
 struct RawVisitor<'c> {
     repeats: &'c Repeats,
-    mode: Mode,
-}
-
-/// What a [`RawVisitor`] keeps of the value it walks.
-#[derive(Clone, Copy)]
-enum Mode {
-    /// What [`Raw`] holds of any value; an object is [`Raw::Other`].
-    Plain,
-    /// An object is kept as a [`TopLevel`] with these members' values.
-    Object(Wanted),
-    /// An array is kept as [`Raw::Items`], its objects read for these members.
-    Items(Wanted),
+    keep: Keep,
 }
 
 impl<'c> RawVisitor<'c> {
-    fn with(self, mode: Mode) -> RawVisitor<'c> {
+    fn with(self, keep: Keep) -> RawVisitor<'c> {
         RawVisitor {
             repeats: self.repeats,
-            mode,
+            keep,
         }
     }
 }
@@ -598,15 +587,15 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
         Ok(Raw::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw<'de>, A::Error> {
-        if let Mode::Items(wanted) = self.mode {
+        if let Keep::Items(wanted) = self.keep {
             let mut items = Vec::new();
-            while let Some(item) = seq.next_element_seed(self.with(Mode::Object(wanted)))? {
+            while let Some(item) = seq.next_element_seed(self.with(Keep::Object(wanted)))? {
                 items.push(item);
             }
             return Ok(Raw::Items(items));
         }
         let mut strings = Some(Vec::new());
-        while let Some(item) = seq.next_element_seed(self.with(Mode::Plain))? {
+        while let Some(item) = seq.next_element_seed(self.with(Keep::Value))? {
             match (&mut strings, item) {
                 (Some(strings), Raw::Str(text)) => strings.push(text),
                 _ => strings = None,
@@ -622,9 +611,9 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
         // before the fault is the error reported.
         let names = members.finish(self.repeats);
         walked?;
-        Ok(match self.mode {
-            Mode::Object(_) => Raw::Object(TopLevel { names, values }),
-            Mode::Plain | Mode::Items(_) => Raw::Other,
+        Ok(match self.keep {
+            Keep::Object(_) => Raw::Object(TopLevel { names, values }),
+            Keep::Value | Keep::Items(_) => Raw::Other,
         })
     }
 }
@@ -638,25 +627,19 @@ impl<'de> RawVisitor<'_> {
         members: &mut Members<'de>,
         values: &mut Vec<(&'static str, Raw<'de>)>,
     ) -> Result<(), A::Error> {
-        let wanted = match self.mode {
-            Mode::Object(wanted) => wanted,
-            Mode::Plain | Mode::Items(_) => &[],
+        let wanted = match self.keep {
+            Keep::Object(wanted) => wanted,
+            Keep::Value | Keep::Items(_) => &[],
         };
         while let Some(name) = access.next_key_seed(Name)? {
-            let kept = wanted.iter().find(|(wanted, _)| *wanted == name);
+            let kept = wanted.iter().find(|(wanted, _)| *wanted == name).copied();
             members.push(name, self.repeats);
-            let Some(&(kept, keep)) = kept else {
-                access.next_value_seed(self.with(Mode::Plain))?;
-                continue;
-            };
-            let value = match keep {
-                Keep::Value => access.next_value_seed(self.with(Mode::Plain))?,
-                Keep::Object(members) => {
-                    access.next_value_seed(self.with(Mode::Object(members)))?
-                }
-                Keep::Items(items) => access.next_value_seed(self.with(Mode::Items(items)))?,
-            };
-            values.push((kept, value));
+            // A member not asked for is walked (for its repeats) as a value.
+            let keep = kept.map_or(Keep::Value, |(_, keep)| keep);
+            let value = access.next_value_seed(self.with(keep))?;
+            if let Some((kept, _)) = kept {
+                values.push((kept, value));
+            }
         }
         Ok(())
     }
