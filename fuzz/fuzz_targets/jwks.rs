@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     match KeySet::from_json(document) {
         Ok(key_set) => {
             for key in key_set.keys() {
-                let _ = (key.key_id(), key.kind(), key.algorithm(), key.public_jwk());
+                let _ = (key.key_id(), key.kind(), key.algorithm(), key.to_public_jwk());
                 if let Some(kid) = key.key_id() {
                     let _ = key_set.contains_key_id(kid);
                 }

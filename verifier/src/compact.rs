@@ -233,7 +233,7 @@ pub fn read_json_object<'t>(
 /// object is refused instead of "last one wins" (RFC 7515 section 5.2 and
 /// RFC 8725 section 3.11 on ambiguous JSON), and nothing may follow the value.
 /// What reads documents for the rules is [`read_document`]; this builds the
-/// values native callers ask for (`KeySet::document`, a passport's maps,
+/// values native callers ask for (`KeySet::to_document`, a passport's maps,
 /// [`read_json_strictly`]).
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonProblem> {
     let repeats = Repeats::default();

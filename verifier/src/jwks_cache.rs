@@ -253,7 +253,7 @@ impl JwksSnapshot {
             issuer,
             jwks_uri,
             fetched_at,
-            jwks: key_set.document().clone(),
+            jwks: key_set.to_document(),
         }
     }
 
@@ -290,7 +290,7 @@ impl JwksSnapshot {
             issuer: origin.issuer,
             jwks_uri: origin.jwks_uri,
             fetched_at: origin.fetched_at,
-            jwks: key_set.document().clone(),
+            jwks: key_set.to_document(),
         })
     }
 

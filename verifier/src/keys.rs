@@ -16,7 +16,6 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use crate::compact::{Keep, Raw, TopLevel, Wanted};
 use crate::error::{VerifyError, printable};
@@ -117,10 +116,8 @@ pub struct VerificationKey {
     kind: KeyKind,
     algorithm: Option<Algorithm>,
     decoding_key: DecodingKey,
-    /// The public JWK's members, all strings (see `public_jwk`).
+    /// The public JWK's members, all strings (see `to_public_jwk`).
     public_members: Vec<(&'static str, String)>,
-    /// The same as a JSON object, made only when asked for.
-    public_jwk: OnceLock<Value>,
     /// The key as aws-lc parsed it, per algorithm, shared by the key set's
     /// clones.
     #[cfg(feature = "aws-lc")]
@@ -148,18 +145,19 @@ impl VerificationKey {
     /// `y`), for hosts that import it into their own crypto engine: WebCrypto
     /// refuses imports whose `alg` or `key_ops` disagree with the requested
     /// use, and the verifier has enforced those itself.
-    pub fn public_jwk(&self) -> &Value {
-        self.public_jwk.get_or_init(|| {
-            let members = self.public_members.iter();
-            Value::Object(
-                members
-                    .map(|(name, value)| ((*name).to_owned(), Value::from(value.as_str())))
-                    .collect(),
-            )
-        })
+    ///
+    /// Made on each call, as a JSON object; the members themselves are kept
+    /// (see [`VerificationKey::public_jwk_members`]).
+    pub fn to_public_jwk(&self) -> Value {
+        let members = self.public_members.iter();
+        Value::Object(
+            members
+                .map(|(name, value)| ((*name).to_owned(), Value::from(value.as_str())))
+                .collect(),
+        )
     }
 
-    /// [`VerificationKey::public_jwk`]'s members in order, without a JSON
+    /// [`VerificationKey::to_public_jwk`]'s members in order, without a JSON
     /// value: what the npm package hands WebCrypto.
     pub fn public_jwk_members(&self) -> &[(&'static str, String)] {
         &self.public_members
@@ -232,8 +230,6 @@ pub struct KeySet {
     skipped: Vec<SkippedKey>,
     /// The text the set was read from.
     text: KeySetText,
-    /// The same as a JSON value, made only when asked for.
-    document_value: OnceLock<Value>,
     generation: u64,
 }
 
@@ -347,18 +343,16 @@ impl KeySet {
     }
 
     /// The JWKS document this set was built from, as given (made from
-    /// [`KeySet::text`] on first use; `null` for `KeySet::default()`).
-    pub fn document(&self) -> &Value {
-        self.document_value.get_or_init(|| {
-            let (KeySetText::Jwks(text) | KeySetText::Snapshot(text)) = &self.text;
-            let read = crate::compact::parse_strict(text.as_bytes()).unwrap_or_default();
-            match (&self.text, read) {
-                (KeySetText::Snapshot(_), Value::Object(mut snapshot)) => {
-                    snapshot.remove("jwks").unwrap_or_default()
-                }
-                (_, read) => read,
+    /// [`KeySet::text`] on each call; `null` for `KeySet::default()`).
+    pub fn to_document(&self) -> Value {
+        let (KeySetText::Jwks(text) | KeySetText::Snapshot(text)) = &self.text;
+        let read = crate::compact::parse_strict(text.as_bytes()).unwrap_or_default();
+        match (&self.text, read) {
+            (KeySetText::Snapshot(_), Value::Object(mut snapshot)) => {
+                snapshot.remove("jwks").unwrap_or_default()
             }
-        })
+            (_, read) => read,
+        }
     }
 
     /// The JSON text this set was read from, as given: a JWKS, or a snapshot
@@ -633,7 +627,6 @@ fn usable_key(jwk: RawJwk) -> Result<VerificationKey, &'static str> {
         algorithm,
         decoding_key,
         public_members: public_jwk,
-        public_jwk: OnceLock::new(),
         #[cfg(feature = "aws-lc")]
         parsed: std::sync::Arc::default(),
     })

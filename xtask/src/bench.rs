@@ -237,7 +237,7 @@ pub fn verifier() -> anyhow::Result<()> {
     }
     println!("{line}");
     println!(
-        "\n@tessera/verifier shipped size (browser.js + core.js + glue + wasm, brotli): {brotli} bytes \
+        "\n@tessera/verifier shipped size (browser.js, core.js with the glue bundled in, and the wasm; brotli): {brotli} bytes \
          (target <= 50 KB = 51200 bytes). One wasm build serves every runtime: it carries no \
          signature arithmetic (the host's WebCrypto or node:crypto checks signatures)."
     );
@@ -407,15 +407,8 @@ pub fn server() -> anyhow::Result<()> {
     for dir in [&widget, &data, &www] {
         std::fs::create_dir_all(dir)?;
     }
-    // Until the widget exists (issue 4), the loader stand-in is the verifier
-    // package's generated glue script: a real script of realistic size.
     let loader = widget.join("tessera.js");
-    let stand_in = if Path::new("dist/widget/tessera.js").exists() {
-        "dist/widget/tessera.js"
-    } else {
-        "dist/npm/verifier/tessera_verifier.js"
-    };
-    std::fs::copy(stand_in, &loader)?;
+    std::fs::copy("dist/widget/tessera.js", &loader)?;
     dist::compress_beside(&loader)?;
     let tessera = std::fs::canonicalize("target/release/tessera")?;
     let tenant = root.join("tenant.json");

@@ -3,9 +3,12 @@
 //! For the verifier it runs `cargo build --target wasm32-unknown-unknown` with
 //! the size-tuned `release-wasm` profile, wasm-bindgen (as a library, pinned to
 //! the exact `wasm-bindgen` version), `wasm-opt` from binaryen (npm's
-//! `binaryen` package, pinned in package-lock.json), then writes `.br` and `.gz` beside each artifact, a `manifest.json` with sizes
-//! and sha384 integrity values, and prints a size report. The npm package
-//! `@tessera/verifier` is assembled in `dist/npm/verifier/`. The widget's two
+//! `binaryen` package, pinned in package-lock.json), then writes `.br` and
+//! `.gz` beside each artifact, a `manifest.json` with sizes and sha384
+//! integrity values, and prints a size report. The npm package
+//! `@tessera/verifier` is assembled in `dist/npm/verifier/`: its wasm's
+//! imports and exports renamed short (in the wasm and the glue alike), and
+//! the glue bundled into `core.js`. The widget's two
 //! modules are built the same way into `dist/widget/`, their glue and the
 //! loader in one script that esbuild minifies.
 
@@ -127,12 +130,122 @@ fn optimize_bound(wasm: &Path) -> anyhow::Result<()> {
 
 /// Runs binaryen's `wasm-opt` (see [`WASM_OPT`]) with `arguments`.
 fn wasm_opt(arguments: &[&str]) -> anyhow::Result<()> {
+    run_program("node", &wasm_opt_command(arguments)?)
+}
+
+/// `node` and its arguments for running `wasm-opt` with `arguments`.
+fn wasm_opt_command<'a>(arguments: &[&'a str]) -> anyhow::Result<Vec<&'a str>> {
     if !Path::new(WASM_OPT).exists() {
         anyhow::bail!("{WASM_OPT} is missing: run `cargo xtask setup` (it runs `npm ci`)");
     }
     let mut all = vec![WASM_OPT];
     all.extend(arguments);
-    run_program("node", &all)
+    Ok(all)
+}
+
+/// Gives the imports and exports of a module wasm-bindgen wrote (and
+/// [`optimize_bound`] optimized) one- and two-letter names, in the wasm and
+/// in its glue `glue`, whose import object is `module`'s.
+///
+/// wasm-bindgen names each import after the Rust item with a 16-hex-digit
+/// hash, in the wasm and in the glue alike, and hashes barely compress.
+/// binaryen's `--minify-imports-and-exports-and-modules` renames them in
+/// the wasm (every import module becomes `a`) and prints what it renamed;
+/// the glue is rewritten from that list, the way Emscripten does it. The
+/// rewrite fails unless every import is defined once in the glue and no
+/// old name is left behind, so a change in wasm-bindgen's output stops the
+/// build rather than shipping glue that does not match.
+fn shorten_names(wasm: &Path, glue: &Path, module: &str) -> anyhow::Result<()> {
+    let shortened = wasm.with_extension("short.wasm");
+    let (wasm_text, shortened_text) = (
+        wasm.to_string_lossy().into_owned(),
+        shortened.to_string_lossy().into_owned(),
+    );
+    let mut arguments = vec!["--minify-imports-and-exports-and-modules"];
+    arguments.extend(WASM_OPT_FEATURES);
+    arguments.extend([wasm_text.as_str(), "-o", shortened_text.as_str()]);
+    step(&format!(
+        "wasm-opt --minify-imports-and-exports {}",
+        wasm.display()
+    ));
+    let command = wasm_opt_command(&arguments)?;
+    let renamed: Renamed = serde_json::from_str(&crate::util::output("node", &command)?)
+        .context("wasm-opt's list of renamed imports and exports")?;
+    let text = std::fs::read_to_string(glue)?;
+    let text = renamed.rewrite(&text, module)?;
+    std::fs::write(glue, text)?;
+    std::fs::rename(&shortened, wasm)?;
+    Ok(())
+}
+
+/// What `--minify-imports-and-exports-and-modules` prints: each import as
+/// `[module, old name, new name]`, each export as `[old name, new name]`.
+#[derive(serde::Deserialize)]
+struct Renamed {
+    imports: Vec<(String, String, String)>,
+    exports: Vec<(String, String)>,
+}
+
+impl Renamed {
+    /// `glue` with the new names: an import is defined as `old: function`
+    /// (a member of the import object), an export is read as `wasm.old`,
+    /// and the import object's key `"module"` becomes `"a"`.
+    fn rewrite(&self, glue: &str, module: &str) -> anyhow::Result<String> {
+        let mut text = glue.to_owned();
+        let quoted = format!("\"{module}\"");
+        anyhow::ensure!(
+            text.matches(&quoted).count() == 1,
+            "the glue names the import module {quoted} other than once"
+        );
+        text = text.replace(&quoted, "\"a\"");
+        for (from, old, new) in &self.imports {
+            anyhow::ensure!(from == module, "an import from {from}, not {module}");
+            let definition = format!("{old}: function");
+            anyhow::ensure!(
+                text.matches(&definition).count() == 1,
+                "the glue defines the import `{old}` other than once"
+            );
+            text = text.replace(&definition, &format!("{new}: function"));
+        }
+        for (old, new) in &self.exports {
+            text = replace_word(&text, &format!("wasm.{old}"), &format!("wasm.{new}"));
+        }
+        let old_names = self.imports.iter().map(|(_, old, _)| old);
+        for old in old_names.chain(self.exports.iter().map(|(old, _)| old)) {
+            anyhow::ensure!(
+                !has_word(&text, old),
+                "the glue still names `{old}` after the renaming"
+            );
+        }
+        Ok(text)
+    }
+}
+
+/// Whether `c` may continue a JavaScript identifier.
+fn continues_identifier(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// `text` with each `from` that is not part of a longer identifier
+/// replaced by `to`.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let (before, after) = (&rest[..at], &rest[at + from.len()..]);
+        let whole =
+            !before.ends_with(continues_identifier) && !after.starts_with(continues_identifier);
+        out.push_str(before);
+        out.push_str(if whole { to } else { from });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `word` stands in `text` as an identifier of its own.
+fn has_word(text: &str, word: &str) -> bool {
+    replace_word(text, word, "") != text
 }
 
 /// The files of `dist/widget` the loader names, each pinned by its
@@ -226,25 +339,42 @@ pub fn widget_with_loader(folder: &Path, loader: &str) -> anyhow::Result<()> {
 /// glue and the loader are written for people, and every page view
 /// downloads them.
 fn minify(script: &Path) -> anyhow::Result<()> {
+    let path = script.to_string_lossy().into_owned();
+    step(&format!("esbuild --minify {path}"));
+    esbuild(&[
+        path.as_str(),
+        "--minify",
+        "--format=esm",
+        "--log-level=warning",
+        "--allow-overwrite",
+        &format!("--outfile={path}"),
+    ])
+}
+
+/// Bundles the ES module `entry` and what it imports into one minified
+/// module, `out`; what nothing uses is left out.
+fn bundle(entry: &Path, out: &Path) -> anyhow::Result<()> {
+    let (entry, out) = (entry.to_string_lossy(), out.to_string_lossy());
+    step(&format!("esbuild --bundle --minify {entry}"));
+    esbuild(&[
+        &entry,
+        "--bundle",
+        "--minify",
+        "--format=esm",
+        "--log-level=warning",
+        &format!("--outfile={out}"),
+    ])
+}
+
+/// Runs the esbuild that `npm ci` installed with `arguments`.
+fn esbuild(arguments: &[&str]) -> anyhow::Result<()> {
     let esbuild = Path::new("node_modules/.bin/esbuild");
     anyhow::ensure!(
         esbuild.exists(),
         "{} is missing: run `cargo xtask setup` (npm ci) first",
         esbuild.display()
     );
-    let path = script.to_string_lossy().into_owned();
-    step(&format!("esbuild --minify {path}"));
-    run_program(
-        &esbuild.to_string_lossy(),
-        &[
-            path.as_str(),
-            "--minify",
-            "--format=esm",
-            "--log-level=warning",
-            "--allow-overwrite",
-            &format!("--outfile={path}"),
-        ],
-    )
+    run_program(&esbuild.to_string_lossy(), arguments)
 }
 
 /// Writes `bytes` into `folder` as `{stem}-{hash}.{extension}` and returns
@@ -407,53 +537,55 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
 fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
     let built = built_wasm("tessera-verifier-wasm", "tessera_verifier_wasm")?;
     let package = Path::new("dist/npm/verifier");
-    if package.exists() {
-        std::fs::remove_dir_all(package)?;
+    let staging = Path::new("target/verifier-bindgen");
+    for folder in [package, staging] {
+        if folder.exists() {
+            std::fs::remove_dir_all(folder)?;
+        }
+        std::fs::create_dir_all(folder)?;
     }
-    std::fs::create_dir_all(package)?;
 
     step("wasm-bindgen");
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&built)
         .out_name("tessera_verifier")
         .web(true)?
-        .typescript(true)
+        .typescript(false)
         .remove_name_section(true)
         .remove_producers_section(true)
-        .generate(package)
+        .generate(staging)
         .context("wasm-bindgen failed")?;
-    optimize_bound(&package.join("tessera_verifier_bg.wasm"))?;
+    let wasm = staging.join("tessera_verifier_bg.wasm");
+    optimize_bound(&wasm)?;
+    shorten_names(
+        &wasm,
+        &staging.join("tessera_verifier.js"),
+        "./tessera_verifier_bg.js",
+    )?;
+    std::fs::copy(&wasm, package.join("tessera_verifier_bg.wasm"))?;
 
-    // The wrapper's core and its entry per runtime (see package.json's
-    // exports), beside the generated glue.
-    let scripts = [
-        "core.js",
-        "node.js",
-        "browser.js",
-        "workerd.js",
-        "edge-light.js",
-    ];
+    // The wrapper's core with the glue bundled in: one file fewer to load,
+    // and esbuild leaves out what the core does not use (`initSync`).
     let sources = Path::new("verifier/wasm/js");
-    for file in scripts
+    std::fs::copy(sources.join("core.js"), staging.join("core.js"))?;
+    bundle(&staging.join("core.js"), &package.join("core.js"))?;
+    // Its entry per runtime (see package.json's exports), each importing
+    // the core.
+    let entries = ["node.js", "browser.js", "workerd.js", "edge-light.js"];
+    for file in entries
         .iter()
         .chain(&["index.d.ts", "package.json", "README.md"])
     {
         std::fs::copy(sources.join(file), package.join(file))
             .with_context(|| format!("cannot copy {file}"))?;
     }
-    // The generated glue's own .d.ts is kept for the types it names.
     // Minified like the widget's scripts: a page that imports the package
     // unbundled downloads them as they are. index.d.ts keeps the docs.
-    for file in scripts.iter().chain(&["tessera_verifier.js"]) {
+    for file in entries {
         minify(&package.join(file))?;
     }
-    // What a browser loads: one entry, the core, the glue and the wasm.
-    let shipped = [
-        "browser.js",
-        "core.js",
-        "tessera_verifier.js",
-        "tessera_verifier_bg.wasm",
-    ];
+    // What a browser loads: one entry, the core (with the glue) and the wasm.
+    let shipped = ["browser.js", "core.js", "tessera_verifier_bg.wasm"];
     let mut artifacts = Vec::new();
     for file in shipped {
         artifacts.push(compress_beside(&package.join(file))?);
@@ -551,4 +683,75 @@ fn report(title: &str, artifacts: &[Artifact]) {
         brotli += artifact.brotli;
     }
     eprintln!("{:<34} {raw:>10} {gzip:>10} {brotli:>10}", "total");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Renamed;
+
+    /// Glue in the form wasm-bindgen 0.2.130 writes it, cut down.
+    const GLUE: &str = r#"function __wbg_get_imports() {
+    const import0 = {
+        __proto__: null,
+        __wbg_now_463ac581d2fc7ea3: function() {
+            return Date.now();
+        },
+        __wbindgen_init_externref_table: function() {
+            const table = wasm.__wbindgen_externrefs;
+        },
+    };
+    return { __proto__: null, "./m_bg.js": import0 };
+}
+function run(x) { return wasm.verify(x) + wasm.verifyAll(x); }
+"#;
+
+    fn renamed(imports: &[(&str, &str)], exports: &[(&str, &str)]) -> Renamed {
+        Renamed {
+            imports: imports
+                .iter()
+                .map(|(old, new)| ("./m_bg.js".into(), (*old).into(), (*new).into()))
+                .collect(),
+            exports: exports
+                .iter()
+                .map(|(old, new)| ((*old).into(), (*new).into()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_glue_takes_every_new_name() {
+        let names = renamed(
+            &[
+                ("__wbg_now_463ac581d2fc7ea3", "a"),
+                ("__wbindgen_init_externref_table", "b"),
+            ],
+            &[
+                ("verify", "c"),
+                ("verifyAll", "d"),
+                ("__wbindgen_externrefs", "e"),
+            ],
+        );
+        let glue = names.rewrite(GLUE, "./m_bg.js").unwrap();
+        assert!(glue.contains("a: function() {\n            return Date.now()"));
+        assert!(glue.contains("b: function() {\n            const table = wasm.e;"));
+        assert!(glue.contains(r#"{ __proto__: null, "a": import0 }"#));
+        // `wasm.verify` is not taken for the start of `wasm.verifyAll`.
+        assert!(glue.contains("return wasm.c(x) + wasm.d(x);"));
+    }
+
+    #[test]
+    fn glue_that_does_not_match_stops_the_build() {
+        let missing = renamed(&[("__wbg_gone_0123456789abcdef", "a")], &[]);
+        let error = missing.rewrite(GLUE, "./m_bg.js").unwrap_err();
+        assert!(error.to_string().contains("__wbg_gone_0123456789abcdef"));
+
+        // An export read other than as `wasm.name` would be left behind.
+        let glue = GLUE.replace("wasm.verifyAll(x)", "wasm['verifyAll'](x)");
+        let left = renamed(&[], &[("verifyAll", "d")]);
+        let error = left.rewrite(&glue, "./m_bg.js").unwrap_err();
+        assert!(error.to_string().contains("still names `verifyAll`"));
+
+        let other_module = renamed(&[], &[]);
+        assert!(other_module.rewrite(GLUE, "./other_bg.js").is_err());
+    }
 }

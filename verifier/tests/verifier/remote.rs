@@ -372,7 +372,7 @@ async fn snapshot_round_trip_works_offline() {
         online.snapshot().unwrap().jwks,
         "the key set read back from the file is the one served"
     );
-    assert_eq!(snapshot.key_set().unwrap().document(), &snapshot.jwks);
+    assert_eq!(snapshot.key_set().unwrap().to_document(), snapshot.jwks);
     let offline = RemoteVerifier::builder(
         rules(&issuer, &clock),
         KeyLocation::Discovery {
