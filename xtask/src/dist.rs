@@ -571,7 +571,13 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
     bundle(&staging.join("core.js"), &package.join("core.js"))?;
     // Its entry per runtime (see package.json's exports), each importing
     // the core.
-    let entries = ["node.js", "browser.js", "workerd.js", "edge-light.js"];
+    let entries = [
+        "node.js",
+        "node-engine.js",
+        "browser.js",
+        "workerd.js",
+        "edge-light.js",
+    ];
     for file in entries
         .iter()
         .chain(&["index.d.ts", "package.json", "README.md"])

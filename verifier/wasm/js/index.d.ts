@@ -28,10 +28,11 @@ export interface VerifierOptions {
    * cached passports are frozen and shared between hits. */
   cacheSize?: number;
   /** Signature engine: "auto" (default) uses node:crypto synchronously in
-   * Node, Deno and Bun (except ECDSA in Deno, where WebCrypto is faster),
-   * and WebCrypto elsewhere (browsers, Workers,
-   * Cloudflare Workers, Vercel's edge runtime); "webcrypto" forces
-   * WebCrypto. */
+   * Node, Deno and Bun (except ECDSA in Deno, where WebCrypto is faster)
+   * and for RS and EdDSA in Cloudflare Workers that offer it
+   * (`nodejs_compat`), and WebCrypto elsewhere (browsers, Web and Service
+   * Workers, Vercel's edge runtime, PS and ES in Cloudflare Workers);
+   * "webcrypto" forces WebCrypto. */
   engine?: 'auto' | 'webcrypto';
   /** Fixed Unix time in seconds, for tests. */
   now?: number;

@@ -129,34 +129,56 @@ for (const [runtime, program, args, engine] of [
   });
 }
 
-test('workerd: an esbuild bundle as wrangler makes it passes every check, through WebCrypto', async (t) => {
-  await writeFile(join(project, 'workerd-main.mjs'), `
+// workerd's node:crypto, which the entry finds through
+// `process.getBuiltinModule`, checks RS and EdDSA signatures; the test
+// counts its checks through a wrapped `process.getBuiltinModule` (the entry
+// looks it up when the first verifier is made). A Worker without it (an
+// older compatibility date, no nodejs_compat: here the function is taken
+// away) checks every signature with crypto.subtle.
+for (const [offered, engine] of [[true, 'node:crypto for RS and EdDSA, WebCrypto for PS and ES'], [false, 'WebCrypto']]) {
+  test(`workerd${offered ? '' : ' without process.getBuiltinModule'}: an esbuild bundle as wrangler makes it passes every check, through ${engine}`, async (t) => {
+    await writeFile(join(project, 'workerd-main.mjs'), `
 import * as api from '@tessera/verifier';
 import { conformance } from './conformance.mjs';
+let nodeChecks = 0;
+const builtin = globalThis.process.getBuiltinModule;
+if (!${offered}) {
+  process.getBuiltinModule = undefined;
+} else {
+  process.getBuiltinModule = (name) => {
+    const module = builtin.call(process, name);
+    if (name !== 'node:crypto') return module;
+    return { ...module, verify: (...args) => { nodeChecks += 1; return module.verify(...args); } };
+  };
+}
 export default {
   async fetch(request) {
     if (new URL(request.url).pathname === '/ready') return new Response('ready');
-    return new Response(await conformance(api, ${JSON.stringify(`${origin}/fixture.json`)}));
+    const output = await conformance(api, ${JSON.stringify(`${origin}/fixture.json`)});
+    return new Response(\`\${output}\nnode:crypto checks: \${nodeChecks}\n\`);
   },
 };
 `);
-  // wrangler's build: the workerd condition, and .wasm files left to the
-  // runtime as compiled modules.
-  const { inputs } = await fresh.bundle('workerd-main.mjs', 'out/workerd.js', {
-    ...TARGETS.workerd,
+    // wrangler's build: the workerd condition, and .wasm files left to the
+    // runtime as compiled modules.
+    const { inputs } = await fresh.bundle('workerd-main.mjs', 'out/workerd.js', {
+      ...TARGETS.workerd,
+    });
+    assert.ok(inputs.includes('workerd.js'), inputs.join());
+    const worker = await fresh.startWorkerd('conformance', [
+      ['workerd.js', 'esModule', 'out/workerd.js'],
+      ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
+    ]);
+    try {
+      const output = await (await fetch(`${worker.origin}/`)).text();
+      const nodeChecks = Number(/^node:crypto checks: (\d+)$/m.exec(output)?.[1]);
+      assert.equal(verdict(t, output), CONFORMANCE_CHECKS, worker.log());
+      if (offered) assert.ok(nodeChecks > 0, `node:crypto checked no signature:\n${output}`);
+    } finally {
+      worker.stop();
+    }
   });
-  assert.ok(inputs.includes('workerd.js'), inputs.join());
-  const worker = await fresh.startWorkerd('conformance', [
-    ['workerd.js', 'esModule', 'out/workerd.js'],
-    ['tessera_verifier_bg.wasm', 'wasm', 'node_modules/@tessera/verifier/tessera_verifier_bg.wasm'],
-  ]);
-  try {
-    const output = await (await fetch(`${worker.origin}/`)).text();
-    assert.equal(verdict(t, output), CONFORMANCE_CHECKS, worker.log());
-  } finally {
-    worker.stop();
-  }
-});
+}
 
 test("Vercel's edge runtime: an esbuild bundle as Vercel's builder makes it passes every check, through WebCrypto", async (t) => {
   await writeFile(join(project, 'edge-main.mjs'), `
