@@ -152,9 +152,11 @@ fn wasm_opt_command<'a>(arguments: &[&'a str]) -> anyhow::Result<Vec<&'a str>> {
 /// binaryen's `--minify-imports-and-exports-and-modules` renames them in
 /// the wasm (every import module becomes `a`) and prints what it renamed;
 /// the glue is rewritten from that list, the way Emscripten does it. The
-/// rewrite fails unless every import is defined once in the glue and no
-/// old name is left behind, so a change in wasm-bindgen's output stops the
-/// build rather than shipping glue that does not match.
+/// rewrite fails unless every import the wasm still has is defined once in
+/// the glue and no read of an old export is left, so a change in
+/// wasm-bindgen's output stops the build rather than shipping glue that
+/// does not match. (Imports an earlier `-Oz` dropped keep their
+/// definitions in the glue, unused.)
 fn shorten_names(wasm: &Path, glue: &Path, module: &str) -> anyhow::Result<()> {
     let shortened = wasm.with_extension("short.wasm");
     let (wasm_text, shortened_text) = (
@@ -172,7 +174,7 @@ fn shorten_names(wasm: &Path, glue: &Path, module: &str) -> anyhow::Result<()> {
     arguments.extend(WASM_OPT_FEATURES);
     arguments.extend([wasm_text.as_str(), "-o", shortened_text.as_str()]);
     step(&format!(
-        "wasm-opt --minify-imports-and-exports {}",
+        "wasm-opt --minify-imports-and-exports-and-modules -Oz {}",
         wasm.display()
     ));
     let command = wasm_opt_command(&arguments)?;
@@ -197,71 +199,87 @@ impl Renamed {
     /// `glue` with the new names: an import is defined as `old: function`
     /// (a member of the import object), an export is read as `wasm.old`,
     /// and the import object's key `"module"` becomes `"a"`.
+    ///
+    /// One pass over the glue's identifiers, each looked up once, so a new
+    /// name that happens to be another's old name is never renamed twice.
     fn rewrite(&self, glue: &str, module: &str) -> anyhow::Result<String> {
-        let mut text = glue.to_owned();
+        use std::collections::HashMap;
         let quoted = format!("\"{module}\"");
         anyhow::ensure!(
-            text.matches(&quoted).count() == 1,
+            glue.matches(&quoted).count() == 1,
             "the glue names the import module {quoted} other than once"
         );
-        text = text.replace(&quoted, "\"a\"");
+        let mut imports = HashMap::new();
         for (from, old, new) in &self.imports {
             anyhow::ensure!(from == module, "an import from {from}, not {module}");
-            let definition = format!("{old}: function");
+            imports.insert(old.as_str(), (new.as_str(), 0usize));
+        }
+        let exports: HashMap<&str, &str> = self
+            .exports
+            .iter()
+            .map(|(old, new)| (old.as_str(), new.as_str()))
+            .collect();
+
+        // An export's old name may also name the glue's own wrapper
+        // function (`export function mount` calls `wasm.mount`), so only a
+        // read the pass below cannot see (the name quoted, as in
+        // `wasm['name']`) stops the build.
+        for old in exports.keys() {
+            let quoted = glue.contains(&format!("'{old}'")) || glue.contains(&format!("\"{old}\""));
+            anyhow::ensure!(!quoted, "the glue reads `{old}` other than as `wasm.{old}`");
+        }
+        let glue = glue.replace(&quoted, "\"a\"");
+        let mut out = String::with_capacity(glue.len());
+        let mut rest = glue.as_str();
+        while let Some(start) = rest.find(starts_identifier) {
+            let (before, from_start) = rest.split_at(start);
+            let end = from_start
+                .find(|c| !continues_identifier(c))
+                .unwrap_or(from_start.len());
+            let (word, after) = from_start.split_at(end);
+            out.push_str(before);
+            // A property read (`x.word`) is never an import's definition.
+            let read_of = out.strip_suffix('.').map(|object| {
+                object
+                    .rsplit(|c| !continues_identifier(c))
+                    .next()
+                    .unwrap_or_default()
+            });
+            let renamed = match read_of {
+                Some("wasm") => exports.get(word).copied(),
+                Some(_) => None,
+                None if after.starts_with(": function") => {
+                    imports.get_mut(word).map(|(new, count)| {
+                        *count += 1;
+                        *new
+                    })
+                }
+                None => None,
+            };
+            out.push_str(renamed.unwrap_or(word));
+            rest = after;
+        }
+        out.push_str(rest);
+
+        for (old, (_, count)) in &imports {
             anyhow::ensure!(
-                text.matches(&definition).count() == 1,
-                "the glue defines the import `{old}` other than once"
-            );
-            text = text.replace(&definition, &format!("{new}: function"));
-        }
-        for (old, new) in &self.exports {
-            text = replace_word(&text, &format!("wasm.{old}"), &format!("wasm.{new}"));
-        }
-        // An import's old name is hashed and appears nowhere else; an
-        // export's may also name the glue's own wrapper function (`export
-        // function mount` calls `wasm.mount`), so only a read of the export
-        // (`wasm.old`, or the name quoted) counts as left behind.
-        for (_, old, _) in &self.imports {
-            anyhow::ensure!(
-                !has_word(&text, old),
-                "the glue still names `{old}` after the renaming"
+                *count == 1,
+                "the glue defines the import `{old}` {count} times, not once"
             );
         }
-        for (old, _) in &self.exports {
-            let left = has_word(&text, &format!("wasm.{old}"))
-                || text.contains(&format!("'{old}'"))
-                || text.contains(&format!("\"{old}\""));
-            anyhow::ensure!(!left, "the glue still names `{old}` after the renaming");
-        }
-        Ok(text)
+        Ok(out)
     }
+}
+
+/// Whether `c` may start a JavaScript identifier (ASCII: wasm-bindgen's
+/// names are).
+fn starts_identifier(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == '$'
 }
 
 /// Whether `c` may continue a JavaScript identifier.
 fn continues_identifier(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '$'
-}
-
-/// `text` with each `from` that is not part of a longer identifier
-/// replaced by `to`.
-fn replace_word(text: &str, from: &str, to: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(from) {
-        let (before, after) = (&rest[..at], &rest[at + from.len()..]);
-        let whole =
-            !before.ends_with(continues_identifier) && !after.starts_with(continues_identifier);
-        out.push_str(before);
-        out.push_str(if whole { to } else { from });
-        rest = after;
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Whether `word` stands in `text` as an identifier of its own.
-fn has_word(text: &str, word: &str) -> bool {
-    replace_word(text, word, "") != text
 }
 
 /// The files of `dist/widget` the loader names, each pinned by its
@@ -773,6 +791,15 @@ function run(x) { return wasm.verify(x) + wasm.verifyAll(x); }
     }
 
     #[test]
+    fn a_new_name_is_never_renamed_again() {
+        // `a` is one export's new name and another's old one.
+        let names = renamed(&[], &[("verify", "a"), ("a", "b")]);
+        let glue = GLUE.replace("wasm.verifyAll(x)", "wasm.a(x)");
+        let glue = names.rewrite(&glue, "./m_bg.js").unwrap();
+        assert!(glue.contains("return wasm.a(x) + wasm.b(x);"), "{glue}");
+    }
+
+    #[test]
     fn glue_that_does_not_match_stops_the_build() {
         let missing = renamed(&[("__wbg_gone_0123456789abcdef", "a")], &[]);
         let error = missing.rewrite(GLUE, "./m_bg.js").unwrap_err();
@@ -782,7 +809,7 @@ function run(x) { return wasm.verify(x) + wasm.verifyAll(x); }
         let glue = GLUE.replace("wasm.verifyAll(x)", "wasm['verifyAll'](x)");
         let left = renamed(&[], &[("verifyAll", "d")]);
         let error = left.rewrite(&glue, "./m_bg.js").unwrap_err();
-        assert!(error.to_string().contains("still names `verifyAll`"));
+        assert!(error.to_string().contains("reads `verifyAll` other than"));
 
         let other_module = renamed(&[], &[]);
         assert!(other_module.rewrite(GLUE, "./other_bg.js").is_err());

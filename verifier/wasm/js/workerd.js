@@ -16,11 +16,24 @@ export { VerifyError, Verifier, authenticate } from './core.js';
 const WEBCRYPTO_ONLY = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384'];
 let engine;
 
+// workerd's own node:crypto, or nothing: a lookup that throws, or a module
+// without the two functions the engine calls (a stub), leaves every check
+// to WebCrypto.
+function workerdCrypto() {
+  try {
+    const nodeCrypto = globalThis.process?.getBuiltinModule?.('node:crypto');
+    const usable = typeof nodeCrypto?.createPublicKey === 'function' && typeof nodeCrypto.verify === 'function';
+    return usable ? nodeCrypto : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const { init, createVerifier } = bind({
   locate: () => wasm,
   engine: () => {
     if (engine === undefined) {
-      const nodeCrypto = globalThis.process?.getBuiltinModule?.('node:crypto');
+      const nodeCrypto = workerdCrypto();
       engine = nodeCrypto ? nodeEngine(nodeCrypto, WEBCRYPTO_ONLY) : null;
     }
     return engine ?? undefined;

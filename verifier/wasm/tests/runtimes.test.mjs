@@ -134,23 +134,29 @@ for (const [runtime, program, args, engine] of [
 // counts its checks through a wrapped `process.getBuiltinModule` (the entry
 // looks it up when the first verifier is made). A Worker without it (an
 // older compatibility date, no nodejs_compat: here the function is taken
-// away) checks every signature with crypto.subtle.
-for (const [offered, engine] of [[true, 'node:crypto for RS and EdDSA, WebCrypto for PS and ES'], [false, 'WebCrypto']]) {
-  test(`workerd${offered ? '' : ' without process.getBuiltinModule'}: an esbuild bundle as wrangler makes it passes every check, through ${engine}`, async (t) => {
+// away), or whose lookup throws or gives a stub without `verify` (as
+// polyfills may), checks every signature with crypto.subtle.
+const WORKERD_LOOKUPS = {
+  offered: 'process.getBuiltinModule = wrapped;',
+  'taken away': 'process.getBuiltinModule = undefined;',
+  throwing: "process.getBuiltinModule = () => { throw new Error('no such module'); };",
+  'a stub': 'process.getBuiltinModule = () => ({ createPublicKey() {} });',
+};
+for (const [lookup, setup] of Object.entries(WORKERD_LOOKUPS)) {
+  const offered = lookup === 'offered';
+  const engine = offered ? 'node:crypto for RS and EdDSA, WebCrypto for PS and ES' : 'WebCrypto';
+  test(`workerd, process.getBuiltinModule ${lookup}: an esbuild bundle as wrangler makes it passes every check, through ${engine}`, async (t) => {
     await writeFile(join(project, 'workerd-main.mjs'), `
 import * as api from '@tessera/verifier';
 import { conformance } from './conformance.mjs';
 let nodeChecks = 0;
 const builtin = globalThis.process.getBuiltinModule;
-if (!${offered}) {
-  process.getBuiltinModule = undefined;
-} else {
-  process.getBuiltinModule = (name) => {
-    const module = builtin.call(process, name);
-    if (name !== 'node:crypto') return module;
-    return { ...module, verify: (...args) => { nodeChecks += 1; return module.verify(...args); } };
-  };
-}
+const wrapped = (name) => {
+  const module = builtin.call(process, name);
+  if (name !== 'node:crypto') return module;
+  return { ...module, verify: (...args) => { nodeChecks += 1; return module.verify(...args); } };
+};
+${setup}
 export default {
   async fetch(request) {
     if (new URL(request.url).pathname === '/ready') return new Response('ready');
