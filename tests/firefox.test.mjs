@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { assertGluePinOutcome, sessionGluePinCases, startShop, startTessera } from './support.mjs';
+import { assertGluePinOutcome, personalDataIn, sessionGluePinCases, startShop, startTessera } from './support.mjs';
 
 const root = new URL('../', import.meta.url);
 const widgetDir = new URL('dist/widget', root).pathname;
@@ -99,9 +99,7 @@ test('Firefox: the widget signs in against the development issuer and out again,
     const login = (await events(tab)).find((event) => event.name === 'tessera:login');
     assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
     const serialized = JSON.stringify(login.detail);
-    for (const forbidden of ['Ada', '@example.test', 'email', 'nonce', 'eyJ']) {
-      assert.ok(!serialized.includes(forbidden), `${forbidden} reached the page: ${serialized}`);
-    }
+    assert.equal(personalDataIn(login.detail), undefined, `personal data reached the page: ${serialized}`);
     assert.ok(!tab.url().includes('code='), `the callback was not cleaned from ${tab.url()}`);
     const status = await tab.waitForSelector(inWidget('.status'), { timeout: 15_000 });
     assert.equal((await status.evaluate((node) => node.textContent)).trim(), 'You are signed in');

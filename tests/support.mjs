@@ -18,6 +18,19 @@ export function freePort() {
   });
 }
 
+/** The first sign, in `value` (made JSON), of the development user's
+ * personal data or of a token: a JSON string that starts with her name,
+ * her address, a member named like personal data, or a compact JWS
+ * (`eyJ...` and a dot); undefined when there is none. The pseudonymous
+ * `sub` and `sid` are random base64url, so the checks look for what such a
+ * value cannot hold by chance (a bare `eyJ` or `Ada` inside one once
+ * failed a run). */
+export function personalDataIn(value) {
+  const text = JSON.stringify(value);
+  const signs = [/"Ada/, /Lovelace/, /@example\.test/, /"email/, /"name/, /"nonce/, /eyJ[\w-]*\.[\w-]*\./];
+  return signs.find((sign) => sign.test(text))?.source;
+}
+
 /** Headless Chromium from Debian (`/usr/bin/chromium`, or $TESSERA_CHROMIUM),
  * with no background network traffic: this machine has no network to reach. */
 export function launchChromium() {

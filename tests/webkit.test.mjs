@@ -16,7 +16,7 @@ import { createServer, request as forward } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Builder, By, until } from 'selenium-webdriver';
-import { assertGluePinOutcome, freePort, recorderScript, sessionGluePinCases, startShop, startTessera } from './support.mjs';
+import { assertGluePinOutcome, freePort, personalDataIn, recorderScript, sessionGluePinCases, startShop, startTessera } from './support.mjs';
 
 const root = new URL('../', import.meta.url);
 const widgetDir = new URL('dist/widget', root).pathname;
@@ -181,9 +181,7 @@ test('WebKit: the widget signs in against the development issuer and out again, 
     const login = (await driver.executeScript(() => window.events)).find((event) => event.name === 'tessera:login');
     assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
     const serialized = JSON.stringify(login.detail);
-    for (const forbidden of ['Ada', '@example.test', 'email', 'nonce', 'eyJ']) {
-      assert.ok(!serialized.includes(forbidden), `${forbidden} reached the page: ${serialized}`);
-    }
+    assert.equal(personalDataIn(login.detail), undefined, `personal data reached the page: ${serialized}`);
     assert.ok(!(await driver.getCurrentUrl()).includes('code='), 'the callback was cleaned from the URL');
     const status = await inWidget(driver, '.status');
     assert.equal((await status.getText()).trim(), 'You are signed in');

@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  accessibilityViolations, assertGluePinOutcome, freePort, launchChromium, recorderScript, sessionGluePinCases, startTessera,
+  accessibilityViolations, assertGluePinOutcome, freePort, launchChromium, personalDataIn, recorderScript, sessionGluePinCases, startTessera,
 } from './support.mjs';
 
 
@@ -261,9 +261,7 @@ test('signs in against the development issuer and hands the page a passport with
   assert.ok(login.detail.sub.length >= 20, JSON.stringify(login.detail));
   assert.ok(login.detail.expiresAt > Date.now() / 1000);
   const serialized = JSON.stringify(login.detail);
-  for (const forbidden of ['Ada', '@example.test', 'email', 'name', 'nonce', 'eyJ']) {
-    assert.ok(!serialized.includes(forbidden), `${forbidden} reached the page: ${serialized}`);
-  }
+  assert.equal(personalDataIn(login.detail), undefined, `personal data reached the page: ${serialized}`);
   assert.equal(await tab.evaluate(() => document.querySelector('tessera-login').passport.sub), login.detail.sub);
   assert.ok(!tab.url().includes('code='), `the callback was not cleaned from ${tab.url()}`);
   const status = tab.locator('tessera-login >> .status');
