@@ -8,7 +8,7 @@
 //! integrity values, and prints a size report. The npm package
 //! `@tessera/verifier` is assembled in `dist/npm/verifier/`, its glue
 //! bundled into `core.js`. Every module's imports and exports are renamed
-//! short, in the wasm and its glue alike (`shorten_names`). The widget's two
+//! short, in the wasm and its glue alike (`optimize_bound`). The widget's two
 //! modules are built the same way into `dist/widget/`, their glue and the
 //! loader in one script that esbuild minifies.
 
@@ -106,85 +106,74 @@ fn built_wasm(package: &str, crate_name: &str) -> anyhow::Result<PathBuf> {
     )))
 }
 
-/// Optimizes a module wasm-bindgen wrote, in place, with `wasm-opt`.
+/// Optimizes the module wasm-bindgen wrote into `folder` as `name`
+/// (`{name}_bg.wasm`, its glue `{name}.js`), in place, with `wasm-opt`.
 ///
 /// It runs after wasm-bindgen, as wasm-pack runs it: wasm-bindgen reads
 /// the descriptions rustc's output carries, and binaryen 132 run before it
 /// rewrote the session module's so that its glue no longer matched (the
 /// module failed to load); after it, the module is final.
-fn optimize_bound(wasm: &Path) -> anyhow::Result<()> {
-    let optimized = wasm.with_extension("opt.wasm");
-    let (wasm_text, optimized_text) = (
-        wasm.to_string_lossy().into_owned(),
-        optimized.to_string_lossy().into_owned(),
-    );
-    // `--converge` repeats the passes while they still shrink the module.
-    let mut arguments = vec!["-Oz", "--converge", "--strip-debug", "--strip-producers"];
-    arguments.extend(WASM_OPT_FEATURES);
-    arguments.extend([wasm_text.as_str(), "-o", optimized_text.as_str()]);
-    step(&format!("wasm-opt {}", wasm.display()));
-    wasm_opt(&arguments)?;
-    std::fs::rename(&optimized, wasm)?;
-    Ok(())
-}
-
-/// Runs binaryen's `wasm-opt` (see [`WASM_OPT`]) with `arguments`.
-fn wasm_opt(arguments: &[&str]) -> anyhow::Result<()> {
-    run_program("node", &wasm_opt_command(arguments)?)
-}
-
-/// `node` and its arguments for running `wasm-opt` with `arguments`.
-fn wasm_opt_command<'a>(arguments: &[&'a str]) -> anyhow::Result<Vec<&'a str>> {
-    if !Path::new(WASM_OPT).exists() {
-        anyhow::bail!("{WASM_OPT} is missing: run `cargo xtask setup` (it runs `npm ci`)");
-    }
-    let mut all = vec![WASM_OPT];
-    all.extend(arguments);
-    Ok(all)
-}
-
-/// Gives the imports and exports of a module wasm-bindgen wrote (and
-/// [`optimize_bound`] optimized) one- and two-letter names, in the wasm and
-/// in its glue `glue`, whose import object is `module`'s.
 ///
-/// wasm-bindgen names each import after the Rust item with a 16-hex-digit
-/// hash, in the wasm and in the glue alike, and hashes barely compress.
-/// binaryen's `--minify-imports-and-exports-and-modules` renames them in
-/// the wasm (every import module becomes `a`) and prints what it renamed;
-/// the glue is rewritten from that list, the way Emscripten does it. The
-/// rewrite fails unless every import the wasm still has is defined once in
-/// the glue and no read of an old export is left, so a change in
+/// Then the module's imports and exports get one- and two-letter names, in
+/// the wasm and in its glue. wasm-bindgen names each import after the Rust
+/// item with a 16-hex-digit hash, in the wasm and in the glue alike, and
+/// hashes barely compress. binaryen's
+/// `--minify-imports-and-exports-and-modules` renames them in the wasm
+/// (every import module becomes `a`) and prints what it renamed; the glue
+/// is rewritten from that list ([`Renamed::rewrite`]), the way Emscripten
+/// does it, and fails unless every import the wasm still has is defined
+/// once in the glue and no read of an old export is left, so a change in
 /// wasm-bindgen's output stops the build rather than shipping glue that
-/// does not match. (Imports an earlier `-Oz` dropped keep their
-/// definitions in the glue, unused.)
-fn shorten_names(wasm: &Path, glue: &Path, module: &str) -> anyhow::Result<()> {
-    let shortened = wasm.with_extension("short.wasm");
-    let (wasm_text, shortened_text) = (
-        wasm.to_string_lossy().into_owned(),
-        shortened.to_string_lossy().into_owned(),
-    );
-    // `-Oz` once more after the renaming: the module is smaller by about
-    // 185 bytes brotli than with the renaming last.
-    let mut arguments = vec![
-        "--minify-imports-and-exports-and-modules",
-        "-Oz",
-        "--strip-debug",
-        "--strip-producers",
-    ];
-    arguments.extend(WASM_OPT_FEATURES);
-    arguments.extend([wasm_text.as_str(), "-o", shortened_text.as_str()]);
+/// does not match. (Imports the first `-Oz` dropped keep their definitions
+/// in the glue, unused.)
+fn optimize_bound(folder: &Path, name: &str) -> anyhow::Result<()> {
+    let wasm = folder.join(format!("{name}_bg.wasm"));
+    step(&format!("wasm-opt {}", wasm.display()));
+    // `--converge` repeats the passes while they still shrink the module.
+    wasm_opt_in_place(&wasm, &["-Oz", "--converge"])?;
     step(&format!(
         "wasm-opt --minify-imports-and-exports-and-modules -Oz {}",
         wasm.display()
     ));
-    let command = wasm_opt_command(&arguments)?;
-    let renamed: Renamed = serde_json::from_str(&crate::util::output("node", &command)?)
-        .context("wasm-opt's list of renamed imports and exports")?;
-    let text = std::fs::read_to_string(glue)?;
-    let text = renamed.rewrite(&text, module)?;
-    std::fs::write(glue, text)?;
-    std::fs::rename(&shortened, wasm)?;
+    // `-Oz` once more after the renaming: the module is smaller by about
+    // 185 bytes brotli than with the renaming last.
+    let printed = wasm_opt_in_place(&wasm, &["--minify-imports-and-exports-and-modules", "-Oz"])?;
+    let renamed: Renamed =
+        serde_json::from_str(&printed).context("wasm-opt's list of renamed imports and exports")?;
+    let glue = folder.join(format!("{name}.js"));
+    let text = renamed.rewrite(&std::fs::read_to_string(&glue)?, &format!("./{name}_bg.js"))?;
+    std::fs::write(&glue, text)?;
     Ok(())
+}
+
+/// Runs binaryen's `wasm-opt` (see [`WASM_OPT`]) with `passes` on `wasm`,
+/// without debug or producer sections, and puts the result in its place;
+/// returns what wasm-opt printed.
+fn wasm_opt_in_place(wasm: &Path, passes: &[&str]) -> anyhow::Result<String> {
+    if !Path::new(WASM_OPT).exists() {
+        anyhow::bail!("{WASM_OPT} is missing: run `cargo xtask setup` (it runs `npm ci`)");
+    }
+    let optimized = wasm.with_extension("opt.wasm");
+    let output = std::process::Command::new("node")
+        .arg(WASM_OPT)
+        .args(passes)
+        .args(["--strip-debug", "--strip-producers"])
+        .args(WASM_OPT_FEATURES)
+        .arg(wasm)
+        .arg("-o")
+        .arg(&optimized)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot start `node` for wasm-opt")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "wasm-opt {} failed on {} ({})",
+        passes.join(" "),
+        wasm.display(),
+        output.status
+    );
+    std::fs::rename(&optimized, wasm)?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// What `--minify-imports-and-exports-and-modules` prints: each import as
@@ -496,23 +485,12 @@ fn widget() -> anyhow::Result<Vec<Artifact>> {
         std::fs::remove_dir_all(out)?;
     }
     std::fs::create_dir_all(out)?;
-    for wasm in [
-        staging.join("tessera_widget_bg.wasm"),
-        staging.join("tessera_widget_session_bg.wasm"),
-        single_staging.join("tessera_widget_session_bg.wasm"),
-    ] {
-        optimize_bound(&wasm)?;
-    }
     for (folder, name) in [
         (staging, "tessera_widget"),
         (staging, "tessera_widget_session"),
         (single_staging.as_path(), "tessera_widget_session"),
     ] {
-        shorten_names(
-            &folder.join(format!("{name}_bg.wasm")),
-            &folder.join(format!("{name}.js")),
-            &format!("./{name}_bg.js"),
-        )?;
+        optimize_bound(folder, name)?;
     }
     let wasm = std::fs::read(staging.join("tessera_widget_bg.wasm"))?;
     let wasm_name = write_content_hashed(out, "tessera", "wasm", &wasm)?;
@@ -600,14 +578,11 @@ fn verifier_package() -> anyhow::Result<Vec<Artifact>> {
         .remove_producers_section(true)
         .generate(staging)
         .context("wasm-bindgen failed")?;
-    let wasm = staging.join("tessera_verifier_bg.wasm");
-    optimize_bound(&wasm)?;
-    shorten_names(
-        &wasm,
-        &staging.join("tessera_verifier.js"),
-        "./tessera_verifier_bg.js",
+    optimize_bound(staging, "tessera_verifier")?;
+    std::fs::copy(
+        staging.join("tessera_verifier_bg.wasm"),
+        package.join("tessera_verifier_bg.wasm"),
     )?;
-    std::fs::copy(&wasm, package.join("tessera_verifier_bg.wasm"))?;
 
     // The wrapper's core with the glue bundled in: one file fewer to load,
     // and esbuild leaves out what the core does not use (`initSync`).

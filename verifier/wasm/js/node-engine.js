@@ -1,7 +1,7 @@
 // The signature engine over a node:crypto module, which the wasm side calls
 // synchronously: no WebCrypto promise, no second call into the wasm per
-// token. node.js (Node, Deno, Bun) and workerd.js (Cloudflare Workers with
-// the nodejs_compat flag) hand it over; `webCrypto` names the algorithms
+// token. node.js (Node, Deno, Bun) and workerd.js (Cloudflare Workers whose
+// `process.getBuiltinModule` gives node:crypto) hand it over; `webCrypto` names the algorithms
 // left to WebCrypto instead, where the host's node:crypto is slower or
 // lacks an option they need.
 const HASHES = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };

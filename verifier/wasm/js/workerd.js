@@ -1,11 +1,12 @@
 // @tessera/verifier for Cloudflare Workers (the `workerd` export condition):
 // wrangler, like workerd itself, imports a .wasm file as a compiled
 // WebAssembly.Module, because Workers may not compile wasm from bytes.
-// Signatures are checked by crypto.subtle, except in a Worker with the
-// nodejs_compat flag: there workerd's node:crypto (found through
-// `process.getBuiltinModule`, so a Worker without the flag imports nothing
-// it lacks) checks RSA PKCS#1 v1.5 and Ed25519 synchronously, without
-// WebCrypto's promise. It does not take the padding and signature-encoding
+// Signatures are checked by crypto.subtle, except where the Worker's
+// `process.getBuiltinModule` gives workerd's node:crypto (with the
+// nodejs_compat flag; workerd 1.20261117 at compatibility date 2026-11-01
+// gives it without the flag too): there it checks RSA PKCS#1 v1.5 and
+// Ed25519 synchronously, without WebCrypto's promise. Looked up rather than
+// imported, so a Worker without it imports nothing it lacks. It does not take the padding and signature-encoding
 // options PS and ES tokens need, so those stay with crypto.subtle.
 import wasm from './tessera_verifier_bg.wasm';
 import { bind } from './core.js';

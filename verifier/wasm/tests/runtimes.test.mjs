@@ -132,9 +132,9 @@ for (const [runtime, program, args, engine] of [
 // workerd's node:crypto, which the entry finds through
 // `process.getBuiltinModule`, checks RS and EdDSA signatures; the test
 // counts its checks through a wrapped `process.getBuiltinModule` (the entry
-// looks it up when the first verifier is made). A Worker without it (an
-// older compatibility date, no nodejs_compat: here the function is taken
-// away), or whose lookup throws or gives a stub without `verify` (as
+// looks it up when the first verifier is made). A Worker without it (here
+// the function is taken away: this workerd offers it even without
+// nodejs_compat), or whose lookup throws or gives a stub without `verify` (as
 // polyfills may), checks every signature with crypto.subtle.
 const WORKERD_LOOKUPS = {
   offered: 'process.getBuiltinModule = wrapped;',
