@@ -88,7 +88,7 @@ export default {
   } finally {
     worker.stop();
   }
-  runtimes.workerd = `${(await fresh.run(tool('workerd'), ['--version'])).trim()}, node:crypto (RS, EdDSA) and WebCrypto (PS, ES)`;
+  runtimes.workerd = `${(await fresh.run(tool('workerd'), ['--version'])).trim()}, node:crypto (RS, ES, EdDSA) and WebCrypto (PS)`;
 
   // Vercel's edge runtime: bundled as Vercel's builder does.
   await writeFile(join(fresh.dir, 'bench-edge.mjs'), `${header}

@@ -29,10 +29,10 @@ export interface VerifierOptions {
   cacheSize?: number;
   /** Signature engine: "auto" (default) uses node:crypto synchronously in
    * Node, Deno and Bun (except ECDSA in Deno, where WebCrypto is faster)
-   * and for RS and EdDSA in Cloudflare Workers whose
+   * and for RS, ES and EdDSA in Cloudflare Workers whose
    * `process.getBuiltinModule` offers it, and WebCrypto elsewhere
-   * (browsers, Web and Service Workers, Vercel's edge runtime, PS and ES
-   * in Cloudflare Workers); "webcrypto" forces WebCrypto. */
+   * (browsers, Web and Service Workers, Vercel's edge runtime, PS in
+   * Cloudflare Workers); "webcrypto" forces WebCrypto. */
   engine?: 'auto' | 'webcrypto';
   /** Fixed Unix time in seconds, for tests. */
   now?: number;

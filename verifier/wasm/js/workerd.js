@@ -4,17 +4,18 @@
 // Signatures are checked by crypto.subtle, except where the Worker's
 // `process.getBuiltinModule` gives workerd's node:crypto (with the
 // nodejs_compat flag; workerd 1.20261117 at compatibility date 2026-11-01
-// gives it without the flag too): there it checks RSA PKCS#1 v1.5 and
-// Ed25519 synchronously, without WebCrypto's promise. Looked up rather than
-// imported, so a Worker without it imports nothing it lacks. It does not take the padding and signature-encoding
-// options PS and ES tokens need, so those stay with crypto.subtle.
+// gives it without the flag too): there it checks RSA PKCS#1 v1.5, ECDSA
+// and Ed25519 synchronously, without WebCrypto's promise. Looked up rather
+// than imported, so a Worker without it imports nothing it lacks. It takes
+// no `dsaEncoding` option, so ES signatures go to it as DER; nor the PSS
+// padding options, so PS tokens stay with crypto.subtle.
 import wasm from './tessera_verifier_bg.wasm';
 import { bind } from './core.js';
 import { nodeEngine } from './node-engine.js';
 
 export { VerifyError, Verifier, authenticate } from './core.js';
 
-const WEBCRYPTO_ONLY = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384'];
+const WEBCRYPTO_ONLY = ['PS256', 'PS384', 'PS512'];
 let engine;
 
 // workerd's own node:crypto, or nothing: a lookup that throws, or a module
@@ -35,7 +36,7 @@ export const { init, createVerifier } = bind({
   engine: () => {
     if (engine === undefined) {
       const nodeCrypto = workerdCrypto();
-      engine = nodeCrypto ? nodeEngine(nodeCrypto, WEBCRYPTO_ONLY) : null;
+      engine = nodeCrypto ? nodeEngine(nodeCrypto, WEBCRYPTO_ONLY, true) : null;
     }
     return engine ?? undefined;
   },

@@ -113,8 +113,8 @@ extern "C" {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, JsValue>;
-    /// The algorithms the host leaves to WebCrypto (ECDSA in Deno, PS and ES
-    /// in workerd), if any.
+    /// The algorithms the host leaves to WebCrypto (ECDSA in Deno, PS in
+    /// workerd), if any.
     #[wasm_bindgen(method, getter, js_name = webCrypto)]
     fn web_crypto(this: &HostCrypto) -> Option<Vec<String>>;
 }
