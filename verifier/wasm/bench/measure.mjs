@@ -29,23 +29,40 @@ export async function repeat(run, count) {
   for (let i = 0; i < count; i++) await run();
 }
 
+/** How many times each run is timed; its figure is the median. */
+export const ROUNDS = 3;
+
+/** The median of `values`. */
+export const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+
 /** Verifications per second of each run, timed with `now()` (milliseconds)
- * for `seconds` each after a warm-up; tessera and jose alternate per
- * algorithm so that neither gets a quieter moment of the machine. */
+ * for `seconds` at a time after a warm-up, ROUNDS times, the median kept:
+ * tessera and jose take turns per algorithm, first one and then the other
+ * going first, so that a quieter moment of the machine falls on neither
+ * more than the other. */
 export async function measureAll(runs, seconds, now = () => performance.now()) {
-  const results = [];
-  for (const [name, run] of Object.entries(runs)) {
-    const [library, alg] = name.split(' ');
-    let end = now() + 200;
-    while (now() < end) await repeat(run, 16);
-    let count = 0;
-    const start = now();
-    end = start + seconds * 1000;
-    while (now() < end) {
-      await repeat(run, 64);
-      count += 64;
+  const rates = {};
+  const pairs = {};
+  for (const name of Object.keys(runs)) (pairs[name.split(' ')[1]] ??= []).push(name);
+  for (const names of Object.values(pairs)) {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of round % 2 ? [...names].reverse() : names) {
+        const run = runs[name];
+        let end = now() + 200;
+        while (now() < end) await repeat(run, 16);
+        let count = 0;
+        const start = now();
+        end = start + seconds * 1000;
+        while (now() < end) {
+          await repeat(run, 64);
+          count += 64;
+        }
+        (rates[name] ??= []).push(count / ((now() - start) / 1000));
+      }
     }
-    results.push({ library, alg, ops: Math.round(count / ((now() - start) / 1000)) });
   }
-  return results;
+  return Object.entries(rates).map(([name, values]) => {
+    const [library, alg] = name.split(' ');
+    return { library, alg, ops: Math.round(median(values)) };
+  });
 }
