@@ -278,3 +278,35 @@ test('a page returning from a sign-in gets no first view: it waits for the wasm'
     await page.close();
   }
 });
+
+// The start document is the one request the first view needs. However it
+// fails (refused, unreachable, or not JSON), the widget says so itself, as
+// an alert with a `tessera:error`, rather than staying an empty box.
+test('a start document that fails ends in the widget\'s own error, not an empty box', async () => {
+  const cors = { 'access-control-allow-origin': shopOrigin };
+  const failures = {
+    refused: (route) => route.fulfill({ status: 404, headers: cors, body: '' }),
+    unreachable: (route) => route.abort('connectionrefused'),
+    'not JSON': (route) => route.fulfill({ status: 200, headers: { ...cors, 'content-type': 'application/json' }, body: '{"texts":' }),
+  };
+  for (const [name, answer] of Object.entries(failures)) {
+    const context = await browser.newContext({ locale: 'en-US' });
+    try {
+      await context.route(/\/start\/[^/]+\.json$/, answer);
+      const tab = await context.newPage();
+      const errors = [];
+      tab.on('pageerror', (error) => errors.push(String(error)));
+      await tab.goto(`${shopOrigin}/?tenant=demo`);
+      const alert = tab.locator('tessera-login >> [part=container][role=alert]');
+      await alert.waitFor({ timeout: 20_000 });
+      assert.equal(await alert.textContent(), 'Sign-in is unavailable right now.', name);
+      assert.equal(await tab.locator('tessera-login >> button').count(), 0, name);
+      const seen = await tab.evaluate(() => ({ events: window.events, violations: window.violations }));
+      assert.deepEqual(seen.events.map((event) => [event.name, event.detail.code]), [['tessera:error', 'idp_unavailable']], name);
+      assert.deepEqual(seen.violations, [], name);
+      assert.deepEqual(errors, [], name);
+    } finally {
+      await context.close();
+    }
+  }
+});
