@@ -176,12 +176,15 @@ const measureOnce = async ([, path, selector, usable, readyEvent], network, time
   await context.close();
 };
 // The widgets take turns, load by load, so that a slower moment of the
-// machine falls on all of them alike.
+// machine falls on all of them alike; each round starts one widget further
+// on, so that none always loads first (after the last round's Hanko) or
+// last.
 const result = {};
 const everyWidget = [...widgets, ['hanko', '/hanko.html', 'hanko-auth', 'input[type=email]', undefined]];
 for (const [network, conditions, runs] of [['loopback', undefined, 10], ['throttled', THROTTLED, 5]]) {
   for (let run = 0; run < runs; run++) {
-    for (const widget of everyWidget) {
+    const turn = everyWidget.map((_, index) => everyWidget[(index + run) % everyWidget.length]);
+    for (const widget of turn) {
       result[widget[0]] ??= {};
       result[widget[0]][network] ??= { paint: [], interactive: [], first_content: [], shift: [], bytes: [] };
       await measureOnce(widget, conditions, result[widget[0]][network]);
