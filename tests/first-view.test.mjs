@@ -39,6 +39,7 @@ before(async () => {
   directives['script-src'] = `'self' ${directives['script-src']}`;
   csp = ["default-src 'none'", ...Object.entries(directives).map(([name, value]) => `${name} ${value}`)].join('; ');
   const loader = snippet.html.split('\n').find((line) => line.startsWith('<script'));
+  const wholeSnippet = snippet.html;
 
   const shopPort = await freePort();
   shopOrigin = `http://127.0.0.1:${shopPort}`;
@@ -46,6 +47,12 @@ before(async () => {
     const url = new URL(request.url, shopOrigin);
     response.setHeader('content-security-policy', csp);
     if (url.pathname === '/page.js') return response.writeHead(200, { 'content-type': 'text/javascript' }).end(recorderScript);
+    // The snippet as the console prints it: the script, the element and the
+    // preloads.
+    if (url.pathname === '/snippet') {
+      return response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<script src="/page.js"></script></head><body><main><h1>Shop</h1>${wholeSnippet}</main></body></html>`);
+    }
     // One widget per locale of one tenant, stacked: a change in any one's
     // size would move the ones below it too.
     const tenant = url.searchParams.get('tenant') ?? 'demo';
@@ -308,5 +315,26 @@ test('a start document that fails ends in the widget\'s own error, not an empty 
     } finally {
       await context.close();
     }
+  }
+});
+
+// The snippet preloads the start document and both stylesheets; the loader's
+// own requests for them must take those responses rather than ask again.
+test('with the whole snippet, the start document and the stylesheets are each requested once', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  try {
+    const asked = [];
+    context.on('request', (request) => asked.push(new URL(request.url()).pathname));
+    const tab = await context.newPage();
+    await tab.goto(`${shopOrigin}/snippet`);
+    await tab.locator('tessera-login >> section[part=root] button').first().waitFor({ timeout: 20_000 });
+    await tab.waitForFunction(() => window.events !== undefined && document.querySelector('tessera-login').shadowRoot.querySelectorAll('link').length === 2);
+    const count = (pattern) => asked.filter((path) => pattern.test(path)).length;
+    assert.equal(count(/^\/t\/demo\/start\/auto\.json$/), 1, asked.join(' '));
+    assert.equal(count(/^\/t\/demo\/theme\.css$/), 1, asked.join(' '));
+    assert.equal(count(/^\/widget\/v1\/tessera-[0-9a-f]+\.css$/), 1, asked.join(' '));
+    assert.deepEqual(await tab.evaluate(() => window.violations), []);
+  } finally {
+    await context.close();
   }
 });

@@ -35,6 +35,8 @@ let glueAnswer;
 let glueAsked = [];
 // How long the proxy holds the first module's wasm.
 let wasmDelayMs = 0;
+// How many times the start document was asked for.
+let startAsked = 0;
 const pin = sessionGluePinCases(widgetDir);
 
 // The shop's page script: Tessera's events and CSP violations, and the
@@ -56,6 +58,7 @@ before(async () => {
   const proxyOrigin = `http://127.0.0.1:${proxyPort}`;
   proxy = createServer((incoming, outgoing) => {
     if (new URL(incoming.url, proxyOrigin).pathname === pin.path) glueAsked.push(incoming.url);
+    if (/^\/t\/demo\/start\//.test(new URL(incoming.url, proxyOrigin).pathname)) startAsked += 1;
     if (new URL(incoming.url, proxyOrigin).pathname === pin.path && glueAnswer !== undefined) {
       // Never from a cache: every use must come from the module map.
       outgoing.writeHead(200, {
@@ -224,6 +227,21 @@ test('WebKit: a click before the wasm is ready is shown busy and starts the sign
     await driver.wait(until.urlMatches(/\/dev\/oidc\/authorize/), 30_000);
   } finally {
     wasmDelayMs = 0;
+    await driver.quit();
+  }
+});
+
+// The snippet preloads the start document; the loader's XMLHttpRequest for
+// it takes that response rather than asking again.
+test('WebKit: the loader takes the snippet\'s preload of the start document', async () => {
+  glueAnswer = undefined;
+  startAsked = 0;
+  const driver = await open();
+  try {
+    await inWidget(driver, 'button.primary');
+    await driver.sleep(500);
+    assert.equal(startAsked, 1);
+  } finally {
     await driver.quit();
   }
 });

@@ -257,7 +257,8 @@ class TesseraLogin extends HTMLElement {
     // XMLHttpRequest rather than fetch(): both take the snippet's preload
     // (the same anonymous CORS request), but fetch's response stream and
     // json() settle a few tasks later, often after the next frame has begun
-    // (`cargo xtask bench widget`: first paint 7-8 ms sooner on loopback).
+    // (first paint 8 ms sooner on loopback, medians of 40 alternating cold
+    // loads of the two; see the README).
     const started = new Promise((resolve, reject) => {
       const request = new XMLHttpRequest();
       request.open('GET', `${base}/start/${locale ? encodeURIComponent(locale) : 'auto'}.json`);

@@ -29,17 +29,22 @@ export async function repeat(run, count) {
   for (let i = 0; i < count; i++) await run();
 }
 
-/** How many times each run is timed; its figure is the median. */
-export const ROUNDS = 3;
+/** How many times each run is timed; its figure is the median. Even, so
+ * that tessera and jose go first equally often. */
+export const ROUNDS = 4;
 
-/** The median of `values`. */
-export const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+/** The median of `values` (of an even count, the mean of the middle two). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
 
 /** Verifications per second of each run, timed with `now()` (milliseconds)
  * for `seconds` at a time after a warm-up, ROUNDS times, the median kept:
- * tessera and jose take turns per algorithm, first one and then the other
- * going first, so that a quieter moment of the machine falls on neither
- * more than the other. */
+ * tessera and jose take turns per algorithm, each going first in half the
+ * turns, so that a quieter moment of the machine falls on neither more than
+ * the other. */
 export async function measureAll(runs, seconds, now = () => performance.now()) {
   const rates = {};
   const pairs = {};

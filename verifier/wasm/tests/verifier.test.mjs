@@ -444,7 +444,8 @@ test('remote: 100 concurrent verifications against an issuer that is down cost o
 // workerd's node:crypto takes ECDSA signatures as DER only, so its engine
 // turns the JWS form (r then s) into DER. Node checks that DER here, on
 // signatures it made, until r or s has had both a leading zero byte (dropped)
-// and its high bit set (a zero put first).
+// and its high bit set (a zero put first), and s a leading zero byte that a
+// shortened signature leaves out.
 test('the engine with derEcdsa checks ES256 and ES384 signatures as node:crypto with DER', async () => {
   const nodeCrypto = await import('node:crypto');
   const { nodeEngine } = await import('../../../dist/npm/verifier/node-engine.js');
@@ -452,25 +453,30 @@ test('the engine with derEcdsa checks ES256 and ES384 signatures as node:crypto 
   for (const [alg, curve, hash, size] of [['ES256', 'P-256', 'sha256', 32], ['ES384', 'P-384', 'sha384', 48]]) {
     const { privateKey, publicKey } = nodeCrypto.generateKeyPairSync('ec', { namedCurve: curve });
     const key = engine.importKey(publicKey.export({ format: 'jwk' }));
-    const seen = { leadingZero: 0, highBit: 0 };
-    for (let i = 0; (seen.leadingZero < 2 || seen.highBit < 2) && i < 20_000; i++) {
+    const seen = { leadingZero: 0, highBit: 0, shortened: 0 };
+    for (let i = 0; (seen.leadingZero < 2 || seen.highBit < 2 || seen.shortened < 1) && i < 20_000; i++) {
       const data = Buffer.from(`token ${i}`);
       const signature = nodeCrypto.sign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
       assert.equal(signature.length, 2 * size);
-      for (const half of [signature.subarray(0, size), signature.subarray(size)]) {
+      const [r, s] = [signature.subarray(0, size), signature.subarray(size)];
+      for (const half of [r, s]) {
         if (half[0] === 0) seen.leadingZero++;
         else if (half[0] >= 0x80) seen.highBit++;
       }
       assert.equal(engine.verify(alg, key, new Uint8Array(data), new Uint8Array(signature)), true, `${alg} signature ${i}`);
+      // s with its leading zero byte left out is still the same number, and
+      // DER would take it; the JWS form is exactly `size` bytes each.
+      if (s[0] === 0) {
+        seen.shortened++;
+        assert.equal(engine.verify(alg, key, new Uint8Array(data), new Uint8Array(Buffer.concat([r, s.subarray(1)]))), false);
+      }
       if (i % 64 === 0) {
         const tampered = new Uint8Array(signature);
         tampered[size + 3] ^= 1;
         assert.equal(engine.verify(alg, key, new Uint8Array(data), tampered), false);
-        // The same r and s in fewer bytes are not the JWS form.
-        assert.equal(engine.verify(alg, key, new Uint8Array(data), new Uint8Array(signature.subarray(1))), false);
         assert.equal(engine.verify(alg, key, new Uint8Array(data), new Uint8Array(0)), false);
       }
     }
-    assert.ok(seen.leadingZero >= 2 && seen.highBit >= 2, `${alg}: ${JSON.stringify(seen)}`);
+    assert.ok(seen.leadingZero >= 2 && seen.highBit >= 2 && seen.shortened >= 1, `${alg}: ${JSON.stringify(seen)}`);
   }
 });
