@@ -39,7 +39,6 @@ before(async () => {
   directives['script-src'] = `'self' ${directives['script-src']}`;
   csp = ["default-src 'none'", ...Object.entries(directives).map(([name, value]) => `${name} ${value}`)].join('; ');
   const loader = snippet.html.split('\n').find((line) => line.startsWith('<script'));
-  const wholeSnippet = snippet.html;
 
   const shopPort = await freePort();
   shopOrigin = `http://127.0.0.1:${shopPort}`;
@@ -51,7 +50,7 @@ before(async () => {
     // preloads.
     if (url.pathname === '/snippet') {
       return response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
-<script src="/page.js"></script></head><body><main><h1>Shop</h1>${wholeSnippet}</main></body></html>`);
+<script src="/page.js"></script></head><body><main><h1>Shop</h1>${snippet.html}</main></body></html>`);
     }
     // One widget per locale of one tenant, stacked: a change in any one's
     // size would move the ones below it too.

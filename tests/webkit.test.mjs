@@ -57,16 +57,17 @@ before(async () => {
   const proxyPort = await freePort();
   const proxyOrigin = `http://127.0.0.1:${proxyPort}`;
   proxy = createServer((incoming, outgoing) => {
-    if (new URL(incoming.url, proxyOrigin).pathname === pin.path) glueAsked.push(incoming.url);
-    if (/^\/t\/demo\/start\//.test(new URL(incoming.url, proxyOrigin).pathname)) startAsked += 1;
-    if (new URL(incoming.url, proxyOrigin).pathname === pin.path && glueAnswer !== undefined) {
+    const { pathname } = new URL(incoming.url, proxyOrigin);
+    if (pathname === pin.path) glueAsked.push(incoming.url);
+    if (/^\/t\/demo\/start\//.test(pathname)) startAsked += 1;
+    if (pathname === pin.path && glueAnswer !== undefined) {
       // Never from a cache: every use must come from the module map.
       outgoing.writeHead(200, {
         'content-type': 'text/javascript', 'access-control-allow-origin': '*', 'cache-control': 'no-store',
       });
       return outgoing.end(glueAnswer(glueAsked.length));
     }
-    if (wasmDelayMs > 0 && /\/widget\/v1\/tessera-[0-9a-f]+\.wasm$/.test(new URL(incoming.url, proxyOrigin).pathname)) {
+    if (wasmDelayMs > 0 && /\/widget\/v1\/tessera-[0-9a-f]+\.wasm$/.test(pathname)) {
       const delay = wasmDelayMs;
       return setTimeout(() => pass(incoming, outgoing), delay);
     }

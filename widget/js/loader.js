@@ -270,7 +270,7 @@ class TesseraLogin extends HTMLElement {
           reject(error);
         }
       };
-      request.onerror = request.ontimeout = request.onabort = () => reject(new TypeError('the start document could not be fetched'));
+      request.onerror = () => reject(new TypeError('the start document could not be fetched'));
       request.send();
     });
     // The widget reads texts and configuration as responses, and explains a

@@ -31,43 +31,53 @@ export async function repeat(run, count) {
 
 /** How many times each run is timed; its figure is the median. Even, so
  * that tessera and jose go first equally often. */
-export const ROUNDS = 4;
+const ROUNDS = 4;
 
 /** The median of `values` (of an even count, the mean of the middle two). */
-export function median(values) {
+function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Verifications per second of each run, timed with `now()` (milliseconds)
- * for `seconds` at a time after a warm-up, ROUNDS times, the median kept:
- * tessera and jose take turns per algorithm, each going first in half the
- * turns, so that a quieter moment of the machine falls on neither more than
- * the other. */
-export async function measureAll(runs, seconds, now = () => performance.now()) {
+/** The runs' names, `${library} ${alg}`, tessera's then jose's for each
+ * algorithm. */
+export const RUN_NAMES = ALGORITHMS.flatMap((alg) => [`tessera ${alg}`, `jose ${alg}`]);
+
+/** `{ library, alg, ops }` for each of `names`, where `rate(name)` times one
+ * run in verifications per second: ROUNDS turns, the median kept. tessera
+ * and jose take turns per algorithm, each going first in half the turns, so
+ * that a quieter moment of the machine falls on neither more than the
+ * other. */
+export async function inTurns(names, rate) {
   const rates = {};
   const pairs = {};
-  for (const name of Object.keys(runs)) (pairs[name.split(' ')[1]] ??= []).push(name);
-  for (const names of Object.values(pairs)) {
+  for (const name of names) (pairs[name.split(' ')[1]] ??= []).push(name);
+  for (const pair of Object.values(pairs)) {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of round % 2 ? [...names].reverse() : names) {
-        const run = runs[name];
-        let end = now() + 200;
-        while (now() < end) await repeat(run, 16);
-        let count = 0;
-        const start = now();
-        end = start + seconds * 1000;
-        while (now() < end) {
-          await repeat(run, 64);
-          count += 64;
-        }
-        (rates[name] ??= []).push(count / ((now() - start) / 1000));
-      }
+      for (const name of round % 2 ? [...pair].reverse() : pair) (rates[name] ??= []).push(await rate(name));
     }
   }
   return Object.entries(rates).map(([name, values]) => {
     const [library, alg] = name.split(' ');
     return { library, alg, ops: Math.round(median(values)) };
+  });
+}
+
+/** Verifications per second of each run, timed with `now()` (milliseconds)
+ * for `seconds` at a time after a warm-up, in turns (`inTurns`). */
+export function measureAll(runs, seconds, now = () => performance.now()) {
+  return inTurns(Object.keys(runs), async (name) => {
+    const run = runs[name];
+    let end = now() + 200;
+    while (now() < end) await repeat(run, 16);
+    let count = 0;
+    const start = now();
+    end = start + seconds * 1000;
+    while (now() < end) {
+      await repeat(run, 64);
+      count += 64;
+    }
+    return count / ((now() - start) / 1000);
   });
 }

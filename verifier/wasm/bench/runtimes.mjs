@@ -14,7 +14,7 @@ import { readFile, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FreshProject, TARGETS, denoEnvironment, tool } from '../tests/runtimes/fresh.mjs';
 import { launchChromium } from '../../../tests/support.mjs';
-import { ROUNDS, median } from './measure.mjs';
+import { RUN_NAMES, inTurns } from './measure.mjs';
 
 const input = JSON.parse(await readFile(process.argv[2] ?? 'target/bench/tokens.json', 'utf8'));
 const seconds = Number(process.env.TESSERA_BENCH_SECONDS ?? '1.5');
@@ -74,24 +74,16 @@ export default {
       if ((await response.text()) !== 'done') throw new Error(`workerd: ${run} failed:\n${worker.log()}`);
       return performance.now() - start;
     };
-    // As measureAll does: ROUNDS turns, alternating who goes first, the
-    // median kept.
-    for (const alg of ['RS256', 'ES256', 'EdDSA']) {
-      const rates = { tessera: [], jose: [] };
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const library of round % 2 ? ['jose', 'tessera'] : ['tessera', 'jose']) {
-          const run = `${library} ${alg}`;
-          await timed(run, 200);
-          // Size the long request to about `seconds`, then time both sizes.
-          const small = 100;
-          const probe = await timed(run, 1000);
-          const large = Math.max(2000, Math.round((1000 * seconds * 1000) / Math.max(probe, 1)));
-          const elapsed = (await timed(run, large)) - (await timed(run, small));
-          rates[library].push((large - small) / (Math.max(elapsed, 1) / 1000));
-        }
-      }
-      for (const library of ['tessera', 'jose']) results.push({ library: `${library} workerd`, alg, ops: Math.round(median(rates[library])) });
-    }
+    // In turns, as measureAll times them.
+    record('workerd', await inTurns(RUN_NAMES, async (run) => {
+      await timed(run, 200);
+      // Size the long request to about `seconds`, then time both sizes.
+      const small = 100;
+      const probe = await timed(run, 1000);
+      const large = Math.max(2000, Math.round((1000 * seconds * 1000) / Math.max(probe, 1)));
+      const elapsed = (await timed(run, large)) - (await timed(run, small));
+      return (large - small) / (Math.max(elapsed, 1) / 1000);
+    }));
   } finally {
     worker.stop();
   }
